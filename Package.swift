@@ -1,0 +1,43 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+  name: "nn",
+  platforms: [.macOS(.v13)],
+  products: [
+    .executable(name: "nn", targets: ["NNCommand"]),
+    .library(name: "NNScript", targets: ["NNScript"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+  ],
+  targets: [
+    .systemLibrary(
+      name: "CBLAS",
+      providers: [.apt(["libopenblas-dev"])]
+    ),
+    .systemLibrary(
+      name: "CReadline",
+      providers: [.apt(["libreadline-dev"])]
+    ),
+    .target(name: "NNSyntax"),
+    .target(name: "NNRuntime", dependencies: ["CBLAS"]),
+    .target(name: "NNScript", dependencies: ["NNSyntax", "NNRuntime"]),
+    .executableTarget(
+      name: "NNCommand",
+      dependencies: [
+        "NNScript",
+        "CReadline",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    .testTarget(name: "NNSyntaxTests", dependencies: ["NNSyntax"]),
+    .testTarget(name: "NNRuntimeTests", dependencies: ["NNRuntime"]),
+    .testTarget(
+      name: "NNScriptTests",
+      dependencies: ["NNScript", "NNSyntax", "NNRuntime"],
+      exclude: ["Golden"]
+    ),
+    .testTarget(name: "NNCommandTests", dependencies: ["NNScript"]),
+  ]
+)

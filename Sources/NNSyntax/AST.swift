@@ -1,0 +1,215 @@
+// The typed syntax tree. Value types throughout: a parser test is one `#expect(a == b)`.
+// Every node carries the byte range it was parsed from; the source itself travels with the
+// `Program`.
+
+/// A parsed file or REPL entry.
+public struct Program: Equatable, Sendable {
+  public var source: Source
+  public var statements: [Stmt]
+
+  public init(source: Source, statements: [Stmt]) {
+    self.source = source
+    self.statements = statements
+  }
+}
+
+/// A name as written, with where it was written.
+public struct Identifier: Equatable, Sendable {
+  public var name: String
+  public var range: SourceRange
+
+  public init(_ name: String, _ range: SourceRange) {
+    self.name = name
+    self.range = range
+  }
+}
+
+/// `{ statements }`.
+public struct Block: Equatable, Sendable {
+  public var statements: [Stmt]
+  public var range: SourceRange
+
+  public init(_ statements: [Stmt], _ range: SourceRange) {
+    self.statements = statements
+    self.range = range
+  }
+}
+
+/// What `let` and `for` bind: one name, or `(a, b, …)` destructuring a list.
+public enum Pattern: Equatable, Sendable {
+  case name(Identifier)
+  case tuple([Identifier], SourceRange)
+
+  public var range: SourceRange {
+    switch self {
+    case .name(let identifier): return identifier.range
+    case .tuple(_, let range): return range
+    }
+  }
+}
+
+/// `name = default` in a function's parameter list.
+public struct Parameter: Equatable, Sendable {
+  public var name: Identifier
+  public var defaultValue: Expr?
+
+  public init(name: Identifier, defaultValue: Expr?) {
+    self.name = name
+    self.defaultValue = defaultValue
+  }
+}
+
+/// A function: `fn name(params) { body }` or `fn (params) { body }`.
+public struct FunctionDecl: Equatable, Sendable {
+  public var name: Identifier?
+  public var parameters: [Parameter]
+  public var body: Block
+  public var range: SourceRange
+
+  public init(name: Identifier?, parameters: [Parameter], body: Block, range: SourceRange) {
+    self.name = name
+    self.parameters = parameters
+    self.body = body
+    self.range = range
+  }
+}
+
+/// A network: `model name(shape) { layers }` or, as an expression, `model(shape) { layers }`.
+///
+/// The body's statements are layer statements: expression statements are layers,
+/// `name = layer` names one, `kind(args) { … }` is a block layer such as `residual`.
+public struct ModelDecl: Equatable, Sendable {
+  public var name: Identifier?
+  public var inputShape: Expr
+  public var body: Block
+  public var range: SourceRange
+
+  public init(name: Identifier?, inputShape: Expr, body: Block, range: SourceRange) {
+    self.name = name
+    self.inputShape = inputShape
+    self.body = body
+    self.range = range
+  }
+}
+
+/// A call argument: positional (`label == nil`) or named (`lr: 0.1`).
+public struct Argument: Equatable, Sendable {
+  public var label: Identifier?
+  public var value: Expr
+
+  public init(label: Identifier?, value: Expr) {
+    self.label = label
+    self.value = value
+  }
+
+  public var range: SourceRange { label.map { $0.range.union(value.range) } ?? value.range }
+}
+
+/// `name: value` in a record literal or a `train` block.
+public struct RecordField: Equatable, Sendable {
+  public var name: Identifier
+  public var value: Expr
+
+  public init(name: Identifier, value: Expr) {
+    self.name = name
+    self.value = value
+  }
+}
+
+/// One position inside `t[...]`.
+public enum Subscript: Equatable, Sendable {
+  /// An index or a range value: `t[1]`, `t[-1]`, `t[2..<5]`.
+  case value(Expr)
+  /// NumPy-style `lower:upper`, either side optional; a lone `:` takes the whole axis.
+  case slice(lower: Expr?, upper: Expr?, range: SourceRange)
+}
+
+/// A piece of a string literal.
+public enum StringSegment: Equatable, Sendable {
+  case text(String)
+  case interpolation(Expr)
+}
+
+public enum UnaryOperator: String, Equatable, Sendable {
+  case negate = "-"
+  case not = "not"
+}
+
+public enum BinaryOperator: String, Equatable, Sendable, CaseIterable {
+  case or, and
+  case equal = "==", notEqual = "!=", less = "<", lessEqual = "<=", greater = ">"
+  case greaterEqual = ">="
+  case add = "+", subtract = "-", multiply = "*", divide = "/", remainder = "%"
+  case matmul = "@"
+  case power = "^"
+}
+
+/// An expression node.
+public struct Expr: Equatable, Sendable {
+  public var kind: Kind
+  public var range: SourceRange
+
+  public init(_ kind: Kind, _ range: SourceRange) {
+    self.kind = kind
+    self.range = range
+  }
+
+  public indirect enum Kind: Equatable, Sendable {
+    case number(Double)
+    case string([StringSegment])
+    case bool(Bool)
+    case nilLiteral
+    case identifier(String)
+    /// `[a, b, …]`: a tensor when every element is numeric and the shapes agree, else a list.
+    case bracket([Expr])
+    /// `(a, b, …)` with at least one comma: evaluates to a list.
+    case tuple([Expr])
+    /// `{name: value, …}`.
+    case record([RecordField])
+    case unary(UnaryOperator, Expr)
+    case binary(BinaryOperator, Expr, Expr)
+    /// `lower..<upper` or `lower...upper`.
+    case range(lower: Expr, upper: Expr, inclusive: Bool)
+    case call(callee: Expr, arguments: [Argument])
+    case index(base: Expr, subscripts: [Subscript])
+    case member(base: Expr, name: Identifier)
+    case function(FunctionDecl)
+    /// `if c { … } else { … }`; `else if` is an else block holding one `if` statement.
+    case conditional(condition: Expr, then: Block, otherwise: Block?)
+    case model(ModelDecl)
+    /// `train net on data { option: value … }`.
+    case train(model: Expr, data: Expr, options: [RecordField])
+  }
+}
+
+/// A statement node.
+public struct Stmt: Equatable, Sendable {
+  public var kind: Kind
+  public var range: SourceRange
+
+  public init(_ kind: Kind, _ range: SourceRange) {
+    self.kind = kind
+    self.range = range
+  }
+
+  public indirect enum Kind: Equatable, Sendable {
+    case expression(Expr)
+    case letBinding(Pattern, Expr)
+    /// `target = value`, or `target op= value` when `compound` is set. The target is an
+    /// identifier, a member access or an index.
+    case assignment(target: Expr, compound: BinaryOperator?, value: Expr)
+    case function(FunctionDecl)
+    case model(ModelDecl)
+    case forLoop(pattern: Pattern, sequence: Expr, body: Block)
+    case whileLoop(condition: Expr, body: Block)
+    case breakLoop
+    case continueLoop
+    case returnValue(Expr?)
+    case importFile(path: String, pathRange: SourceRange)
+    /// Inside a model body: `name = layer(…)` names a layer.
+    case namedLayer(name: Identifier, layer: Expr)
+    /// Inside a model body: `kind(args) { layers }` or `name = kind { layers }`, such as
+    /// `residual { … }`.
+    case blockLayer(name: Identifier?, kind: Identifier, arguments: [Argument], body: Block)
+  }
+}

@@ -1,0 +1,102 @@
+/// How serious a diagnostic is.
+public enum Severity: String, Sendable, Equatable {
+  case error
+  case warning
+  case note
+}
+
+/// The kind of problem; one enum for every stage so that tests and hosts can match on it.
+public enum DiagnosticCode: String, Sendable, Equatable, CaseIterable {
+  // Lexical
+  case invalidCharacter
+  case invalidNumber
+  case unterminatedString
+  case invalidEscape
+  // Syntax
+  case unexpectedToken
+  case unexpectedEndOfInput
+  case nestingTooDeep
+  // Names
+  case undefinedName
+  case undeclaredAssignment
+  // Types and values
+  case typeMismatch
+  case invalidArgument
+  case invalidOperation
+  // Shapes and indices
+  case shapeMismatch
+  case indexOutOfRange
+  case raggedLiteral
+  // Control and limits
+  case invalidControlFlow
+  case recursionLimit
+  case stepLimit
+  case resourceLimit
+  // Files and imports
+  case fileError
+  case importCycle
+  // Data and numbers
+  case dataError
+  case numericError
+  /// A failure the interpreter did not expect; it is still reported, never a crash.
+  case internalError
+}
+
+/// A place in a source: which source, and which bytes of it.
+public struct SourceLocation: Hashable, Sendable {
+  public var source: Source
+  public var range: SourceRange
+
+  public init(source: Source, range: SourceRange) {
+    self.source = source
+    self.range = range
+  }
+}
+
+/// A secondary message attached to a diagnostic, such as one call frame of a backtrace.
+public struct DiagnosticNote: Equatable, Sendable {
+  public var message: String
+  public var location: SourceLocation?
+
+  public init(_ message: String, at location: SourceLocation? = nil) {
+    self.message = message
+    self.location = location
+  }
+}
+
+/// A problem found in a script, as a value: the one currency of every stage's errors.
+///
+/// Rendered only by `DiagnosticRenderer`.
+public struct Diagnostic: Error, Equatable, Sendable {
+  public var severity: Severity
+  public var code: DiagnosticCode
+  public var message: String
+  public var location: SourceLocation?
+  public var notes: [DiagnosticNote]
+  public var hint: String?
+
+  public init(
+    _ severity: Severity = .error,
+    code: DiagnosticCode,
+    message: String,
+    at location: SourceLocation? = nil,
+    notes: [DiagnosticNote] = [],
+    hint: String? = nil
+  ) {
+    self.severity = severity
+    self.code = code
+    self.message = message
+    self.location = location
+    self.notes = notes
+    self.hint = hint
+  }
+
+  /// An error diagnostic at `range` of `source`.
+  public static func error(
+    _ code: DiagnosticCode, _ message: String, in source: Source, at range: SourceRange,
+    hint: String? = nil
+  ) -> Diagnostic {
+    Diagnostic(code: code, message: message, at: SourceLocation(source: source, range: range),
+               hint: hint)
+  }
+}

@@ -1,0 +1,84 @@
+/// A byte range inside one `Source`: `start ..< end`, offsets into its UTF-8 bytes.
+///
+/// Line and column are computed only when a diagnostic is rendered.
+public struct SourceRange: Hashable, Sendable, CustomStringConvertible {
+  public var start: Int
+  public var end: Int
+
+  public init(start: Int, end: Int) {
+    self.start = start
+    self.end = max(start, end)
+  }
+
+  /// The smallest range covering both.
+  public func union(_ other: SourceRange) -> SourceRange {
+    SourceRange(start: min(start, other.start), end: max(end, other.end))
+  }
+
+  public var description: String { "\(start)..<\(end)" }
+}
+
+/// A named piece of source text (a file, a REPL line, an `-e` argument).
+///
+/// A class so that every token, node and diagnostic can refer to it without copying the text;
+/// it is immutable, so it is `Sendable`. Two sources are equal when they are the same object.
+public final class Source: Hashable, Sendable, CustomStringConvertible {
+  /// The name shown in diagnostics (a path, `<stdin>`, `<repl:3>`).
+  public let name: String
+  /// The text as UTF-8 bytes; the lexer reads these.
+  public let bytes: [UInt8]
+  /// Byte offsets at which each line starts; `lineStarts[0] == 0`.
+  public let lineStarts: [Int]
+
+  public init(name: String, text: String) {
+    self.name = name
+    self.bytes = Array(text.utf8)
+    var starts = [0]
+    for (offset, byte) in bytes.enumerated() where byte == UInt8(ascii: "\n") {
+      starts.append(offset + 1)
+    }
+    self.lineStarts = starts
+  }
+
+  /// One-based line and column (in Unicode scalars) of a byte offset.
+  public func lineAndColumn(of offset: Int) -> (line: Int, column: Int) {
+    let clamped = min(max(offset, 0), bytes.count)
+    var low = 0
+    var high = lineStarts.count - 1
+    while low < high {
+      let mid = (low + high + 1) / 2
+      if lineStarts[mid] <= clamped { low = mid } else { high = mid - 1 }
+    }
+    let lineStart = lineStarts[low]
+    var column = 1
+    var index = lineStart
+    while index < clamped {
+      // Count scalar starts, not continuation bytes, so multi-byte characters are one column.
+      if bytes[index] & 0xC0 != 0x80 { column += 1 }
+      index += 1
+    }
+    if clamped < bytes.count, bytes[clamped] & 0xC0 == 0x80 { column -= 1 }
+    return (low + 1, max(column, 1))
+  }
+
+  /// The text of a one-based line, without its line break.
+  public func lineText(_ line: Int) -> String {
+    guard line >= 1, line <= lineStarts.count else { return "" }
+    let start = lineStarts[line - 1]
+    var end = line < lineStarts.count ? lineStarts[line] - 1 : bytes.count
+    if end > start, bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+    return String(decoding: bytes[start..<max(start, end)], as: UTF8.self)
+  }
+
+  /// The text a range covers.
+  public func text(_ range: SourceRange) -> String {
+    let start = min(max(range.start, 0), bytes.count)
+    let end = min(max(range.end, start), bytes.count)
+    return String(decoding: bytes[start..<end], as: UTF8.self)
+  }
+
+  public var description: String { name }
+
+  public static func == (lhs: Source, rhs: Source) -> Bool { lhs === rhs }
+  public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
+}
