@@ -1,6 +1,12 @@
 import NNRuntime
 import NNSyntax
 
+@_exported import struct NNSyntax.Diagnostic
+@_exported import struct NNSyntax.DiagnosticNote
+@_exported import struct NNSyntax.SourceSpan
+@_exported import enum NNSyntax.DiagnosticCode
+@_exported import enum NNSyntax.DiagnosticRenderer
+
 /// Options an embedding host gives the interpreter. The core does no I/O of its own: whatever a
 /// script prints goes to `output`.
 public struct InterpreterOptions: Sendable {
@@ -8,10 +14,20 @@ public struct InterpreterOptions: Sendable {
   public var output: @Sendable (String) -> Void
   /// Bound to `args` in scripts.
   public var arguments: [String]
+  /// Where relative paths (script files, imports) are resolved; `nil` is the process's
+  /// working directory.
+  public var workingDirectory: String?
+  /// The most statements, calls and loop iterations one `run` may take; `nil` for no limit.
+  public var stepLimit: Int?
 
-  public init(output: @escaping @Sendable (String) -> Void = { _ in }, arguments: [String] = []) {
+  public init(
+    output: @escaping @Sendable (String) -> Void = { _ in }, arguments: [String] = [],
+    workingDirectory: String? = nil, stepLimit: Int? = nil
+  ) {
     self.output = output
     self.arguments = arguments
+    self.workingDirectory = workingDirectory
+    self.stepLimit = stepLimit
   }
 }
 
@@ -23,28 +39,93 @@ public struct ScriptError: Error, Sendable {
 
   /// All diagnostics rendered with source lines and carets.
   public func rendered(color: Bool = false) -> String {
-    diagnostics.map { DiagnosticRenderer.render($0, color: color) }.joined()
+    diagnostics.map { DiagnosticRenderer.render($0, color: color) }.joined(separator: "\n")
   }
 }
 
-/// Runs `.nn` scripts. Holds the global scope, so successive calls share state (as the REPL does).
+/// Runs `.nn` scripts. Holds the global scope, so successive calls share state (as the REPL
+/// does). Not thread-safe: use one interpreter from one thread at a time.
 public final class Interpreter {
-  let options: InterpreterOptions
+  let evaluator: Evaluator
 
   public init(options: InterpreterOptions = InterpreterOptions()) {
-    self.options = options
+    self.evaluator = Evaluator(options: options)
   }
 
   /// Runs a whole script; `name` is shown in diagnostics and anchors relative imports.
   public func run(_ text: String, name: String) throws(ScriptError) {
-    throw ScriptError([Diagnostic(code: .internalError, message: "not built yet")])
+    _ = try execute(Source(name: name, text: text), markImported: nil)
   }
 
-  /// Reads and runs the script at `path`.
+  /// Runs a script and returns the value of its last statement (the REPL's echo).
+  public func evaluate(_ text: String, name: String = "<input>") throws(ScriptError) -> Value {
+    try execute(Source(name: name, text: text), markImported: nil)
+  }
+
+  /// Reads and runs the script at `path` (relative to the working directory option).
   public func runFile(_ path: String) throws(ScriptError) {
-    throw ScriptError([Diagnostic(code: .internalError, message: "not built yet")])
+    let source = try read(path)
+    let resolved = FileAccess.resolve(path, relativeTo: evaluator.options.workingDirectory)
+    _ = try execute(source, markImported: FileAccess.canonical(resolved))
   }
 
   /// Parses and checks a script without running it; returns every diagnostic found.
-  public func check(_ text: String, name: String) -> [Diagnostic] { [] }
+  public func check(_ text: String, name: String) -> [Diagnostic] {
+    Checker(options: evaluator.options, globals: evaluator.globals.visibleNames)
+      .check(Source(name: name, text: text))
+  }
+
+  /// Reads and checks the script at `path`; a file that cannot be read is one diagnostic.
+  public func checkFile(_ path: String) -> [Diagnostic] {
+    do {
+      let source = try read(path)
+      return Checker(options: evaluator.options, globals: evaluator.globals.visibleNames)
+        .check(source)
+    } catch {
+      return error.diagnostics
+    }
+  }
+
+  // MARK: - Running
+
+  private func read(_ path: String) throws(ScriptError) -> Source {
+    let resolved = FileAccess.resolve(path, relativeTo: evaluator.options.workingDirectory)
+    switch FileAccess.readText(resolved) {
+    case .success(let text):
+      return Source(name: path, text: text)
+    case .failure(.cannotRead(let reason)):
+      throw ScriptError([Diagnostic(code: .fileError,
+                                    message: "cannot read '\(path)': \(reason)")])
+    }
+  }
+
+  private func execute(_ source: Source, markImported path: String?) throws(ScriptError) -> Value {
+    let parsed = Parser.parse(source)
+    let errors = parsed.diagnostics.filter { $0.severity == .error }
+    guard errors.isEmpty else { throw ScriptError(parsed.diagnostics) }
+    let evaluator = self.evaluator
+    let outcome: Result<Value, Diagnostic> = LargeStack.run {
+      evaluator.steps = 0
+      if let path { evaluator.importStack.append(path) }
+      defer { if path != nil { evaluator.importStack.removeLast() } }
+      do throws(Unwind) {
+        return .success(try evaluator.run(parsed.program, in: evaluator.globals))
+      } catch {
+        switch error {
+        case .failure(let diagnostic):
+          return .failure(diagnostic)
+        case .returning(let value, _):
+          return .success(value)
+        case .breakLoop(let range), .continueLoop(let range):
+          return .failure(Diagnostic.error(
+            .invalidControlFlow, "`break` and `continue` must be inside a loop", in: source,
+            at: range))
+        }
+      }
+    }
+    switch outcome {
+    case .success(let value): return value
+    case .failure(let diagnostic): throw ScriptError([diagnostic])
+    }
+  }
 }

@@ -43,7 +43,7 @@ public enum DiagnosticCode: String, Sendable, Equatable, CaseIterable {
 }
 
 /// A place in a source: which source, and which bytes of it.
-public struct SourceLocation: Hashable, Sendable {
+public struct SourceSpan: Hashable, Sendable {
   public var source: Source
   public var range: SourceRange
 
@@ -56,9 +56,9 @@ public struct SourceLocation: Hashable, Sendable {
 /// A secondary message attached to a diagnostic, such as one call frame of a backtrace.
 public struct DiagnosticNote: Equatable, Sendable {
   public var message: String
-  public var location: SourceLocation?
+  public var location: SourceSpan?
 
-  public init(_ message: String, at location: SourceLocation? = nil) {
+  public init(_ message: String, at location: SourceSpan? = nil) {
     self.message = message
     self.location = location
   }
@@ -71,7 +71,7 @@ public struct Diagnostic: Error, Equatable, Sendable {
   public var severity: Severity
   public var code: DiagnosticCode
   public var message: String
-  public var location: SourceLocation?
+  public var location: SourceSpan?
   public var notes: [DiagnosticNote]
   public var hint: String?
 
@@ -79,7 +79,7 @@ public struct Diagnostic: Error, Equatable, Sendable {
     _ severity: Severity = .error,
     code: DiagnosticCode,
     message: String,
-    at location: SourceLocation? = nil,
+    at location: SourceSpan? = nil,
     notes: [DiagnosticNote] = [],
     hint: String? = nil
   ) {
@@ -96,7 +96,7 @@ public struct Diagnostic: Error, Equatable, Sendable {
     _ code: DiagnosticCode, _ message: String, in source: Source, at range: SourceRange,
     hint: String? = nil
   ) -> Diagnostic {
-    Diagnostic(code: code, message: message, at: SourceLocation(source: source, range: range),
+    Diagnostic(code: code, message: message, at: SourceSpan(source: source, range: range),
                hint: hint)
   }
 }

@@ -1,0 +1,130 @@
+import ArgumentParser
+
+/// The version `nn --version` reports; the one place it is written.
+let nnVersion = "0.1.0"
+
+/// Exit statuses of `nn` (LANGUAGE.md §11).
+enum ExitStatus {
+  static let success: Int32 = 0
+  /// The script (or the file holding it) failed: diagnostics are on standard error.
+  static let scriptFailure: Int32 = 1
+  /// The command line itself is wrong. ArgumentParser would use 64 (EX_USAGE); the language
+  /// promises 2, as most Unix tools do.
+  static let usage: Int32 = 2
+}
+
+/// A command that reports its own exit status rather than throwing, so that a failing script
+/// (status 1) stays apart from ArgumentParser's usage errors (status 2).
+protocol StatusCommand: ParsableCommand {
+  func execute() -> Int32
+}
+
+/// The root command: `nn [run] FILE [ARGS...]`, `nn -e CODE`, `nn check FILE`.
+struct NNTool: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "nn",
+    abstract: "Describe and train neural networks with small scripts.",
+    usage: """
+      nn [run] <file> [<args> ...]
+      nn -e <code> [<args> ...]
+      nn check <file>
+      nn < script.nn
+      """,
+    discussion: """
+      `args` in the script is bound to the list of <args>.
+      With no file and no -e, nn reads a script from standard input.
+      Exit status: 0 on success, 1 when the script fails, 2 for a usage error.
+      Set NO_COLOR to turn off coloured diagnostics.
+      """,
+    version: "nn \(nnVersion)",
+    subcommands: [RunCommand.self, CheckCommand.self],
+    // `nn FILE ARGS...` and `nn -e CODE` are `nn run ...` without the word.
+    defaultSubcommand: RunCommand.self
+  )
+
+  /// Parses `arguments` (without the program name), runs the command and returns the status.
+  static func execute(_ arguments: [String]) -> Int32 {
+    do {
+      var command = try parseAsRoot(arguments)
+      if let command = command as? any StatusCommand {
+        return command.execute()
+      }
+      // Only ArgumentParser's own commands (`nn help`) get here; they end by throwing.
+      try command.run()
+      return ExitStatus.success
+    } catch {
+      return report(error)
+    }
+  }
+
+  /// Prints a parse outcome: help and version to standard output (status 0), anything else to
+  /// standard error as a usage error (status 2).
+  private static func report(_ error: any Error) -> Int32 {
+    let message = fullMessage(for: error)
+    if exitCode(for: error) == .success {
+      if !message.isEmpty { StandardStreams.output.write(message + "\n") }
+      return ExitStatus.success
+    }
+    StandardStreams.writeError(message + "\n")
+    return ExitStatus.usage
+  }
+}
+
+/// `nn run FILE [ARGS...]`, `nn -e CODE [ARGS...]`, or a script on standard input.
+struct RunCommand: StatusCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "run",
+    abstract: "Run a script, with `args` bound to the arguments that follow it."
+  )
+
+  @Option(
+    name: [.customShort("e"), .customLong("eval")],
+    help: ArgumentHelp("Run CODE instead of a file.", valueName: "code"))
+  var code: String?
+
+  @Argument(help: "The script to run; '-' or none reads standard input.")
+  var file: String?
+
+  // Everything after the file belongs to the script, even words that look like options
+  // (`nn run train.nn --lr 3`).
+  @Argument(
+    parsing: .captureForPassthrough,
+    help: ArgumentHelp("Bound to `args` in the script.", valueName: "args"))
+  var arguments: [String] = []
+
+  func validate() throws {
+    // An unknown option before the file is captured as the file; it is a usage error, not a
+    // script that cannot be found.
+    if code == nil, let file, file.count > 1, file.hasPrefix("-") {
+      throw ValidationError("Unknown option '\(file)'.")
+    }
+  }
+
+  func execute() -> Int32 {
+    if let code {
+      // With -e there is no file: every positional word is a script argument.
+      let scriptArguments = (file.map { [$0] } ?? []) + arguments
+      return ScriptRunner.run(code, name: "<-e>", arguments: scriptArguments)
+    }
+    guard let file, file != "-" else {
+      // The REPL will take over here when standard input is a terminal.
+      return ScriptRunner.runStandardInput(arguments: arguments)
+    }
+    return ScriptRunner.runFile(file, arguments: arguments)
+  }
+}
+
+/// `nn check FILE`: parse and check a script without running it; silent when it is clean.
+struct CheckCommand: StatusCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "check",
+    abstract: "Parse and check a script without running it; prints nothing when it is clean."
+  )
+
+  @Argument(help: "The script to check.")
+  var file: String
+
+  func execute() -> Int32 {
+    ScriptRunner.checkFile(file)
+  }
+}

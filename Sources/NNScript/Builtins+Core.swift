@@ -1,0 +1,107 @@
+import NNRuntime
+import NNSyntax
+
+extension Builtins {
+  static let core: [Builtin] = [
+    Builtin("print", ["values..."]) { (context) throws(Diagnostic) in
+      let text = context.rest.map { ValueFormatter.display($0.value) }.joined(separator: " ")
+      context.evaluator.options.output(text + "\n")
+      return .nil
+    },
+    Builtin("len", ["value"]) { (context) throws(Diagnostic) in
+      let value = try context.require("value")
+      switch value {
+      case .list(let items): return .number(Double(items.count))
+      case .string(let text): return .number(Double(text.count))
+      case .record(let record): return .number(Double(record.count))
+      case .tensor(let t): return .number(Double(t.rank == 0 ? 1 : t.shape[0]))
+      case .range(let r): return .number(Double(r.count))
+      default:
+        throw context.error(.typeMismatch, "a \(value.typeName) has no length", at: "value")
+      }
+    },
+    Builtin("type", ["value"]) { (context) throws(Diagnostic) in
+      .string(try context.require("value").typeName)
+    },
+    Builtin("str", ["value"]) { (context) throws(Diagnostic) in
+      .string(ValueFormatter.display(try context.require("value")))
+    },
+    Builtin("num", ["text"]) { (context) throws(Diagnostic) in
+      let text = try context.string("text")
+      let cleaned = text.trimmingWhitespace
+      guard let x = Double(cleaned) else {
+        throw context.error(.invalidArgument, "\(ValueFormatter.quote(text)) is not a number",
+                            at: "text")
+      }
+      return .number(x)
+    },
+    Builtin("append", ["list", "value"]) { (context) throws(Diagnostic) in
+      let list = try context.require("list")
+      guard case .list(var items) = list else {
+        throw context.error(.typeMismatch, "append needs a list, not a \(list.typeName)",
+                            at: "list")
+      }
+      guard items.count < Limits.maxListCount else {
+        throw context.error(.resourceLimit, "a list may hold at most \(Limits.maxListCount) values")
+      }
+      items.append(try context.require("value"))
+      return .list(items)
+    },
+    Builtin("keys", ["record"]) { (context) throws(Diagnostic) in
+      let value = try context.require("record")
+      guard case .record(let record) = value else {
+        throw context.error(.typeMismatch, "keys needs a record, not a \(value.typeName)",
+                            at: "record")
+      }
+      return .list(record.names.map { .string($0) })
+    },
+    Builtin("list", ["value"]) { (context) throws(Diagnostic) in
+      let value = try context.require("value")
+      switch value {
+      case .list: return value
+      case .range(let r):
+        guard r.count <= Limits.maxListCount else {
+          throw context.error(.resourceLimit, "a list may hold at most \(Limits.maxListCount) values")
+        }
+        return .list((0..<r.count).map { .number(r.lower + Double($0)) })
+      case .tensor(let t) where t.rank >= 1:
+        return .list(try (0..<t.shape[0]).map { (i) throws(Diagnostic) in
+          Evaluator.wrap(try context.runtime { () throws(TensorError) in try t.slice([.index(i)]) })
+        })
+      case .string(let text): return .list(text.map { .string(String($0)) })
+      default:
+        throw context.error(.typeMismatch, "cannot make a list of a \(value.typeName)", at: "value")
+      }
+    },
+    Builtin("assert", ["condition", "message"]) { (context) throws(Diagnostic) in
+      let condition = try context.require("condition")
+      guard case .bool(let flag) = condition else {
+        throw context.error(.typeMismatch, "assert needs a bool, not a \(condition.typeName)",
+                            at: "condition")
+      }
+      if !flag {
+        let message = context.value("message").map(ValueFormatter.display) ?? "assertion failed"
+        throw context.error(.invalidOperation, message, at: "condition")
+      }
+      return .nil
+    },
+    Builtin("seed", ["n"]) { (context) throws(Diagnostic) in
+      let n = try context.integer("n")
+      context.evaluator.random = RandomGenerator(seed: UInt64(bitPattern: Int64(n)))
+      return .nil
+    },
+    Builtin("json", ["value"]) { (context) throws(Diagnostic) in
+      .string(JSONEncoding.encode(try context.require("value")))
+    },
+  ]
+}
+
+extension String {
+  var trimmingWhitespace: String {
+    let scalars = unicodeScalars
+    guard let start = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
+      let end = scalars.lastIndex(where: { !$0.properties.isWhitespace })
+    else { return "" }
+    return String(scalars[start...end])
+  }
+}

@@ -1,0 +1,236 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import NNRuntime
+import NNSyntax
+
+extension Builtins {
+  static let tensors: [Builtin] = creation + elementwise + reductions + shaping
+
+  // MARK: - Creation
+
+  private static let creation: [Builtin] = [
+    Builtin("tensor", ["value"]) { (context) throws(Diagnostic) in
+      .tensor(try context.tensorLike("value"))
+    },
+    filled("zeros", 0),
+    filled("ones", 1),
+    Builtin("full", ["shape", "value"]) { (context) throws(Diagnostic) in
+      let shape = try context.shape(from: [context.bound["shape"]].compactMap { $0 })
+      let value = try context.number("value")
+      return .tensor(try context.runtime { () throws(TensorError) in
+        try Tensor.filled(shape, Float(value))
+      })
+    },
+    Builtin("eye", ["n"]) { (context) throws(Diagnostic) in
+      let n = try context.integer("n")
+      return .tensor(try context.runtime { () throws(TensorError) in try Tensor.eye(n) })
+    },
+    Builtin("rand", ["shape..."]) { (context) throws(Diagnostic) in
+      let shape = try context.shape(from: context.rest)
+      return .tensor(try context.runtime { () throws(TensorError) in
+        try Tensor.uniform(shape, using: &context.evaluator.random)
+      })
+    },
+    Builtin("randn", ["shape..."]) { (context) throws(Diagnostic) in
+      let shape = try context.shape(from: context.rest)
+      return .tensor(try context.runtime { () throws(TensorError) in
+        try Tensor.normal(shape, using: &context.evaluator.random)
+      })
+    },
+    Builtin("arange", ["start", "stop", "step"]) { (context) throws(Diagnostic) in
+      // `arange(n)` counts from 0, as in NumPy.
+      var start = try context.number("start")
+      var stop = 0.0
+      if context.has("stop") { stop = try context.number("stop") } else { (start, stop) = (0, start) }
+      let step = try context.number("step", default: 1)
+      return .tensor(try context.runtime { () throws(TensorError) in
+        try Tensor.arange(start, stop, step)
+      })
+    },
+    Builtin("linspace", ["start", "stop", "count"]) { (context) throws(Diagnostic) in
+      let start = try context.number("start")
+      let stop = try context.number("stop")
+      let count = try context.integer("count", default: 50)
+      return .tensor(try context.runtime { () throws(TensorError) in
+        try Tensor.linspace(start, stop, count)
+      })
+    },
+  ]
+
+  private static func filled(_ name: String, _ value: Float) -> Builtin {
+    Builtin(name, ["shape..."]) { (context) throws(Diagnostic) in
+      let shape = try context.shape(from: context.rest)
+      return .tensor(try context.runtime { () throws(TensorError) in
+        try Tensor.filled(shape, value)
+      })
+    }
+  }
+
+  // MARK: - Element-wise
+
+  private static let elementwise: [Builtin] = [
+    unary("exp", .exp), unary("log", .log), unary("sqrt", .sqrt), unary("abs", .abs),
+    unary("tanh", .tanh), unary("sigmoid", .sigmoid), unary("relu", .relu),
+    unary("floor", .floor), unary("ceil", .ceil), unary("round", .round), unary("sign", .sign),
+    pairwise("maximum", .maximum), pairwise("minimum", .minimum),
+    Builtin("clip", ["t", "lo", "hi"]) { (context) throws(Diagnostic) in
+      let t = try context.tensorLike("t")
+      let low = try context.number("lo")
+      let high = try context.number("hi")
+      guard low <= high else {
+        throw context.error(.invalidArgument,
+                            "clip needs lo ≤ hi, but \(formatNumber(low)) > \(formatNumber(high))")
+      }
+      return wrap(t.clipped(Float(low), Float(high)), like: context.value("t"))
+    },
+    Builtin("softmax", ["t", "axis"]) { (context) throws(Diagnostic) in
+      let t = try context.tensorLike("t")
+      let axis = try context.optionalInteger("axis") ?? -1
+      return .tensor(try context.runtime { () throws(TensorError) in try t.softmax(axis: axis) })
+    },
+  ]
+
+  /// Applying a function to a number gives a number (computed in 64 bits); to a tensor, a tensor.
+  private static func unary(_ name: String, _ op: UnaryOp) -> Builtin {
+    Builtin(name, ["t"]) { (context) throws(Diagnostic) in
+      if case .number(let x)? = context.value("t") { return .number(scalar(op, x)) }
+      return .tensor(try context.tensorLike("t").unary(op))
+    }
+  }
+
+  private static func pairwise(_ name: String, _ op: BinaryOp) -> Builtin {
+    Builtin(name, ["a", "b"]) { (context) throws(Diagnostic) in
+      let a = try context.tensorLike("a")
+      let b = try context.tensorLike("b")
+      let result = try context.runtime { () throws(TensorError) in try Tensor.binary(op, a, b) }
+      return Evaluator.wrap(result)
+    }
+  }
+
+  private static func wrap(_ tensor: Tensor, like original: Value?) -> Value {
+    if case .number? = original { return Evaluator.wrap(tensor) }
+    return .tensor(tensor)
+  }
+
+  private static func scalar(_ op: UnaryOp, _ x: Double) -> Double {
+    switch op {
+    case .negate: return -x
+    case .exp: return exp(x)
+    case .log: return log(x)
+    case .sqrt: return x.squareRoot()
+    case .abs: return Swift.abs(x)
+    case .tanh: return tanh(x)
+    case .sigmoid: return x >= 0 ? 1 / (1 + exp(-x)) : exp(x) / (1 + exp(x))
+    case .relu: return Swift.max(x, 0)
+    case .sign: return x > 0 ? 1 : (x < 0 ? -1 : x)
+    case .floor: return x.rounded(.down)
+    case .ceil: return x.rounded(.up)
+    case .round: return x.rounded(.toNearestOrEven)
+    }
+  }
+
+  // MARK: - Reductions
+
+  private static let reductions: [Builtin] = [
+    reduction("sum", .sum), reduction("mean", .mean), reduction("max", .max),
+    reduction("min", .min), reduction("argmax", .argmax), reduction("argmin", .argmin),
+    reduction("std", .std), reduction("var", .variance), reduction("prod", .prod),
+  ]
+
+  /// Over all axes the result is a number; with `axis:` a tensor (LANGUAGE.md §3).
+  private static func reduction(_ name: String, _ op: ReduceOp) -> Builtin {
+    Builtin(name, ["t", "axis"]) { (context) throws(Diagnostic) in
+      let t = try context.tensorLike("t")
+      let axis = try context.optionalInteger("axis")
+      let result = try context.runtime { () throws(TensorError) in try t.reduce(op, axis: axis) }
+      return Evaluator.wrap(result)
+    }
+  }
+
+  // MARK: - Shapes
+
+  private static let shaping: [Builtin] = [
+    Builtin("reshape", ["t", "shape..."]) { (context) throws(Diagnostic) in
+      let t = try context.tensorLike("t")
+      let shape = try context.signedShape(from: context.rest)
+      return .tensor(try context.runtime { () throws(TensorError) in try t.reshaped(shape) })
+    },
+    Builtin("concat", ["tensors", "axis"]) { (context) throws(Diagnostic) in
+      let parts = try context.tensorList("tensors")
+      let axis = try context.integer("axis", default: 0)
+      return .tensor(try context.runtime { () throws(TensorError) in
+        try Tensor.concat(parts, axis: axis)
+      })
+    },
+    Builtin("stack", ["tensors", "axis"]) { (context) throws(Diagnostic) in
+      let parts = try context.tensorList("tensors")
+      let axis = try context.integer("axis", default: 0)
+      return .tensor(try context.runtime { () throws(TensorError) in
+        try Tensor.stack(parts, axis: axis)
+      })
+    },
+  ]
+}
+
+extension CallContext {
+  /// A list of tensors (numbers count as tensors with no axes).
+  func tensorList(_ name: String) throws(Diagnostic) -> [Tensor] {
+    let value = try require(name)
+    guard case .list(let items) = value else {
+      throw error(.typeMismatch,
+                  "\(builtin.name) takes a list of tensors, but this is a \(value.typeName)",
+                  at: name, hint: "write the tensors in a list: \(builtin.name)([a, b])")
+    }
+    guard !items.isEmpty else {
+      throw error(.invalidArgument, "\(builtin.name) needs at least one tensor", at: name)
+    }
+    return try items.map { (item) throws(Diagnostic) in
+      guard let t = item.asTensor, !(item.isList) else {
+        throw error(.typeMismatch, "\(builtin.name) takes tensors, not a \(item.typeName)",
+                    at: name)
+      }
+      return t
+    }
+  }
+
+  /// A shape for `reshape`, where one dimension may be -1.
+  func signedShape(from arguments: [ArgumentValue]) throws(Diagnostic) -> [Int] {
+    var values: [(Double, SourceRange)] = []
+    if arguments.count == 1, case .list(let items) = arguments[0].value {
+      for item in items {
+        guard case .number(let x) = item else {
+          throw error(.typeMismatch, "a shape holds whole numbers", range: arguments[0].range)
+        }
+        values.append((x, arguments[0].range))
+      }
+    } else if arguments.count == 1, case .tensor(let t) = arguments[0].value, t.rank == 1 {
+      values = t.scalars.map { (Double($0), arguments[0].range) }
+    } else {
+      for argument in arguments {
+        guard case .number(let x) = argument.value else {
+          throw error(.typeMismatch, "a shape holds whole numbers, not a "
+                        + argument.value.typeName, range: argument.range)
+        }
+        values.append((x, argument.range))
+      }
+    }
+    return try values.map { (pair) throws(Diagnostic) in
+      guard let n = Self.exactInteger(pair.0), n >= -1 else {
+        throw error(.invalidArgument,
+                    "a dimension must be a whole number ≥ 0 (or -1 for \"the rest\"), not "
+                      + formatNumber(pair.0), range: pair.1)
+      }
+      return n
+    }
+  }
+}
+
+extension Value {
+  var isList: Bool {
+    if case .list = self { return true }
+    return false
+  }
+}

@@ -1,0 +1,65 @@
+import NNRuntime
+import NNSyntax
+
+/// The built-in functions, one file per family (`Builtins+Core`, `Builtins+Tensors`, …). Each
+/// family lists its functions; `install` binds them all in the global scope, where a script may
+/// shadow them.
+enum Builtins {
+  static let all: [Builtin] = core + tensors
+
+  static func install(in scope: Scope) {
+    for builtin in all { scope.declare(builtin.name, .builtin(builtin)) }
+  }
+
+  /// Names of every built-in, for suggestions and completion.
+  static let names: [String] = all.map(\.name)
+}
+
+extension Value {
+  /// The tensor a value stands for, where it stands for one: a tensor, a number (no axes), or a
+  /// list of numbers or of equally shaped tensors (so lists built up in a loop can be reduced).
+  var asTensor: Tensor? {
+    switch self {
+    case .tensor(let t): return t
+    case .number(let x): return Tensor(scalar: Float(x))
+    case .list(let items):
+      guard !items.isEmpty else { return Tensor(shape: [0], scalars: []) }
+      var rows: [Tensor] = []
+      rows.reserveCapacity(items.count)
+      for item in items {
+        switch item {
+        case .number(let x): rows.append(Tensor(scalar: Float(x)))
+        case .tensor(let t): rows.append(t)
+        default: return nil
+        }
+      }
+      return try? Tensor.stack(rows, axis: 0)
+    default: return nil
+    }
+  }
+}
+
+extension CallContext {
+  /// A tensor argument, accepting everything `Value.asTensor` does.
+  func tensorLike(_ name: String) throws(Diagnostic) -> Tensor {
+    let value = try require(name)
+    if let tensor = value.asTensor { return tensor }
+    if case .list = value {
+      throw error(.raggedLiteral,
+                  "the argument '\(name)' of \(builtin.name) is a list that is not a tensor: its "
+                    + "elements must be numbers or tensors of one shape", at: name)
+    }
+    throw error(.typeMismatch,
+                "the argument '\(name)' of \(builtin.name) must be a tensor, but this is a "
+                  + value.typeName, at: name)
+  }
+
+  /// Runs a runtime operation, turning its error into a diagnostic at the call.
+  func runtime<T>(_ body: () throws(TensorError) -> T) throws(Diagnostic) -> T {
+    do {
+      return try body()
+    } catch {
+      throw fail(error)
+    }
+  }
+}

@@ -1,0 +1,227 @@
+import NNSyntax
+
+/// `nn check`: everything that can be found without running the script. Syntax errors, names
+/// used but declared nowhere, assignments to undeclared names, `break`/`continue` outside a
+/// loop, and imports that are missing or broken (checked recursively).
+struct Checker {
+  let options: InterpreterOptions
+  let globals: [String]
+  private var diagnostics: [Diagnostic] = []
+  private var declared: Set<String> = []
+  private var visitedFiles: Set<String> = []
+  private var source = Source(name: "", text: "")
+  /// Whether the statement being visited is inside a loop of the current function.
+  private var inLoop = false
+
+  init(options: InterpreterOptions, globals: [String]) {
+    self.options = options
+    self.globals = globals
+  }
+
+  func check(_ source: Source) -> [Diagnostic] {
+    var checker = self
+    checker.declared = Set(globals)
+    checker.checkFile(source)
+    return checker.diagnostics
+  }
+
+  // MARK: - Files
+
+  private mutating func checkFile(_ file: Source) {
+    let parsed = Parser.parse(file)
+    diagnostics += parsed.diagnostics
+    let saved = source
+    source = file
+    defer { source = saved }
+    // Names declared anywhere count as declared everywhere: a function body may use a name
+    // bound later in the file, before it is ever called.
+    collectDeclarations(parsed.program.statements)
+    for statement in parsed.program.statements { visit(statement) }
+  }
+
+  private mutating func checkImport(_ path: String, range: SourceRange) {
+    let base = FileAccess.directory(of: source.name).map {
+      FileAccess.resolve($0, relativeTo: options.workingDirectory)
+    } ?? options.workingDirectory
+    let resolved = FileAccess.resolve(path, relativeTo: base)
+    guard let canonical = FileAccess.canonical(resolved) else {
+      report(.fileError, "cannot import '\(path)': no such file", range)
+      return
+    }
+    guard visitedFiles.insert(canonical).inserted else { return }
+    switch FileAccess.readText(resolved) {
+    case .success(let text):
+      let name = FileAccess.resolve(path, relativeTo: FileAccess.directory(of: source.name))
+      checkFile(Source(name: name, text: text))
+    case .failure(.cannotRead(let reason)):
+      report(.fileError, "cannot import '\(path)': \(reason)", range)
+    }
+  }
+
+  // MARK: - Declarations
+
+  private mutating func collectDeclarations(_ statements: [Stmt]) {
+    for statement in statements {
+      switch statement.kind {
+      case .letBinding(let pattern, let value):
+        declare(pattern)
+        collectDeclarations(in: value)
+      case .function(let function):
+        if let name = function.name { declared.insert(name.name) }
+        collectDeclarations(function)
+      case .model(let model):
+        if let name = model.name { declared.insert(name.name) }
+      case .forLoop(let pattern, _, let body):
+        declare(pattern)
+        collectDeclarations(body.statements)
+      case .whileLoop(_, let body):
+        collectDeclarations(body.statements)
+      case .expression(let expression):
+        collectDeclarations(in: expression)
+      case .importFile(let path, let range):
+        checkImport(path, range: range)
+      default:
+        break
+      }
+    }
+  }
+
+  private mutating func collectDeclarations(_ function: FunctionDecl) {
+    for parameter in function.parameters { declared.insert(parameter.name.name) }
+    collectDeclarations(function.body.statements)
+  }
+
+  /// Declarations nested in expressions: anonymous functions and `if` blocks.
+  private mutating func collectDeclarations(in expression: Expr) {
+    switch expression.kind {
+    case .function(let function):
+      collectDeclarations(function)
+    case .conditional(_, let then, let otherwise):
+      collectDeclarations(then.statements)
+      if let otherwise { collectDeclarations(otherwise.statements) }
+    case .call(let callee, let arguments):
+      collectDeclarations(in: callee)
+      for argument in arguments { collectDeclarations(in: argument.value) }
+    default:
+      break
+    }
+  }
+
+  private mutating func declare(_ pattern: Pattern) {
+    switch pattern {
+    case .name(let identifier): declared.insert(identifier.name)
+    case .tuple(let names, _): for name in names { declared.insert(name.name) }
+    }
+  }
+
+  // MARK: - Uses
+
+  private mutating func visit(_ statement: Stmt) {
+    switch statement.kind {
+    case .expression(let expression):
+      visit(expression)
+    case .letBinding(_, let value):
+      visit(value)
+    case .assignment(let target, _, let value):
+      if case .identifier(let name) = target.kind, !declared.contains(name) {
+        report(.undeclaredAssignment, "cannot assign to undeclared name '\(name)'", target.range,
+               hint: suggestion(for: name) ?? "declare it first: let \(name) = …")
+      } else {
+        visit(target)
+      }
+      visit(value)
+    case .function(let function):
+      visit(function.body, inLoop: false)
+    case .model(let model):
+      visit(model.inputShape)
+    case .forLoop(_, let sequence, let body):
+      visit(sequence)
+      visit(body, inLoop: true)
+    case .whileLoop(let condition, let body):
+      visit(condition)
+      visit(body, inLoop: true)
+    case .breakLoop, .continueLoop:
+      if !inLoop {
+        report(.invalidControlFlow, "`break` and `continue` must be inside a loop",
+               statement.range)
+      }
+    case .returnValue(let value):
+      if let value { visit(value) }
+    case .importFile, .namedLayer, .blockLayer:
+      break
+    }
+  }
+
+  /// Visits a block; `inLoop` is true for a loop body, false for a function body, and nil for
+  /// a block that keeps the surrounding context (`if`).
+  private mutating func visit(_ block: Block, inLoop loop: Bool?) {
+    let saved = inLoop
+    if let loop { inLoop = loop }
+    defer { inLoop = saved }
+    for statement in block.statements { visit(statement) }
+  }
+
+  private mutating func visit(_ expression: Expr) {
+    switch expression.kind {
+    case .number, .bool, .nilLiteral:
+      break
+    case .string(let segments):
+      for case .interpolation(let inner) in segments { visit(inner) }
+    case .identifier(let name):
+      if !declared.contains(name) {
+        report(.undefinedName, "undefined name '\(name)'", expression.range,
+               hint: suggestion(for: name))
+      }
+    case .bracket(let elements), .tuple(let elements):
+      for element in elements { visit(element) }
+    case .record(let fields):
+      for field in fields { visit(field.value) }
+    case .unary(_, let operand):
+      visit(operand)
+    case .binary(_, let left, let right), .range(let left, let right, _):
+      visit(left)
+      visit(right)
+    case .call(let callee, let arguments):
+      visit(callee)
+      for argument in arguments { visit(argument.value) }
+    case .index(let base, let subscripts):
+      visit(base)
+      for item in subscripts {
+        switch item {
+        case .value(let value): visit(value)
+        case .slice(let lower, let upper, _):
+          if let lower { visit(lower) }
+          if let upper { visit(upper) }
+        }
+      }
+    case .member(let base, _):
+      visit(base)
+    case .function(let function):
+      visit(function.body, inLoop: false)
+    case .conditional(let condition, let then, let otherwise):
+      visit(condition)
+      visit(then, inLoop: nil)
+      if let otherwise { visit(otherwise, inLoop: nil) }
+    case .model(let model):
+      // Layer names and their options are given meaning by the model builder, not by scope.
+      visit(model.inputShape)
+    case .train(let model, let data, _):
+      visit(model)
+      visit(data)
+    }
+  }
+
+  // MARK: - Reporting
+
+  private func suggestion(for name: String) -> String? {
+    Suggestions.nearest(to: name, in: Array(declared)).map {
+      "did you mean '\($0)'?"
+    }
+  }
+
+  private mutating func report(
+    _ code: DiagnosticCode, _ message: String, _ range: SourceRange, hint: String? = nil
+  ) {
+    diagnostics.append(Diagnostic.error(code, message, in: source, at: range, hint: hint))
+  }
+}

@@ -1,0 +1,188 @@
+import NNRuntime
+import NNSyntax
+
+/// An evaluated call argument.
+struct ArgumentValue {
+  var label: String?
+  var labelRange: SourceRange?
+  var value: Value
+  var range: SourceRange
+}
+
+extension Evaluator {
+  func call(
+    _ callee: Expr, _ arguments: [Argument], range: SourceRange, in scope: Scope
+  ) throws(Unwind) -> Value {
+    let function = try evaluate(callee, in: scope)
+    var values: [ArgumentValue] = []
+    values.reserveCapacity(arguments.count)
+    for argument in arguments {
+      let value = try evaluate(argument.value, in: scope)
+      values.append(ArgumentValue(label: argument.label?.name, labelRange: argument.label?.range,
+                                  value: value, range: argument.value.range))
+    }
+    return try apply(function, values, callRange: range, calleeRange: callee.range)
+  }
+
+  /// Calls a function value with evaluated arguments.
+  func apply(
+    _ function: Value, _ arguments: [ArgumentValue], callRange: SourceRange,
+    calleeRange: SourceRange
+  ) throws(Unwind) -> Value {
+    switch function {
+    case .function(let closure):
+      return try callFunction(closure, arguments, callRange: callRange)
+    case .builtin(let builtin):
+      return try callBuiltin(builtin, arguments, callRange: callRange)
+    default:
+      throw failure(.typeMismatch, "a \(function.typeName) cannot be called", at: calleeRange)
+    }
+  }
+
+  // MARK: - Script functions
+
+  func callFunction(
+    _ function: FunctionValue, _ arguments: [ArgumentValue], callRange: SourceRange
+  ) throws(Unwind) -> Value {
+    try tick(callRange)
+    guard callDepth < Limits.maxCallDepth else {
+      throw failure(.recursionLimit,
+                    "too many nested calls (the limit is \(Limits.maxCallDepth))",
+                    at: callRange, hint: "is a recursive function missing its base case?")
+    }
+    let declaration = function.declaration
+    let parameters = declaration.parameters.map(\.name.name)
+    let bound = try bindArguments(arguments, to: parameters, functionName: function.name,
+                                  callRange: callRange)
+    for (index, parameter) in declaration.parameters.enumerated()
+    where bound[index] == nil && parameter.defaultValue == nil {
+      throw failure(.invalidArgument,
+                    "missing argument '\(parameter.name.name)' in call to \(function.name)",
+                    at: callRange)
+    }
+    let callerSource = source
+    let callSite = SourceSpan(source: callerSource, range: callRange)
+    callDepth += 1
+    source = function.source
+    defer {
+      callDepth -= 1
+      source = callerSource
+    }
+    do {
+      let scope = Scope(parent: function.closure)
+      for (index, parameter) in declaration.parameters.enumerated() {
+        if let argument = bound[index] {
+          scope.declare(parameter.name.name, argument.value)
+        } else if let defaultValue = parameter.defaultValue {
+          scope.declare(parameter.name.name, try evaluate(defaultValue, in: scope))
+        }
+      }
+      return try run(declaration.body, in: scope)
+    } catch {
+      switch error {
+      case .returning(let value, _):
+        return value
+      case .breakLoop(let range), .continueLoop(let range):
+        throw failure(.invalidControlFlow, "`break` and `continue` must be inside a loop",
+                      at: range)
+      case .failure(var diagnostic):
+        Self.addFrame(to: &diagnostic, name: function.name, callSite: callSite)
+        throw .failure(diagnostic)
+      }
+    }
+  }
+
+  /// Records one call frame under an error raised inside a function.
+  /// A run of frames from the same call site (a recursion) becomes one note with a count.
+  static func addFrame(to diagnostic: inout Diagnostic, name: String, callSite: SourceSpan) {
+    let message = "in \(name), called here"
+    if let last = diagnostic.notes.last, last.location == callSite,
+      last.message.hasPrefix(message)
+    {
+      let repeats = Int(last.message.dropFirst(message.count + 2).prefix { $0.isNumber }) ?? 1
+      diagnostic.notes[diagnostic.notes.count - 1].message = message + " (\(repeats + 1) times)"
+      return
+    }
+    let frames = diagnostic.notes.count
+    if frames < Limits.maxFrameNotes {
+      diagnostic.notes.append(DiagnosticNote(message, at: callSite))
+    } else if frames == Limits.maxFrameNotes {
+      diagnostic.notes.append(DiagnosticNote("(outer calls omitted)"))
+    }
+  }
+
+  /// Matches positional then named arguments to parameters; the result holds, for each
+  /// parameter, its argument if one was given.
+  func bindArguments(
+    _ arguments: [ArgumentValue], to parameters: [String], functionName: String,
+    callRange: SourceRange
+  ) throws(Unwind) -> [ArgumentValue?] {
+    var bound = [ArgumentValue?](repeating: nil, count: parameters.count)
+    var position = 0
+    for argument in arguments {
+      if let label = argument.label {
+        guard let index = parameters.firstIndex(of: label) else {
+          let hint = Suggestions.nearest(to: label, in: parameters).map { "did you mean '\($0)'?" }
+            ?? (parameters.isEmpty ? nil : "its parameters are: \(parameters.joined(separator: ", "))")
+          throw failure(.invalidArgument, "\(functionName) has no parameter named '\(label)'",
+                        at: argument.labelRange ?? argument.range, hint: hint)
+        }
+        guard bound[index] == nil else {
+          throw failure(.invalidArgument, "the argument '\(label)' is given twice",
+                        at: argument.labelRange ?? argument.range)
+        }
+        bound[index] = argument
+      } else {
+        guard position < parameters.count else {
+          throw failure(.invalidArgument,
+                        "\(functionName) takes \(Self.count(parameters.count, "argument")) but "
+                          + "\(arguments.filter { $0.label == nil }.count) were given",
+                        at: argument.range)
+        }
+        bound[position] = argument
+        position += 1
+      }
+    }
+    return bound
+  }
+
+  static func count(_ n: Int, _ noun: String) -> String {
+    n == 1 ? "1 \(noun)" : "\(n) \(noun)s"
+  }
+
+  // MARK: - Built-in functions
+
+  func callBuiltin(
+    _ builtin: Builtin, _ arguments: [ArgumentValue], callRange: SourceRange
+  ) throws(Unwind) -> Value {
+    try tick(callRange)
+    var fixed = builtin.parameters
+    var variadic: String?
+    if let last = fixed.last, last.hasSuffix("...") {
+      variadic = String(last.dropLast(3))
+      fixed.removeLast()
+    }
+    var positional = arguments.filter { $0.label == nil }
+    var rest: [ArgumentValue] = []
+    if variadic != nil, positional.count > fixed.count {
+      // A variadic parameter takes the positional arguments left after the fixed ones, so
+      // `zeros(2, 3)`, `reshape(t, 2, 3)` and `print(a, b, c)` read naturally.
+      rest = Array(positional[fixed.count...])
+      positional = Array(positional[..<fixed.count])
+    }
+    let named = arguments.filter { $0.label != nil }
+    let bound = try bindArguments(positional + named, to: fixed, functionName: builtin.name,
+                                  callRange: callRange)
+    var context = CallContext(evaluator: self, builtin: builtin, callRange: callRange,
+                              source: source)
+    for (name, argument) in zip(fixed, bound) {
+      if let argument { context.bound[name] = argument }
+    }
+    context.rest = rest
+    do {
+      return try builtin.body(&context)
+    } catch {
+      throw .failure(error)
+    }
+  }
+}

@@ -1,0 +1,232 @@
+import NNRuntime
+import NNSyntax
+
+/// Why evaluation left the normal path: an error, or control flow leaving a block.
+enum Unwind: Error {
+  case failure(Diagnostic)
+  case breakLoop(SourceRange)
+  case continueLoop(SourceRange)
+  case returning(Value, SourceRange)
+}
+
+/// The tree-walking evaluator of the scripting layer. Networks never run through it sample by
+/// sample: it only builds values and hands tensors to the runtime.
+final class Evaluator {
+  let options: InterpreterOptions
+  let globals: Scope
+  /// The source whose nodes are being evaluated; functions and imports switch it.
+  var source: Source
+  var random: RandomGenerator
+  var callDepth = 0
+  var steps = 0
+  /// Canonical paths of files imported so far, and the chain of imports in progress.
+  var importedFiles: Set<String> = []
+  var importStack: [String] = []
+  /// Call sites of the functions being evaluated, innermost last, for error notes.
+  var callSites: [(name: String, location: SourceSpan)] = []
+
+  init(options: InterpreterOptions) {
+    self.options = options
+    self.globals = Scope(parent: nil)
+    self.source = Source(name: "<none>", text: "")
+    self.random = RandomGenerator(seed: Evaluator.entropySeed())
+    Builtins.install(in: globals)
+    globals.declare("args", .list(options.arguments.map { .string($0) }))
+  }
+
+  /// A seed from the system's randomness, for runs that never call `seed(n)`.
+  static func entropySeed() -> UInt64 {
+    var generator = SystemRandomNumberGenerator()
+    return generator.next()
+  }
+
+  // MARK: - Errors
+
+  func location(_ range: SourceRange) -> SourceSpan {
+    SourceSpan(source: source, range: range)
+  }
+
+  func failure(
+    _ code: DiagnosticCode, _ message: String, at range: SourceRange, hint: String? = nil
+  ) -> Unwind {
+    .failure(Diagnostic(code: code, message: message, at: location(range), hint: hint))
+  }
+
+  /// Counts one unit of work against the step budget.
+  @inline(__always)
+  func tick(_ range: SourceRange) throws(Unwind) {
+    steps &+= 1
+    if let limit = options.stepLimit, steps > limit {
+      throw failure(.stepLimit, "the script ran past its limit of \(limit) steps", at: range)
+    }
+  }
+
+  // MARK: - Programs and blocks
+
+  /// Runs top-level statements in `scope`; the value is that of the last statement.
+  func run(_ program: Program, in scope: Scope) throws(Unwind) -> Value {
+    let saved = source
+    source = program.source
+    defer { source = saved }
+    var last = Value.nil
+    do {
+      for statement in program.statements {
+        last = try execute(statement, in: scope)
+      }
+    } catch {
+      switch error {
+      case .breakLoop(let range), .continueLoop(let range):
+        throw failure(.invalidControlFlow, "`break` and `continue` must be inside a loop",
+                      at: range)
+      default:
+        throw error
+      }
+    }
+    return last
+  }
+
+  /// Runs a block in a fresh scope; its value is the value of its last statement.
+  func run(_ block: Block, in parent: Scope) throws(Unwind) -> Value {
+    let scope = Scope(parent: parent)
+    var last = Value.nil
+    for statement in block.statements {
+      last = try execute(statement, in: scope)
+    }
+    return last
+  }
+
+  // MARK: - Statements
+
+  func execute(_ statement: Stmt, in scope: Scope) throws(Unwind) -> Value {
+    try tick(statement.range)
+    switch statement.kind {
+    case .expression(let expression):
+      return try evaluate(expression, in: scope)
+    case .letBinding(let pattern, let expression):
+      let value = try evaluate(expression, in: scope)
+      try bind(pattern, to: value, in: scope, valueRange: expression.range)
+      return .nil
+    case .assignment(let target, let compound, let valueExpression):
+      var value = try evaluate(valueExpression, in: scope)
+      if let compound {
+        let current = try evaluate(target, in: scope)
+        value = try binary(compound, current, value, range: statement.range,
+                           leftRange: target.range, rightRange: valueExpression.range)
+      }
+      try assign(value, to: target, in: scope)
+      return .nil
+    case .function(let declaration):
+      let function = FunctionValue(declaration: declaration, closure: scope, source: source)
+      // Declared before its body can run, so it may call itself.
+      scope.declare(declaration.name?.name ?? "<anonymous>", .function(function))
+      return .nil
+    case .model(let declaration):
+      throw failure(.invalidOperation, "models are not available yet",
+                    at: declaration.name?.range ?? statement.range)
+    case .forLoop(let pattern, let sequence, let body):
+      try runFor(pattern, sequence, body, in: scope)
+      return .nil
+    case .whileLoop(let condition, let body):
+      try runWhile(condition, body, in: scope)
+      return .nil
+    case .breakLoop:
+      throw Unwind.breakLoop(statement.range)
+    case .continueLoop:
+      throw Unwind.continueLoop(statement.range)
+    case .returnValue(let expression):
+      let value = try expression.map { (e) throws(Unwind) in try evaluate(e, in: scope) } ?? .nil
+      throw Unwind.returning(value, statement.range)
+    case .importFile(let path, let pathRange):
+      try importFile(path, range: pathRange, into: scope)
+      return .nil
+    case .namedLayer(let name, _), .blockLayer(let name?, _, _, _):
+      throw failure(.invalidOperation, "a layer can only be named inside a model body",
+                    at: name.range)
+    case .blockLayer(_, let kind, _, _):
+      throw failure(.invalidOperation, "`\(kind.name) { … }` can only appear inside a model body",
+                    at: kind.range)
+    }
+  }
+
+  // MARK: - Binding
+
+  func bind(
+    _ pattern: Pattern, to value: Value, in scope: Scope, valueRange: SourceRange
+  ) throws(Unwind) {
+    switch pattern {
+    case .name(let identifier):
+      scope.declare(identifier.name, value)
+    case .tuple(let names, let range):
+      let elements = try destructure(value, count: names.count, patternRange: range,
+                                     valueRange: valueRange)
+      for (identifier, element) in zip(names, elements) {
+        scope.declare(identifier.name, element)
+      }
+    }
+  }
+
+  /// The elements `let (a, b) = value` takes apart: a list, or a tensor's first axis.
+  func destructure(
+    _ value: Value, count: Int, patternRange: SourceRange, valueRange: SourceRange
+  ) throws(Unwind) -> [Value] {
+    let elements: [Value]
+    switch value {
+    case .list(let items):
+      elements = items
+    case .tensor(let tensor) where tensor.rank >= 1:
+      elements = try (0..<tensor.shape[0]).map { (i) throws(Unwind) in
+        try tensorItem(tensor, i, range: valueRange)
+      }
+    default:
+      throw failure(.typeMismatch, "cannot destructure a \(value.typeName) into \(count) names",
+                    at: valueRange)
+    }
+    guard elements.count == count else {
+      throw failure(.typeMismatch,
+                    "cannot destructure \(elements.count) values into \(count) names",
+                    at: patternRange)
+    }
+    return elements
+  }
+
+  // MARK: - Loops
+
+  func runWhile(_ condition: Expr, _ body: Block, in scope: Scope) throws(Unwind) {
+    while try truth(evaluate(condition, in: scope), range: condition.range) {
+      do {
+        _ = try run(body, in: scope)
+      } catch .breakLoop {
+        return
+      } catch .continueLoop {
+        continue
+      }
+    }
+  }
+
+  func runFor(_ pattern: Pattern, _ sequence: Expr, _ body: Block, in scope: Scope) throws(Unwind) {
+    let collection = try evaluate(sequence, in: scope)
+    var iterator = try makeIterator(collection, pattern: pattern, range: sequence.range)
+    while let element = try iterator.next(self) {
+      try tick(body.range)
+      let iterationScope = Scope(parent: scope)
+      try bind(pattern, to: element, in: iterationScope, valueRange: sequence.range)
+      do {
+        _ = try run(body, in: iterationScope)
+      } catch .breakLoop {
+        return
+      } catch .continueLoop {
+        continue
+      }
+    }
+  }
+
+  /// The truth of a condition. Only bools are conditions: `if n` on a number is a mistake often
+  /// enough (was `n > 0` meant, or `n != 0`?) that it is reported rather than guessed.
+  func truth(_ value: Value, range: SourceRange) throws(Unwind) -> Bool {
+    if case .bool(let flag) = value { return flag }
+    var hint: String?
+    if case .tensor = value { hint = "compare element-wise results with `sum(t > 0) > 0` or index one" }
+    throw failure(.typeMismatch, "a condition must be a bool, but this is a \(value.typeName)",
+                  at: range, hint: hint)
+  }
+}

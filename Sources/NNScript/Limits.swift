@@ -1,0 +1,16 @@
+/// Bounds that keep a runaway script from taking the interpreter down with it. Each is a named
+/// constant with its reason, as in Wren's `MAX_LOCALS`.
+enum Limits {
+  /// Nested calls of script functions. The tree-walking evaluator recurses on the native stack
+  /// for every call; the interpreter runs on a thread with `evaluationStackSize` bytes, and this
+  /// bound keeps deep recursion far below it (about 60 KiB of stack per level at the worst
+  /// expression nesting the parser allows).
+  static let maxCallDepth = 1_000
+  /// The evaluator's own stack: large so that `maxCallDepth` is reached long before it is.
+  static let evaluationStackSize = 1 << 30
+  /// Call frames shown as notes under an error raised inside functions: the innermost ones tell
+  /// the story; a runaway recursion would otherwise print a thousand of them.
+  static let maxFrameNotes = 12
+  /// Elements of a list built by one operation (ranges turned into lists, repetition).
+  static let maxListCount = 1 << 26
+}

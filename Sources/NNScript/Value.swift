@@ -1,0 +1,120 @@
+import NNRuntime
+import NNSyntax
+
+/// A value of the scripting language.
+public enum Value {
+  case number(Double)
+  case bool(Bool)
+  case string(String)
+  case `nil`
+  case tensor(Tensor)
+  case list([Value])
+  case record(Record)
+  case range(RangeValue)
+  case function(FunctionValue)
+  case builtin(Builtin)
+
+  /// The name of the value's type as scripts and diagnostics spell it.
+  public var typeName: String {
+    switch self {
+    case .number: return "number"
+    case .bool: return "bool"
+    case .string: return "string"
+    case .nil: return "nil"
+    case .tensor: return "tensor"
+    case .list: return "list"
+    case .record: return "record"
+    case .range: return "range"
+    case .function, .builtin: return "function"
+    }
+  }
+
+  /// The number a 32-bit tensor element reads as: the Double whose shortest form is the Float's
+  /// shortest form, so `[0.1][0]` is `0.1` and not `0.10000000149011612` (LANGUAGE.md §3).
+  static func element(_ value: Float) -> Double {
+    guard value.isFinite else { return Double(value) }
+    return Double(value.description) ?? Double(value)
+  }
+}
+
+/// `lower..<upper` or `lower...upper`.
+public struct RangeValue: Equatable, Sendable {
+  public var lower: Double
+  public var upper: Double
+  public var inclusive: Bool
+
+  public init(lower: Double, upper: Double, inclusive: Bool) {
+    self.lower = lower
+    self.upper = upper
+    self.inclusive = inclusive
+  }
+
+  /// How many numbers the range yields when stepped by one (capped far below `Int.max`).
+  public var count: Int {
+    let span = upper - lower
+    guard span.isFinite else { return span > 0 ? Int.max / 2 : 0 }
+    let steps = inclusive ? span.rounded(.down) + 1 : span.rounded(.up)
+    guard steps > 0 else { return 0 }
+    return steps >= Double(Int.max / 2) ? Int.max / 2 : Int(steps)
+  }
+}
+
+/// A record: named fields in the order they were written.
+public struct Record {
+  public private(set) var names: [String] = []
+  private var storage: [String: Value] = [:]
+
+  public init() {}
+
+  public init(_ fields: [(String, Value)]) {
+    for (name, value) in fields { self[name] = value }
+  }
+
+  public subscript(name: String) -> Value? {
+    get { storage[name] }
+    set {
+      if storage[name] == nil, newValue != nil { names.append(name) }
+      if newValue == nil { names.removeAll { $0 == name } }
+      storage[name] = newValue
+    }
+  }
+
+  public var fields: [(name: String, value: Value)] {
+    names.map { ($0, storage[$0]!) }
+  }
+
+  public var count: Int { names.count }
+}
+
+/// A function written in the language: its declaration and the scope it closes over.
+public final class FunctionValue {
+  let declaration: FunctionDecl
+  let closure: Scope
+  let source: Source
+
+  init(declaration: FunctionDecl, closure: Scope, source: Source) {
+    self.declaration = declaration
+    self.closure = closure
+    self.source = source
+  }
+
+  public var name: String { declaration.name?.name ?? "<anonymous>" }
+}
+
+/// A function provided by the interpreter (or, later, by the host).
+public final class Builtin: Sendable {
+  public let name: String
+  /// Names of the parameters, for errors, named arguments and completion. A trailing `...`
+  /// marks a variadic one.
+  public let parameters: [String]
+  let body: @Sendable (inout CallContext) throws(Diagnostic) -> Value
+
+  init(
+    _ name: String, _ parameters: [String],
+    _ body: @escaping @Sendable (inout CallContext) throws(Diagnostic) -> Value
+  ) {
+    self.name = name
+    self.parameters = parameters
+    self.body = body
+  }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+
+@testable import NNScript
+
+/// Golden scripts: `Golden/<feature>/<behaviour>.nn` beside the exact output it must produce in
+/// `<behaviour>.out` — what it prints, then its rendered diagnostics, then `[exit N]` (0 when it
+/// ran to the end, 1 when it failed). A new file is a new test. Run with `NN_RECORD_GOLDEN=1`
+/// to rewrite the `.out` files, then review the diff.
+enum Golden {
+  static let root: String = {
+    let file = URL(fileURLWithPath: #filePath)
+    return file.deletingLastPathComponent().appendingPathComponent("Golden").path
+  }()
+
+  /// Every golden script, as a path relative to `root`.
+  static let scripts: [String] = {
+    guard let enumerator = FileManager.default.enumerator(atPath: root) else { return [] }
+    // Files under a `lib/` folder are imported by other scripts, not run on their own.
+    return enumerator.compactMap { $0 as? String }
+      .filter { $0.hasSuffix(".nn") && !$0.contains("lib/") }.sorted()
+  }()
+
+  /// What running a script produces, in the `.out` format.
+  static func transcript(of path: String) -> String {
+    let output = OutputBuffer()
+    let options = InterpreterOptions(
+      output: { output.append($0) }, arguments: ["first", "second"], workingDirectory: root,
+      stepLimit: 5_000_000)
+    let interpreter = Interpreter(options: options)
+    var status = 0
+    var diagnostics = ""
+    do {
+      try interpreter.runFile(path)
+    } catch {
+      status = 1
+      diagnostics = error.rendered(color: false)
+    }
+    return output.text + diagnostics + "[exit \(status)]\n"
+  }
+}
+
+/// Collects printed text from the interpreter's output handler.
+final class OutputBuffer: @unchecked Sendable {
+  private let lock = NSLock()
+  private var buffer = ""
+
+  func append(_ text: String) {
+    lock.lock()
+    buffer += text
+    lock.unlock()
+  }
+
+  var text: String {
+    lock.lock()
+    defer { lock.unlock() }
+    return buffer
+  }
+}
+
+@Test("golden scripts print exactly their .out", arguments: Golden.scripts)
+func goldenScript(_ path: String) throws {
+  let actual = Golden.transcript(of: path)
+  let expectedPath = Golden.root + "/" + path.dropLast(3) + ".out"
+  if ProcessInfo.processInfo.environment["NN_RECORD_GOLDEN"] != nil {
+    try actual.write(toFile: expectedPath, atomically: true, encoding: .utf8)
+    return
+  }
+  let expected = try String(contentsOfFile: expectedPath, encoding: .utf8)
+  #expect(actual == expected, "\(path)")
+}
+
+@Test("there are golden scripts for every feature folder")
+func goldenScriptsExist() {
+  #expect(Golden.scripts.count > 50)
+}

@@ -1,0 +1,47 @@
+# shellcheck shell=bash
+# Sourced by scripts/nn and scripts/test: makes sure the system libraries the package links are
+# installed (GNU readline for the REPL, OpenBLAS for the kernels). Checks files rather than asking
+# dpkg, so that an up-to-date machine pays next to nothing.
+
+nn_deps_packages=(libreadline-dev libopenblas-dev)
+
+# Succeeds when some file matches one of the glob patterns.
+nn_exists() {
+  local pattern
+  for pattern; do compgen -G "$pattern" >/dev/null && return 0; done
+  return 1
+}
+
+# Prints the packages whose headers or library are missing, one per line.
+nn_missing_deps() {
+  nn_exists /usr/include/readline/readline.h || echo libreadline-dev
+  # cblas.h alone is not enough: the generic BLAS ships one too, without OpenBLAS's entry points.
+  nn_exists /usr/include/cblas.h '/usr/include/*/cblas.h' &&
+    nn_exists /usr/lib/libopenblas.so '/usr/lib/*/libopenblas.so' || echo libopenblas-dev
+}
+
+# Installs what is missing when running as root; otherwise prints the command and fails.
+nn_install_deps() {
+  local missing
+  missing=$(nn_missing_deps)
+  [[ -z "$missing" ]] && return 0
+  # shellcheck disable=SC2086 # one package per word
+  set -- $missing
+  if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
+    echo "nn needs these system packages: $*" >&2
+    if command -v apt-get >/dev/null; then
+      echo "Install them with: sudo apt-get install -y ${nn_deps_packages[*]}" >&2
+    fi
+    exit 1
+  fi
+  local log
+  log=$(mktemp)
+  if ! { apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+      apt-get install -y -q "${nn_deps_packages[@]}"; } >"$log" 2>&1; then
+    cat "$log" >&2
+    rm -f "$log"
+    echo "error: could not install ${nn_deps_packages[*]}" >&2
+    exit 1
+  fi
+  rm -f "$log"
+}
