@@ -32,7 +32,7 @@ let package = Package(
       ]
     ),
     .testTarget(name: "NNSyntaxTests", dependencies: ["NNSyntax"]),
-    .testTarget(name: "NNRuntimeTests", dependencies: ["NNRuntime"]),
+    .testTarget(name: "NNRuntimeTests", dependencies: ["NNRuntime"], exclude: ["Fixtures"]),
     .testTarget(
       name: "NNScriptTests",
       dependencies: ["NNScript", "NNSyntax", "NNRuntime"],

@@ -33,8 +33,8 @@ extension Tensor {
       throw TensorError(.invalidArgument, "arange: start, stop and step must be finite")
     }
     guard steps <= Double(maxElements) else {
-      throw TensorError(.tooLarge,
-                        "arange: the range would have more than the limit of \(maxElements) elements")
+      throw TensorError(.tooLarge, "arange: the range would have more than the limit of "
+                        + "\(maxElements) elements")
     }
     let count = steps > 0 ? Int(steps) : 0
     let result = Tensor(zeros: [count])

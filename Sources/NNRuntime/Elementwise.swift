@@ -101,7 +101,9 @@ extension UnaryOp {
 
 extension Tensor {
   /// `a op b` element-wise, with NumPy broadcasting (either side may be 0-d).
-  public static func binary(_ op: BinaryOp, _ a: Tensor, _ b: Tensor) throws(TensorError) -> Tensor {
+  public static func binary(
+    _ op: BinaryOp, _ a: Tensor, _ b: Tensor
+  ) throws(TensorError) -> Tensor {
     // One specialised loop per op, so the per-element work is a single instruction, not a switch.
     switch op {
     case .add: return try zip(a, b) { $0 + $1 }
@@ -180,19 +182,50 @@ extension Tensor {
       let x = pa[0]
       for i in 0..<total { out[i] = combine(x, pb[i]) }
     } else if total > 0 {
-      let strides = [broadcastStrides(a.shape, to: shape), broadcastStrides(b.shape, to: shape)]
-      forEachRun(shape: shape, strides: strides) { offsets, outOffset, length, inner in
-        let x = pa + offsets[0]
-        let y = pb + offsets[1]
-        let o = out + outOffset
-        switch (inner[0], inner[1]) {
-        case (1, 1): for i in 0..<length { o[i] = combine(x[i], y[i]) }
-        case (1, _): let v = y[0]; for i in 0..<length { o[i] = combine(x[i], v) }
-        case (_, 1): let v = x[0]; for i in 0..<length { o[i] = combine(v, y[i]) }
-        default: let v = combine(x[0], y[0]); for i in 0..<length { o[i] = v }
-        }
-      }
+      zipStrided(pa, broadcastStrides(a.shape, to: shape), pb,
+                 broadcastStrides(b.shape, to: shape), into: out, shape: shape, combine)
     }
     return Tensor(shape: shape, storage: result)
+  }
+
+  /// The general broadcasting loop: one innermost row at a time, each operand's row either
+  /// contiguous (stride 1) or a single repeated element (stride 0). Offsets are kept in plain
+  /// integers (no per-row array traffic), so short rows stay cheap.
+  @inline(__always)
+  private static func zipStrided(
+    _ pa: UnsafeMutablePointer<Float>, _ aStrides: [Int],
+    _ pb: UnsafeMutablePointer<Float>, _ bStrides: [Int],
+    into out: UnsafeMutablePointer<Float>, shape: [Int], _ combine: (Float, Float) -> Float
+  ) {
+    let rank = shape.count
+    let length = shape[rank - 1]
+    let aInner = aStrides[rank - 1]
+    let bInner = bStrides[rank - 1]
+    let rows = shape.dropLast().reduce(1, *)
+    var index = [Int](repeating: 0, count: rank)
+    var aOffset = 0
+    var bOffset = 0
+    for row in 0..<rows {
+      let x = pa + aOffset
+      let y = pb + bOffset
+      let o = out + row * length
+      switch (aInner, bInner) {
+      case (1, 1): for i in 0..<length { o[i] = combine(x[i], y[i]) }
+      case (1, _): let v = y[0]; for i in 0..<length { o[i] = combine(x[i], v) }
+      case (_, 1): let v = x[0]; for i in 0..<length { o[i] = combine(v, y[i]) }
+      default: let v = combine(x[0], y[0]); for i in 0..<length { o[i] = v }
+      }
+      var axis = rank - 2
+      while axis >= 0 {
+        index[axis] += 1
+        aOffset += aStrides[axis]
+        bOffset += bStrides[axis]
+        if index[axis] < shape[axis] { break }
+        aOffset -= aStrides[axis] * shape[axis]
+        bOffset -= bStrides[axis] * shape[axis]
+        index[axis] = 0
+        axis -= 1
+      }
+    }
   }
 }

@@ -94,6 +94,10 @@ extension Tensor {
     _ op: ReduceOp, _ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>,
     length: Int, inner: Int
   ) {
+    if inner == 1 {
+      out[0] = reduceContiguous(op, x, length: length)
+      return
+    }
     switch op {
     case .sum, .mean, .std, .variance:
       var sums = [Double](repeating: 0, count: inner)
@@ -159,6 +163,66 @@ extension Tensor {
       }
       for i in 0..<inner { out[i] = Float(bestIndex[i]) }
     }
+  }
+
+  /// Reduces `length` contiguous elements (the last axis, or the whole tensor) with scalar
+  /// accumulators instead of per-block arrays; four partial sums break the add dependency chain.
+  private static func reduceContiguous(
+    _ op: ReduceOp, _ x: UnsafePointer<Float>, length: Int
+  ) -> Float {
+    switch op {
+    case .sum, .mean, .std, .variance:
+      let total = sumOfDoubles(x, length: length) { Double($0) }
+      let n = Double(length)
+      if op == .sum { return Float(total) }
+      let mean = total / n
+      if op == .mean { return Float(mean) }
+      let squares = sumOfDoubles(x, length: length) { (Double($0) - mean) * (Double($0) - mean) }
+      return Float(op == .std ? (squares / n).squareRoot() : squares / n)
+    case .prod:
+      var product: Double = 1
+      for j in 0..<length { product *= Double(x[j]) }
+      return Float(product)
+    case .max, .min:
+      var best = x[0]
+      if op == ReduceOp.max {
+        for j in 1..<Swift.max(length, 1) { best = nanMaximum(best, x[j]) }
+      } else {
+        for j in 1..<Swift.max(length, 1) { best = nanMinimum(best, x[j]) }
+      }
+      return best
+    case .argmax, .argmin:
+      var best = x[0]
+      var bestIndex = 0
+      for j in 1..<Swift.max(length, 1) where !best.isNaN {
+        let v = x[j]
+        if (op == ReduceOp.argmax ? v > best : v < best) || v.isNaN {
+          best = v
+          bestIndex = j
+        }
+      }
+      return Float(bestIndex)
+    }
+  }
+
+  @inline(__always)
+  private static func sumOfDoubles(
+    _ x: UnsafePointer<Float>, length: Int, _ term: (Float) -> Double
+  ) -> Double {
+    var (s0, s1, s2, s3) = (0.0, 0.0, 0.0, 0.0)
+    var j = 0
+    while j + 4 <= length {
+      s0 += term(x[j])
+      s1 += term(x[j + 1])
+      s2 += term(x[j + 2])
+      s3 += term(x[j + 3])
+      j += 4
+    }
+    while j < length {
+      s0 += term(x[j])
+      j += 1
+    }
+    return (s0 + s1) + (s2 + s3)
   }
 
   /// `exp(x) / sum(exp(x))` along `axis`, shifted by the maximum so `exp` cannot overflow.

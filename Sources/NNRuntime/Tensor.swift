@@ -166,3 +166,12 @@ extension Tensor {
     shape.reduce(1, *)
   }
 }
+
+extension Tensor: CustomStringConvertible {
+  /// A short debugging form (`Tensor([2, 3]: 1.0, 2.0, …)`); scripts print through NNScript's
+  /// formatter instead.
+  public var description: String {
+    let shown = scalars.prefix(8).map { "\($0)" }.joined(separator: ", ")
+    return "Tensor(\(describeShape(shape)): \(shown)\(count > 8 ? ", …" : ""))"
+  }
+}

@@ -179,6 +179,12 @@ extension CallContext {
   /// A list of tensors (numbers count as tensors with no axes).
   func tensorList(_ name: String) throws(Diagnostic) -> [Tensor] {
     let value = try require(name)
+    // A tensor stands for the list of its rows, as in NumPy: `concat([[[1, 2]], [[3, 4]]])`.
+    if case .tensor(let t) = value, t.rank >= 1, t.shape[0] > 0 {
+      return try (0..<t.shape[0]).map { (i) throws(Diagnostic) in
+        try runtime { () throws(TensorError) in try t.slice([.index(i)]) }
+      }
+    }
     guard case .list(let items) = value else {
       throw error(.typeMismatch,
                   "\(builtin.name) takes a list of tensors, but this is a \(value.typeName)",

@@ -16,15 +16,20 @@ public enum DiagnosticRenderer {
     if let location = diagnostic.location {
       output += snippet(location, style: style, caretStyle: style.caret(diagnostic.severity))
     }
+    // `= hint:` lines sit under the snippet's gutter bar, whose width depends on the line number.
+    let lineDigits = diagnostic.location.map {
+      String($0.source.lineAndColumn(of: $0.range.start).line).count
+    } ?? 1
+    let bar = style.gutter(String(repeating: " ", count: lineDigits) + " = ")
     if let hint = diagnostic.hint {
-      output += style.gutter("  = ") + style.bold("hint") + ": " + hint + "\n"
+      output += bar + style.bold("hint") + ": " + hint + "\n"
     }
     for note in diagnostic.notes {
       if let location = note.location {
         output += style.severity(.note) + ": " + note.message + "\n"
         output += snippet(location, style: style, caretStyle: style.caret(.note))
       } else {
-        output += style.gutter("  = ") + style.bold("note") + ": " + note.message + "\n"
+        output += bar + style.bold("note") + ": " + note.message + "\n"
       }
     }
     return output

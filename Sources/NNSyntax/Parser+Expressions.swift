@@ -103,29 +103,31 @@ extension SyntaxParser {
   mutating func parseExpression(
     _ minimum: Precedence = .disjunction
   ) throws(ParseFailure) -> Expr {
-    try nested { parser throws(ParseFailure) in
-      var left = try parser.parseOperand(minimum)
-      while let infix = Self.operatorRules[parser.current.kind]?.infix,
-        infix.precedence >= minimum
-      {
-        let operatorToken = parser.advance()
-        let right = try parser.parseExpression(infix.rightOperand)
-        let range = left.range.union(right.range)
-        switch infix.node {
-        case .binary(let operation): left = Expr(.binary(operation, left, right), range)
-        case .range(let inclusive):
-          left = Expr(.range(lower: left, upper: right, inclusive: inclusive), range)
-        }
-        if !infix.chains, let next = Self.operatorRules[parser.current.kind]?.infix,
-          next.precedence == infix.precedence
-        {
-          throw parser.failure(
-            "'\(parser.current.kind.rawValue)' cannot follow "
-              + "'\(operatorToken.kind.rawValue)': ranges do not chain; use parentheses")
-        }
+    let savedDepth = depth
+    try deepen()
+    defer { depth = savedDepth }
+    var left = try parseOperand(minimum)
+    while let infix = Self.operatorRules[current.kind]?.infix, infix.precedence >= minimum {
+      let operatorToken = advance()
+      // Each link of a chain nests the tree one level deeper (`(a + b) + c`), and whatever
+      // walks the tree later recurses on it, so a chain counts as nesting.
+      try deepen()
+      let right = try parseExpression(infix.rightOperand)
+      let range = left.range.union(right.range)
+      switch infix.node {
+      case .binary(let operation): left = Expr(.binary(operation, left, right), range)
+      case .range(let inclusive):
+        left = Expr(.range(lower: left, upper: right, inclusive: inclusive), range)
       }
-      return left
+      if !infix.chains, let next = Self.operatorRules[current.kind]?.infix,
+        next.precedence == infix.precedence
+      {
+        throw failure(
+          "'\(current.kind.rawValue)' cannot follow "
+            + "'\(operatorToken.kind.rawValue)': ranges do not chain; use parentheses")
+      }
     }
+    return left
   }
 
   /// An operand at level `minimum`: a prefix operator and its operand, or a postfix
@@ -150,12 +152,21 @@ extension SyntaxParser {
 extension SyntaxParser {
   /// postfix = primary , { callSuffix | indexSuffix | memberSuffix } ;
   mutating func parsePostfix() throws(ParseFailure) -> Expr {
+    let savedDepth = depth
+    defer { depth = savedDepth }
     var expression = try parsePrimary()
     while true {
+      // Each suffix nests the tree one level deeper (see `parseExpression`).
       switch current.kind {
-      case .leftParen: expression = try parseCallSuffix(expression)
-      case .leftBracket: expression = try parseIndexSuffix(expression)
-      case .dot: expression = try parseMemberSuffix(expression)
+      case .leftParen:
+        try deepen()
+        expression = try parseCallSuffix(expression)
+      case .leftBracket:
+        try deepen()
+        expression = try parseIndexSuffix(expression)
+      case .dot:
+        try deepen()
+        expression = try parseMemberSuffix(expression)
       default: return expression
       }
     }
@@ -164,9 +175,9 @@ extension SyntaxParser {
   /// callSuffix = "(" , [ arguments ] , ")" ;
   mutating func parseCallSuffix(_ callee: Expr) throws(ParseFailure) -> Expr {
     let paren = open()
-    let arguments = try withModelBody(false) { parser throws(ParseFailure) in
-      try parser.parseArguments()
-    }
+    let savedContext = enterModelBody(false)
+    defer { inModelBody = savedContext }
+    let arguments = try parseArguments()
     let closer = try close(.rightParen, opener: paren)
     return Expr(.call(callee: callee, arguments: arguments), callee.range.union(closer.range))
   }
@@ -207,9 +218,9 @@ extension SyntaxParser {
   /// indexSuffix = "[" , subscripts , "]" ;
   mutating func parseIndexSuffix(_ base: Expr) throws(ParseFailure) -> Expr {
     let bracket = open()
-    let subscripts = try withModelBody(false) { parser throws(ParseFailure) in
-      try parser.parseSubscripts()
-    }
+    let savedContext = enterModelBody(false)
+    defer { inModelBody = savedContext }
+    let subscripts = try parseSubscripts()
     let closer = try close(.rightBracket, opener: bracket)
     return Expr(.index(base: base, subscripts: subscripts), base.range.union(closer.range))
   }
@@ -282,6 +293,8 @@ extension SyntaxParser {
     if let token = match(.string) {
       return Expr(.string([.text(TokenValue.string(token, in: source))]), token.range)
     }
+    let savedContext = enterModelBody(false)
+    defer { inModelBody = savedContext }
     let head = open()
     var segments: [StringSegment] = []
     var piece = head
@@ -291,9 +304,7 @@ extension SyntaxParser {
       if piece.kind == .stringTail { break }
       // Line breaks inside an interpolation's braces are significant to the lexer; skip them.
       skipNewlines()
-      let value = try withModelBody(false) { parser throws(ParseFailure) in
-        try parser.parseExpression()
-      }
+      let value = try parseExpression()
       segments.append(.interpolation(value))
       skipNewlines()
       guard check(.stringMiddle) || check(.stringTail) else {
@@ -312,9 +323,9 @@ extension SyntaxParser {
   /// bracketLiteral = "[" , [ expression , { "," , expression } , [ "," ] ] , "]" ;
   mutating func parseBracketLiteral() throws(ParseFailure) -> Expr {
     let bracket = open()
-    let elements = try withModelBody(false) { parser throws(ParseFailure) in
-      try parser.parseExpressionList(until: .rightBracket)
-    }
+    let savedContext = enterModelBody(false)
+    defer { inModelBody = savedContext }
+    let elements = try parseExpressionList(until: .rightBracket)
     let closer = try close(.rightBracket, opener: bracket)
     return Expr(.bracket(elements), bracket.range.union(closer.range))
   }
@@ -337,16 +348,16 @@ extension SyntaxParser {
   /// A grouped expression keeps its node, its range widened to the parentheses.
   mutating func parseParenExpression() throws(ParseFailure) -> Expr {
     let paren = open()
-    return try withModelBody(false) { parser throws(ParseFailure) in
-      let first = try parser.parseExpression()
-      if parser.match(.comma) == nil {
-        let closer = try parser.close(.rightParen, opener: paren)
-        return Expr(first.kind, paren.range.union(closer.range))
-      }
-      let rest = try parser.parseExpressionList(until: .rightParen)
-      let closer = try parser.close(.rightParen, opener: paren)
-      return Expr(.tuple([first] + rest), paren.range.union(closer.range))
+    let savedContext = enterModelBody(false)
+    defer { inModelBody = savedContext }
+    let first = try parseExpression()
+    if match(.comma) == nil {
+      let closer = try close(.rightParen, opener: paren)
+      return Expr(first.kind, paren.range.union(closer.range))
     }
+    let rest = try parseExpressionList(until: .rightParen)
+    let closer = try close(.rightParen, opener: paren)
+    return Expr(.tuple([first] + rest), paren.range.union(closer.range))
   }
 
   /// recordLiteral = "{" , { NEWLINE } , [ field , { fieldSep , field } , [ fieldSep ] ] ,
@@ -354,15 +365,15 @@ extension SyntaxParser {
   /// fieldSep = ( "," | NEWLINE ) , { NEWLINE } ;
   mutating func parseRecordLiteral() throws(ParseFailure) -> Expr {
     let brace = open()
-    let fields = try withModelBody(false) { parser throws(ParseFailure) in
-      parser.skipNewlines()
-      var fields: [RecordField] = []
-      while !parser.check(.rightBrace) {
-        parser.appendField(try parser.parseField(), to: &fields)
-        guard parser.match(.comma) != nil || parser.check(.newline) else { break }
-        parser.skipNewlines()
-      }
-      return fields
+    let savedContext = enterModelBody(false)
+    defer { inModelBody = savedContext }
+    skipNewlines()
+    var fields: [RecordField] = []
+    var names: Set<String> = []
+    while !check(.rightBrace) {
+      appendField(try parseField(), to: &fields, names: &names)
+      guard match(.comma) != nil || check(.newline) else { break }
+      skipNewlines()
     }
     let closer = try close(.rightBrace, opener: brace)
     return Expr(.record(fields), brace.range.union(closer.range))
@@ -375,9 +386,11 @@ extension SyntaxParser {
     return RecordField(name: name, value: try parseExpression())
   }
 
-  /// Appends `field`, reporting a name that is already there.
-  mutating func appendField(_ field: RecordField, to fields: inout [RecordField]) {
-    if fields.contains(where: { $0.name.name == field.name.name }) {
+  /// Appends `field`, reporting a name already in `names`.
+  mutating func appendField(
+    _ field: RecordField, to fields: inout [RecordField], names: inout Set<String>
+  ) {
+    if !names.insert(field.name.name).inserted {
       reportInStatement("duplicate field '\(field.name.name)'", at: field.name.range)
     }
     fields.append(field)
@@ -396,11 +409,15 @@ extension SyntaxParser {
 
   /// ifExpr = "if" , expression , block , [ { NEWLINE } , "else" , ( block | ifExpr ) ] ;
   ///
-  /// An `else if` chain is read in a loop, so its length does not count as nesting.
+  /// An `else if` chain is read in a loop rather than by recursion; each link still counts as
+  /// a level of nesting, since the tree it builds is that deep.
   mutating func parseIfExpression() throws(ParseFailure) -> Expr {
+    let savedDepth = depth
+    defer { depth = savedDepth }
     var branches: [(keyword: Token, condition: Expr, then: Block)] = []
     var otherwise: Block?
     while true {
+      try deepen()
       let keyword = advance()
       let condition = try parseExpression()
       branches.append((keyword, condition, try parseBlock()))
@@ -437,7 +454,13 @@ extension SyntaxParser {
   mutating func parseTrainExpression() throws(ParseFailure) -> Expr {
     let keyword = advance()
     // `train train …` recurses through `parsePostfix`, so this level counts as nesting.
-    let model = try nested { parser throws(ParseFailure) in try parser.parsePostfix() }
+    let model: Expr
+    do {
+      let savedDepth = depth
+      try deepen()
+      defer { depth = savedDepth }
+      model = try parsePostfix()
+    }
     try expect(.kwOn, "'on' after the model in 'train'")
     let data = try parseExpression()
     let (options, closer) = try parseTrainOptions()
@@ -454,15 +477,15 @@ extension SyntaxParser {
       throw failure("expected '{' and the training options, found \(describe(current))")
     }
     let brace = open()
-    let fields = try withModelBody(false) { parser throws(ParseFailure) in
-      var fields: [RecordField] = []
-      parser.skipOptionSeparators()
-      while !parser.check(.rightBrace) {
-        parser.appendField(try parser.parseField(), to: &fields)
-        guard parser.isOptionSeparator(parser.current.kind) else { break }
-        parser.skipOptionSeparators()
-      }
-      return fields
+    let savedContext = enterModelBody(false)
+    defer { inModelBody = savedContext }
+    var fields: [RecordField] = []
+    var names: Set<String> = []
+    skipOptionSeparators()
+    while !check(.rightBrace) {
+      appendField(try parseField(), to: &fields, names: &names)
+      guard isOptionSeparator(current.kind) else { break }
+      skipOptionSeparators()
     }
     let closer = try close(.rightBrace, opener: brace)
     return (fields, closer)

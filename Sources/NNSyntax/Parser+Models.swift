@@ -25,9 +25,9 @@ extension SyntaxParser {
         "expected '(' and the input shape after \(after), found \(describe(current))")
     }
     let paren = open()
-    let shape = try withModelBody(false) { parser throws(ParseFailure) in
-      try parser.parseExpression()
-    }
+    let savedContext = enterModelBody(false)
+    defer { inModelBody = savedContext }
+    let shape = try parseExpression()
     try close(.rightParen, opener: paren)
     let body = try parseModelBlock()
     return ModelDecl(
@@ -36,7 +36,9 @@ extension SyntaxParser {
 
   /// modelBlock = { NEWLINE } , "{" , layerList , "}" ;
   mutating func parseModelBlock() throws(ParseFailure) -> Block {
-    try withModelBody(true) { parser throws(ParseFailure) in try parser.parseBlock() }
+    let savedContext = enterModelBody(true)
+    defer { inModelBody = savedContext }
+    return try parseBlock()
   }
 }
 

@@ -33,15 +33,19 @@ extension SyntaxParser {
         continue
       }
       let openerCount = openers.count
+      let context = inModelBody
+      let savedDepth = depth
       let savedMark = statementDiagnosticMark
       statementDiagnosticMark = diagnostics.count
       defer { statementDiagnosticMark = savedMark }
       do throws(ParseFailure) {
         let statement = try inModelBody ? parseLayerStatement() : parseStatement()
-        statements.append(statement)
         try expectStatementEnd(inBlock: opener != nil)
+        statements.append(statement)
       } catch {
         if error == .fatal { throw .fatal }
+        inModelBody = context
+        depth = savedDepth
         let pending = Array(openers[min(openerCount, openers.count)...])
         openers.removeSubrange(min(openerCount, openers.count)...)
         synchronize(pending: pending, topLevel: opener == nil)
@@ -72,13 +76,14 @@ extension SyntaxParser {
     guard check(.leftBrace) else {
       throw failure("expected '{', found \(describe(current))")
     }
-    return try nested { parser throws(ParseFailure) in
-      let brace = parser.open()
-      var statements: [Stmt] = []
-      try parser.parseStatementList(into: &statements, opener: brace)
-      let closer = try parser.close(.rightBrace, opener: brace)
-      return Block(statements, brace.range.union(closer.range))
-    }
+    let savedDepth = depth
+    try deepen()
+    defer { depth = savedDepth }
+    let brace = open()
+    var statements: [Stmt] = []
+    try parseStatementList(into: &statements, opener: brace)
+    let closer = try close(.rightBrace, opener: brace)
+    return Block(statements, brace.range.union(closer.range))
   }
 }
 
@@ -151,7 +156,9 @@ extension SyntaxParser {
     let paren = open()
     let parameters = try parseParameters()
     try close(.rightParen, opener: paren)
-    let body = try withModelBody(false) { parser throws(ParseFailure) in try parser.parseBlock() }
+    let savedContext = enterModelBody(false)
+    defer { inModelBody = savedContext }
+    let body = try parseBlock()
     return FunctionDecl(
       name: name, parameters: parameters, body: body, range: keyword.range.union(body.range))
   }
@@ -159,9 +166,10 @@ extension SyntaxParser {
   /// parameters = parameter , { "," , parameter } , [ "," ] ;
   mutating func parseParameters() throws(ParseFailure) -> [Parameter] {
     var parameters: [Parameter] = []
+    var names: Set<String> = []
     while !check(.rightParen) {
       let parameter = try parseParameter()
-      if parameters.contains(where: { $0.name.name == parameter.name.name }) {
+      if !names.insert(parameter.name.name).inserted {
         reportInStatement(
           "duplicate parameter '\(parameter.name.name)'", at: parameter.name.range)
       }
@@ -175,9 +183,9 @@ extension SyntaxParser {
   mutating func parseParameter() throws(ParseFailure) -> Parameter {
     let name = identifier(try expect(.identifier, "a parameter name"))
     guard match(.equal) != nil else { return Parameter(name: name, defaultValue: nil) }
-    let value = try withModelBody(false) { parser throws(ParseFailure) in
-      try parser.parseExpression()
-    }
+    let savedContext = enterModelBody(false)
+    defer { inModelBody = savedContext }
+    let value = try parseExpression()
     return Parameter(name: name, defaultValue: value)
   }
 

@@ -200,29 +200,25 @@ extension SyntaxParser {
     return token
   }
 
-  /// Runs `body` one nesting level deeper, failing once past `Parser.maxNestingDepth`.
-  mutating func nested<T>(
-    _ body: (inout SyntaxParser) throws(ParseFailure) -> T
-  ) throws(ParseFailure) -> T {
-    depth += 1
-    defer { depth -= 1 }
-    if depth > Parser.maxNestingDepth {
+  /// Goes one nesting level deeper, failing past `Parser.maxNestingDepth`. The caller saves
+  /// `depth` first and restores it with `defer`. (Plain calls rather than closure-taking
+  /// helpers: every frame on the recursive path costs stack.)
+  mutating func deepen() throws(ParseFailure) {
+    guard depth < Parser.maxNestingDepth else {
       report(
         .nestingTooDeep,
-        "nesting is too deep (more than \(Parser.maxNestingDepth) levels)", at: current.range)
+        "nesting is too deep (more than \(Parser.maxNestingDepth) levels); "
+          + "split the expression with 'let'", at: current.range)
       throw .fatal
     }
-    return try body(&self)
+    depth += 1
   }
 
-  /// Runs `body` with `inModelBody` set to `value`, restoring it afterwards.
-  mutating func withModelBody<T>(
-    _ value: Bool, _ body: (inout SyntaxParser) throws(ParseFailure) -> T
-  ) throws(ParseFailure) -> T {
+  /// Sets `inModelBody` and returns the old value, for the caller to restore with `defer`.
+  mutating func enterModelBody(_ value: Bool) -> Bool {
     let saved = inModelBody
     inModelBody = value
-    defer { inModelBody = saved }
-    return try body(&self)
+    return saved
   }
 }
 

@@ -14,7 +14,7 @@ public struct Token: Equatable, Sendable {
 /// Strings with interpolation are split into pieces, as Wren does it: `"a {x} b {y} c"` lexes as
 /// `stringHead("a {)`, tokens of `x`, `stringMiddle(} b {)`, tokens of `y`, `stringTail(} c")`.
 /// A string without interpolation is one `string` token. Each piece's range includes its
-/// delimiters; `StringEscapes.cook` turns a piece into its text.
+/// delimiters; `TokenValue.string` turns a piece into its text.
 public enum TokenKind: String, Equatable, Sendable, CaseIterable {
   // Literals and names
   case identifier

@@ -17,19 +17,20 @@ import Testing
 @Test func derivedValuesArePinned() {
   var zero = RandomGenerator(seed: 0)
   #expect(zero.uniform() == PinnedValues.seed0Uniform)
-  #expect(zero.normal() == PinnedValues.seed0Normal)
+  // Normals pass through `log`, which may differ in the last bit between C libraries.
+  #expect(abs(zero.normal() - PinnedValues.seed0Normal) < 1e-12)
   var fortyTwo = RandomGenerator(seed: 42)
   #expect(fortyTwo.uniform() == PinnedValues.seed42Uniform)
-  #expect(fortyTwo.normal() == PinnedValues.seed42Normal)
+  #expect(abs(fortyTwo.normal() - PinnedValues.seed42Normal) < 1e-12)
   #expect(fortyTwo.integer(below: 10) == PinnedValues.seed42Integer)
 }
 
 private enum PinnedValues {
-  static let seed0Uniform = 0.0
-  static let seed0Normal = 0.0
-  static let seed42Uniform = 0.0
-  static let seed42Normal = 0.0
-  static let seed42Integer = 0
+  static let seed0Uniform = 0.6012629994179048
+  static let seed0Normal = 0.2725217606387391
+  static let seed42Uniform = 0.08386297105988216
+  static let seed42Normal = -1.0195252891247546
+  static let seed42Integer = 9
 }
 
 @Test func sameSeedSameStream() {

@@ -95,8 +95,8 @@ private func ones(_ shape: [Int]) -> Tensor {
   expectError(.shapeMismatch, "cannot reshape a tensor of shape [2, 3] into shape [4, -1]") {
     _ = try ones([2, 3]).reshaped([4, -1])
   }
-  expectError(.invalidArgument,
-              "cannot reshape a tensor of shape [2, 3] into shape [-1, -1]: only one extent may be -1") {
+  expectError(.invalidArgument, "cannot reshape a tensor of shape [2, 3] into shape [-1, -1]: "
+              + "only one extent may be -1") {
     _ = try ones([2, 3]).reshaped([-1, -1])
   }
   expectError(.invalidArgument,
@@ -185,8 +185,8 @@ private func ones(_ shape: [Int]) -> Tensor {
   expectError(.invalidArgument, "negative dimension -1 in shape [2, -1]") {
     _ = try Tensor.filled([2, -1], 0)
   }
-  expectError(.tooLarge,
-              "shape [1000000000000, 1000000000000] has more than the limit of 268435456 elements") {
+  expectError(.tooLarge, "shape [1000000000000, 1000000000000] has more than the limit of "
+              + "268435456 elements") {
     _ = try Tensor.filled([1_000_000_000_000, 1_000_000_000_000], 0)
   }
   expectError(.tooLarge, "a tensor may have at most 32 axes, not 33") {
@@ -225,7 +225,8 @@ private func ones(_ shape: [Int]) -> Tensor {
 }
 
 @Test(arguments: [
-  [Int.max, 2], [2, Int.max], [1 << 32, 1 << 32], [0, 1 << 40], [1 << 40, 0], [Tensor.maxElements + 1],
+  [Int.max, 2], [2, Int.max], [1 << 32, 1 << 32], [0, 1 << 40], [1 << 40, 0],
+  [Tensor.maxElements + 1],
 ])
 func oversizedShapesAreTooLarge(_ shape: [Int]) {
   #expect(throws: TensorError.self) { try Tensor.checkedCount(shape) }

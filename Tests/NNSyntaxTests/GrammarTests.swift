@@ -45,6 +45,8 @@ private func scripts(under relativeFolder: String) -> [String] {
 struct Production: Equatable {
   var name: String
   var body: String
+  /// The right-hand side as written.
+  var text: String
 }
 
 enum GrammarText {
@@ -83,8 +85,9 @@ enum GrammarText {
     guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
       return nil
     }
-    let body = text[text.index(after: equals)...].filter { !$0.isWhitespace && $0 != "," }
-    return Production(name: name, body: String(body))
+    let rest = text[text.index(after: equals)...]
+    let body = rest.filter { !$0.isWhitespace && $0 != "," }
+    return Production(name: name, body: String(body), text: String(rest))
   }
 
   /// The productions in the `///` comments directly above a `func`, from Swift source.
@@ -130,7 +133,7 @@ enum GrammarText {
     var used: Set<String> = []
     for production in productions {
       // Drop quoted terminals, then every remaining word must be a rule or a token class.
-      let unquoted = production.body.split(separator: "\"", omittingEmptySubsequences: false)
+      let unquoted = production.text.split(separator: "\"", omittingEmptySubsequences: false)
         .enumerated().filter { $0.offset % 2 == 0 }.map { String($0.element) }.joined()
       let words = unquoted.split { !($0.isLetter || $0.isNumber || $0 == "_") }.map(String.init)
       for word in words {

@@ -4,48 +4,50 @@ import Testing
 
 // MARK: - Helpers
 
-/// A token as a test states it: kind and exact source text.
-struct Lexed: Equatable, Sendable, CustomStringConvertible {
-  var kind: TokenKind
-  var text: String
+extension LexerTests {
+  /// A token as a test states it: kind and exact source text.
+  struct Lexed: Equatable, Sendable, CustomStringConvertible {
+    var kind: TokenKind
+    var text: String
 
-  init(_ kind: TokenKind, _ text: String) {
-    self.kind = kind
-    self.text = text
+    init(_ kind: TokenKind, _ text: String) {
+      self.kind = kind
+      self.text = text
+    }
+
+    var description: String { "\(kind)(\(text.debugDescription))" }
   }
-
-  var description: String { "\(kind)(\(text.debugDescription))" }
 }
 
 /// Lexes `text`, returning the tokens (without the final `.eof`) and diagnostics.
-func lex(_ text: String) -> (tokens: [Lexed], diagnostics: [Diagnostic]) {
+fileprivate func lex(_ text: String) -> (tokens: [LexerTests.Lexed], diagnostics: [Diagnostic]) {
   let source = Source(name: "test", text: text)
   let (tokens, diagnostics) = Lexer.tokenize(source)
-  let lexed = tokens.dropLast().map { Lexed($0.kind, source.text($0.range)) }
+  let lexed = tokens.dropLast().map { LexerTests.Lexed($0.kind, source.text($0.range)) }
   return (lexed, diagnostics)
 }
 
 /// The tokens of `text`, without `.eof`.
-func tokens(_ text: String) -> [Lexed] { lex(text).tokens }
+fileprivate func tokens(_ text: String) -> [LexerTests.Lexed] { lex(text).tokens }
 
 /// The token kinds of `text`, without `.eof`.
-func kinds(_ text: String) -> [TokenKind] { tokens(text).map(\.kind) }
+fileprivate func kinds(_ text: String) -> [TokenKind] { tokens(text).map(\.kind) }
 
 /// The diagnostics of `text` as (code, text covered).
-func problems(_ text: String) -> [(DiagnosticCode, String)] {
+fileprivate func problems(_ text: String) -> [(DiagnosticCode, String)] {
   let source = Source(name: "test", text: text)
   return Lexer.tokenize(source).diagnostics.map { diagnostic in
     (diagnostic.code, diagnostic.location.map { source.text($0.range) } ?? "")
   }
 }
 
-func firstToken(_ text: String) -> (Token, Source) {
+fileprivate func firstToken(_ text: String) -> (Token, Source) {
   let source = Source(name: "test", text: text)
   return (Lexer.tokenize(source).tokens[0], source)
 }
 
 /// A tiny deterministic generator, so the random test is reproducible.
-struct SplitMix64 {
+fileprivate struct SplitMix64 {
   var state: UInt64
 
   mutating func next() -> UInt64 {
@@ -60,7 +62,7 @@ struct SplitMix64 {
 }
 
 /// Checks the invariants every tokenization must keep.
-func checkInvariants(_ tokens: [Token], count: Int) {
+fileprivate func checkInvariants(_ tokens: [Token], count: Int) {
   #expect(tokens.last?.kind == .eof)
   #expect(tokens.filter { $0.kind == .eof }.count == 1)
   var previousEnd = 0

@@ -1,0 +1,72 @@
+import Testing
+
+@testable import NNScript
+
+/// `nn check`: what is found without running anything.
+struct CheckerTests {
+  private func messages(_ script: String) -> [String] {
+    Interpreter().check(script, name: "check.nn").map { diagnostic in
+      let line = diagnostic.location.map {
+        $0.source.lineAndColumn(of: $0.range.start).line
+      } ?? 0
+      return "\(line): \(diagnostic.message)"
+    }
+  }
+
+  @Test func aCorrectScriptHasNoDiagnostics() {
+    let script = """
+      fn area(r) { pi * r ^ 2 }
+      let pi = 3.14
+      let total = 0
+      for r in [1, 2] { total += area(r) }
+      let (a, b) = (1, 2)
+      while total > 100 { break }
+      print(total, a, b, fn (x) { x + 1 }(1))
+      """
+    #expect(messages(script) == [])
+  }
+
+  @Test func nothingRuns() {
+    let output = OutputBuffer()
+    let interpreter = Interpreter(options: InterpreterOptions(output: { output.append($0) }))
+    _ = interpreter.check("print(\"ran\")\nwhile true { }", name: "loop.nn")
+    #expect(output.text == "")
+  }
+
+  @Test func undefinedNamesAreReportedWithSuggestions() {
+    let diagnostics = Interpreter().check("let rate = 1\nprint(rat)\nprint(zzz)", name: "c.nn")
+    #expect(diagnostics.map(\.message) == ["undefined name 'rat'", "undefined name 'zzz'"])
+    #expect(diagnostics.first?.hint == "did you mean 'rate'?")
+    #expect(diagnostics.allSatisfy { $0.code == .undefinedName })
+  }
+
+  @Test func assignmentToAnUndeclaredNameIsReported() {
+    #expect(messages("let count = 0\ncout = 1") == ["2: cannot assign to undeclared name 'cout'"])
+  }
+
+  @Test func breakOutsideALoopIsReported() {
+    #expect(messages("fn f() { break }\nfor i in 0..<2 { if i > 0 { continue } }")
+      == ["1: `break` and `continue` must be inside a loop"])
+  }
+
+  @Test func everySyntaxErrorIsReported() {
+    #expect(messages("let a = 1 +* 2\nprint(a b)\nlet = 5").count == 3)
+  }
+
+  @Test func aMissingImportIsReported() {
+    #expect(messages("import \"nowhere.nn\"") == ["1: cannot import 'nowhere.nn': no such file"])
+  }
+
+  @Test func namesFromImportsAreKnown() {
+    let interpreter = Interpreter(options: InterpreterOptions(workingDirectory: Golden.root))
+    let diagnostics = interpreter.check(
+      "import \"imports/lib/helpers.nn\"\nprint(square(greeting))", name: "main.nn")
+    #expect(diagnostics.isEmpty)
+  }
+
+  @Test func aFileThatCannotBeReadIsOneDiagnostic() {
+    let diagnostics = Interpreter().checkFile("/no/such/dir/script.nn")
+    #expect(diagnostics.count == 1)
+    #expect(diagnostics.first?.code == .fileError)
+  }
+}
