@@ -2,7 +2,8 @@ import NNRuntime
 import NNSyntax
 
 /// Why evaluation left the normal path: an error, or control flow leaving a block.
-enum Unwind: Error {
+// Never crosses threads: it unwinds the evaluator's own stack, so `Value` need not be Sendable.
+enum Unwind: Error, @unchecked Sendable {
   case failure(Diagnostic)
   case breakLoop(SourceRange)
   case continueLoop(SourceRange)

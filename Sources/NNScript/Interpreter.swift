@@ -71,16 +71,16 @@ public final class Interpreter {
 
   /// Parses and checks a script without running it; returns every diagnostic found.
   public func check(_ text: String, name: String) -> [Diagnostic] {
-    Checker(options: evaluator.options, globals: evaluator.globals.visibleNames)
-      .check(Source(name: name, text: text))
+    let checker = Checker(options: evaluator.options, globals: evaluator.globals.visibleNames)
+    return LargeStack.run { checker.check(Source(name: name, text: text)) }
   }
 
   /// Reads and checks the script at `path`; a file that cannot be read is one diagnostic.
   public func checkFile(_ path: String) -> [Diagnostic] {
     do {
       let source = try read(path)
-      return Checker(options: evaluator.options, globals: evaluator.globals.visibleNames)
-        .check(source)
+      let checker = Checker(options: evaluator.options, globals: evaluator.globals.visibleNames)
+      return LargeStack.run { checker.check(source) }
     } catch {
       return error.diagnostics
     }
@@ -100,11 +100,13 @@ public final class Interpreter {
   }
 
   private func execute(_ source: Source, markImported path: String?) throws(ScriptError) -> Value {
-    let parsed = Parser.parse(source)
-    let errors = parsed.diagnostics.filter { $0.severity == .error }
-    guard errors.isEmpty else { throw ScriptError(parsed.diagnostics) }
     let evaluator = self.evaluator
-    let outcome: Result<Value, Diagnostic> = LargeStack.run {
+    // Parsing, too, recurses once per nesting level, so it runs on the large stack.
+    let outcome: Result<Value, ScriptError> = LargeStack.run {
+      let parsed = Parser.parse(source)
+      guard !parsed.diagnostics.contains(where: { $0.severity == .error }) else {
+        return .failure(ScriptError(parsed.diagnostics))
+      }
       evaluator.steps = 0
       if let path { evaluator.importStack.append(path) }
       defer { if path != nil { evaluator.importStack.removeLast() } }
@@ -113,19 +115,16 @@ public final class Interpreter {
       } catch {
         switch error {
         case .failure(let diagnostic):
-          return .failure(diagnostic)
+          return .failure(ScriptError([diagnostic]))
         case .returning(let value, _):
           return .success(value)
         case .breakLoop(let range), .continueLoop(let range):
-          return .failure(Diagnostic.error(
+          return .failure(ScriptError([Diagnostic.error(
             .invalidControlFlow, "`break` and `continue` must be inside a loop", in: source,
-            at: range))
+            at: range)]))
         }
       }
     }
-    switch outcome {
-    case .success(let value): return value
-    case .failure(let diagnostic): throw ScriptError([diagnostic])
-    }
+    return try outcome.get()
   }
 }

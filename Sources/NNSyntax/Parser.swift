@@ -207,8 +207,7 @@ extension SyntaxParser {
     guard depth < Parser.maxNestingDepth else {
       report(
         .nestingTooDeep,
-        "nesting is too deep (more than \(Parser.maxNestingDepth) levels); "
-          + "split the expression with 'let'", at: current.range)
+        "nesting is too deep (more than \(Parser.maxNestingDepth) levels)", at: current.range)
       throw .fatal
     }
     depth += 1

@@ -650,3 +650,46 @@ extension ParserTests {
     }
   }
 }
+
+// MARK: - Robustness
+
+extension ParserTests {
+  @Suite struct Robustness {
+    static let vocabulary = [
+      "let", "fn", "model", "for", "in", "while", "if", "else", "train", "on", "return",
+      "break", "continue", "import", "x", "f", "residual", "1", "2.5", "\"s\"", "\"a {", "} b\"",
+      "(", ")", "[", "]", "{", "}", ",", ":", ";", "\n", "+", "-", "*", "^", "..<", "...", "=",
+      "+=", ".", "not", "and", "or", "==", "@", "$", "true", "nil",
+    ]
+
+    /// Random token soup, from a fixed seed: the parser never traps or hangs, every diagnostic
+    /// lies inside the source, and a statement reports at most one syntax error per line of
+    /// input (no cascades).
+    @Test func randomTokenSequencesNeverTrap() {
+      var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+      func next(_ bound: Int) -> Int {
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return Int((state >> 33) % UInt64(bound))
+      }
+      for _ in 0..<3_000 {
+        let count = 1 + next(40)
+        let text = (0..<count).map { _ in Self.vocabulary[next(Self.vocabulary.count)] }
+          .joined(separator: " ")
+        let result = parse(text)
+        let size = result.program.source.bytes.count
+        for diagnostic in result.diagnostics {
+          let range = diagnostic.location?.range ?? SourceRange(start: -1, end: -1)
+          #expect(range.start >= 0 && range.end <= size, "\(text.debugDescription)")
+        }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).count
+        let syntax = result.diagnostics.filter {
+          [.unexpectedToken, .unexpectedEndOfInput].contains($0.code)
+        }
+        // `;` also separates statements, so count those too.
+        let statements = lines + text.filter { $0 == ";" }.count
+        #expect(syntax.count <= statements + text.filter { $0 == "}" }.count,
+                "\(text.debugDescription)")
+      }
+    }
+  }
+}
