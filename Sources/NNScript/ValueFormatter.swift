@@ -1,4 +1,5 @@
 import NNRuntime
+import NNSyntax
 
 /// How values print (LANGUAGE.md §9): the text of `print`, interpolation and the REPL's echo.
 enum ValueFormatter {
@@ -28,18 +29,5 @@ enum ValueFormatter {
   }
 
   /// A string as a literal that reads back as the same string.
-  static func quote(_ text: String) -> String {
-    var result = "\""
-    for scalar in text.unicodeScalars {
-      switch scalar {
-      case "\"": result += "\\\""
-      case "\\": result += "\\\\"
-      case "\n": result += "\\n"
-      case "\t": result += "\\t"
-      case "{": result += "\\{"
-      default: result.unicodeScalars.append(scalar)
-      }
-    }
-    return result + "\""
-  }
+  static func quote(_ text: String) -> String { TokenValue.literal(text) }
 }

@@ -150,20 +150,5 @@ public enum ASTDump {
   }
 
   /// `text` as a string literal of the language, escaped so that it reads back.
-  static func quoted(_ text: String) -> String {
-    var result = "\""
-    for scalar in text.unicodeScalars {
-      switch scalar {
-      case "\"": result += "\\\""
-      case "\\": result += "\\\\"
-      case "\n": result += "\\n"
-      case "\t": result += "\\t"
-      case "\r": result += "\\r"
-      case "{": result += "\\{"
-      case "}": result += "\\}"
-      default: result.unicodeScalars.append(scalar)
-      }
-    }
-    return result + "\""
-  }
+  static func quoted(_ text: String) -> String { TokenValue.literal(text) }
 }

@@ -46,7 +46,10 @@ public enum DiagnosticRenderer {
     let lineNumber = String(line)
     let pad = String(repeating: " ", count: lineNumber.count)
     var output = pad + style.gutter("--> ") + "\(source.name):\(line):\(column)\n"
-    var scalars = Array(source.lineText(line).unicodeScalars)
+    // Control characters (a stray NUL, an escape) would garble the terminal: show them as �.
+    var scalars = source.lineText(line).unicodeScalars.map { scalar -> Unicode.Scalar in
+      scalar.value < 0x20 && scalar != "\t" || scalar.value == 0x7F ? "\u{FFFD}" : scalar
+    }
     var caretColumn = column
     var caretEnd = endLine == line ? endColumn : scalars.count + 1
     // A very long line shows a window around the range, so a minified or generated script

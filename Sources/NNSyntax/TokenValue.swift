@@ -89,4 +89,22 @@ public enum TokenValue {
     }
     return Double(text) ?? 0
   }
+
+  /// `text` as a string literal of the language, escaped so that `string(_:in:)` reads it
+  /// back as `text`: the inverse of lexing a string.
+  public static func literal(_ text: String) -> String {
+    var result = "\""
+    for scalar in text.unicodeScalars {
+      switch scalar {
+      case "\"": result += "\\\""
+      case "\\": result += "\\\\"
+      case "\n": result += "\\n"
+      case "\t": result += "\\t"
+      case "\r": result += "\\r"
+      case "{": result += "\\{"
+      default: result.unicodeScalars.append(scalar)
+      }
+    }
+    return result + "\""
+  }
 }
