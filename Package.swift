@@ -36,7 +36,7 @@ let package = Package(
     .testTarget(
       name: "NNScriptTests",
       dependencies: ["NNScript", "NNSyntax", "NNRuntime"],
-      exclude: ["Golden"]
+      exclude: ["Golden", "Fixtures"]
     ),
     .testTarget(name: "NNCommandTests", dependencies: ["NNScript"]),
   ]

@@ -28,6 +28,7 @@ struct NNTool: ParsableCommand {
       nn [run] <file> [<args> ...]
       nn -e <code> [<args> ...]
       nn check <file>
+      nn ir <file>
       nn < script.nn
       """,
     discussion: """
@@ -37,7 +38,7 @@ struct NNTool: ParsableCommand {
       Set NO_COLOR to turn off coloured diagnostics.
       """,
     version: "nn \(nnVersion)",
-    subcommands: [RunCommand.self, CheckCommand.self],
+    subcommands: [RunCommand.self, CheckCommand.self, IRCommand.self],
     // `nn FILE ARGS...` and `nn -e CODE` are `nn run ...` without the word.
     defaultSubcommand: RunCommand.self
   )
@@ -126,5 +127,20 @@ struct CheckCommand: StatusCommand {
 
   func execute() -> Int32 {
     ScriptRunner.checkFile(file)
+  }
+}
+
+/// `nn ir FILE`: run a script, then print the compiled plan of each model it declared.
+struct IRCommand: StatusCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "ir",
+    abstract: "Run a script, then print the compiled plan (kernels, buffers, arena) of each model."
+  )
+
+  @Argument(help: "The script declaring the models.")
+  var file: String
+
+  func execute() -> Int32 {
+    ScriptRunner.printPlans(file, arguments: [])
   }
 }

@@ -22,6 +22,16 @@ enum ScriptRunner {
     }
   }
 
+  /// `nn ir FILE`: runs the script, then prints the compiled plan of every model it declared.
+  static func printPlans(_ path: String, arguments: [String]) -> Int32 {
+    runReporting(arguments: arguments) { interpreter throws(ScriptError) in
+      try interpreter.runFile(path)
+      for name in interpreter.modelNames {
+        _ = try interpreter.evaluate("ir(\(name))", name: "<ir>")
+      }
+    }
+  }
+
   /// Reads all of standard input and runs it as a script called `<stdin>`.
   static func runStandardInput(arguments: [String]) -> Int32 {
     let data = FileHandle.standardInput.readDataToEndOfFile()

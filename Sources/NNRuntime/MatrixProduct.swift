@@ -101,3 +101,26 @@ extension Tensor {
       accumulate ? 1 : 0, c, Int32(n))
   }
 }
+
+extension Tensor {
+  /// The Double form of `multiplyMatrices`, for plans that compute in 64 bits (gradient checks).
+  public static func multiplyMatrices(
+    _ a: UnsafePointer<Double>, transposeA: Bool = false,
+    _ b: UnsafePointer<Double>, transposeB: Bool = false,
+    into c: UnsafeMutablePointer<Double>, m: Int, n: Int, k: Int, accumulate: Bool = false
+  ) {
+    if m == 0 || n == 0 { return }
+    if k == 0 {
+      if !accumulate { c.update(repeating: 0, count: m * n) }
+      return
+    }
+    cblas_dgemm(
+      CblasRowMajor,
+      transposeA ? CblasTrans : CblasNoTrans,
+      transposeB ? CblasTrans : CblasNoTrans,
+      Int32(m), Int32(n), Int32(k),
+      1, a, Int32(transposeA ? m : k),
+      b, Int32(transposeB ? k : n),
+      accumulate ? 1 : 0, c, Int32(n))
+  }
+}

@@ -87,8 +87,15 @@ extension Builtins {
       return wrap(t.clipped(Float(low), Float(high)), like: context.value("t"))
     },
     Builtin("softmax", ["t", "axis"]) { (context) throws(Diagnostic) in
-      let t = try context.tensorLike("t")
       let axis = try context.optionalInteger("axis") ?? -1
+      if let traced = context.value("t")?.symbolic {
+        guard axis == -1 || axis == traced.shape.count - 1 else {
+          throw context.error(.invalidOperation,
+                              "a traced softmax runs over the last axis only", at: "axis")
+        }
+        return try context.trace(.activation(.softmax), [traced])
+      }
+      let t = try context.tensorLike("t")
       return .tensor(try context.runtime { () throws(TensorError) in try t.softmax(axis: axis) })
     },
   ]
@@ -97,7 +104,25 @@ extension Builtins {
   private static func unary(_ name: String, _ op: UnaryOp) -> Builtin {
     Builtin(name, ["t"]) { (context) throws(Diagnostic) in
       if case .number(let x)? = context.value("t") { return .number(scalar(op, x)) }
+      if let traced = context.value("t")?.symbolic, let graphOp = tracedOp(op) {
+        return try context.trace(graphOp, [traced])
+      }
       return .tensor(try context.tensorLike("t").unary(op))
+    }
+  }
+
+  /// The graph op a differentiable element-wise function traces to.
+  private static func tracedOp(_ op: UnaryOp) -> Op? {
+    switch op {
+    case .negate: return .negate
+    case .exp: return .exp
+    case .log: return .log
+    case .sqrt: return .sqrt
+    case .abs: return .abs
+    case .tanh: return .activation(.tanh)
+    case .sigmoid: return .activation(.sigmoid)
+    case .relu: return .activation(.relu)
+    case .sign, .floor, .ceil, .round: return nil
     }
   }
 
@@ -143,8 +168,11 @@ extension Builtins {
   /// Over all axes the result is a number; with `axis:` a tensor (LANGUAGE.md §3).
   private static func reduction(_ name: String, _ op: ReduceOp) -> Builtin {
     Builtin(name, ["t", "axis"]) { (context) throws(Diagnostic) in
-      let t = try context.tensorLike("t")
       let axis = try context.optionalInteger("axis")
+      if let traced = context.value("t")?.symbolic, op == .sum || op == .mean {
+        return try context.trace(op == .sum ? .sum(axis: axis) : .mean(axis: axis), [traced])
+      }
+      let t = try context.tensorLike("t")
       let result = try context.runtime { () throws(TensorError) in try t.reduce(op, axis: axis) }
       return Evaluator.wrap(result)
     }

@@ -5,7 +5,7 @@ import NNSyntax
 /// family lists its functions; `install` binds them all in the global scope, where a script may
 /// shadow them.
 enum Builtins {
-  static let all: [Builtin] = core + tensors
+  static let all: [Builtin] = core + tensors + layers + losses + networks
 
   static func install(in scope: Scope) {
     for builtin in all { scope.declare(builtin.name, .builtin(builtin)) }
@@ -44,6 +44,11 @@ extension CallContext {
   func tensorLike(_ name: String) throws(Diagnostic) -> Tensor {
     let value = try require(name)
     if let tensor = value.asTensor { return tensor }
+    if value.symbolic != nil {
+      throw error(.invalidOperation,
+                  "\(builtin.name) cannot be differentiated, so it cannot be used inside a traced "
+                    + "function (grad(f, x) or a custom loss)", at: name)
+    }
     if case .list = value {
       throw error(.raggedLiteral,
                   "the argument '\(name)' of \(builtin.name) is a list that is not a tensor: its "
@@ -52,6 +57,16 @@ extension CallContext {
     throw error(.typeMismatch,
                 "the argument '\(name)' of \(builtin.name) must be a tensor, but this is a "
                   + value.typeName, at: name)
+  }
+
+  /// Adds `op` to a traced function's graph; a shape error is a diagnostic at the call.
+  func trace(_ op: Op, _ inputs: [SymbolicTensor]) throws(Diagnostic) -> Value {
+    guard let first = inputs.first else { return .nil }
+    do {
+      return try first.apply(op, inputs)
+    } catch {
+      throw self.error(.shapeMismatch, error.message)
+    }
   }
 
   /// Runs a runtime operation, turning its error into a diagnostic at the call.

@@ -34,6 +34,18 @@ extension Evaluator {
       return try callFunction(closure, arguments, callRange: callRange)
     case .builtin(let builtin):
       return try callBuiltin(builtin, arguments, callRange: callRange)
+    case .object(let model as ModelObject):
+      guard arguments.count == 1, arguments[0].label == nil else {
+        throw failure(.invalidArgument, "a model takes one argument, the input batch: \(model.name)(x)",
+                      at: callRange)
+      }
+      try tick(callRange)
+      do {
+        return .tensor(try NetworkRunner(evaluator: self).forward(
+          model, arguments[0].value, range: arguments[0].range))
+      } catch {
+        throw .failure(error)
+      }
     default:
       throw failure(.typeMismatch, "a \(function.typeName) cannot be called", at: calleeRange)
     }
@@ -77,7 +89,7 @@ extension Evaluator {
           scope.declare(parameter.name.name, try evaluate(defaultValue, in: scope))
         }
       }
-      return try run(declaration.body, in: scope)
+      return try runStatements(of: declaration.body, in: scope)
     } catch {
       switch error {
       case .returning(let value, _):

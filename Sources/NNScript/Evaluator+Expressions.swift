@@ -58,7 +58,7 @@ extension Evaluator {
       guard let otherwise else { return .nil }
       return try run(otherwise, in: scope)
     case .model(let declaration):
-      throw failure(.invalidOperation, "models are not available yet", at: declaration.range)
+      return .object(try buildModel(declaration, in: scope))
     case .train:
       throw failure(.invalidOperation, "training is not available yet", at: expression.range)
     }

@@ -171,6 +171,8 @@ extension Evaluator {
         throw missingField(name.name, in: record, at: name.range)
       }
       return field
+    case .object(let object):
+      return try objectMember(object, name)
     case .range(let r):
       switch name.name {
       case "lower": return .number(r.lower)
@@ -182,7 +184,7 @@ extension Evaluator {
     }
   }
 
-  private func missingMember(_ name: Identifier, of value: Value, among members: [String]) -> Unwind {
+  func missingMember(_ name: Identifier, of value: Value, among members: [String]) -> Unwind {
     let hint = Suggestions.nearest(to: name.name, in: members).map { "did you mean '\($0)'?" }
       ?? (members.isEmpty ? nil : "its members are \(members.joined(separator: ", "))")
     return failure(.undefinedName, "a \(value.typeName) has no member '\(name.name)'",
@@ -213,6 +215,11 @@ extension Evaluator {
       }
     case .member(let base, let name):
       let current = try evaluate(base, in: scope)
+      if case .object(let object) = current {
+        // Objects are references: setting a member changes the object, not the variable.
+        try setObjectMember(object, name, value, range: target.range)
+        return
+      }
       guard case .record(var record) = current else {
         throw failure(.typeMismatch, "cannot set the member '\(name.name)' of a "
                         + current.typeName, at: name.range)

@@ -15,6 +15,8 @@ extension Evaluator {
       return .tensor(t.unary(.negate))
     case (.not, .bool(let flag)):
       return .bool(!flag)
+    case (.negate, .object(let traced as SymbolicTensor)):
+      return try traced.apply(.negate, [traced], evaluator: self, range: range)
     case (.negate, _):
       throw failure(.typeMismatch, "cannot negate a \(value.typeName)", at: range)
     case (.not, _):
@@ -27,6 +29,9 @@ extension Evaluator {
     _ op: BinaryOperator, _ lhs: Value, _ rhs: Value, range: SourceRange,
     leftRange: SourceRange, rightRange: SourceRange
   ) throws(Unwind) -> Value {
+    if lhs.symbolic != nil || rhs.symbolic != nil {
+      return try tracedBinary(op, lhs, rhs, range: range)
+    }
     switch (lhs, rhs) {
     case (.number(let a), .number(let b)):
       if let result = Self.numeric(op, a, b) { return result }
@@ -143,6 +148,7 @@ extension Evaluator {
     case (.range(let a), .range(let b)): return a == b
     case (.function(let a), .function(let b)): return a === b
     case (.builtin(let a), .builtin(let b)): return a === b
+    case (.object(let a), .object(let b)): return a === b
     default: return false
     }
   }

@@ -88,7 +88,12 @@ final class Evaluator {
 
   /// Runs a block in a fresh scope; its value is the value of its last statement.
   func run(_ block: Block, in parent: Scope) throws(Unwind) -> Value {
-    let scope = Scope(parent: parent)
+    try runStatements(of: block, in: Scope(parent: parent))
+  }
+
+  /// Runs a block's statements directly in `scope`, which the caller made fresh for it (a loop
+  /// iteration's scope already holds the loop variable).
+  func runStatements(of block: Block, in scope: Scope) throws(Unwind) -> Value {
     var last = Value.nil
     for statement in block.statements {
       last = try execute(statement, in: scope)
@@ -122,8 +127,9 @@ final class Evaluator {
       scope.declare(declaration.name?.name ?? "<anonymous>", .function(function))
       return .nil
     case .model(let declaration):
-      throw failure(.invalidOperation, "models are not available yet",
-                    at: declaration.name?.range ?? statement.range)
+      let model = try buildModel(declaration, in: scope)
+      scope.declare(declaration.name?.name ?? model.name, .object(model))
+      return .nil
     case .forLoop(let pattern, let sequence, let body):
       try runFor(pattern, sequence, body, in: scope)
       return .nil
@@ -212,7 +218,7 @@ final class Evaluator {
       let iterationScope = Scope(parent: scope)
       try bind(pattern, to: element, in: iterationScope, valueRange: sequence.range)
       do {
-        _ = try run(body, in: iterationScope)
+        _ = try runStatements(of: body, in: iterationScope)
       } catch .breakLoop {
         return
       } catch .continueLoop {

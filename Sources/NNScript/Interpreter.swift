@@ -69,6 +69,16 @@ public final class Interpreter {
     _ = try execute(source, markImported: FileAccess.canonical(resolved))
   }
 
+  /// Names of the models bound at the top level, sorted.
+  public var modelNames: [String] {
+    evaluator.globals.ownNames.filter { name in
+      if case .object(let object)? = evaluator.globals.lookup(name) {
+        return object is ModelObject
+      }
+      return false
+    }
+  }
+
   /// Parses and checks a script without running it; returns every diagnostic found.
   public func check(_ text: String, name: String) -> [Diagnostic] {
     let checker = Checker(options: evaluator.options, globals: evaluator.globals.visibleNames)

@@ -38,7 +38,7 @@ enum JSONEncoding {
     case .range(let r):
       output += "{\"lower\":\(number(r.lower)),\"upper\":\(number(r.upper)),"
         + "\"inclusive\":\(r.inclusive)}"
-    case .function, .builtin:
+    case .function, .builtin, .object:
       output += string(ValueFormatter.describe(value))
     }
   }

@@ -13,6 +13,8 @@ public enum Value {
   case range(RangeValue)
   case function(FunctionValue)
   case builtin(Builtin)
+  /// Models, layers, losses, optimizers, initialisers and other runtime objects.
+  case object(any ScriptObject)
 
   /// The name of the value's type as scripts and diagnostics spell it.
   public var typeName: String {
@@ -26,6 +28,7 @@ public enum Value {
     case .record: return "record"
     case .range: return "range"
     case .function, .builtin: return "function"
+    case .object(let object): return object.typeName
     }
   }
 
@@ -117,4 +120,13 @@ public final class Builtin: Sendable {
     self.parameters = parameters
     self.body = body
   }
+}
+
+/// A value the runtime gives meaning to (a model, an optimizer, …): a reference with a type name
+/// and a printed form.
+public protocol ScriptObject: AnyObject {
+  /// The type name scripts see (`type(net)` is `"model"`).
+  var typeName: String { get }
+  /// How `print` shows it.
+  var displayText: String { get }
 }

@@ -25,6 +25,7 @@ enum ValueFormatter {
       return formatNumber(r.lower) + (r.inclusive ? "..." : "..<") + formatNumber(r.upper)
     case .function(let function): return "<fn \(function.name)>"
     case .builtin(let builtin): return "<builtin \(builtin.name)>"
+    case .object(let object): return object.displayText
     }
   }
 

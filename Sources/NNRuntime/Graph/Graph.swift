@@ -1,0 +1,130 @@
+// The network IR: a list of nodes in topological order (a node's inputs always precede it), each
+// with its op, its inputs and its inferred, concrete shape. The batch dimension is just dim 0:
+// a caller builds one graph per batch size.
+
+/// A dataflow graph of primitive ops with shapes inferred as nodes are added.
+public struct Graph: Sendable {
+  /// One op applied to earlier nodes.
+  public struct Node: Sendable {
+    /// What the node computes.
+    public let op: Op
+    /// The operands, all earlier in `nodes`.
+    public let inputs: [NodeID]
+    /// The inferred shape of the result.
+    public let shape: [Int]
+    /// An opaque source tag the caller maps back to a script range.
+    public let tag: Int?
+  }
+
+  /// Every node, in topological order.
+  public private(set) var nodes: [Node] = []
+
+  /// An empty graph.
+  public init() {}
+
+  /// Adds the `index`-th input, of a fixed shape.
+  public mutating func input(_ index: Int, shape: [Int], tag: Int? = nil) -> NodeID {
+    append(Node(op: .input(index), inputs: [], shape: shape, tag: tag))
+  }
+
+  /// Adds the `index`-th parameter of the ParameterStore, of a fixed shape.
+  public mutating func parameter(_ index: Int, shape: [Int], tag: Int? = nil) -> NodeID {
+    append(Node(op: .parameter(index), inputs: [], shape: shape, tag: tag))
+  }
+
+  /// Adds an op, inferring its shape; a mismatch is a GraphError carrying `tag` (an opaque source
+  /// tag the caller maps back to a script range) and naming both shapes.
+  @discardableResult
+  public mutating func add(_ op: Op, _ inputs: [NodeID], tag: Int? = nil) throws(GraphError)
+    -> NodeID {
+    for input in inputs where input.index < 0 || input.index >= nodes.count {
+      throw GraphError(message: "\(op.name): operand \(input.index) is not a node of this graph",
+                       tag: tag)
+    }
+    let shapes = inputs.map { nodes[$0.index].shape }
+    let shape: [Int]
+    do {
+      shape = try Graph.inferShape(op, shapes)
+    } catch {
+      throw GraphError(message: error.message, node: inputs.last, tag: tag)
+    }
+    return append(Node(op: op, inputs: inputs, shape: shape, tag: tag))
+  }
+
+  /// The inferred shape of `node`.
+  public func shape(of node: NodeID) -> [Int] {
+    nodes[node.index].shape
+  }
+
+  /// The node behind an id.
+  public subscript(node: NodeID) -> Node {
+    nodes[node.index]
+  }
+
+  private mutating func append(_ node: Node) -> NodeID {
+    nodes.append(node)
+    return NodeID(index: nodes.count - 1)
+  }
+
+  // MARK: - Shape inference
+
+  /// The number of operands each op takes.
+  static func arity(_ op: Op) -> Int {
+    switch op {
+    case .input, .parameter, .constant: 0
+    case .activation, .dropout, .negate, .exp, .log, .sqrt, .abs, .sum, .mean, .transpose,
+         .sumToShape, .broadcast, .reshape, .sign: 1
+    case .linear, .addBias, .add, .subtract, .multiply, .divide, .power, .matmul, .loss,
+         .linearWeightGradient, .activationGradient, .dropoutGradient: 2
+    case .lossGradient: 3
+    }
+  }
+
+  /// The result shape of `op` on operands of `shapes`, dispatched to each family's shape rule
+  /// (beside its kernels and gradient rule in Kernels/).
+  static func inferShape(_ op: Op, _ shapes: [[Int]]) throws(GraphError) -> [Int] {
+    let expected = arity(op)
+    guard shapes.count == expected else {
+      throw GraphError(message: "\(op.name): expects \(expected) operand"
+                       + "\(expected == 1 ? "" : "s"), got \(shapes.count)")
+    }
+    switch op {
+    case .input, .parameter:
+      throw GraphError(message: "\(op.name): add inputs and parameters with Graph.\(op.name)")
+    case .constant(let tensor):
+      return tensor.shape
+    case .linear, .addBias, .matmul, .transpose, .linearWeightGradient:
+      return try linearFamilyShape(op, shapes)
+    case .activation, .dropout, .activationGradient, .dropoutGradient:
+      return try activationFamilyShape(op, shapes)
+    case .add, .subtract, .multiply, .divide, .power, .negate, .exp, .log, .sqrt, .abs, .sign:
+      return try arithmeticFamilyShape(op, shapes)
+    case .sum, .mean, .sumToShape, .broadcast, .reshape:
+      return try reductionFamilyShape(op, shapes)
+    case .loss, .lossGradient:
+      return try lossFamilyShape(op, shapes)
+    }
+  }
+
+  // MARK: - Loss fusion
+
+  /// The logits a loss node reads when it is fused with the activation before it:
+  /// cross-entropy of a softmax, bce of a sigmoid. Autodiff and the plan compiler both ask here,
+  /// so the forward value and the gradient always agree.
+  func fusedLossLogits(_ node: NodeID) -> NodeID? {
+    guard case .loss(let kind) = nodes[node.index].op else { return nil }
+    let prediction = nodes[node.index].inputs[0]
+    let producer = nodes[prediction.index]
+    switch (kind, producer.op) {
+    case (.crossEntropy, .activation(.softmax)), (.bce, .activation(.sigmoid)):
+      return producer.inputs[0]
+    default:
+      return nil
+    }
+  }
+}
+
+/// `[2, 3]`, the way every message writes a shape.
+func shapeText(_ shape: [Int]) -> String {
+  describeShape(shape)
+}

@@ -1,0 +1,208 @@
+// The vocabulary of the network IR: a small closed set of primitive ops. Every switch over `Op`
+// is exhaustive, so a new op cannot be added without its shape rule, gradient rule and kernel.
+
+/// An element-wise (softmax: row-wise) nonlinearity.
+public enum Activation: Hashable, Sendable {
+  case identity, relu, sigmoid, tanh
+  /// Over the last axis.
+  case softmax
+  /// The exact erf form, as PyTorch's default.
+  case gelu
+  case elu(alpha: Double)
+  case leakyRelu(alpha: Double)
+
+  /// The name a script uses for it.
+  public var name: String {
+    switch self {
+    case .identity: "identity"
+    case .relu: "relu"
+    case .sigmoid: "sigmoid"
+    case .tanh: "tanh"
+    case .softmax: "softmax"
+    case .gelu: "gelu"
+    case .elu: "elu"
+    case .leakyRelu: "leaky_relu"
+    }
+  }
+
+  /// Activations whose layers default to He initialisation.
+  public var isReLUFamily: Bool {
+    switch self {
+    case .relu, .leakyRelu, .elu, .gelu: true
+    case .identity, .sigmoid, .tanh, .softmax: false
+    }
+  }
+
+  /// Whether the derivative is computed from the activation's output rather than its input.
+  /// Reading the output lets the plan fuse the pre-activation away even when training.
+  var gradientUsesOutput: Bool {
+    switch self {
+    case .sigmoid, .tanh, .softmax, .relu, .identity: true
+    // With alpha > 0 the sign of the output is the sign of the input, so the output suffices.
+    case .elu(let alpha): alpha > 0
+    case .leakyRelu(let alpha): alpha >= 0
+    case .gelu: false
+    }
+  }
+}
+
+/// A loss function reducing a prediction and a target to a 0-d value.
+public enum LossKind: Hashable, Sendable {
+  /// Mean over all elements of (p − y)² (PyTorch MSELoss).
+  case mse
+  /// ½ · Σ (p − y)² over all elements, with no batch averaging.
+  case sse
+  /// Mean of |p − y|.
+  case mae
+  /// PyTorch HuberLoss(delta), mean.
+  case huber(delta: Double)
+  /// Prediction: logits [B, C]; target: [B] class indices (as floats) or [B, C] probabilities;
+  /// mean over the batch, log-sum-exp stable (PyTorch CrossEntropyLoss).
+  case crossEntropy
+  /// Prediction: probabilities (each log clamped at −100, as PyTorch BCELoss); target of the same
+  /// shape; mean.
+  case bce
+
+  /// The name a script uses for it.
+  public var name: String {
+    switch self {
+    case .mse: "mse"
+    case .sse: "sse"
+    case .mae: "mae"
+    case .huber: "huber"
+    case .crossEntropy: "cross_entropy"
+    case .bce: "bce"
+    }
+  }
+}
+
+/// A node of a `Graph`: its position in the node list (inputs always precede their users).
+public struct NodeID: Hashable, Sendable, Comparable {
+  /// The position in `Graph.nodes`.
+  public let index: Int
+
+  /// Wraps a node position.
+  public init(index: Int) { self.index = index }
+
+  public static func < (lhs: NodeID, rhs: NodeID) -> Bool { lhs.index < rhs.index }
+}
+
+/// A primitive operation of the network IR.
+public enum Op: Hashable, Sendable {
+  /// The i-th input; its shape is given when the node is added (`Graph.input`).
+  case input(Int)
+  /// The i-th parameter of the ParameterStore (`Graph.parameter`).
+  case parameter(Int)
+  /// A fixed tensor (captured values in traced functions).
+  case constant(Tensor)
+  /// [x: [B, in], w: [out, in]] → [B, out] = x · wᵀ.
+  case linear
+  /// [x: [..., n], b: [n]] → x + b on every row.
+  case addBias
+  /// An activation; softmax over the last axis.
+  case activation(Activation)
+  /// Inverted dropout with probability p; identity in a plan compiled with `training: false`.
+  case dropout(Double)
+  /// Element-wise with NumPy broadcasting.
+  case add, subtract, multiply, divide, power
+  /// np.matmul for rank 1–2 operands.
+  case matmul
+  /// Element-wise.
+  case negate, exp, log, sqrt, abs
+  /// Reductions; a nil axis reduces everything to 0-d; negative axes count from the end.
+  case sum(axis: Int?), mean(axis: Int?)
+  /// Swaps the last two axes (identity below rank 2).
+  case transpose
+  /// [prediction, target] → 0-d.
+  case loss(LossKind)
+
+  // MARK: Ops that autodiff introduces (usable directly too)
+
+  /// [g: [B, out], x: [B, in]] → [out, in] = gᵀ · x, the weight gradient of `linear`.
+  case linearWeightGradient
+  /// [saved, g] → dL/dx of the activation, where `saved` is its output when
+  /// `gradientUsesOutput`, else its input.
+  case activationGradient(Activation)
+  /// [the dropout node (for its mask), g] → g · mask / (1 − p).
+  case dropoutGradient(Double)
+  /// [prediction (or logits when `fromLogits`), target, upstream 0-d] → dL/dprediction.
+  /// Cross-entropy always reads logits; bce reads logits only when fused with a sigmoid.
+  case lossGradient(LossKind, fromLogits: Bool)
+  /// [x] → x summed down to `shape` (which broadcasts to x's shape): reverse broadcasting.
+  case sumToShape([Int])
+  /// [x] → x broadcast to `shape`, times `scale`.
+  case broadcast([Int], scale: Double)
+  /// [x] → the same elements with another shape of the same count.
+  case reshape([Int])
+  /// Element-wise −1, 0 or 1 (0 for NaN-free zero), the derivative of abs.
+  case sign
+
+  /// The name shown in errors and plan listings.
+  public var name: String {
+    switch self {
+    case .input: "input"
+    case .parameter: "parameter"
+    case .constant: "constant"
+    case .linear: "linear"
+    case .addBias: "bias"
+    case .activation(let activation): activation.name
+    case .dropout: "dropout"
+    case .add: "add"
+    case .subtract: "subtract"
+    case .multiply: "multiply"
+    case .divide: "divide"
+    case .power: "power"
+    case .matmul: "matmul"
+    case .negate: "negate"
+    case .exp: "exp"
+    case .log: "log"
+    case .sqrt: "sqrt"
+    case .abs: "abs"
+    case .sum: "sum"
+    case .mean: "mean"
+    case .transpose: "transpose"
+    case .loss(let kind): kind.name
+    case .linearWeightGradient: "linear_weight_grad"
+    case .activationGradient(let activation): activation.name + "_grad"
+    case .dropoutGradient: "dropout_grad"
+    case .lossGradient(let kind, let fromLogits):
+      kind.name + (fromLogits && kind == .bce ? "_logits_grad" : "_grad")
+    case .sumToShape: "sum_to_shape"
+    case .broadcast: "broadcast"
+    case .reshape: "reshape"
+    case .sign: "sign"
+    }
+  }
+}
+
+/// A shape error (or an unsupported request) found while building or compiling a graph.
+public struct GraphError: Error, Sendable, Equatable {
+  /// The user-facing text, naming the op and the shapes involved.
+  public var message: String
+  /// The node at fault, when there is one.
+  public var node: NodeID?
+  /// The opaque source tag of the node at fault (the caller maps it to a script range).
+  public var tag: Int?
+
+  /// Makes an error.
+  public init(message: String, node: NodeID? = nil, tag: Int? = nil) {
+    self.message = message
+    self.node = node
+    self.tag = tag
+  }
+}
+
+extension GraphError: CustomStringConvertible {
+  public var description: String { message }
+}
+
+// `Op.constant` carries a tensor, and the IR is Hashable; hashing shape and values agrees with
+// Tensor's `==`.
+extension Tensor: Hashable {
+  public func hash(into hasher: inout Hasher) {
+    hasher.combine(shape)
+    withUnsafeBufferPointer { buffer in
+      for value in buffer { hasher.combine(value) }
+    }
+  }
+}

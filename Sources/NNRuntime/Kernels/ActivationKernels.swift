@@ -1,0 +1,256 @@
+// The activation family: activations, dropout and their gradients — shape rules, gradient
+// rules and kernels side by side. Sigmoid never overflows exp; softmax subtracts the row max.
+
+// MARK: - Shape rules
+
+extension Graph {
+  static func activationFamilyShape(_ op: Op, _ shapes: [[Int]]) throws(GraphError) -> [Int] {
+    switch op {
+    case .activation:
+      return shapes[0]
+    case .dropout(let p):
+      guard p >= 0 && p <= 1 else {
+        throw GraphError(message: "dropout: the probability must be in [0, 1], not \(p)")
+      }
+      return shapes[0]
+    case .activationGradient, .dropoutGradient:
+      guard shapes[0] == shapes[1] else {
+        throw GraphError(message: "\(op.name): saved shape \(shapeText(shapes[0])) and "
+                         + "gradient shape \(shapeText(shapes[1])) differ")
+      }
+      return shapes[0]
+    default:
+      preconditionFailure("\(op.name) is not in the activation family")
+    }
+  }
+}
+
+// MARK: - Gradient rules
+
+extension Graph {
+  mutating func activationFamilyGradient(
+    _ node: NodeID, _ g: NodeID, needs: [Bool]
+  ) throws(GraphError) -> [Contribution] {
+    let input = self[node].inputs[0]
+    switch self[node].op {
+    case .activation(.identity):
+      return [(input, g)]
+    case .activation(let activation):
+      let saved = activation.gradientUsesOutput ? node : input
+      return [(input, try gradientNode(.activationGradient(activation), [saved, g], for: node))]
+    case .dropout(let p):
+      return [(input, try gradientNode(.dropoutGradient(p), [node, g], for: node))]
+    case .activationGradient, .dropoutGradient:
+      throw noSecondDerivative(node)
+    default:
+      preconditionFailure("\(self[node].op.name) is not in the activation family")
+    }
+  }
+}
+
+// MARK: - Kernels
+
+/// An activation over rows × columns (softmax works row by row).
+struct ActivationKernel<T: PlanScalar> {
+  let activation: Activation
+  let input: UnsafeMutablePointer<T>
+  let output: UnsafeMutablePointer<T>
+  let rows: Int
+  let columns: Int
+
+  func run() {
+    Self.apply(activation, input: input, bias: nil, output: output, rows: rows, columns: columns)
+  }
+
+  /// output = f(input + bias) in one pass; `output` may equal `input`.
+  static func apply(
+    _ activation: Activation, input: UnsafeMutablePointer<T>, bias: UnsafeMutablePointer<T>?,
+    output: UnsafeMutablePointer<T>, rows: Int, columns: Int
+  ) {
+    switch activation {
+    case .identity:
+      map(input, bias, output, rows, columns) { $0 }
+    case .relu:
+      // `x < 0 ? 0 : x` keeps NaN, as PyTorch does.
+      map(input, bias, output, rows, columns) { $0 < 0 ? 0 : $0 }
+    case .sigmoid:
+      map(input, bias, output, rows, columns) { sigmoid($0) }
+    case .tanh:
+      map(input, bias, output, rows, columns) { T.hyperbolicTangent($0) }
+    case .gelu:
+      let scale = T(1 / 2.0.squareRoot())
+      map(input, bias, output, rows, columns) { x in x * (1 + T.errorFunction(x * scale)) / 2 }
+    case .elu(let alpha):
+      let a = T(alpha)
+      map(input, bias, output, rows, columns) { x in x > 0 ? x : a * T.exponentialMinusOne(x) }
+    case .leakyRelu(let alpha):
+      let a = T(alpha)
+      map(input, bias, output, rows, columns) { x in x > 0 ? x : a * x }
+    case .softmax:
+      if bias != nil { map(input, bias, output, rows, columns) { $0 } }
+      let source = bias != nil ? output : input
+      for row in 0..<rows { softmaxRow(source + row * columns, output + row * columns, columns) }
+    }
+  }
+
+  @inline(__always)
+  private static func map(
+    _ input: UnsafeMutablePointer<T>, _ bias: UnsafeMutablePointer<T>?,
+    _ output: UnsafeMutablePointer<T>, _ rows: Int, _ columns: Int, _ f: (T) -> T
+  ) {
+    if let bias {
+      for row in 0..<rows {
+        let x = input + row * columns
+        let y = output + row * columns
+        for j in 0..<columns { y[j] = f(x[j] + bias[j]) }
+      }
+    } else {
+      for i in 0..<rows * columns { output[i] = f(input[i]) }
+    }
+  }
+
+  /// Softmax of one row by log-sum-exp: subtracting the max keeps every exp ≤ 1.
+  @inline(__always)
+  static func softmaxRow(
+    _ x: UnsafeMutablePointer<T>, _ y: UnsafeMutablePointer<T>, _ count: Int
+  ) {
+    guard count > 0 else { return }
+    var largest = x[0]
+    for j in 1..<count where x[j] > largest { largest = x[j] }
+    var total: T = 0
+    for j in 0..<count {
+      let e = T.exponential(x[j] - largest)
+      y[j] = e
+      total += e
+    }
+    let scale = 1 / total
+    for j in 0..<count { y[j] *= scale }
+  }
+}
+
+/// The logistic function, written so neither branch overflows exp.
+@inline(__always)
+func sigmoid<T: PlanScalar>(_ x: T) -> T {
+  if x >= 0 { return 1 / (1 + T.exponential(-x)) }
+  let e = T.exponential(x)
+  return e / (1 + e)
+}
+
+/// dL/dx of an activation from `saved` (its output or input, see `gradientUsesOutput`) and the
+/// upstream gradient.
+struct ActivationGradientKernel<T: PlanScalar> {
+  let activation: Activation
+  let saved: UnsafeMutablePointer<T>
+  let gradient: UnsafeMutablePointer<T>
+  let output: UnsafeMutablePointer<T>
+  let rows: Int
+  let columns: Int
+
+  func run() {
+    let count = rows * columns
+    let (s, g, out) = (saved, gradient, output)
+    switch activation {
+    case .identity:
+      for i in 0..<count { out[i] = g[i] }
+    case .relu:
+      for i in 0..<count { out[i] = s[i] > 0 ? g[i] : 0 }
+    case .sigmoid:
+      for i in 0..<count { out[i] = g[i] * s[i] * (1 - s[i]) }
+    case .tanh:
+      for i in 0..<count { out[i] = g[i] * (1 - s[i] * s[i]) }
+    case .gelu:
+      // d/dx x·Φ(x) = Φ(x) + x·φ(x).
+      let scale = T(1 / 2.0.squareRoot())
+      let density = T(1 / (2 * Double.pi).squareRoot())
+      for i in 0..<count {
+        let x = s[i]
+        let cdf = (1 + T.errorFunction(x * scale)) / 2
+        out[i] = g[i] * (cdf + x * density * T.exponential(-x * x / 2))
+      }
+    case .elu(let alpha):
+      let a = T(alpha)
+      if activation.gradientUsesOutput {
+        // For x ≤ 0, y = α(eˣ − 1), so dy/dx = y + α.
+        for i in 0..<count { out[i] = s[i] > 0 ? g[i] : g[i] * (s[i] + a) }
+      } else {
+        for i in 0..<count { out[i] = s[i] > 0 ? g[i] : g[i] * a * T.exponential(s[i]) }
+      }
+    case .leakyRelu(let alpha):
+      let a = T(alpha)
+      for i in 0..<count { out[i] = s[i] > 0 ? g[i] : g[i] * a }
+    case .softmax:
+      // dx = y ⊙ (g − Σ g·y) per row.
+      for row in 0..<rows {
+        let y = s + row * columns
+        let gr = g + row * columns
+        let o = out + row * columns
+        var dot: T = 0
+        for j in 0..<columns { dot += gr[j] * y[j] }
+        for j in 0..<columns { o[j] = y[j] * (gr[j] - dot) }
+      }
+    }
+  }
+}
+
+/// Inverted dropout: each element is kept with probability 1 − p and scaled by 1/(1 − p); the
+/// mask (0 or the scale) is kept in the arena for the gradient.
+struct DropoutKernel<T: PlanScalar> {
+  let probability: Double
+  let input: UnsafeMutablePointer<T>
+  let mask: UnsafeMutablePointer<T>
+  let output: UnsafeMutablePointer<T>
+  let count: Int
+
+  func run(_ random: inout RandomGenerator) {
+    // p = 1 drops everything (PyTorch gives zeros rather than 0 · ∞).
+    let scale: T = probability < 1 ? T(1 / (1 - probability)) : 0
+    for i in 0..<count {
+      let m: T = random.uniform() < probability ? 0 : scale
+      mask[i] = m
+      output[i] = input[i] * m
+    }
+  }
+}
+
+/// g · mask, the mask saved by the forward dropout.
+struct DropoutGradientKernel<T: PlanScalar> {
+  let mask: UnsafeMutablePointer<T>
+  let gradient: UnsafeMutablePointer<T>
+  let output: UnsafeMutablePointer<T>
+  let count: Int
+
+  func run() {
+    for i in 0..<count { output[i] = gradient[i] * mask[i] }
+  }
+}
+
+extension Kernel {
+  /// The kernel of one node of the activation family (in a training plan; inference plans
+  /// alias dropout away before asking).
+  static func activationFamily(_ op: Op, _ operands: KernelOperands<T>) -> Kernel {
+    let shape = operands.outputShape
+    let columns = shape.last ?? 1
+    let count = shape.reduce(1, *)
+    let rows = columns == 0 ? 0 : count / columns
+    let p = operands.inputs
+    switch op {
+    case .activation(let activation):
+      return .activation(ActivationKernel(activation: activation, input: p[0],
+                                          output: operands.output, rows: rows, columns: columns))
+    case .activationGradient(let activation):
+      return .activationGradient(ActivationGradientKernel(
+        activation: activation, saved: p[0], gradient: p[1], output: operands.output,
+        rows: rows, columns: columns))
+    case .dropout(let probability):
+      return .dropout(DropoutKernel(probability: probability, input: p[0],
+                                    mask: operands.auxiliary!, output: operands.output,
+                                    count: count))
+    case .dropoutGradient:
+      // inputs[0] is the dropout node; the compiler passes its mask as that operand.
+      return .dropoutGradient(DropoutGradientKernel(mask: p[0], gradient: p[1],
+                                                    output: operands.output, count: count))
+    default:
+      preconditionFailure("\(op.name) is not in the activation family")
+    }
+  }
+}

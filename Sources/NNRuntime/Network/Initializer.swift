@@ -1,0 +1,51 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// How a parameter's first values are drawn (LANGUAGE.md §5).
+public enum Initializer: Hashable, Sendable {
+  /// He (Kaiming) normal: N(0, 2 / fan_in) — PyTorch's `kaiming_normal_` with a ReLU gain.
+  case he
+  /// Xavier (Glorot) uniform: U(−a, a) with a = √(6 / (fan_in + fan_out)).
+  case xavier
+  case normal(std: Double)
+  case uniform(low: Double, high: Double)
+  case zeros
+  case constant(Double)
+
+  public var name: String {
+    switch self {
+    case .he: return "he"
+    case .xavier: return "xavier"
+    case .normal(let std): return "normal(\(std))"
+    case .uniform(let low, let high): return "uniform(\(low), \(high))"
+    case .zeros: return "zeros"
+    case .constant(let value): return "constant(\(value))"
+    }
+  }
+
+  /// Fills `count` values for a parameter with the given fans, drawing from `random`.
+  public func fill(
+    _ values: UnsafeMutablePointer<Float>, count: Int, fanIn: Int, fanOut: Int,
+    using random: inout RandomGenerator
+  ) {
+    switch self {
+    case .he:
+      let std = (2.0 / Double(max(fanIn, 1))).squareRoot()
+      for i in 0..<count { values[i] = Float(random.normal() * std) }
+    case .xavier:
+      let bound = (6.0 / Double(max(fanIn + fanOut, 1))).squareRoot()
+      for i in 0..<count { values[i] = Float((random.uniform() * 2 - 1) * bound) }
+    case .normal(let std):
+      for i in 0..<count { values[i] = Float(random.normal() * std) }
+    case .uniform(let low, let high):
+      for i in 0..<count { values[i] = Float(low + random.uniform() * (high - low)) }
+    case .zeros:
+      values.update(repeating: 0, count: count)
+    case .constant(let value):
+      values.update(repeating: Float(value), count: count)
+    }
+  }
+}

@@ -1,0 +1,39 @@
+/// One layer of a network as declared: what it computes and which parameters it owns. The
+/// language builds these; `Network` lowers them to graph ops for a given batch size.
+public indirect enum LayerKind: Sendable {
+  /// `y = x · Wᵀ + b`, then the activation. `weight` and `bias` index the network's parameters.
+  case dense(units: Int, activation: Activation, weight: Int, bias: Int?)
+  case activation(Activation)
+  /// Inverted dropout, active only in training plans.
+  case dropout(Double)
+  /// `output = input + body(input)`; the body must keep the shape.
+  case residual([Layer])
+}
+
+/// A declared layer: its name (`dense1`, or one the script chose), what it is, the per-sample
+/// shape it produces, and an opaque tag the host maps back to a source range.
+public struct Layer: Sendable {
+  public var name: String
+  public var kind: LayerKind
+  public var outputShape: [Int]
+  public var tag: Int
+
+  public init(name: String, kind: LayerKind, outputShape: [Int], tag: Int) {
+    self.name = name
+    self.kind = kind
+    self.outputShape = outputShape
+    self.tag = tag
+  }
+
+  /// A short description of the layer kind for summaries: `dense(8, tanh)`, `dropout(0.5)`.
+  public var summary: String {
+    switch kind {
+    case .dense(let units, let activation, _, let bias):
+      let act = activation == .identity ? "" : ", \(activation.name)"
+      return "dense(\(units)\(act)\(bias == nil ? ", use_bias: false" : ""))"
+    case .activation(let activation): return activation.name
+    case .dropout(let p): return "dropout(\(p))"
+    case .residual(let body): return "residual(\(body.count) layers)"
+    }
+  }
+}

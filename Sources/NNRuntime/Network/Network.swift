@@ -1,0 +1,119 @@
+/// A declared network: its layers, its per-sample input shape, and its parameters in one
+/// contiguous store. Lowered to a `Graph` per batch size; the graph compiles to plans.
+public final class Network: @unchecked Sendable {
+  /// Shape of one sample (`[2]` for a model of input size 2).
+  public let inputShape: [Int]
+  public let layers: [Layer]
+  /// `dense1.weight`, `dense1.bias`, … in parameter-index order.
+  public let parameterNames: [String]
+  /// Every parameter, contiguous (the optimizer and, later, an all-reduce take it in one call).
+  public let parameters: ParameterStore<Float>
+
+  public init(inputShape: [Int], layers: [Layer], parameterNames: [String],
+              parameters: ParameterStore<Float>) {
+    self.inputShape = inputShape
+    self.layers = layers
+    self.parameterNames = parameterNames
+    self.parameters = parameters
+  }
+
+  /// Shape of one output sample.
+  public var outputShape: [Int] { layers.last?.outputShape ?? inputShape }
+
+  /// Scalars in all parameters.
+  public var parameterCount: Int { parameters.count }
+
+  /// The nodes a lowering made: the input, the output, and each top-level layer's
+  /// pre-activation `z` and output `a` (the same node for layers without an activation).
+  public struct Lowering: Sendable {
+    public var input: NodeID
+    public var output: NodeID
+    public var layerNodes: [LayerNodes]
+    /// One node per parameter, in parameter order.
+    public var parameterNodes: [NodeID]
+  }
+
+  public struct LayerNodes: Sendable {
+    public var name: String
+    public var z: NodeID
+    public var a: NodeID
+  }
+
+  /// Adds the network's ops to `graph` for a batch of `batch` samples; input index `inputIndex`
+  /// is the batch `[batch] + inputShape`.
+  public func lower(
+    into graph: inout Graph, batch: Int, inputIndex: Int = 0
+  ) throws(GraphError) -> Lowering {
+    let input = graph.input(inputIndex, shape: [batch] + inputShape)
+    var parameterNodes: [NodeID] = []
+    for (index, shape) in parameters.shapes.enumerated() {
+      parameterNodes.append(graph.parameter(index, shape: shape))
+    }
+    var layerNodes: [LayerNodes] = []
+    let output = try lower(layers, from: input, into: &graph, parameterNodes: parameterNodes,
+                           record: &layerNodes)
+    return Lowering(input: input, output: output, layerNodes: layerNodes,
+                    parameterNodes: parameterNodes)
+  }
+
+  private func lower(
+    _ layers: [Layer], from input: NodeID, into graph: inout Graph, parameterNodes: [NodeID],
+    record: inout [LayerNodes]
+  ) throws(GraphError) -> NodeID {
+    var current = input
+    for layer in layers {
+      let tag = layer.tag
+      var z = current
+      switch layer.kind {
+      case .dense(_, let activation, let weight, let bias):
+        z = try graph.add(.linear, [current, parameterNodes[weight]], tag: tag)
+        if let bias { z = try graph.add(.addBias, [z, parameterNodes[bias]], tag: tag) }
+        current = activation == .identity ? z : try graph.add(.activation(activation), [z], tag: tag)
+      case .activation(let activation):
+        current = try graph.add(.activation(activation), [current], tag: tag)
+      case .dropout(let p):
+        current = try graph.add(.dropout(p), [current], tag: tag)
+      case .residual(let body):
+        var inner: [LayerNodes] = []
+        let bodyOutput = try lower(body, from: current, into: &graph,
+                                   parameterNodes: parameterNodes, record: &inner)
+        z = bodyOutput
+        current = try graph.add(.add, [current, bodyOutput], tag: tag)
+      }
+      record.append(LayerNodes(name: layer.name, z: z, a: current))
+    }
+    return current
+  }
+
+  /// Floating-point operations for one sample's forward pass, per top-level layer (a multiply
+  /// and an add count as two).
+  public func flopsPerSample() -> [Int] {
+    var inputShape = self.inputShape
+    return layers.map { layer in
+      defer { inputShape = layer.outputShape }
+      return Self.flops(layer, input: inputShape)
+    }
+  }
+
+  private static func flops(_ layer: Layer, input: [Int]) -> Int {
+    let inputCount = input.reduce(1, *)
+    let outputCount = layer.outputShape.reduce(1, *)
+    switch layer.kind {
+    case .dense(let units, let activation, _, let bias):
+      let rows = inputCount / max(input.last ?? 1, 1)
+      let features = input.last ?? 1
+      return rows * (2 * features * units + (bias == nil ? 0 : units)
+        + (activation == .identity ? 0 : units))
+    case .activation, .dropout:
+      return outputCount
+    case .residual(let body):
+      var shape = input
+      var total = outputCount
+      for inner in body {
+        total += flops(inner, input: shape)
+        shape = inner.outputShape
+      }
+      return total
+    }
+  }
+}

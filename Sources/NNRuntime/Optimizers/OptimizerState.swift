@@ -1,0 +1,80 @@
+/// The running state of one optimizer over one flat parameter buffer (moments, step count).
+/// Generic so Float and Double plans share the code.
+///
+/// All state is allocated by `init`, so `step` never allocates. The state buffers hold `T`,
+/// as PyTorch's state has the parameters' dtype, and each update does its element-wise
+/// arithmetic in `T` in PyTorch's order of operations, with the per-step scalars (bias
+/// corrections, decayed learning rates) computed in Double as Python computes them. A Float
+/// state therefore tracks a float32 `torch.optim` run to within rounding.
+public final class OptimizerState<T: BinaryFloatingPoint>: @unchecked Sendable {
+  /// The update rule and its hyper-parameters.
+  public let rule: OptimizerRule
+  /// The number of scalars in the parameter buffer this state belongs to.
+  public let count: Int
+  /// The number of updates applied since creation or the last `reset()`.
+  public private(set) var steps: Int
+
+  /// `rule.stateSlots` buffers of `count` scalars each, back to back.
+  private let buffers: UnsafeMutablePointer<T>
+  private let bufferCount: Int
+
+  /// A fresh state (no steps taken) for a buffer of `count` scalars.
+  public init(rule: OptimizerRule, count: Int) {
+    precondition(count >= 0, "negative parameter count \(count)")
+    self.rule = rule
+    self.count = count
+    self.steps = 0
+    bufferCount = rule.stateSlots * count
+    // Never allocate zero bytes: some allocators return nil-like pointers for that.
+    buffers = .allocate(capacity: max(bufferCount, 1))
+    buffers.initialize(repeating: 0, count: max(bufferCount, 1))
+    reset()
+  }
+
+  deinit {
+    buffers.deallocate()
+  }
+
+  /// Forgets all steps: moments back to zero (Adagrad's sums to their initial value), and the
+  /// next step is a first step again.
+  public func reset() {
+    steps = 0
+    var initial: T = 0
+    if case let .adagrad(_, _, _, initialAccumulator) = rule {
+      initial = T(initialAccumulator)
+    }
+    buffers.update(repeating: initial, count: bufferCount)
+  }
+
+  /// One update of every scalar, following PyTorch's rule exactly.
+  ///
+  /// `parameters` and `gradients` each hold `count` scalars; `learningRate` is this step's
+  /// rate (a schedule may change it between steps).
+  public func step(
+    parameters: UnsafeMutablePointer<T>, gradients: UnsafePointer<T>, learningRate: Double
+  ) {
+    steps += 1
+    // Name the concrete type at each call so the kernels are specialised: inside this generic
+    // class a helper generic over the element type would stay unspecialised (T is still open),
+    // and a loop through witness tables runs tens of times slower than its memory traffic.
+    if T.self == Float.self {
+      applyOptimizerUpdate(rule, context(Float.self, parameters, gradients, learningRate))
+    } else if T.self == Double.self {
+      applyOptimizerUpdate(rule, context(Double.self, parameters, gradients, learningRate))
+    } else {
+      applyOptimizerUpdate(rule, context(T.self, parameters, gradients, learningRate))
+    }
+  }
+
+  /// The kernel's view of this state and the caller's buffers, with `T` known to be `U`.
+  private func context<U: BinaryFloatingPoint>(
+    _: U.Type, _ parameters: UnsafeMutablePointer<T>, _ gradients: UnsafePointer<T>,
+    _ learningRate: Double
+  ) -> OptimizerKernelContext<U> {
+    OptimizerKernelContext(
+      parameters: UnsafeMutableRawPointer(parameters).assumingMemoryBound(to: U.self),
+      gradients: UnsafeRawPointer(gradients).assumingMemoryBound(to: U.self),
+      state: UnsafeMutableRawPointer(buffers).assumingMemoryBound(to: U.self),
+      count: count, step: steps, learningRate: learningRate)
+  }
+}

@@ -1,0 +1,175 @@
+/// A compiled graph: flat kernel lists (forward then backward) over one preallocated arena.
+///
+/// Parameters are read in place from the `ParameterStore`; parameter gradients are written to
+/// one contiguous region laid out like the store, so an optimizer (or an all-reduce) takes them
+/// in one call. `run` allocates nothing: every pointer and size is resolved here.
+public final class Plan<T: PlanScalar> {
+  /// The store whose parameters the plan reads (and whose layout the gradient region mirrors).
+  public let parameters: ParameterStore<T>
+  let graph: Graph
+  let schedule: Schedule
+  let training: Bool
+  private(set) var kernels: [Kernel<T>] = []
+  private let arena: UnsafeMutablePointer<T>
+  private let inputShapes: [Int: [Int]]
+
+  /// Compiles `graph`. `outputs` stay readable after `run`; `gradients` lists, in
+  /// ParameterStore order, one gradient node per parameter (or nil for none), or is empty for a
+  /// forward-only plan. Nodes nobody needs are not computed.
+  public init(
+    graph: Graph, outputs: [NodeID], gradients: [NodeID?], parameters: ParameterStore<T>,
+    training: Bool
+  ) throws(GraphError) {
+    self.graph = graph
+    self.parameters = parameters
+    self.training = training
+    let compiler = PlanCompiler(graph: graph, outputs: outputs, gradients: gradients,
+                                parameterShapes: parameters.shapes,
+                                parameterOffsets: parameters.offsets, training: training)
+    schedule = try compiler.compile()
+    var shapes = [Int: [Int]]()
+    for node in graph.nodes {
+      if case .input(let i) = node.op { shapes[i] = node.shape }
+    }
+    inputShapes = shapes
+    let capacity = Swift.max(schedule.arenaCount, 1)
+    arena = UnsafeMutablePointer<T>.allocate(capacity: capacity)
+    arena.initialize(repeating: 0, count: capacity)
+    for (index, offset) in schedule.constants {
+      guard case .constant(let tensor) = graph.nodes[index].op else { continue }
+      tensor.withUnsafeBufferPointer { values in
+        for i in 0..<values.count { arena[offset + i] = T.fromFloat(values[i]) }
+      }
+    }
+    kernels = schedule.steps.map(kernel(for:))
+  }
+
+  deinit {
+    arena.deallocate()
+  }
+
+  // MARK: - Running
+
+  /// Copies a Float tensor into input `index`, converting to T; its shape must be the input
+  /// node's shape.
+  public func setInput(_ index: Int, _ tensor: Tensor) {
+    precondition(inputShapes[index] == tensor.shape,
+                 "input \(index) expects shape \(inputShapes[index] ?? []), not \(tensor.shape)")
+    tensor.withUnsafeBufferPointer { values in
+      for offset in schedule.inputOffsets[index] ?? [] {
+        let destination = arena + offset
+        for i in 0..<values.count { destination[i] = T.fromFloat(values[i]) }
+      }
+    }
+  }
+
+  /// Copies exact values into input `index` (Double plans in gradient checks).
+  public func setInput(_ index: Int, _ values: [Double]) {
+    let count = inputShapes[index].map { $0.reduce(1, *) }
+    precondition(count == values.count, "input \(index) takes \(count ?? 0) values")
+    for offset in schedule.inputOffsets[index] ?? [] {
+      for i in 0..<values.count { arena[offset + i] = T(values[i]) }
+    }
+  }
+
+  /// Runs the forward kernels, then the backward ones when gradients were requested.
+  @_specialize(where T == Float)
+  @_specialize(where T == Double)
+  public func run(random: inout RandomGenerator) {
+    for kernel in kernels { kernel.run(&random) }
+  }
+
+  /// The value of a requested output (or gradient, input, parameter) as a Float tensor.
+  public func output(_ node: NodeID) -> Tensor {
+    let values = self.values(node)
+    var result = Tensor(zeros: graph.shape(of: node))
+    result.withUnsafeMutableBufferPointer { destination in
+      for i in 0..<values.count { destination[i] = values[i].floatValue }
+    }
+    return result
+  }
+
+  /// The value of a requested output (or gradient, input, parameter) in the plan's type.
+  public func values(_ node: NodeID) -> [T] {
+    precondition(schedule.readable.contains(node.index),
+                 "node \(node.index) is not an output of this plan")
+    let count = graph.shape(of: node).reduce(1, *)
+    return Array(UnsafeBufferPointer(start: pointer(node), count: count))
+  }
+
+  /// Every parameter gradient, contiguous in the store's layout; zero for parameters without a
+  /// gradient.
+  public var gradientBuffer: UnsafeMutableBufferPointer<T> {
+    UnsafeMutableBufferPointer(start: arena + schedule.gradientOffset, count: parameters.count)
+  }
+
+  /// The size of the arena (gradient region, inputs, constants and working buffers).
+  public var arenaBytes: Int {
+    schedule.arenaCount * MemoryLayout<T>.stride
+  }
+
+  // MARK: - Binding
+
+  /// Where `node`'s value lives (through aliases).
+  func pointer(_ node: NodeID) -> UnsafeMutablePointer<T> {
+    let root = schedule.aliasRoot[node.index] ?? node.index
+    switch schedule.placement[root] {
+    case .parameter(let offset): return parameters.pointer + offset
+    case .arena(let offset): return arena + offset
+    case nil: preconditionFailure("node \(node.index) has no buffer in this plan")
+    }
+  }
+
+  private func kernel(for step: Step) -> Kernel<T> {
+    switch step {
+    case .node(let node):
+      return nodeKernel(node)
+    case .dense(let linear, let bias, let activation):
+      let x = graph[linear].inputs[0]
+      let w = graph[linear].inputs[1]
+      let tail = activation ?? bias ?? linear
+      var kind: Activation?
+      if let activation, case .activation(let a) = graph[activation].op { kind = a }
+      return .dense(DenseKernel(
+        input: pointer(x), weight: pointer(w), bias: bias.map { pointer(graph[$0].inputs[1]) },
+        output: pointer(tail), rows: graph.shape(of: x)[0], inFeatures: graph.shape(of: x)[1],
+        outFeatures: graph.shape(of: w)[0], activation: kind))
+    case .copyGradient(let node, let parameter):
+      return .copy(CopyKernel(
+        source: pointer(node),
+        destination: arena + schedule.gradientOffset + parameters.offsets[parameter],
+        count: parameters.count(of: parameter)))
+    }
+  }
+
+  private func nodeKernel(_ node: NodeID) -> Kernel<T> {
+    let op = graph[node].op
+    var inputs = graph[node].inputs
+    var fused = false
+    if let logits = schedule.fusedLogits[node.index] {
+      inputs[0] = logits
+      fused = true
+    }
+    var operands = KernelOperands(
+      inputs: inputs.map(pointer), inputShapes: inputs.map { graph.shape(of: $0) },
+      output: pointer(node), outputShape: graph.shape(of: node),
+      auxiliary: schedule.maskOffset[node.index].map { arena + $0 }, fusedLoss: fused)
+    if case .dropoutGradient = op, let mask = schedule.maskOffset[inputs[0].index] {
+      operands.inputs[0] = arena + mask
+    }
+    switch op {
+    case .input, .parameter, .constant:
+      preconditionFailure("\(op.name) nodes are buffers, not kernels")
+    case .linear, .addBias, .matmul, .transpose, .linearWeightGradient:
+      return .linearFamily(op, operands)
+    case .activation, .dropout, .activationGradient, .dropoutGradient:
+      return .activationFamily(op, operands)
+    case .add, .subtract, .multiply, .divide, .power, .negate, .exp, .log, .sqrt, .abs, .sign:
+      return .arithmeticFamily(op, operands)
+    case .sum, .mean, .sumToShape, .broadcast, .reshape:
+      return .reductionFamily(op, operands)
+    case .loss, .lossGradient:
+      return .lossFamily(op, operands)
+    }
+  }
+}

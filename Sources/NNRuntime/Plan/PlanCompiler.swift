@@ -1,0 +1,195 @@
+// The plan compiler, independent of the element type: which nodes run (dead-node elimination),
+// which fold into fused kernels, which merely alias another node's buffer, and where every
+// buffer lives in the one arena (persistent regions, then working buffers reused by liveness).
+// `Plan` then binds this schedule to pointers and kernels.
+
+/// Where a node's value lives.
+enum Placement: Equatable {
+  /// In the parameter store, at this element offset.
+  case parameter(Int)
+  /// In the arena, at this element offset.
+  case arena(Int)
+}
+
+/// One kernel of the schedule, before it is bound to pointers.
+enum Step {
+  /// The node's own kernel (a fused loss reads the logits; see `fusedLogits`).
+  case node(NodeID)
+  /// linear (+ addBias) (+ activation) as one kernel; `tail` holds the result.
+  case dense(linear: NodeID, bias: NodeID?, activation: NodeID?)
+  /// Copies a gradient computed elsewhere into parameter `parameter`'s slot of the region.
+  case copyGradient(NodeID, parameter: Int)
+}
+
+/// The element-type-independent result of compiling a graph.
+struct Schedule {
+  var steps: [Step] = []
+  /// Per node index: where its value is, for every node whose value is materialised.
+  var placement: [Int: Placement] = [:]
+  /// Dropout masks (training plans), by dropout node index.
+  var maskOffset: [Int: Int] = [:]
+  /// Alias → the node whose buffer it shares.
+  var aliasRoot: [Int: Int] = [:]
+  /// Loss nodes that read their activation's logits, by loss node index.
+  var fusedLogits: [Int: NodeID] = [:]
+  /// Arena offsets of each input index's buffers.
+  var inputOffsets: [Int: [Int]] = [:]
+  /// Constants to write once into the arena: (node index, offset).
+  var constants: [(Int, Int)] = []
+  var arenaCount = 0
+  var gradientOffset = 0
+  /// The sum of all working buffers without reuse (to show what liveness saved).
+  var unsharedWorkingCount = 0
+  var workingCount = 0
+  /// Nodes readable after a run.
+  var readable: Set<Int> = []
+}
+
+/// Builds a `Schedule` from a graph, its requested outputs and its parameter gradients.
+struct PlanCompiler {
+  let graph: Graph
+  let outputs: [NodeID]
+  let gradients: [NodeID?]
+  let parameterShapes: [[Int]]
+  let parameterOffsets: [Int]
+  let training: Bool
+
+  /// Buffers start at multiples of this many elements (64 bytes for Float), for vector loads.
+  static let alignment = 16
+
+  func compile() throws(GraphError) -> Schedule {
+    try validate()
+    var schedule = Schedule()
+    let count = graph.nodes.count
+    for index in 0..<count {
+      if let logits = graph.fusedLossLogits(NodeID(index: index)) {
+        schedule.fusedLogits[index] = logits
+      }
+    }
+    // A copy, so the closure does not capture `schedule` while layOut mutates it.
+    let fusedLogits = schedule.fusedLogits
+    func planInputs(_ index: Int) -> [NodeID] {
+      let node = graph.nodes[index]
+      if let logits = fusedLogits[index] { return [logits, node.inputs[1]] }
+      if case .dropoutGradient = node.op, !training { return [node.inputs[1]] }
+      return node.inputs
+    }
+    // Dead-node elimination: walk back from the roots.
+    var roots = Set(outputs.map(\.index))
+    for gradient in gradients { if let gradient { roots.insert(gradient.index) } }
+    var needed = [Bool](repeating: false, count: count)
+    for root in roots { needed[root] = true }
+    for index in stride(from: count - 1, through: 0, by: -1) where needed[index] {
+      for input in planInputs(index) { needed[input.index] = true }
+    }
+    var consumers = [[Int]](repeating: [], count: count)
+    for index in 0..<count where needed[index] {
+      for input in planInputs(index) { consumers[input.index].append(index) }
+    }
+    // Aliases share their operand's buffer.
+    for index in 0..<count where needed[index] {
+      if let source = aliasSource(index) {
+        schedule.aliasRoot[index] = schedule.aliasRoot[source.index] ?? source.index
+      }
+    }
+    // Fusion of linear → addBias → activation chains whose intermediates nobody else reads.
+    var fusedInto = [Int: Int]()
+    var chains: [Int: Step] = [:]
+    for index in 0..<count where needed[index] {
+      guard case .linear = graph.nodes[index].op else { continue }
+      var tail = index
+      var bias: NodeID?
+      var activation: NodeID?
+      func soleConsumer(_ node: Int) -> Int? {
+        guard consumers[node].count == 1, !roots.contains(node) else { return nil }
+        return consumers[node][0]
+      }
+      if let next = soleConsumer(tail), case .addBias = graph.nodes[next].op,
+         graph.nodes[next].inputs[0].index == tail {
+        bias = NodeID(index: next)
+        fusedInto[tail] = next
+        tail = next
+      }
+      if let next = soleConsumer(tail), case .activation(let kind) = graph.nodes[next].op,
+         kind != .identity {
+        activation = NodeID(index: next)
+        fusedInto[tail] = next
+        tail = next
+      }
+      chains[tail] = .dense(linear: NodeID(index: index), bias: bias, activation: activation)
+    }
+    // Steps in topological order; interior nodes of a chain run inside its tail's kernel.
+    var stepOf = [Int: Int]()
+    for index in 0..<count where needed[index] {
+      let op = graph.nodes[index].op
+      switch op {
+      case .input, .parameter, .constant: continue
+      default: break
+      }
+      if schedule.aliasRoot[index] != nil || fusedInto[index] != nil { continue }
+      stepOf[index] = schedule.steps.count
+      schedule.steps.append(chains[index] ?? .node(NodeID(index: index)))
+    }
+    try layOut(&schedule, needed: needed, roots: roots, planInputs: planInputs,
+               stepOf: stepOf, fusedInto: fusedInto)
+    return schedule
+  }
+
+  /// The operand whose buffer `index` can share instead of computing anything.
+  private func aliasSource(_ index: Int) -> NodeID? {
+    let node = graph.nodes[index]
+    let input = node.inputs.first
+    switch node.op {
+    case .reshape, .activation(.identity):
+      return input
+    case .transpose where node.shape.count < 2:
+      return input
+    case .dropout where !training:
+      return input
+    case .dropoutGradient where !training:
+      return node.inputs[1]
+    case .sumToShape(let shape) where shape == graph.nodes[input!.index].shape:
+      return input
+    case .broadcast(let shape, let scale)
+      where scale == 1 && shape == graph.nodes[input!.index].shape:
+      return input
+    default:
+      return nil
+    }
+  }
+
+  private func validate() throws(GraphError) {
+    let count = graph.nodes.count
+    for node in outputs + gradients.compactMap({ $0 })
+    where node.index < 0 || node.index >= count {
+      throw GraphError(message: "plan: node \(node.index) is not in the graph")
+    }
+    guard gradients.count == parameterShapes.count || gradients.isEmpty else {
+      throw GraphError(message: "plan: \(gradients.count) gradients for "
+                       + "\(parameterShapes.count) parameters")
+    }
+    for (i, gradient) in gradients.enumerated() {
+      guard let gradient else { continue }
+      let shape = graph.shape(of: gradient)
+      guard shape == parameterShapes[i] else {
+        throw GraphError(message: "plan: the gradient of parameter \(i) has shape "
+                         + "\(shapeText(shape)) but the parameter has shape "
+                         + shapeText(parameterShapes[i]), node: gradient,
+                         tag: graph[gradient].tag)
+      }
+    }
+    for (index, node) in graph.nodes.enumerated() {
+      guard case .parameter(let i) = node.op else { continue }
+      guard i >= 0 && i < parameterShapes.count else {
+        throw GraphError(message: "plan: parameter \(i) is not in the store of "
+                         + "\(parameterShapes.count) parameters", node: NodeID(index: index),
+                         tag: node.tag)
+      }
+      guard parameterShapes[i] == node.shape else {
+        throw GraphError(message: "plan: parameter \(i) has shape \(shapeText(node.shape)) in "
+                         + "the graph but \(shapeText(parameterShapes[i])) in the store",
+                         node: NodeID(index: index), tag: node.tag)
+      }
+    }
+  }
+}

@@ -1,0 +1,161 @@
+import NNRuntime
+import NNSyntax
+
+extension Builtins {
+  /// Layers a model body is built from, the activations that have no element-wise built-in of
+  /// their own yet, and initialisers.
+  static let layers: [Builtin] = [
+    Builtin("dense", ["units", "act", "weight", "bias", "init", "bias_init", "use_bias"]) {
+      (context) throws(Diagnostic) in
+      let units = try context.integer("units")
+      guard units > 0 else {
+        throw context.error(.invalidArgument, "dense needs at least 1 unit, not \(units)",
+                            at: "units")
+      }
+      var dense = DenseSpec(units: units)
+      if context.has("act"), !(context.value("act")?.isNil ?? true) {
+        dense.activation = try context.activation("act")
+      }
+      if context.has("weight") {
+        dense.weight = try context.tensorLike("weight")
+        dense.weightRange = context.bound["weight"]?.range
+      }
+      if context.has("bias") {
+        dense.bias = try context.tensorLike("bias")
+        dense.biasRange = context.bound["bias"]?.range
+      }
+      if context.has("init") { dense.initializer = try context.initializer("init") }
+      if context.has("bias_init") { dense.biasInitializer = try context.initializer("bias_init") }
+      dense.useBias = try context.bool("use_bias", default: true)
+      if !dense.useBias, dense.bias != nil {
+        throw context.error(.invalidArgument, "a bias was given but use_bias is false",
+                            at: "bias")
+      }
+      return context.layer(.dense(dense))
+    },
+    Builtin("dropout", ["p"]) { (context) throws(Diagnostic) in
+      let p = try context.number("p")
+      guard p >= 0, p < 1 else {
+        throw context.error(.invalidArgument,
+                            "dropout's probability must be in [0, 1), not \(formatNumber(p))",
+                            at: "p")
+      }
+      return context.layer(.dropout(p))
+    },
+    activation("gelu", parameter: nil) { _ in .gelu },
+    activation("identity", parameter: nil) { _ in .identity },
+    activation("elu", parameter: ("alpha", 1)) { .elu(alpha: $0) },
+    activation("leaky_relu", parameter: ("alpha", 0.01)) { .leakyRelu(alpha: $0) },
+    Builtin("he", []) { (_) throws(Diagnostic) in .object(InitializerObject(.he)) },
+    Builtin("xavier", []) { (_) throws(Diagnostic) in .object(InitializerObject(.xavier)) },
+    Builtin("normal", ["std"]) { (context) throws(Diagnostic) in
+      let std = try context.number("std", default: 0.01)
+      guard std >= 0 else {
+        throw context.error(.invalidArgument, "a standard deviation is ≥ 0", at: "std")
+      }
+      return .object(InitializerObject(.normal(std: std)))
+    },
+    Builtin("uniform", ["low", "high"]) { (context) throws(Diagnostic) in
+      let low = try context.number("low", default: -0.05)
+      let high = try context.number("high", default: 0.05)
+      guard low <= high else {
+        throw context.error(.invalidArgument, "uniform needs low ≤ high")
+      }
+      return .object(InitializerObject(.uniform(low: low, high: high)))
+    },
+    Builtin("constant", ["value"]) { (context) throws(Diagnostic) in
+      .object(InitializerObject(.constant(try context.number("value"))))
+    },
+  ]
+
+  /// An activation that has no element-wise built-in yet: applied to a tensor it computes;
+  /// called without one (`leaky_relu(alpha: 0.2)`) it is a layer.
+  private static func activation(
+    _ name: String, parameter: (name: String, fallback: Double)?,
+    _ make: @escaping @Sendable (Double) -> Activation
+  ) -> Builtin {
+    Builtin(name, ["t"] + (parameter.map { [$0.name] } ?? [])) { (context) throws(Diagnostic) in
+      let value = try parameter.map { (p) throws(Diagnostic) in
+        try context.number(p.name, default: p.fallback)
+      } ?? 0
+      let activation = make(value)
+      guard let input = context.value("t") else { return context.layer(.activation(activation)) }
+      if let traced = input.symbolic { return try context.trace(.activation(activation), [traced]) }
+      let tensor = try context.tensorLike("t")
+      return try context.applyActivation(activation, to: tensor, wasNumber: !input.isTensor)
+    }
+  }
+}
+
+extension CallContext {
+  /// A layer specification made at this call.
+  func layer(_ spec: LayerSpecObject.Spec) -> Value {
+    .object(LayerSpecObject(spec, at: SourceSpan(source: source, range: callRange)))
+  }
+
+  /// `act:` — an activation built-in (`tanh`), an activation layer (`leaky_relu(alpha: 0.2)`)
+  /// or its name as a string.
+  func activation(_ name: String) throws(Diagnostic) -> Activation {
+    let value = try require(name)
+    switch value {
+    case .builtin(let builtin):
+      if let activation = Activations.byName[builtin.name] { return activation }
+    case .object(let layer as LayerSpecObject):
+      if case .activation(let activation) = layer.spec { return activation }
+    case .string(let text):
+      if let activation = Activations.byName[text] { return activation }
+      let hint = Suggestions.nearest(to: text, in: Array(Activations.byName.keys))
+      throw error(.undefinedName, "unknown activation \"\(text)\"", at: name,
+                  hint: hint.map { "did you mean \"\($0)\"?" })
+    default:
+      break
+    }
+    throw error(.typeMismatch,
+                "the activation must be one of \(Activations.byName.keys.sorted().joined(separator: ", ")), "
+                  + "not \(ValueFormatter.describe(value))", at: name)
+  }
+
+  /// `init:` — `he`, `xavier`, `zeros`, `ones`, or an initialiser value.
+  func initializer(_ name: String) throws(Diagnostic) -> Initializer {
+    let value = try require(name)
+    switch value {
+    case .object(let object as InitializerObject): return object.initializer
+    case .builtin(let builtin):
+      switch builtin.name {
+      case "he": return .he
+      case "xavier": return .xavier
+      case "zeros": return .zeros
+      case "ones": return .constant(1)
+      case "normal": return .normal(std: 0.01)
+      case "uniform": return .uniform(low: -0.05, high: 0.05)
+      default: break
+      }
+    case .number(let x):
+      return .constant(x)
+    default:
+      break
+    }
+    throw error(.typeMismatch,
+                "an initialiser is he, xavier, normal(std), uniform(low, high), zeros or "
+                  + "constant(v), not \(ValueFormatter.describe(value))", at: name)
+  }
+
+  /// An activation applied to a concrete tensor, through a one-op plan.
+  func applyActivation(
+    _ activation: Activation, to tensor: Tensor, wasNumber: Bool
+  ) throws(Diagnostic) -> Value {
+    var graph = Graph()
+    let input = graph.input(0, shape: tensor.shape)
+    do {
+      let output = try graph.add(.activation(activation), [input])
+      let plan = try Plan<Float>(graph: graph, outputs: [output], gradients: [],
+                                 parameters: ParameterStore<Float>(shapes: []), training: false)
+      plan.setInput(0, tensor)
+      plan.run(random: &evaluator.random)
+      let result = plan.output(output)
+      return wasNumber ? Evaluator.wrap(result) : .tensor(result)
+    } catch {
+      throw self.error(.shapeMismatch, error.message)
+    }
+  }
+}

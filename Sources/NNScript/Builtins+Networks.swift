@@ -1,0 +1,150 @@
+import NNRuntime
+import NNSyntax
+
+extension Builtins {
+  /// Gradients by hand, the worked-example trace, gradient checks and model inspection.
+  static let networks: [Builtin] = [
+    Builtin("grad", ["net", "x", "y", "loss"]) { (context) throws(Diagnostic) in
+      let first = try context.require("net")
+      if case .function(let function) = first {
+        guard !context.has("y"), !context.has("loss") else {
+          throw context.error(.invalidArgument,
+                              "grad(f, x) takes a function and the point to differentiate at")
+        }
+        return try context.gradientOfFunction(function)
+      }
+      let model = try context.model("net")
+      let loss = try context.lossObject("loss")
+      let runner = NetworkRunner(evaluator: context.evaluator)
+      let compiled = try runner.gradients(model, x: try context.require("x"),
+                                          y: try context.require("y"), loss: loss, call: context)
+      var record = context.gradientRecord(model, compiled.plan.gradientBuffer)
+      record["loss"] = .number(Value.element(compiled.plan.output(compiled.loss)[flat: 0]))
+      return .record(record)
+    },
+    Builtin("step", ["net", "opt", "g"]) { (context) throws(Diagnostic) in
+      let model = try context.model("net")
+      let optimizer = try context.optimizerObject("opt")
+      let gradients = try context.flatGradients(model, "g")
+      let state = optimizer.state(for: model.network)
+      gradients.withUnsafeBufferPointer { buffer in
+        state.step(parameters: model.network.parameters.pointer,
+                   gradients: buffer.baseAddress!, learningRate: optimizer.learningRate)
+      }
+      return .nil
+    },
+    Builtin("trace", ["net", "x", "y", "loss", "lr", "apply"]) { (context) throws(Diagnostic) in
+      try TraceReport.run(context)
+    },
+    Builtin("gradcheck", ["net", "x", "y", "loss"]) { (context) throws(Diagnostic) in
+      try GradientCheck.run(context)
+    },
+    Builtin("summary", ["net"]) { (context) throws(Diagnostic) in
+      let model = try context.model("net")
+      context.evaluator.options.output(ModelSummary.text(model))
+      return .nil
+    },
+    Builtin("ir", ["net", "batch", "loss"]) { (context) throws(Diagnostic) in
+      let model = try context.model("net")
+      let batch = try context.integer("batch", default: 1)
+      guard batch > 0 else {
+        throw context.error(.invalidArgument, "the batch size must be at least 1", at: "batch")
+      }
+      context.evaluator.options.output(try ModelSummary.plan(model, batch: batch,
+                                                             context: context))
+      return .nil
+    },
+  ]
+}
+
+extension CallContext {
+  /// `grad(net, …)`'s record: shaped like `net.params`.
+  func gradientRecord(_ model: ModelObject, _ buffer: UnsafeMutableBufferPointer<Float>) -> Record {
+    let store = model.network.parameters
+    var record = Record()
+    for (index, fullName) in model.network.parameterNames.enumerated() {
+      let (layer, parameter) = ModelObject.split(fullName)
+      let count = store.shapes[index].reduce(1, *)
+      let values = Array(buffer[store.offsets[index]..<(store.offsets[index] + count)])
+      var fields: Record
+      if case .record(let existing)? = record[layer] { fields = existing } else { fields = Record() }
+      fields[parameter] = .tensor(Tensor(shape: store.shapes[index], scalars: values))
+      record[layer] = .record(fields)
+    }
+    return record
+  }
+
+  /// A gradient record (as `grad` returns) flattened into the parameter store's layout.
+  func flatGradients(_ model: ModelObject, _ name: String) throws(Diagnostic) -> [Float] {
+    let value = try require(name)
+    guard case .record(let record) = value else {
+      throw error(.typeMismatch,
+                  "step takes the record grad(…) returns, not a \(value.typeName)", at: name)
+    }
+    let store = model.network.parameters
+    var flat = [Float](repeating: 0, count: store.count)
+    for (index, fullName) in model.network.parameterNames.enumerated() {
+      let (layer, parameter) = ModelObject.split(fullName)
+      guard case .record(let fields)? = record[layer], let entry = fields[parameter] else {
+        throw error(.invalidArgument, "the gradient record has no \(layer).\(parameter)",
+                    at: name)
+      }
+      guard let tensor = entry.asTensor, tensor.shape == store.shapes[index] else {
+        throw error(.shapeMismatch,
+                    "the gradient \(layer).\(parameter) must have shape "
+                      + "\(ModelBuilder.describe(store.shapes[index]))", at: name)
+      }
+      tensor.withUnsafeBufferPointer { buffer in
+        for i in 0..<buffer.count { flat[store.offsets[index] + i] = buffer[i] }
+      }
+    }
+    return flat
+  }
+
+  /// `grad(f, x)`: traces `f` at a symbolic `x` into a graph, differentiates it there and runs
+  /// the plan once.
+  func gradientOfFunction(_ function: FunctionValue) throws(Diagnostic) -> Value {
+    let point = try require("x")
+    guard let x = point.asTensor, point.symbolic == nil else {
+      throw error(.typeMismatch, "grad(f, x) differentiates at a number or a tensor, not a "
+                    + point.typeName, at: "x")
+    }
+    let tracer = Tracer()
+    let parameter = tracer.graph.parameter(0, shape: x.shape)
+    let argument = ArgumentValue(label: nil, labelRange: nil,
+                                 value: .object(SymbolicTensor(tracer: tracer, node: parameter)),
+                                 range: bound["x"]?.range ?? callRange)
+    let result: Value
+    do {
+      result = try evaluator.callFunction(function, [argument], callRange: callRange)
+    } catch {
+      throw NetworkRunner.diagnostic(error, call: self)
+    }
+    let store = ParameterStore<Float>(shapes: [x.shape])
+    store.assign(0, x)
+    if case .number = result {
+      // A function that ignores its argument has a zero gradient.
+      return point.isTensor ? .tensor(Tensor(shape: x.shape, scalars: Array(
+        repeating: 0, count: x.count))) : .number(0)
+    }
+    guard let traced = result.symbolic, traced.tracer === tracer, traced.shape.isEmpty else {
+      let shape = result.symbolic.map { " of shape " + ModelBuilder.describe($0.shape) } ?? ""
+      throw error(.typeMismatch,
+                  "grad(f, x) needs f to return one number, but \(function.name) returned a "
+                    + "\(result.typeName)\(shape)", at: "net",
+                  hint: "reduce the result with sum(…) or mean(…)")
+    }
+    do {
+      var graph = tracer.graph
+      let gradient = try graph.differentiate(traced.node, withRespectTo: [parameter])
+      let plan = try Plan<Float>(graph: graph, outputs: [traced.node], gradients: gradient,
+                                 parameters: store, training: true)
+      plan.run(random: &evaluator.random)
+      let values = Array(plan.gradientBuffer)
+      let tensor = Tensor(shape: x.shape, scalars: values)
+      return point.isTensor ? .tensor(tensor) : Evaluator.wrap(tensor)
+    } catch {
+      throw self.error(.shapeMismatch, error.message)
+    }
+  }
+}

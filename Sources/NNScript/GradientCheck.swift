@@ -1,0 +1,103 @@
+import NNRuntime
+import NNSyntax
+
+/// `gradcheck(net, x, y, loss:)`: backpropagation against finite differences, both in 64-bit
+/// precision, per parameter.
+enum GradientCheck {
+  /// Scalars checked at most: each costs four forward passes.
+  static let maxCheckedScalars = 20_000
+  /// Errors are relative to the larger gradient, but never to less than this, so that noise on
+  /// gradients that are zero in exact arithmetic does not read as a large relative error.
+  static let relativeFloor = 1e-5
+
+  static func run(_ context: CallContext) throws(Diagnostic) -> Value {
+    let model = try context.model("net")
+    let loss = context.has("loss") ? try context.lossObject("loss") : LossObject(.builtin(.mse))
+    let runner = NetworkRunner(evaluator: context.evaluator)
+    let x = try runner.batch(model, try context.require("x"),
+                             range: context.bound["x"]?.range ?? context.callRange)
+    let y = try runner.target(model, try context.require("y"), rows: x.shape[0], loss: loss,
+                              call: context)
+    let network = model.network
+    let store = network.parameters.converted(to: Double.self)
+    // Dropout is off (an inference-mode plan), so the loss is a fixed function of the weights.
+    let compiled = try runner.lossPlan(
+      model, batch: x.shape[0], target: y.shape, loss: loss, parameters: store,
+      training: false, traceLayers: false, call: context)
+    let plan = compiled.plan
+    plan.setInput(0, x)
+    plan.setInput(1, y)
+    func lossValue() -> Double {
+      plan.run(random: &context.evaluator.random)
+      return plan.values(compiled.loss)[0]
+    }
+    _ = lossValue()
+    let analytic = Array(plan.gradientBuffer)
+    let stride = max(1, store.count / maxCheckedScalars)
+    var text = "gradcheck \(model.name)  loss \(loss.name)  \(store.count) parameters, "
+      + "64-bit central differences\n"
+    var largest = 0.0
+    for (index, name) in network.parameterNames.enumerated() {
+      let start = store.offsets[index]
+      let count = store.shapes[index].reduce(1, *)
+      var worst = 0.0
+      for i in Swift.stride(from: start, to: start + count, by: stride) {
+        let original = store.pointer[i]
+        let h = 1e-4 * max(1, abs(original))
+        // A five-point stencil: error O(h⁴), so h can stay large enough that rounding in the
+        // loss does not swamp the difference.
+        func at(_ offset: Double) -> Double {
+          store.pointer[i] = original + offset
+          return lossValue()
+        }
+        let numeric = (-at(2 * h) + 8 * at(h) - 8 * at(-h) + at(-2 * h)) / (12 * h)
+        store.pointer[i] = original
+        let error = abs(analytic[i] - numeric)
+          / max(abs(analytic[i]), abs(numeric), relativeFloor)
+        worst = max(worst, error)
+      }
+      text += "  " + name.padding(toLength: 24) + "max relative error "
+        + formatScientific(worst) + "\n"
+      largest = max(largest, worst)
+    }
+    text += "  " + "largest".padding(toLength: 24) + formatScientific(largest) + "\n"
+    context.evaluator.options.output(text)
+    return .number(largest)
+  }
+
+  /// `3.2e-10`: two significant digits are all an error estimate deserves.
+  static func formatScientific(_ x: Double) -> String {
+    guard x > 0, x.isFinite else { return x == 0 ? "0" : formatNumber(x) }
+    var exponent = Int((x.log10Estimate).rounded(.down))
+    var mantissa = x / pow10(exponent)
+    if mantissa >= 9.95 {
+      exponent += 1
+      mantissa /= 10
+    }
+    let scaled = Int((mantissa * 10).rounded())
+    return "\(scaled / 10).\(scaled % 10)e\(exponent)"
+  }
+
+  private static func pow10(_ n: Int) -> Double {
+    var result = 1.0
+    for _ in 0..<abs(n) { result *= 10 }
+    return n < 0 ? 1 / result : result
+  }
+}
+
+private extension Double {
+  var log10Estimate: Double {
+    var exponent = 0
+    var value = self
+    while value >= 10 { value /= 10; exponent += 1 }
+    while value < 1 { value *= 10; exponent -= 1 }
+    return Double(exponent)
+  }
+}
+
+extension String {
+  /// Pads with spaces to at least `length` characters.
+  func padding(toLength length: Int) -> String {
+    count >= length ? self + " " : self + String(repeating: " ", count: length - count)
+  }
+}

@@ -1,0 +1,76 @@
+import NNRuntime
+import NNSyntax
+
+/// `summary(net)` and `ir(net)`.
+enum ModelSummary {
+  /// A table of layers: kind, output shape per sample, parameters and FLOPs per sample.
+  static func text(_ model: ModelObject) -> String {
+    let network = model.network
+    let flops = network.flopsPerSample()
+    var rows: [[String]] = [["layer", "kind", "output", "parameters", "FLOPs"]]
+    for (index, layer) in network.layers.enumerated() {
+      let parameters = parameterCount(of: layer, in: network)
+      rows.append([layer.name, layer.summary, ModelBuilder.describe(layer.outputShape),
+                   String(parameters), String(flops[index])])
+      if case .residual(let body) = layer.kind {
+        // The body's layers, indented under the block; their counts are in the block's row.
+        for inner in body {
+          rows.append(["  " + inner.name, inner.summary, ModelBuilder.describe(inner.outputShape),
+                       "", ""])
+        }
+      }
+    }
+    rows.append(["total", "", "", String(network.parameterCount), String(flops.reduce(0, +))])
+    let widths = (0..<5).map { column in rows.map { $0[column].count }.max() ?? 0 }
+    var text = "model \(model.name): input \(ModelBuilder.describe(network.inputShape))\n"
+    for (index, row) in rows.enumerated() {
+      let cells = row.enumerated().map { column, cell -> String in
+        let pad = String(repeating: " ", count: widths[column] - cell.count)
+        return column >= 3 ? pad + cell : cell + pad   // numbers right-aligned
+      }
+      text += cells.joined(separator: "  ").trimmingTrailingSpaces + "\n"
+      if index == 0 || index == rows.count - 2 {
+        text += String(repeating: "─", count: widths.reduce(0, +) + 8) + "\n"
+      }
+    }
+    return text
+  }
+
+  /// Parameters of a layer, a residual block's body included.
+  private static func parameterCount(of layer: Layer, in network: Network) -> Int {
+    if case .residual(let body) = layer.kind {
+      return body.map { parameterCount(of: $0, in: network) }.reduce(0, +)
+    }
+    return network.parameterNames.enumerated().filter { $0.element.hasPrefix(layer.name + ".") }
+      .map { network.parameters.shapes[$0.offset].reduce(1, *) }.reduce(0, +)
+  }
+
+  /// The compiled plan for a batch: inference, or training when `loss:` is given.
+  static func plan(_ model: ModelObject, batch: Int, context: CallContext) throws(Diagnostic) -> String {
+    let runner = NetworkRunner(evaluator: context.evaluator)
+    if context.has("loss") {
+      let loss = try context.lossObject("loss")
+      var target = [batch] + model.network.outputShape
+      if case .builtin(.crossEntropy) = loss.kind { target = [batch] }
+      let compiled = try runner.lossPlan(
+        model, batch: batch, target: target, loss: loss, parameters: model.network.parameters,
+        training: true, traceLayers: false, call: context)
+      return "plan \(model.name): training, batch \(batch), loss \(loss.name)\n"
+        + compiled.plan.listing
+    }
+    _ = try runner.forward(model, .tensor(Tensor(shape: [batch] + model.network.inputShape,
+                                                 scalars: Array(repeating: 0, count: batch
+                                                   * model.network.inputShape.reduce(1, *)))),
+                           range: context.callRange)
+    guard let entry = model.inferencePlans[batch] else { return "" }
+    return "plan \(model.name): inference, batch \(batch)\n" + entry.plan.listing
+  }
+}
+
+extension String {
+  var trimmingTrailingSpaces: String {
+    var text = self
+    while text.last == " " { text.removeLast() }
+    return text
+  }
+}

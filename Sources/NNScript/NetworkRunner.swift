@@ -1,0 +1,253 @@
+import NNRuntime
+import NNSyntax
+
+/// Runs models through compiled plans for the built-ins: inference, gradients, trace and
+/// gradient checks. Builds the graph (network, then loss), compiles once per batch and target
+/// shape, and caches the plan on the model.
+struct NetworkRunner {
+  let evaluator: Evaluator
+
+  // MARK: - Inference
+
+  /// `net(x)`: the output for a batch (or one sample, taken as a batch of one).
+  func forward(
+    _ model: ModelObject, _ input: Value, range: SourceRange
+  ) throws(Diagnostic) -> Tensor {
+    let x = try batch(model, input, range: range)
+    let batchSize = x.shape[0]
+    let entry: (plan: Plan<Float>, output: NodeID)
+    if let cached = model.inferencePlans[batchSize] {
+      entry = cached
+    } else {
+      var graph = Graph()
+      let lowering = try lower(model, batch: batchSize, into: &graph)
+      let plan = try compile(model, graph, outputs: [lowering.output], gradients: [],
+                             parameters: model.network.parameters, training: false)
+      entry = (plan, lowering.output)
+      model.inferencePlans[batchSize] = entry
+    }
+    entry.plan.setInput(0, x)
+    entry.plan.run(random: &evaluator.random)
+    return entry.plan.output(entry.output)
+  }
+
+  // MARK: - Gradients
+
+  /// A compiled loss: the plan, the nodes of interest and the target shape it was built for.
+  final class LossPlan<T: PlanScalar> {
+    let plan: Plan<T>
+    let lowering: Network.Lowering
+    let loss: NodeID
+    /// ∂L/∂z for each top-level layer (trace plans only).
+    let layerGradients: [NodeID]
+
+    init(plan: Plan<T>, lowering: Network.Lowering, loss: NodeID, layerGradients: [NodeID]) {
+      self.plan = plan
+      self.lowering = lowering
+      self.loss = loss
+      self.layerGradients = layerGradients
+    }
+  }
+
+  /// Runs forward and backward over one batch; the plan's gradient buffer then holds ∂L/∂θ in
+  /// the parameter store's layout.
+  func gradients(
+    _ model: ModelObject, x xValue: Value, y yValue: Value, loss: LossObject,
+    call: CallContext
+  ) throws(Diagnostic) -> LossPlan<Float> {
+    let x = try batch(model, xValue, range: call.bound["x"]?.range ?? call.callRange)
+    let y = try target(model, yValue, rows: x.shape[0], loss: loss, call: call)
+    let key = loss.cacheKey.map { "\(x.shape[0])|\(y.shape)|\($0)" }
+    let compiled: LossPlan<Float>
+    if let key, let cached = model.lossPlans[key] {
+      compiled = cached
+    } else {
+      compiled = try lossPlan(model, batch: x.shape[0], target: y.shape, loss: loss,
+                              parameters: model.network.parameters, training: true,
+                              traceLayers: false, call: call)
+      if let key { model.lossPlans[key] = compiled }
+    }
+    compiled.plan.setInput(0, x)
+    compiled.plan.setInput(1, y)
+    compiled.plan.run(random: &evaluator.random)
+    return compiled
+  }
+
+  /// Builds and compiles network + loss for a batch and target shape.
+  func lossPlan<T: PlanScalar>(
+    _ model: ModelObject, batch: Int, target: [Int], loss: LossObject,
+    parameters: ParameterStore<T>, training: Bool, traceLayers: Bool, call: CallContext
+  ) throws(Diagnostic) -> LossPlan<T> {
+    var graph = Graph()
+    let lowering = try lower(model, batch: batch, into: &graph)
+    let targetNode = graph.input(1, shape: target)
+    let lossNode = try lossNode(loss, prediction: lowering.output, target: targetNode,
+                                graph: &graph, call: call)
+    let layerTargets = traceLayers ? lowering.layerNodes.map(\.z) : []
+    let gradientNodes: [NodeID]
+    do {
+      gradientNodes = try graph.differentiate(
+        lossNode, withRespectTo: lowering.parameterNodes + layerTargets)
+    } catch {
+      throw call.error(.shapeMismatch, error.message)
+    }
+    let parameterGradients = Array(gradientNodes.prefix(lowering.parameterNodes.count))
+    let layerGradients = Array(gradientNodes.dropFirst(lowering.parameterNodes.count))
+    var outputs = [lossNode] + layerGradients
+    if traceLayers { outputs += [lowering.output] + lowering.layerNodes.flatMap { [$0.z, $0.a] } }
+    let plan = try compile(model, graph, outputs: outputs, gradients: parameterGradients,
+                           parameters: parameters, training: training)
+    return LossPlan(plan: plan, lowering: lowering, loss: lossNode,
+                    layerGradients: layerGradients)
+  }
+
+  /// The loss node: a built-in loss op, or a script function traced into the graph.
+  private func lossNode(
+    _ loss: LossObject, prediction: NodeID, target: NodeID, graph: inout Graph,
+    call: CallContext
+  ) throws(Diagnostic) -> NodeID {
+    switch loss.kind {
+    case .builtin(let kind):
+      do {
+        return try graph.add(.loss(kind), [prediction, target])
+      } catch {
+        throw call.error(.shapeMismatch, "loss \(kind.name): \(error.message)", at: "loss")
+      }
+    case .custom(let function):
+      let tracer = Tracer()
+      tracer.graph = graph
+      let arguments = [prediction, target].map { node in
+        ArgumentValue(label: nil, labelRange: nil,
+                      value: .object(SymbolicTensor(tracer: tracer, node: node)),
+                      range: call.bound["loss"]?.range ?? call.callRange)
+      }
+      let result: Value
+      do {
+        result = try evaluator.callFunction(function, arguments, callRange: call.callRange)
+      } catch {
+        throw Self.diagnostic(error, call: call)
+      }
+      guard let traced = result.symbolic, traced.tracer === tracer, traced.shape.isEmpty else {
+        let returned = result.symbolic.map {
+          "a tensor of shape " + ModelBuilder.describe($0.shape)
+        } ?? "a \(result.typeName)"
+        throw call.error(.typeMismatch,
+                         "the loss function \(function.name) must return one number computed "
+                           + "from its arguments, but it returned \(returned)",
+                         at: "loss", hint: "reduce with mean(…) or sum(…)")
+      }
+      graph = tracer.graph
+      return traced.node
+    }
+  }
+
+  static func diagnostic(_ unwind: Unwind, call: CallContext) -> Diagnostic {
+    switch unwind {
+    case .failure(let diagnostic): return diagnostic
+    default:
+      return call.error(.invalidControlFlow, "`break` and `continue` must be inside a loop")
+    }
+  }
+
+  // MARK: - Shapes of inputs and targets
+
+  /// The input as a batch: `[batch] + inputShape`, or one sample made a batch of one.
+  func batch(
+    _ model: ModelObject, _ value: Value, range: SourceRange
+  ) throws(Diagnostic) -> Tensor {
+    let source = evaluator.source
+    guard let x = value.asTensor, value.symbolic == nil else {
+      throw Diagnostic.error(.typeMismatch,
+                             "\(model.name) takes a tensor, not a \(value.typeName)",
+                             in: source, at: range)
+    }
+    let sample = model.network.inputShape
+    if x.shape == sample {
+      return Self.reshaped(x, [1] + sample)
+    }
+    guard x.rank == sample.count + 1, Array(x.shape.dropFirst()) == sample, x.shape[0] > 0 else {
+      let expected = "[batch, " + sample.map(String.init).joined(separator: ", ") + "]"
+      throw Diagnostic.error(
+        .shapeMismatch,
+        "\(model.name) expects a batch of shape \(expected) (or one sample "
+          + "\(ModelBuilder.describe(sample))), but the input has shape "
+          + ModelBuilder.describe(x.shape),
+        in: source, at: range)
+    }
+    return x
+  }
+
+  /// The target in the shape the loss needs for `rows` samples.
+  func target(
+    _ model: ModelObject, _ value: Value, rows: Int, loss: LossObject, call: CallContext
+  ) throws(Diagnostic) -> Tensor {
+    guard let y = value.asTensor, value.symbolic == nil else {
+      throw call.error(.typeMismatch, "the target must be a tensor, not a \(value.typeName)",
+                       at: "y")
+    }
+    let output = model.network.outputShape
+    if case .builtin(.crossEntropy) = loss.kind, output.count == 1 {
+      let classes = output[0]
+      // Class indices: [rows] or [rows, 1] (or one number for one sample).
+      let indexShaped = y.shape == [rows] || y.shape == [rows, 1] || (rows == 1 && y.rank == 0)
+      if y.count == rows, indexShaped {
+        for (row, label) in y.scalars.enumerated() {
+          guard label >= 0, label < Float(classes), label.rounded() == label else {
+            throw call.error(.dataError,
+                             "row \(row) of the target is \(formatNumber(label)), but the model "
+                               + "has \(classes) classes (indices 0 to \(classes - 1))", at: "y")
+          }
+        }
+        return Self.reshaped(y, [rows])
+      }
+    }
+    if y.shape == [rows] + output { return y }
+    if rows == 1, y.shape == output { return Self.reshaped(y, [1] + output) }
+    if output == [1], y.shape == [rows] { return Self.reshaped(y, [rows, 1]) }
+    if let first = y.shape.first, first != rows, y.rank == output.count + 1 {
+      throw call.error(.shapeMismatch,
+                       "the input has \(rows) rows but the target has \(first)", at: "y")
+    }
+    throw call.error(
+      .shapeMismatch,
+      "\(model.name) gives outputs of shape \(ModelBuilder.describe([rows] + output)) but the "
+        + "target has shape \(ModelBuilder.describe(y.shape))", at: "y")
+  }
+
+  static func reshaped(_ tensor: Tensor, _ shape: [Int]) -> Tensor {
+    (try? tensor.reshaped(shape)) ?? tensor
+  }
+
+  // MARK: - Compiling
+
+  private func lower(
+    _ model: ModelObject, batch: Int, into graph: inout Graph
+  ) throws(Diagnostic) -> Network.Lowering {
+    do {
+      return try model.network.lower(into: &graph, batch: batch)
+    } catch {
+      throw diagnostic(model, error)
+    }
+  }
+
+  private func compile<T: PlanScalar>(
+    _ model: ModelObject, _ graph: Graph, outputs: [NodeID], gradients: [NodeID?],
+    parameters: ParameterStore<T>, training: Bool
+  ) throws(Diagnostic) -> Plan<T> {
+    do {
+      return try Plan(graph: graph, outputs: outputs, gradients: gradients,
+                      parameters: parameters, training: training)
+    } catch {
+      throw diagnostic(model, error)
+    }
+  }
+
+  /// A graph error at the layer whose tag it carries.
+  func diagnostic(_ model: ModelObject, _ error: GraphError) -> Diagnostic {
+    let location = error.tag.flatMap {
+      $0 < model.tagLocations.count ? model.tagLocations[$0] : nil
+    }
+    return Diagnostic(code: .shapeMismatch, message: error.message, at: location)
+  }
+}
+

@@ -1,0 +1,132 @@
+import NNRuntime
+import NNSyntax
+
+// The runtime objects scripts hold: layer specifications (before they join a model), losses,
+// optimizers and initialisers. Models and traced tensors have files of their own.
+
+/// What a layer call such as `dense(8, tanh)` produces: a specification a model body turns into
+/// a layer.
+final class LayerSpecObject: ScriptObject {
+  enum Spec {
+    case dense(DenseSpec)
+    case activation(Activation)
+    case dropout(Double)
+  }
+
+  let spec: Spec
+  /// Where the call was written, for errors found when the model is assembled.
+  let location: SourceSpan
+
+  init(_ spec: Spec, at location: SourceSpan) {
+    self.spec = spec
+    self.location = location
+  }
+
+  var typeName: String { "layer" }
+
+  var kindName: String {
+    switch spec {
+    case .dense: return "dense"
+    case .activation(let activation): return activation.name
+    case .dropout: return "dropout"
+    }
+  }
+
+  var displayText: String {
+    switch spec {
+    case .dense(let dense):
+      let act = dense.activation == .identity ? "" : ", \(dense.activation.name)"
+      return "<layer dense(\(dense.units)\(act))>"
+    case .activation(let activation): return "<layer \(activation.name)>"
+    case .dropout(let p): return "<layer dropout(\(formatNumber(p)))>"
+    }
+  }
+}
+
+/// The arguments of `dense(…)`.
+struct DenseSpec {
+  var units: Int
+  var activation: Activation = .identity
+  var weight: Tensor?
+  var weightRange: SourceRange?
+  var bias: Tensor?
+  var biasRange: SourceRange?
+  /// `nil`: He before a ReLU-family activation, Xavier otherwise (LANGUAGE.md §5).
+  var initializer: Initializer?
+  var biasInitializer: Initializer = .zeros
+  var useBias = true
+}
+
+/// A loss: one of the built-in kinds, or a script function `fn (pred, y)`.
+final class LossObject: ScriptObject {
+  enum Kind {
+    case builtin(LossKind)
+    case custom(FunctionValue)
+  }
+
+  let kind: Kind
+
+  init(_ kind: Kind) { self.kind = kind }
+
+  var typeName: String { "loss" }
+
+  /// Distinguishes compiled plans of built-in losses; a script function is traced afresh each
+  /// time (it may read variables that changed), so it has no key.
+  var cacheKey: String? {
+    switch kind {
+    case .builtin(let loss): return "\(loss)"
+    case .custom: return nil
+    }
+  }
+
+  var name: String {
+    switch kind {
+    case .builtin(let loss): return loss.name
+    case .custom(let function): return function.name
+    }
+  }
+
+  var displayText: String {
+    switch kind {
+    case .builtin(.huber(let delta)): return "<loss huber(delta: \(formatNumber(delta)))>"
+    case .builtin(let loss): return "<loss \(loss.name)>"
+    case .custom(let function): return "<loss \(function.name)>"
+    }
+  }
+}
+
+/// An optimizer value: its rule, its learning rate, and its running state per network, kept
+/// between calls so that `step` after `step` continues the same moments.
+final class OptimizerObject: ScriptObject {
+  let rule: OptimizerRule
+  var learningRate: Double
+  private var states: [ObjectIdentifier: (network: Network, state: OptimizerState<Float>)] = [:]
+
+  init(rule: OptimizerRule, learningRate: Double) {
+    self.rule = rule
+    self.learningRate = learningRate
+  }
+
+  var typeName: String { "optimizer" }
+
+  var displayText: String { "<optimizer \(rule.name)(lr: \(formatNumber(learningRate)))>" }
+
+  /// The state for `network`, made on first use.
+  func state(for network: Network) -> OptimizerState<Float> {
+    let key = ObjectIdentifier(network)
+    if let entry = states[key], entry.network === network { return entry.state }
+    let state = OptimizerState<Float>(rule: rule, count: network.parameters.count)
+    states[key] = (network, state)
+    return state
+  }
+}
+
+/// `init:` values: `he`, `xavier`, `normal(0.01)`, `uniform(-1, 1)`, `zeros`, `constant(0.1)`.
+final class InitializerObject: ScriptObject {
+  let initializer: Initializer
+
+  init(_ initializer: Initializer) { self.initializer = initializer }
+
+  var typeName: String { "initializer" }
+  var displayText: String { "<initializer \(initializer.name)>" }
+}

@@ -1,0 +1,96 @@
+import NNRuntime
+import NNSyntax
+
+/// The graph a function is traced into (`grad(f, x)`, a custom `loss:`): operations on traced
+/// tensors add nodes instead of computing numbers, so the function is differentiated by the same
+/// autodiff and run by the same plans as a network — the evaluator never differentiates.
+final class Tracer {
+  var graph = Graph()
+}
+
+/// A tensor inside a function being traced: a node of the tracer's graph.
+final class SymbolicTensor: ScriptObject {
+  let tracer: Tracer
+  let node: NodeID
+
+  init(tracer: Tracer, node: NodeID) {
+    self.tracer = tracer
+    self.node = node
+  }
+
+  var shape: [Int] { tracer.graph.shape(of: node) }
+  var typeName: String { "tensor" }
+  var displayText: String { "<traced tensor \(ModelBuilder.describe(shape))>" }
+
+  /// Adds `op` over `inputs` (all of this tracer) and wraps the new node.
+  func apply(_ op: Op, _ inputs: [SymbolicTensor]) throws(GraphError) -> Value {
+    let node = try tracer.graph.add(op, inputs.map(\.node))
+    return .object(SymbolicTensor(tracer: tracer, node: node))
+  }
+
+  /// `apply`, with a shape error reported at `range`.
+  func apply(
+    _ op: Op, _ inputs: [SymbolicTensor], evaluator: Evaluator, range: SourceRange
+  ) throws(Unwind) -> Value {
+    do {
+      return try apply(op, inputs)
+    } catch {
+      throw evaluator.failure(.shapeMismatch, error.message, at: range)
+    }
+  }
+
+  /// A value as a node of this tracer: traced tensors as they are, numbers and tensors as
+  /// constants. `nil` for anything else.
+  func operand(_ value: Value) -> SymbolicTensor? {
+    switch value {
+    case .object(let other as SymbolicTensor) where other.tracer === tracer:
+      return other
+    case .number(let x):
+      return SymbolicTensor(tracer: tracer, node: constant(Tensor(scalar: Float(x))))
+    case .tensor(let t):
+      return SymbolicTensor(tracer: tracer, node: constant(t))
+    default:
+      return nil
+    }
+  }
+
+  private func constant(_ tensor: Tensor) -> NodeID {
+    // A constant has no inputs, so its shape cannot mismatch.
+    (try? tracer.graph.add(.constant(tensor), [])) ?? node
+  }
+}
+
+extension Value {
+  var symbolic: SymbolicTensor? {
+    if case .object(let traced as SymbolicTensor) = self { return traced }
+    return nil
+  }
+}
+
+extension Evaluator {
+  /// `a op b` where either side is a traced tensor.
+  func tracedBinary(
+    _ op: BinaryOperator, _ lhs: Value, _ rhs: Value, range: SourceRange
+  ) throws(Unwind) -> Value {
+    guard let traced = lhs.symbolic ?? rhs.symbolic else { return .nil }
+    let graphOp: Op
+    switch op {
+    case .add: graphOp = .add
+    case .subtract: graphOp = .subtract
+    case .multiply: graphOp = .multiply
+    case .divide: graphOp = .divide
+    case .power: graphOp = .power
+    case .matmul: graphOp = .matmul
+    default:
+      throw failure(.invalidOperation,
+                    "'\(op.rawValue)' cannot be differentiated; a traced function may use "
+                      + "+ - * / ^ @ and the built-in tensor functions", at: range)
+    }
+    guard let a = traced.operand(lhs), let b = traced.operand(rhs) else {
+      throw failure(.typeMismatch,
+                    "cannot apply '\(op.rawValue)' to a \(lhs.typeName) and a \(rhs.typeName)",
+                    at: range)
+    }
+    return try traced.apply(graphOp, [a, b], evaluator: self, range: range)
+  }
+}
