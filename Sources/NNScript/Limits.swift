@@ -11,6 +11,11 @@ enum Limits {
   /// Call frames shown as notes under an error raised inside functions: the innermost ones tell
   /// the story; a runaway recursion would otherwise print a thousand of them.
   static let maxFrameNotes = 12
+  /// Scalars a compiled plan may hold for one batch, summed over every layer's output (a
+  /// training plan keeps a few such buffers per layer). 2^28 floats is 1 GiB: far past what a
+  /// CPU trains at interactive speed, and a bound that turns `net(zeros(1e6, 1e3))` into a
+  /// diagnostic rather than an exhausted machine.
+  static let maxActivationElements = 1 << 28
   /// Elements of a list built by one operation (ranges turned into lists, repetition).
   static let maxListCount = 1 << 26
 }

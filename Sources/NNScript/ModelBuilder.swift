@@ -42,6 +42,12 @@ struct ModelBuilder {
     _ pending: [Pending], random: inout RandomGenerator
   ) throws(Diagnostic) -> Network {
     let layers = try resolve(pending, input: inputShape)
+    let total = parameterShapes.reduce(0) { $0 + $1.reduce(1, *) }
+    guard total <= Tensor.maxElements else {
+      throw Diagnostic(code: .resourceLimit,
+                       message: "the model \(modelName) would have \(total) parameters; the limit "
+                         + "is \(Tensor.maxElements)", at: tagLocations.first)
+    }
     let store = ParameterStore<Float>(shapes: parameterShapes)
     for (index, value) in parameterValues.enumerated() {
       switch value {
@@ -120,6 +126,14 @@ struct ModelBuilder {
                        message: "\(name) needs inputs with at least one axis", at: location)
     }
     let weightShape = [dense.units, features]
+    guard dense.units.multipliedReportingOverflow(by: features).partialValue <= Tensor.maxElements,
+      !dense.units.multipliedReportingOverflow(by: features).overflow
+    else {
+      throw Diagnostic(code: .resourceLimit,
+                       message: "\(name) would need a \(dense.units) × \(features) weight, more "
+                         + "than the \(Tensor.maxElements) elements a tensor may hold",
+                       at: location)
+    }
     if let weight = dense.weight, weight.shape != weightShape {
       throw Diagnostic(
         code: .shapeMismatch,

@@ -20,7 +20,8 @@ struct NetworkRunner {
       entry = cached
     } else {
       var graph = Graph()
-      let lowering = try lower(model, batch: batchSize, into: &graph)
+      let lowering = try lower(model, batch: batchSize, into: &graph,
+                               at: evaluator.location(range))
       let plan = try compile(model, graph, outputs: [lowering.output], gradients: [],
                              parameters: model.network.parameters, training: false)
       entry = (plan, lowering.output)
@@ -79,7 +80,8 @@ struct NetworkRunner {
     parameters: ParameterStore<T>, training: Bool, traceLayers: Bool, call: CallContext
   ) throws(Diagnostic) -> LossPlan<T> {
     var graph = Graph()
-    let lowering = try lower(model, batch: batch, into: &graph)
+    let lowering = try lower(model, batch: batch, into: &graph,
+                             at: SourceSpan(source: call.source, range: call.callRange))
     let targetNode = graph.input(1, shape: target)
     let lossNode = try lossNode(loss, prediction: lowering.output, target: targetNode,
                                 graph: &graph, call: call)
@@ -156,7 +158,13 @@ struct NetworkRunner {
     _ model: ModelObject, _ value: Value, range: SourceRange
   ) throws(Diagnostic) -> Tensor {
     let source = evaluator.source
-    guard let x = value.asTensor, value.symbolic == nil else {
+    if value.symbolic != nil {
+      throw Diagnostic.error(.invalidOperation,
+                             "a model cannot be called inside a traced function; use "
+                               + "grad(net, x, y, loss:) for a model's gradients",
+                             in: source, at: range)
+    }
+    guard let x = value.asTensor else {
       throw Diagnostic.error(.typeMismatch,
                              "\(model.name) takes a tensor, not a \(value.typeName)",
                              in: source, at: range)
@@ -221,8 +229,18 @@ struct NetworkRunner {
   // MARK: - Compiling
 
   private func lower(
-    _ model: ModelObject, batch: Int, into graph: inout Graph
+    _ model: ModelObject, batch: Int, into graph: inout Graph, at call: SourceSpan
   ) throws(Diagnostic) -> Network.Lowering {
+    let perSample = model.network.layers.reduce(model.network.inputShape.reduce(1, *)) {
+      $0 + $1.outputShape.reduce(1, *)
+    }
+    let (total, overflow) = perSample.multipliedReportingOverflow(by: batch)
+    guard !overflow, total <= Limits.maxActivationElements else {
+      throw Diagnostic(code: .resourceLimit,
+                       message: "a batch of \(batch) through \(model.name) needs more than "
+                         + "\(Limits.maxActivationElements) values of working memory; use "
+                         + "smaller batches", at: call)
+    }
     do {
       return try model.network.lower(into: &graph, batch: batch)
     } catch {

@@ -141,6 +141,12 @@ let gradientCases: [String: GradientCase] = {
   cases["matmul 2x1"] = direct(.matmul, [([3, 4], .signed), ([4], .signed)])
   cases["matmul 1x2"] = direct(.matmul, [([4], .signed), ([4, 2], .signed)])
   cases["matmul 1x1"] = direct(.matmul, [([4], .signed), ([4], .signed)])
+  cases["matmul of transposes (folded)"] = GradientCase(
+    operands: [([4, 3], .signed), ([2, 4], .signed)]) { graph, nodes in
+      let a = try graph.add(.transpose, [nodes[0]])
+      let b = try graph.add(.transpose, [nodes[1]])
+      return try graph.add(.matmul, [a, b])
+    }
   cases["negate"] = direct(.negate, [([3, 4], .signed)])
   cases["exp"] = direct(.exp, [([3, 4], .signed)])
   cases["log"] = direct(.log, [([3, 4], .positive)])

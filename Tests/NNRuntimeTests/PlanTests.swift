@@ -178,6 +178,29 @@ func multilayerPerceptron(
   #expect(!plan.listing.contains("log"))
 }
 
+@Test func transposesFeedingAMatmulBecomeGemmFlags() throws {
+  var graph = Graph()
+  let a = graph.parameter(0, shape: [3, 2])
+  let b = graph.parameter(1, shape: [3, 4])
+  let product = try graph.add(.matmul, [try graph.add(.transpose, [a]), b])
+  let loss = try graph.add(.sum(axis: nil), [product])
+  let gradients = try graph.differentiate(loss, withRespectTo: [a, b])
+  let store = ParameterStore<Double>(shapes: [[3, 2], [3, 4]])
+  store.assign(0, [1, 2, 3, 4, 5, 6])
+  store.assign(1, (0..<12).map(Double.init))
+  let plan = try Plan(graph: graph, outputs: [product], gradients: gradients, parameters: store,
+                      training: true)
+  var random = RandomGenerator(seed: 0)
+  plan.run(random: &random)
+  #expect(!plan.listing.contains("transpose"))
+  #expect(plan.listing.contains("p0[3, 2]ᵀ"))
+  // aᵀ·b by hand.
+  let expected = (0..<2).flatMap { i in
+    (0..<4).map { j in (0..<3).reduce(0.0) { $0 + Double(2 * $1 + i + 1) * Double(4 * $1 + j) } }
+  }
+  #expect(plan.values(product) == expected)
+}
+
 // MARK: - Dropout and determinism
 
 @Test func dropoutZerosAboutPAndScalesTheRest() throws {

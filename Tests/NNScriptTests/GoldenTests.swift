@@ -21,11 +21,23 @@ enum Golden {
       .filter { $0.hasSuffix(".nn") && !$0.contains("lib/") }.sorted()
   }()
 
+  /// The repository's `examples/` folder and the names of its scripts; their expected outputs
+  /// are `Golden/examples/<name>.out`.
+  static let examplesRoot: String = {
+    URL(fileURLWithPath: root).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent().appendingPathComponent("examples").path
+  }()
+
+  static let examples: [String] = {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: examplesRoot)) ?? []
+    return names.filter { $0.hasSuffix(".nn") }.sorted()
+  }()
+
   /// What running a script produces, in the `.out` format.
-  static func transcript(of path: String) -> String {
+  static func transcript(of path: String, in directory: String = root) -> String {
     let output = OutputBuffer()
     let options = InterpreterOptions(
-      output: { output.append($0) }, arguments: ["first", "second"], workingDirectory: root,
+      output: { output.append($0) }, arguments: ["first", "second"], workingDirectory: directory,
       stepLimit: 5_000_000)
     let interpreter = Interpreter(options: options)
     var status = 0
@@ -70,7 +82,22 @@ func goldenScript(_ path: String) throws {
   #expect(actual == expected, "\(path)")
 }
 
+@Test("every example prints exactly its Golden/examples/<name>.out", arguments: Golden.examples)
+func exampleScript(_ name: String) throws {
+  let actual = Golden.transcript(of: name, in: Golden.examplesRoot)
+  let expectedPath = Golden.root + "/examples/" + name.dropLast(3) + ".out"
+  if ProcessInfo.processInfo.environment["NN_RECORD_GOLDEN"] != nil {
+    try FileManager.default.createDirectory(
+      atPath: Golden.root + "/examples", withIntermediateDirectories: true)
+    try actual.write(toFile: expectedPath, atomically: true, encoding: .utf8)
+    return
+  }
+  let expected = try String(contentsOfFile: expectedPath, encoding: .utf8)
+  #expect(actual == expected, "examples/\(name)")
+}
+
 @Test("there are golden scripts for every feature folder")
 func goldenScriptsExist() {
   #expect(Golden.scripts.count > 50)
+  #expect(Golden.examples.count >= 4)
 }

@@ -124,6 +124,20 @@ public struct Graph: Sendable {
   }
 }
 
+extension Graph {
+  /// The node a matmul reads transposed in place of its operand `i`: a 2-D transpose feeding a
+  /// matmul becomes a GEMM flag instead of a copy (the plan compiler and kernel binding agree
+  /// through this one function).
+  func transposedOperand(_ node: NodeID, _ i: Int) -> NodeID? {
+    guard case .matmul = nodes[node.index].op else { return nil }
+    let operand = nodes[node.index].inputs[i]
+    guard case .transpose = nodes[operand.index].op, nodes[operand.index].shape.count == 2 else {
+      return nil
+    }
+    return nodes[operand.index].inputs[0]
+  }
+}
+
 /// `[2, 3]`, the way every message writes a shape.
 func shapeText(_ shape: [Int]) -> String {
   describeShape(shape)

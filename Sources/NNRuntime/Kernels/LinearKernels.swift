@@ -247,8 +247,9 @@ extension Kernel {
       let m = a.count == 2 ? a[0] : 1
       let k = a[a.count - 1]
       let n = b.count == 2 ? b[1] : 1
-      return .gemm(GemmKernel(a: p[0], transposeA: false, b: p[1], transposeB: false,
-                              c: operands.output, m: m, n: n, k: k, accumulate: false))
+      return .gemm(GemmKernel(a: p[0], transposeA: operands.transposed[0], b: p[1],
+                              transposeB: operands.transposed[1], c: operands.output,
+                              m: m, n: n, k: k, accumulate: false))
     case .transpose:
       let x = shapes[0]
       let rows = x[x.count - 2]

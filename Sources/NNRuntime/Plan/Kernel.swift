@@ -53,6 +53,8 @@ struct KernelOperands<T: PlanScalar> {
   var auxiliary: UnsafeMutablePointer<T>?
   /// A loss reading logits because the plan fused it with its softmax or sigmoid.
   var fusedLoss = false
+  /// Per operand: the pointer is the untransposed source of a folded 2-D transpose.
+  var transposed = [false, false]
 }
 
 /// Copies `count` elements (a gradient that must land in the gradient region, for example).

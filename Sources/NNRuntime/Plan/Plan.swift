@@ -53,6 +53,8 @@ public final class Plan<T: PlanScalar> {
   /// Copies a Float tensor into input `index`, converting to T; its shape must be the input
   /// node's shape.
   public func setInput(_ index: Int, _ tensor: Tensor) {
+    // An input the graph never mentions is ignored, so callers may set inputs uniformly.
+    guard inputShapes[index] != nil else { return }
     precondition(inputShapes[index] == tensor.shape,
                  "input \(index) expects shape \(inputShapes[index] ?? []), not \(tensor.shape)")
     tensor.withUnsafeBufferPointer { values in
@@ -65,6 +67,7 @@ public final class Plan<T: PlanScalar> {
 
   /// Copies exact values into input `index` (Double plans in gradient checks).
   public func setInput(_ index: Int, _ values: [Double]) {
+    guard inputShapes[index] != nil else { return }
     let count = inputShapes[index].map { $0.reduce(1, *) }
     precondition(count == values.count, "input \(index) takes \(count ?? 0) values")
     for offset in schedule.inputOffsets[index] ?? [] {
@@ -156,6 +159,11 @@ public final class Plan<T: PlanScalar> {
       auxiliary: schedule.maskOffset[node.index].map { arena + $0 }, fusedLoss: fused)
     if case .dropoutGradient = op, let mask = schedule.maskOffset[inputs[0].index] {
       operands.inputs[0] = arena + mask
+    }
+    for i in inputs.indices {
+      guard let source = graph.transposedOperand(node, i) else { continue }
+      operands.inputs[i] = pointer(source)
+      operands.transposed[i] = true
     }
     switch op {
     case .input, .parameter, .constant:

@@ -72,6 +72,10 @@ struct PlanCompiler {
       let node = graph.nodes[index]
       if let logits = fusedLogits[index] { return [logits, node.inputs[1]] }
       if case .dropoutGradient = node.op, !training { return [node.inputs[1]] }
+      if case .matmul = node.op {
+        return node.inputs.indices.map { graph.transposedOperand(NodeID(index: index), $0)
+          ?? node.inputs[$0] }
+      }
       return node.inputs
     }
     // Dead-node elimination: walk back from the roots.

@@ -44,6 +44,9 @@ extension Plan {
         name = "sigmoid+bce_grad"
       }
       var text = reads.map(buffer)
+      for i in reads.indices {
+        if let source = graph.transposedOperand(node, i) { text[i] = buffer(source) + "ᵀ" }
+      }
       if case .dropoutGradient = op, let mask = schedule.maskOffset[reads[0].index] {
         text[0] = "mask(%\(reads[0].index))@\(mask)"
       }
