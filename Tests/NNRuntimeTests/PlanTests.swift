@@ -192,11 +192,18 @@ func multilayerPerceptron(
                       training: true)
   var random = RandomGenerator(seed: 0)
   plan.run(random: &random)
-  #expect(!plan.listing.contains("transpose"))
+  // Only the final transpose of a's gradient (no matmul reads it) is still a kernel.
+  let transposes = plan.listing.split(separator: "\n").filter { $0.contains("transpose") }
+  #expect(transposes.count == 1)
   #expect(plan.listing.contains("p0[3, 2]ᵀ"))
   // aᵀ·b by hand.
-  let expected = (0..<2).flatMap { i in
-    (0..<4).map { j in (0..<3).reduce(0.0) { $0 + Double(2 * $1 + i + 1) * Double(4 * $1 + j) } }
+  var expected: [Double] = []
+  for i in 0..<2 {
+    for j in 0..<4 {
+      var total = 0.0
+      for k in 0..<3 { total += Double(2 * k + i + 1) * Double(4 * k + j) }
+      expected.append(total)
+    }
   }
   #expect(plan.values(product) == expected)
 }

@@ -46,7 +46,8 @@ public struct Graph: Sendable {
     do {
       shape = try Graph.inferShape(op, shapes)
     } catch {
-      throw GraphError(message: error.message, node: inputs.last, tag: tag)
+      // The node does not exist yet: the tag is what points back at the script.
+      throw GraphError(message: error.message, tag: tag)
     }
     return append(Node(op: op, inputs: inputs, shape: shape, tag: tag))
   }
@@ -128,13 +129,18 @@ extension Graph {
   /// The node a matmul reads transposed in place of its operand `i`: a 2-D transpose feeding a
   /// matmul becomes a GEMM flag instead of a copy (the plan compiler and kernel binding agree
   /// through this one function).
-  func transposedOperand(_ node: NodeID, _ i: Int) -> NodeID? {
+  ///
+  /// Chains of transposes are peeled (a gradient's `transpose(transpose(x))` reads x as is).
+  /// Nil when operand `i` is not a 2-D transpose.
+  func transposedOperand(_ node: NodeID, _ i: Int) -> (source: NodeID, flipped: Bool)? {
     guard case .matmul = nodes[node.index].op else { return nil }
-    let operand = nodes[node.index].inputs[i]
-    guard case .transpose = nodes[operand.index].op, nodes[operand.index].shape.count == 2 else {
-      return nil
+    var operand = nodes[node.index].inputs[i]
+    var flipped = false
+    while case .transpose = nodes[operand.index].op, nodes[operand.index].shape.count == 2 {
+      operand = nodes[operand.index].inputs[0]
+      flipped.toggle()
     }
-    return nodes[operand.index].inputs[0]
+    return operand == nodes[node.index].inputs[i] ? nil : (operand, flipped)
   }
 }
 

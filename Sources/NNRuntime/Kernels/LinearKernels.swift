@@ -70,7 +70,9 @@ extension Graph {
     switch self[node].op {
     case .linear:
       // y = x · wᵀ: dx = g · w, dw = gᵀ · x.
-      if needs[0] { result.append((inputs[0], try gradientNode(.matmul, [g, inputs[1]], for: node))) }
+      if needs[0] {
+        result.append((inputs[0], try gradientNode(.matmul, [g, inputs[1]], for: node)))
+      }
       if needs[1] {
         result.append((inputs[1],
                        try gradientNode(.linearWeightGradient, [g, inputs[0]], for: node)))

@@ -153,18 +153,17 @@ public final class Plan<T: PlanScalar> {
       inputs[0] = logits
       fused = true
     }
+    // A folded transpose has no buffer: its matmul reads the source with a GEMM flag.
+    let folded = inputs.indices.map { graph.transposedOperand(node, $0) }
     var operands = KernelOperands(
-      inputs: inputs.map(pointer), inputShapes: inputs.map { graph.shape(of: $0) },
+      inputs: inputs.indices.map { pointer(folded[$0]?.source ?? inputs[$0]) },
+      inputShapes: inputs.map { graph.shape(of: $0) },
       output: pointer(node), outputShape: graph.shape(of: node),
       auxiliary: schedule.maskOffset[node.index].map { arena + $0 }, fusedLoss: fused)
     if case .dropoutGradient = op, let mask = schedule.maskOffset[inputs[0].index] {
       operands.inputs[0] = arena + mask
     }
-    for i in inputs.indices {
-      guard let source = graph.transposedOperand(node, i) else { continue }
-      operands.inputs[i] = pointer(source)
-      operands.transposed[i] = true
-    }
+    operands.transposed = folded.map { $0?.flipped ?? false }
     switch op {
     case .input, .parameter, .constant:
       preconditionFailure("\(op.name) nodes are buffers, not kernels")

@@ -73,8 +73,8 @@ struct PlanCompiler {
       if let logits = fusedLogits[index] { return [logits, node.inputs[1]] }
       if case .dropoutGradient = node.op, !training { return [node.inputs[1]] }
       if case .matmul = node.op {
-        return node.inputs.indices.map { graph.transposedOperand(NodeID(index: index), $0)
-          ?? node.inputs[$0] }
+        return node.inputs.indices.map { graph.transposedOperand(NodeID(index: index), $0)?
+          .source ?? node.inputs[$0] }
       }
       return node.inputs
     }

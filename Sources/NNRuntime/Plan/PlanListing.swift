@@ -45,7 +45,9 @@ extension Plan {
       }
       var text = reads.map(buffer)
       for i in reads.indices {
-        if let source = graph.transposedOperand(node, i) { text[i] = buffer(source) + "ᵀ" }
+        if let (source, flipped) = graph.transposedOperand(node, i) {
+          text[i] = buffer(source) + (flipped ? "ᵀ" : "")
+        }
       }
       if case .dropoutGradient = op, let mask = schedule.maskOffset[reads[0].index] {
         text[0] = "mask(%\(reads[0].index))@\(mask)"
