@@ -61,7 +61,8 @@ extension Builtins {
       case .list: return value
       case .range(let r):
         guard r.count <= Limits.maxListCount else {
-          throw context.error(.resourceLimit, "a list may hold at most \(Limits.maxListCount) values")
+          throw context.error(.resourceLimit,
+                              "a list may hold at most \(Limits.maxListCount) values")
         }
         return .list((0..<r.count).map { .number(r.lower + Double($0)) })
       case .tensor(let t) where t.rank >= 1:

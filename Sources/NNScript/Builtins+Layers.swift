@@ -110,9 +110,10 @@ extension CallContext {
     default:
       break
     }
+    let names = Activations.byName.keys.sorted().joined(separator: ", ")
     throw error(.typeMismatch,
-                "the activation must be one of \(Activations.byName.keys.sorted().joined(separator: ", ")), "
-                  + "not \(ValueFormatter.describe(value))", at: name)
+                "the activation must be one of \(names), not \(ValueFormatter.describe(value))",
+                at: name)
   }
 
   /// `init:` — `he`, `xavier`, `zeros`, `ones`, or an initialiser value.

@@ -61,17 +61,11 @@ extension CallContext {
   /// `grad(net, …)`'s record: shaped like `net.params`.
   func gradientRecord(_ model: ModelObject, _ buffer: UnsafeMutableBufferPointer<Float>) -> Record {
     let store = model.network.parameters
-    var record = Record()
-    for (index, fullName) in model.network.parameterNames.enumerated() {
-      let (layer, parameter) = ModelObject.split(fullName)
+    return model.record { index in
+      let start = store.offsets[index]
       let count = store.shapes[index].reduce(1, *)
-      let values = Array(buffer[store.offsets[index]..<(store.offsets[index] + count)])
-      var fields: Record
-      if case .record(let existing)? = record[layer] { fields = existing } else { fields = Record() }
-      fields[parameter] = .tensor(Tensor(shape: store.shapes[index], scalars: values))
-      record[layer] = .record(fields)
+      return Tensor(shape: store.shapes[index], scalars: Array(buffer[start..<(start + count)]))
     }
-    return record
   }
 
   /// A gradient record (as `grad` returns) flattened into the parameter store's layout.

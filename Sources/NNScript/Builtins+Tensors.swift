@@ -44,7 +44,11 @@ extension Builtins {
       // `arange(n)` counts from 0, as in NumPy.
       var start = try context.number("start")
       var stop = 0.0
-      if context.has("stop") { stop = try context.number("stop") } else { (start, stop) = (0, start) }
+      if context.has("stop") {
+        stop = try context.number("stop")
+      } else {
+        (start, stop) = (0, start)
+      }
       let step = try context.number("step", default: 1)
       return .tensor(try context.runtime { () throws(TensorError) in
         try Tensor.arange(start, stop, step)

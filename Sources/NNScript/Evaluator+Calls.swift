@@ -36,7 +36,8 @@ extension Evaluator {
       return try callBuiltin(builtin, arguments, callRange: callRange)
     case .object(let model as ModelObject):
       guard arguments.count == 1, arguments[0].label == nil else {
-        throw failure(.invalidArgument, "a model takes one argument, the input batch: \(model.name)(x)",
+        throw failure(.invalidArgument,
+                      "a model takes one argument, the input batch: \(model.name)(x)",
                       at: callRange)
       }
       try tick(callRange)
@@ -135,7 +136,8 @@ extension Evaluator {
       if let label = argument.label {
         guard let index = parameters.firstIndex(of: label) else {
           let hint = Suggestions.nearest(to: label, in: parameters).map { "did you mean '\($0)'?" }
-            ?? (parameters.isEmpty ? nil : "its parameters are: \(parameters.joined(separator: ", "))")
+            ?? (parameters.isEmpty
+              ? nil : "its parameters are: \(parameters.joined(separator: ", "))")
           throw failure(.invalidArgument, "\(functionName) has no parameter named '\(label)'",
                         at: argument.labelRange ?? argument.range, hint: hint)
         }

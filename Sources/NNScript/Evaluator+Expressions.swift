@@ -152,7 +152,8 @@ extension Evaluator {
     do {
       _ = try Tensor.checkedCount(fullShape)
     } catch {
-      throw failure(.resourceLimit, error.message, at: elements[0].range.union(elements.last!.range))
+      let whole = elements[0].range.union(elements[elements.count - 1].range)
+      throw failure(.resourceLimit, error.message, at: whole)
     }
     return .tensor(Tensor(shape: fullShape, scalars: scalars))
   }
@@ -181,7 +182,8 @@ extension Evaluator {
   func integer(_ value: Value, range: SourceRange, what: String) throws(Unwind) -> Int {
     let x = try number(value, range: range, what: what)
     guard x.isFinite, x.rounded() == x, abs(x) < 9.0e15 else {
-      throw failure(.typeMismatch, "\(what) must be a whole number, but this is \(ValueFormatter.display(value))",
+      throw failure(.typeMismatch,
+                    "\(what) must be a whole number, but this is \(ValueFormatter.display(value))",
                     at: range)
     }
     return Int(x)

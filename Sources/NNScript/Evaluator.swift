@@ -232,7 +232,9 @@ final class Evaluator {
   func truth(_ value: Value, range: SourceRange) throws(Unwind) -> Bool {
     if case .bool(let flag) = value { return flag }
     var hint: String?
-    if case .tensor = value { hint = "compare element-wise results with `sum(t > 0) > 0` or index one" }
+    if case .tensor = value {
+      hint = "compare element-wise results with `sum(t > 0) > 0` or index one"
+    }
     throw failure(.typeMismatch, "a condition must be a bool, but this is a \(value.typeName)",
                   at: range, hint: hint)
   }

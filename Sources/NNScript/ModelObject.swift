@@ -49,12 +49,17 @@ final class ModelObject: ScriptObject {
 
   /// `net.params`: `{dense1: {weight: …, bias: …}, …}` in declaration order.
   var parameterRecord: Record {
+    record { network.parameters.tensor($0) }
+  }
+
+  /// A record shaped like `net.params` whose tensors are `tensor(parameterIndex)`.
+  func record(_ tensor: (Int) -> Tensor) -> Record {
     var record = Record()
     for (index, fullName) in network.parameterNames.enumerated() {
       let (layer, parameter) = Self.split(fullName)
-      var fields: Record
-      if case .record(let existing)? = record[layer] { fields = existing } else { fields = Record() }
-      fields[parameter] = .tensor(network.parameters.tensor(index))
+      var fields = Record()
+      if case .record(let existing)? = record[layer] { fields = existing }
+      fields[parameter] = .tensor(tensor(index))
       record[layer] = .record(fields)
     }
     return record

@@ -46,7 +46,9 @@ enum ModelSummary {
   }
 
   /// The compiled plan for a batch: inference, or training when `loss:` is given.
-  static func plan(_ model: ModelObject, batch: Int, context: CallContext) throws(Diagnostic) -> String {
+  static func plan(
+    _ model: ModelObject, batch: Int, context: CallContext
+  ) throws(Diagnostic) -> String {
     let runner = NetworkRunner(evaluator: context.evaluator)
     if context.has("loss") {
       let loss = try context.lossObject("loss")

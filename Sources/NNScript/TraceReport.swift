@@ -41,7 +41,8 @@ enum TraceReport {
       fields["delta"] = .tensor(delta)
       var updates = ""
       for parameter in ["weight", "bias"] {
-        guard let parameterIndex = network.parameterNames.firstIndex(of: "\(layer.name).\(parameter)"),
+        let fullName = "\(layer.name).\(parameter)"
+        guard let parameterIndex = network.parameterNames.firstIndex(of: fullName),
           case .record(let layerGradients)? = gradients[layer.name],
           case .tensor(let gradient)? = layerGradients[parameter]
         else { continue }

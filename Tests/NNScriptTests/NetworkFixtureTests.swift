@@ -133,31 +133,13 @@ struct Tolerance {
 
 // MARK: - Running programs
 
-/// Collects what a program prints.
-private final class PrintedText: @unchecked Sendable {
-  private let lock = NSLock()
-  private var buffer = ""
-
-  func append(_ text: String) {
-    lock.lock()
-    buffer += text
-    lock.unlock()
-  }
-
-  var text: String {
-    lock.lock()
-    defer { lock.unlock() }
-    return buffer
-  }
-}
-
 struct ProgramFailed: Error, CustomStringConvertible {
   var description: String
 }
 
 /// One interpreter whose global state carries over from one `evaluate` to the next.
 private final class Session {
-  let printed = PrintedText()
+  let printed = OutputBuffer()
   let interpreter: Interpreter
 
   init() {

@@ -68,7 +68,8 @@ public final class Network: @unchecked Sendable {
       case .dense(_, let activation, let weight, let bias):
         z = try graph.add(.linear, [current, parameterNodes[weight]], tag: tag)
         if let bias { z = try graph.add(.addBias, [z, parameterNodes[bias]], tag: tag) }
-        current = activation == .identity ? z : try graph.add(.activation(activation), [z], tag: tag)
+        current = activation == .identity
+          ? z : try graph.add(.activation(activation), [z], tag: tag)
       case .activation(let activation):
         current = try graph.add(.activation(activation), [current], tag: tag)
       case .dropout(let p):
