@@ -22,7 +22,10 @@ let package = Package(
     ),
     .target(name: "NNSyntax"),
     .target(name: "NNRuntime", dependencies: ["CBLAS"]),
-    .target(name: "NNScript", dependencies: ["NNSyntax", "NNRuntime"]),
+    .target(
+      name: "NNScript", dependencies: ["NNSyntax", "NNRuntime"],
+      resources: [.copy("Resources")]
+    ),
     .executableTarget(
       name: "NNCommand",
       dependencies: [

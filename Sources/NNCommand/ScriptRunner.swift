@@ -53,14 +53,22 @@ enum ScriptRunner {
   private static func runReporting(
     arguments: [String], _ body: (Interpreter) throws(ScriptError) -> Void
   ) -> Int32 {
+    Interrupts.install()
+    // A live bar only where a person watches; a pipe or file gets one line per epoch.
+    var progress: (@Sendable (TrainingUpdate) -> Void)?
+    if isatty(1) == 1 {
+      progress = { @Sendable update in ProgressBar.draw(update) }
+    }
     let options = InterpreterOptions(
-      output: { StandardStreams.output.write($0) }, arguments: arguments)
+      output: { StandardStreams.output.write($0) }, arguments: arguments,
+      interruptRequested: { Interrupts.requested }, trainingProgress: progress)
     do throws(ScriptError) {
       try body(Interpreter(options: options))
       return ExitStatus.success
     } catch {
       StandardStreams.writeDiagnostics(error)
-      return ExitStatus.scriptFailure
+      let interrupted = error.diagnostics.contains { $0.code == .interrupted }
+      return interrupted ? Interrupts.exitStatus : ExitStatus.scriptFailure
     }
   }
 }

@@ -22,7 +22,9 @@ extension Builtins {
       record["loss"] = .number(Value.element(compiled.plan.output(compiled.loss)[flat: 0]))
       return .record(record)
     },
-    Builtin("step", ["net", "opt", "g"]) { (context) throws(Diagnostic) in
+    Builtin("step", ["net", "opt", "g", "every", "gamma"]) { (context) throws(Diagnostic) in
+      // `step(every: 10, gamma: 0.5)` is the step schedule (LANGUAGE.md §6).
+      if !context.has("net") { return try context.stepSchedule() }
       let model = try context.model("net")
       let optimizer = try context.optimizerObject("opt")
       let gradients = try context.flatGradients(model, "g")

@@ -5,7 +5,8 @@ import NNSyntax
 /// family lists its functions; `install` binds them all in the global scope, where a script may
 /// shadow them.
 enum Builtins {
-  static let all: [Builtin] = core + tensors + layers + losses + networks
+  static let all: [Builtin] = core + tensors + layers + losses + networks + training + data
+    + plotting + persistence
 
   static func install(in scope: Scope) {
     for builtin in all { scope.declare(builtin.name, .builtin(builtin)) }

@@ -138,7 +138,9 @@ extension Evaluator {
           let hint = Suggestions.nearest(to: label, in: parameters).map { "did you mean '\($0)'?" }
             ?? (parameters.isEmpty
               ? nil : "its parameters are: \(parameters.joined(separator: ", "))")
-          throw failure(.invalidArgument, "\(functionName) has no parameter named '\(label)'",
+          // A `train … { }` block's entries are options, not parameters.
+          let noun = functionName == "train" ? "option" : "parameter"
+          throw failure(.invalidArgument, "\(functionName) has no \(noun) named '\(label)'",
                         at: argument.labelRange ?? argument.range, hint: hint)
         }
         guard bound[index] == nil else {
@@ -172,9 +174,13 @@ extension Evaluator {
     try tick(callRange)
     var fixed = builtin.parameters
     var variadic: String?
-    if let last = fixed.last, last.hasSuffix("...") {
-      variadic = String(last.dropLast(3))
-      fixed.removeLast()
+    // Parameters after a variadic one can only be named (`plot(a, b, title: "loss")`), as after
+    // Python's `*args`.
+    var namedOnly: [String] = []
+    if let index = fixed.firstIndex(where: { $0.hasSuffix("...") }) {
+      variadic = String(fixed[index].dropLast(3))
+      namedOnly = Array(fixed[(index + 1)...])
+      fixed = Array(fixed[..<index])
     }
     var positional = arguments.filter { $0.label == nil }
     var rest: [ArgumentValue] = []
@@ -185,11 +191,11 @@ extension Evaluator {
       positional = Array(positional[..<fixed.count])
     }
     let named = arguments.filter { $0.label != nil }
-    let bound = try bindArguments(positional + named, to: fixed, functionName: builtin.name,
-                                  callRange: callRange)
+    let bound = try bindArguments(positional + named, to: fixed + namedOnly,
+                                  functionName: builtin.name, callRange: callRange)
     var context = CallContext(evaluator: self, builtin: builtin, callRange: callRange,
                               source: source)
-    for (name, argument) in zip(fixed, bound) {
+    for (name, argument) in zip(fixed + namedOnly, bound) {
       if let argument { context.bound[name] = argument }
     }
     context.rest = rest

@@ -59,8 +59,20 @@ extension Evaluator {
       return try run(otherwise, in: scope)
     case .model(let declaration):
       return .object(try buildModel(declaration, in: scope))
-    case .train:
-      throw failure(.invalidOperation, "training is not available yet", at: expression.range)
+    case .train(let model, let data, let options):
+      // `train net on data { option: value … }` is `fit(net, data, option: value, …)`.
+      var arguments = [
+        ArgumentValue(label: nil, labelRange: nil, value: try evaluate(model, in: scope),
+                      range: model.range),
+        ArgumentValue(label: nil, labelRange: nil, value: try evaluate(data, in: scope),
+                      range: data.range),
+      ]
+      for option in options {
+        arguments.append(ArgumentValue(label: option.name.name, labelRange: option.name.range,
+                                       value: try evaluate(option.value, in: scope),
+                                       range: option.value.range))
+      }
+      return try callBuiltin(Builtins.trainBlock, arguments, callRange: expression.range)
     }
   }
 

@@ -44,6 +44,24 @@ extension Evaluator {
       case .element(_, let r), .bounds(_, let r):
         throw failure(.typeMismatch, "a record is indexed by field names (strings)", at: r)
       }
+    case .object(let dataset as DatasetObject):
+      // Rows, as for a list: `data[5]` is a dataset of one row, slices clamp like Python's.
+      let rows = dataset.dataset.n
+      switch try single(subscripts, of: value, range: range, in: scope) {
+      case .element(let i, let r):
+        let row = i < 0 ? i + rows : i
+        guard row >= 0, row < rows else {
+          throw failure(.indexOutOfRange,
+                        "row \(i) is out of range for a dataset of \(Self.count(rows, "row"))",
+                        at: r)
+        }
+        return .object(DatasetObject(dataset.dataset.rows([row])))
+      case .bounds(let bounds, _):
+        return .object(DatasetObject(dataset.dataset.rows(Array(bounds(rows)))))
+      case .key(_, let r):
+        throw failure(.typeMismatch, "a dataset is indexed by row numbers or ranges, not strings",
+                      at: r)
+      }
     default:
       throw failure(.typeMismatch, "a \(value.typeName) cannot be indexed", at: baseRange)
     }

@@ -36,6 +36,11 @@ extension Evaluator {
       case "T": return try traced.apply(.transpose, [traced], evaluator: self, range: name.range)
       default: throw missingMember(name, of: .object(object), among: ["shape", "T"])
       }
+    case let dataset as DatasetObject:
+      guard let value = dataset.member(name.name) else {
+        throw missingMember(name, of: .object(object), among: DatasetObject.memberNames)
+      }
+      return value
     default:
       throw missingMember(name, of: .object(object), among: [])
     }

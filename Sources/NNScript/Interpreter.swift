@@ -19,15 +19,29 @@ public struct InterpreterOptions: Sendable {
   public var workingDirectory: String?
   /// The most statements, calls and loop iterations one `run` may take; `nil` for no limit.
   public var stepLimit: Int?
+  /// Polled while a script runs (every few thousand steps, and after every training batch):
+  /// returning true stops it with an `.interrupted` diagnostic, keeping every value computed so
+  /// far. A command line sets a flag from its SIGINT handler and returns it here.
+  public var interruptRequested: @Sendable () -> Bool
+  /// Receives live training progress (batch by batch) when set — a terminal host draws a bar.
+  /// When nil, training prints one line per epoch through `output` instead.
+  public var trainingProgress: (@Sendable (TrainingUpdate) -> Void)?
+  /// Whether progress lines show elapsed seconds; off for reproducible transcripts.
+  public var showsTimings: Bool
 
   public init(
     output: @escaping @Sendable (String) -> Void = { _ in }, arguments: [String] = [],
-    workingDirectory: String? = nil, stepLimit: Int? = nil
+    workingDirectory: String? = nil, stepLimit: Int? = nil,
+    interruptRequested: @escaping @Sendable () -> Bool = { false },
+    trainingProgress: (@Sendable (TrainingUpdate) -> Void)? = nil, showsTimings: Bool = true
   ) {
     self.output = output
     self.arguments = arguments
     self.workingDirectory = workingDirectory
     self.stepLimit = stepLimit
+    self.interruptRequested = interruptRequested
+    self.trainingProgress = trainingProgress
+    self.showsTimings = showsTimings
   }
 }
 

@@ -38,6 +38,8 @@ public enum DiagnosticCode: String, Sendable, Equatable, CaseIterable {
   // Data and numbers
   case dataError
   case numericError
+  /// The host asked the script to stop (Ctrl-C); the command line exits with status 130.
+  case interrupted
   /// A failure the interpreter did not expect; it is still reported, never a crash.
   case internalError
 }

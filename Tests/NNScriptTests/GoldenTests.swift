@@ -38,7 +38,7 @@ enum Golden {
     let output = OutputBuffer()
     let options = InterpreterOptions(
       output: { output.append($0) }, arguments: ["first", "second"], workingDirectory: directory,
-      stepLimit: 5_000_000)
+      stepLimit: 5_000_000, showsTimings: false)
     let interpreter = Interpreter(options: options)
     var status = 0
     var diagnostics = ""

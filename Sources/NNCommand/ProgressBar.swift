@@ -1,0 +1,34 @@
+import NNScript
+
+/// The live training bar on a terminal, redrawn in place after every batch:
+/// `epoch 3/30 [=========>          ] 12/40  loss 0.2314  1520 samples/s  ETA 2s`
+/// At the end of each epoch the bar is replaced by the epoch's line, which stays.
+enum ProgressBar {
+  static let width = 24
+
+  static func draw(_ update: TrainingUpdate) {
+    if let line = update.epochLine {
+      StandardStreams.output.write("\r" + line + "\u{1B}[K\n")
+      return
+    }
+    let done = update.batches > 0 ? Double(update.batch) / Double(update.batches) : 0
+    let filled = min(width, Int(done * Double(width)))
+    let bar = String(repeating: "=", count: filled)
+      + (filled < width ? ">" + String(repeating: " ", count: width - filled - 1) : "")
+    let text = "\repoch \(update.epoch)/\(update.epochs) [\(bar)] \(update.batch)/\(update.batches)"
+      + "  loss \(compact(update.runningLoss))  \(Int(update.samplesPerSecond)) samples/s"
+      + "  ETA \(compact(update.secondsLeft))s\u{1B}[K"
+    StandardStreams.output.write(text)
+  }
+
+  /// Four significant digits.
+  private static func compact(_ value: Double) -> String {
+    guard value.isFinite else { return "\(value)" }
+    var text = String(value)
+    if let dot = text.firstIndex(of: "."), text.count > 6 {
+      let digits = text.distance(from: text.startIndex, to: dot)
+      text = String(text.prefix(max(digits + 1 + max(0, 4 - digits), digits)))
+    }
+    return text.hasSuffix(".") ? String(text.dropLast()) : text
+  }
+}

@@ -1,0 +1,95 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// Learning-rate schedules, evaluated in closed form per epoch so that a schedule is a pure
+// function of (base rate, epoch, total epochs): no scheduler state to save or restore.
+//
+// Named `LearningRateSchedule` rather than `Schedule` because the plan compiler already has an
+// internal `Schedule` (its kernel schedule) in this module.
+
+/// A per-epoch learning-rate schedule with PyTorch's closed forms.
+public enum LearningRateSchedule: Sendable, Equatable {
+  /// The base rate throughout.
+  case constant
+  /// PyTorch StepLR: `base · gamma^⌊epoch / every⌋`.
+  case step(every: Int, gamma: Double)
+  /// PyTorch ExponentialLR: `base · gamma^epoch`.
+  case exponential(gamma: Double)
+  /// PyTorch CosineAnnealingLR with `T_max` = the epochs it runs over and `eta_min = minimum`:
+  /// `minimum + (base − minimum)(1 + cos(π · epoch / T_max)) / 2`.
+  case cosine(minimum: Double)
+  /// Linear warm-up `base · (e + 1) / epochs` for `e < epochs`, then `then` over the remaining
+  /// epochs (its epoch 0 is the first epoch after the warm-up).
+  indirect case warmup(epochs: Int, then: LearningRateSchedule)
+
+  /// The rate for 0-based `epoch` of a run of `totalEpochs` epochs.
+  public func learningRate(base: Double, epoch: Int, totalEpochs: Int) -> Double {
+    switch self {
+    case .constant:
+      return base
+    case .step(let every, let gamma):
+      guard every > 0 else { return base }
+      return base * pow(gamma, Double(epoch / every))
+    case .exponential(let gamma):
+      return base * pow(gamma, Double(epoch))
+    case .cosine(let minimum):
+      // A run of one epoch (or none) never leaves the base rate, as T_max = 0 would divide by 0.
+      guard totalEpochs > 0 else { return base }
+      let progress = Double(min(epoch, totalEpochs)) / Double(totalEpochs)
+      return minimum + (base - minimum) * (1 + cos(Double.pi * progress)) / 2
+    case .warmup(let epochs, let then):
+      guard epochs > 0 else {
+        return then.learningRate(base: base, epoch: epoch, totalEpochs: totalEpochs)
+      }
+      if epoch < epochs { return base * Double(epoch + 1) / Double(epochs) }
+      return then.learningRate(base: base, epoch: epoch - epochs,
+                               totalEpochs: max(totalEpochs - epochs, 0))
+    }
+  }
+
+  /// The rates of every epoch of a run, in order (for listings and tests).
+  public func learningRates(base: Double, totalEpochs: Int) -> [Double] {
+    (0..<max(totalEpochs, 0)).map {
+      learningRate(base: base, epoch: $0, totalEpochs: totalEpochs)
+    }
+  }
+
+  /// A message describing the first invalid setting, or nil when the schedule is valid.
+  public func validate() -> String? {
+    switch self {
+    case .constant:
+      return nil
+    case .step(let every, let gamma):
+      if every <= 0 { return "step: every must be a whole number >= 1, got \(every)" }
+      return Self.positive("step: gamma", gamma)
+    case .exponential(let gamma):
+      return Self.positive("exponential: gamma", gamma)
+    case .cosine(let minimum):
+      guard minimum.isFinite && minimum >= 0 else {
+        return "cosine: minimum must be a finite number >= 0, got \(minimum)"
+      }
+      return nil
+    case .warmup(let epochs, let then):
+      if epochs <= 0 { return "warmup: epochs must be a whole number >= 1, got \(epochs)" }
+      return then.validate()
+    }
+  }
+
+  /// A short description in the language's spelling: `step(every: 10, gamma: 0.5)`.
+  public var description: String {
+    switch self {
+    case .constant: "constant()"
+    case .step(let every, let gamma): "step(every: \(every), gamma: \(gamma))"
+    case .exponential(let gamma): "exponential(gamma: \(gamma))"
+    case .cosine(let minimum): "cosine(minimum: \(minimum))"
+    case .warmup(let epochs, let then): "warmup(epochs: \(epochs), then: \(then.description))"
+    }
+  }
+
+  private static func positive(_ name: String, _ value: Double) -> String? {
+    value.isFinite && value > 0 ? nil : "\(name) must be a finite number > 0, got \(value)"
+  }
+}

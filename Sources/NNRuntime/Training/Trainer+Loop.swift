@@ -1,0 +1,276 @@
+// The epoch loop of `Trainer.train`, and what it does around each optimizer step: the l2 term,
+// the finiteness checks, clipping, the copy of the last finite weights, early stopping.
+
+extension Trainer {
+  /// Trains on `data` for the configured epochs, recording the loss (and, after each epoch,
+  /// val_loss and the metrics over whole datasets). `progress` is called after every batch
+  /// and once more at the end of each epoch; `shouldStop` is polled after every batch and ends
+  /// the run after it, keeping the weights. A non-finite loss restores the weights of the last
+  /// finite step and throws.
+  public func train(
+    _ data: TrainingData, validation: TrainingData?, random: inout RandomGenerator,
+    progress: (TrainingProgress) -> Void, shouldStop: () -> Bool
+  ) throws(TrainingFailure) -> TrainingHistory {
+    let clock = ContinuousClock()
+    let runStart = clock.now
+    let rows = data.rows
+    let batchSize = min(configuration.batchSize ?? rows, max(rows, 1))
+    let targetRow = Array(data.y.shape.dropFirst())
+    let full: StepPlan
+    var last: StepPlan?
+    do {
+      try prepare(data, validation: validation)
+      full = try stepPlan(rows: batchSize, targetRow: targetRow)
+      if rows % batchSize > 0 { last = try stepPlan(rows: rows % batchSize, targetRow: targetRow) }
+    } catch {
+      throw TrainingFailure(message: error.message, epoch: 0, batch: 0, graphError: error)
+    }
+    let fullBatches = rows / batchSize
+    let batches = fullBatches + (last == nil ? 0 : 1)
+    let store = network.parameters
+    var order = Array(0..<rows)
+    var recorder = SeriesRecorder(metrics: configuration.metrics,
+                                  validation: validation != nil)
+    lastFinite.update(from: store.pointer, count: store.count)
+    var early = EarlyStopping(patience: configuration.earlyStop)
+
+    for epoch in 1...configuration.epochs {
+      let epochStart = clock.now
+      let learningRate = configuration.schedule.learningRate(
+        base: configuration.learningRate, epoch: epoch - 1, totalEpochs: configuration.epochs)
+      // One batch holds every row whatever the order, so only real batching needs shuffling.
+      if configuration.shuffle && batches > 1 { random.shuffle(&order) }
+      var lossSum = 0.0
+      var seen = 0
+      for batch in 1...batches {
+        let entry = batch <= fullBatches ? full : last!
+        entry.gather(data, order: order, start: (batch - 1) * batchSize)
+        entry.plan.run(random: &random)
+        let loss = Double(entry.lossValue) + l2Penalty()
+        guard loss.isFinite else {
+          throw nonFiniteLoss(loss, entry, epoch: epoch, batch: batch)
+        }
+        let gradients = entry.plan.gradientBuffer
+        try finishGradient(gradients, epoch: epoch, batch: batch)
+        lastFinite.update(from: store.pointer, count: store.count)
+        optimizerState.step(parameters: store.pointer,
+                            gradients: UnsafePointer(gradients.baseAddress!),
+                            learningRate: learningRate)
+        lossSum += loss * Double(entry.rows)
+        seen += entry.rows
+        progress(TrainingProgress(
+          epoch: epoch, epochs: configuration.epochs, batch: batch, batches: batches,
+          samplesSeen: seen, runningLoss: lossSum / Double(seen),
+          elapsed: Self.seconds(clock.now - epochStart), epochFinished: false, record: [:],
+          learningRate: learningRate))
+        if shouldStop() {
+          var history = recorder.history(seconds: Self.seconds(clock.now - runStart))
+          history.interrupted = (epoch, batch)
+          return history
+        }
+      }
+      // An update can overflow the weights on the last batch, which no later loss would see.
+      if !parametersAreFinite() {
+        store.pointer.update(from: lastFinite, count: store.count)
+        throw TrainingFailure(
+          message: "the weights became non-finite after the last step of epoch \(epoch); "
+            + "the weights of the last finite step were restored",
+          epoch: epoch, batch: batches)
+      }
+      let values = try epochValues(loss: lossSum / Double(seen), data, validation, epoch: epoch)
+      recorder.append(values)
+      progress(TrainingProgress(
+        epoch: epoch, epochs: configuration.epochs, batch: batches, batches: batches,
+        samplesSeen: seen, runningLoss: lossSum / Double(seen),
+        elapsed: Self.seconds(clock.now - epochStart), epochFinished: true,
+        record: Dictionary(uniqueKeysWithValues: zip(recorder.names, values)),
+        learningRate: learningRate))
+      let monitored = validation == nil ? values[0] : values[1]
+      let stop = early.observe(monitored, epoch: epoch)
+      if early.bestEpoch == epoch, early.patience != nil {
+        best.update(from: store.pointer, count: store.count)
+      }
+      if stop {
+        recorder.stoppedEarly = true
+        break
+      }
+    }
+    var history = recorder.history(seconds: Self.seconds(clock.now - runStart))
+    if early.patience != nil, let bestEpoch = early.bestEpoch {
+      store.pointer.update(from: best, count: store.count)
+      history.bestEpoch = bestEpoch
+    }
+    return history
+  }
+
+  // MARK: - Around each step
+
+  /// l2/2 · Σ W² over the weights, added to the reported loss.
+  private func l2Penalty() -> Double {
+    guard configuration.l2 > 0 else { return 0 }
+    let pointer = network.parameters.pointer
+    var sum = 0.0
+    for range in weightRanges {
+      for i in range { sum += Double(pointer[i]) * Double(pointer[i]) }
+    }
+    return configuration.l2 / 2 * sum
+  }
+
+  /// Adds l2 · W to the weights' gradients, checks the gradient is finite, and clips its global
+  /// L2 norm as torch.nn.utils.clip_grad_norm_ does (scale by clip / (norm + 1e-6) when < 1).
+  private func finishGradient(
+    _ gradients: UnsafeMutableBufferPointer<Float>, epoch: Int, batch: Int
+  ) throws(TrainingFailure) {
+    if configuration.l2 > 0 {
+      let l2 = Float(configuration.l2)
+      let weights = network.parameters.pointer
+      for range in weightRanges {
+        for i in range { gradients[i] += l2 * weights[i] }
+      }
+    }
+    var squares = 0.0
+    for g in gradients { squares += Double(g) * Double(g) }
+    guard squares.isFinite else {
+      throw TrainingFailure(
+        message: "the gradient became non-finite at epoch \(epoch), batch \(batch) (the loss "
+          + "was finite); the weights of the last finite step were kept",
+        epoch: epoch, batch: batch)
+    }
+    if let clip = configuration.clip {
+      let scale = clip / (squares.squareRoot() + 1e-6)
+      if scale < 1 {
+        let factor = Float(scale)
+        for i in gradients.indices { gradients[i] *= factor }
+      }
+    }
+  }
+
+  private func parametersAreFinite() -> Bool {
+    let store = network.parameters
+    for i in 0..<store.count where !store.pointer[i].isFinite { return false }
+    return true
+  }
+
+  /// The failure for a non-finite batch loss: finds the first top-level layer whose output is
+  /// not finite on the batch (with the weights that produced it), then restores the weights of
+  /// the last finite step.
+  private func nonFiniteLoss(
+    _ loss: Double, _ entry: StepPlan, epoch: Int, batch: Int
+  ) -> TrainingFailure {
+    var layer: String?
+    var cause: String
+    if !Self.isFinite(entry.x) {
+      cause = "the inputs of this batch hold values that are not finite"
+    } else if !Self.isFinite(entry.y) {
+      cause = "the targets of this batch hold values that are not finite"
+    } else if let diagnostic = try? diagnosticPlan(rows: entry.rows) {
+      let (plan, layers) = diagnostic
+      plan.setInput(0, entry.x)
+      var random = RandomGenerator(seed: 0)
+      plan.run(random: &random)
+      layer = layers.first { !Self.isFinite(plan.output($0.a)) }?.name
+      cause = layer.map { "the first layer whose output is not finite is \($0)" }
+        ?? "every layer's output is finite, so the loss itself overflowed"
+    } else {
+      cause = "the layers could not be inspected"
+    }
+    network.parameters.pointer.update(from: lastFinite, count: network.parameters.count)
+    let value = loss.isNaN ? "nan" : (loss > 0 ? "inf" : "-inf")
+    return TrainingFailure(
+      message: "the loss became \(value) at epoch \(epoch), batch \(batch); \(cause); "
+        + "the weights of the last finite step were restored",
+      epoch: epoch, batch: batch, layer: layer)
+  }
+
+  private static func isFinite(_ tensor: Tensor) -> Bool {
+    tensor.withUnsafeBufferPointer { values in values.allSatisfy(\.isFinite) }
+  }
+
+  // MARK: - After each epoch
+
+  /// The epoch's values in the recorder's order: loss, val_loss, then each metric on the
+  /// training set and on the validation set.
+  private func epochValues(
+    loss: Double, _ data: TrainingData, _ validation: TrainingData?, epoch: Int
+  ) throws(TrainingFailure) -> [Double] {
+    let metrics = configuration.metrics
+    var values = [loss]
+    do {
+      var validationMetrics: [Double] = []
+      if let validation {
+        let result = try evaluate(validation, chunk: Self.defaultChunk)
+        values.append(result.loss)
+        validationMetrics = Self.metricValues(metrics, predictions: result.predictions,
+                                              data: validation)
+      }
+      if !metrics.isEmpty {
+        let result = try evaluate(data, chunk: Self.defaultChunk)
+        let trainingMetrics = Self.metricValues(metrics, predictions: result.predictions,
+                                                data: data)
+        for i in metrics.indices {
+          values.append(trainingMetrics[i])
+          if validation != nil { values.append(validationMetrics[i]) }
+        }
+      }
+    } catch {
+      throw TrainingFailure(message: error.message, epoch: epoch, batch: 0, graphError: error)
+    }
+    return values
+  }
+
+  static func seconds(_ duration: Duration) -> Double {
+    let parts = duration.components
+    return Double(parts.seconds) + Double(parts.attoseconds) * 1e-18
+  }
+}
+
+/// The per-epoch series of a run, named in a stable order.
+struct SeriesRecorder {
+  let names: [String]
+  var values: [[Double]]
+  var stoppedEarly = false
+
+  init(metrics: [Metric], validation: Bool) {
+    var names = ["loss"]
+    if validation { names.append("val_loss") }
+    for metric in metrics {
+      names.append(metric.rawValue)
+      if validation { names.append("val_" + metric.rawValue) }
+    }
+    self.names = names
+    values = names.map { _ in [] }
+  }
+
+  mutating func append(_ epoch: [Double]) {
+    for i in names.indices { values[i].append(epoch[i]) }
+  }
+
+  func history(seconds: Double) -> TrainingHistory {
+    TrainingHistory(series: names.indices.map { (names[$0], values[$0]) },
+                    epochs: values.first?.count ?? 0, seconds: seconds,
+                    stoppedEarly: stoppedEarly, interrupted: nil, bestEpoch: nil)
+  }
+}
+
+/// Patience on a monitored loss: strictly lower is better; NaN never improves.
+struct EarlyStopping {
+  let patience: Int?
+  var bestValue = Double.infinity
+  var bestEpoch: Int?
+  var sinceBest = 0
+
+  init(patience: Int?) { self.patience = patience }
+
+  /// Records an epoch's value; true when the run should stop now.
+  mutating func observe(_ value: Double, epoch: Int) -> Bool {
+    if value < bestValue {
+      bestValue = value
+      bestEpoch = epoch
+      sinceBest = 0
+      return false
+    }
+    sinceBest += 1
+    guard let patience else { return false }
+    return sinceBest >= patience
+  }
+}

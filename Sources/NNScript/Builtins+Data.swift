@@ -1,0 +1,338 @@
+import NNRuntime
+import NNSyntax
+
+// Data sets (LANGUAGE.md §7): loading CSV files, making and reshaping data sets, and the
+// built-in generated and real data sets.
+
+extension Builtins {
+  static let data: [Builtin] = making + transforming + generated + shipped
+
+  /// Rows a generator may make: far beyond what trains at interactive speed on a CPU, and small
+  /// enough that `moons(n: 1e12)` fails at once instead of exhausting memory.
+  static let maxGeneratedRows = 10_000_000
+  /// Features, classes or centres a generator may make (the same reasoning, per row).
+  static let maxGeneratedWidth = 100_000
+
+  // MARK: - Making data sets
+
+  private static let making: [Builtin] = [
+    Builtin("load_csv", ["path", "target", "classes", "header", "delimiter"]) {
+      (context) throws(Diagnostic) in
+      let path = try context.string("path")
+      let target = try context.csvTarget("target")
+      let classes = try context.classCount("classes")
+      let header = try context.bool("header", default: true)
+      let delimiter = try context.delimiter("delimiter")
+      let text: String
+      switch FileAccess.readText(context.resolvedPath(path)) {
+      case .success(let contents): text = contents
+      case .failure(.cannotRead(let reason)):
+        throw context.error(.fileError, "cannot read '\(path)': \(reason)", at: "path")
+      }
+      do throws(DataError) {
+        let data = try CSV.load(text: text, delimiter: delimiter, header: header, target: target,
+                                classes: classes)
+        return .object(DatasetObject(data))
+      } catch {
+        throw context.dataError(error, file: path)
+      }
+    },
+    Builtin("dataset", ["x", "y", "classes"]) { (context) throws(Diagnostic) in
+      let x = try context.tensorLike("x")
+      let y = try context.tensorLike("y")
+      let classes = try context.classCount("classes")
+      do throws(DataError) {
+        return .object(DatasetObject(try Dataset(x: x, y: y, classes: classes)))
+      } catch {
+        throw context.dataError(error)
+      }
+    },
+  ]
+
+  // MARK: - Splitting, shuffling, scaling
+
+  private static let transforming: [Builtin] = [
+    Builtin("split", ["data", "fraction", "seed"]) { (context) throws(Diagnostic) in
+      let data = try context.dataArgument("data")
+      let fraction = try context.number("fraction")
+      guard fraction > 0, fraction < 1 else {
+        throw context.error(.invalidArgument,
+                            "the fraction of split must be between 0 and 1 (both excluded), "
+                              + "not \(formatNumber(fraction))", at: "fraction",
+                            hint: "split(data, 0.8) keeps 80% of the rows for the first part")
+      }
+      let (first, second) = try context.withRandom { data.split(fraction, random: &$0) }
+      guard first.n > 0, second.n > 0 else {
+        throw context.error(.dataError,
+                            "splitting \(Dataset.rowCount(data.n)) at \(formatNumber(fraction)) "
+                              + "leaves a part with no rows", at: "fraction")
+      }
+      return .list([.object(DatasetObject(first)), .object(DatasetObject(second))])
+    },
+    Builtin("shuffle", ["data", "seed"]) { (context) throws(Diagnostic) in
+      let data = try context.dataArgument("data")
+      return .object(DatasetObject(try context.withRandom { data.shuffled(random: &$0) }))
+    },
+    Builtin("standardize", ["data", "others..."]) { (context) throws(Diagnostic) in
+      let first = try context.dataArgument("data")
+      let features = Array(first.x.shape.dropFirst())
+      var results = [first]
+      for other in context.rest {
+        guard case .object(let object as DatasetObject) = other.value else {
+          throw context.error(.typeMismatch,
+                              "standardize takes datasets, not a \(other.value.typeName)",
+                              range: other.range)
+        }
+        let otherFeatures = Array(object.dataset.x.shape.dropFirst())
+        guard otherFeatures == features else {
+          throw context.error(.shapeMismatch,
+                              "this dataset's rows have shape "
+                                + "\(ModelBuilder.describe(otherFeatures)) but the first "
+                                + "one's have \(ModelBuilder.describe(features))",
+                              range: other.range)
+        }
+        results.append(object.dataset)
+      }
+      guard first.n > 0 else {
+        throw context.error(.dataError, "cannot standardize with the statistics of no rows",
+                            at: "data")
+      }
+      let (mean, std) = first.standardization()
+      return .list(results.map { .object(DatasetObject($0.standardized(mean: mean, std: std))) })
+    },
+    Builtin("onehot", ["y", "classes"]) { (context) throws(Diagnostic) in
+      var labels = try context.tensorLike("y")
+      if labels.rank == 2, labels.shape[1] == 1 {
+        labels = try context.runtime { () throws(TensorError) in try labels.reshaped([-1]) }
+      }
+      guard labels.rank == 1 else {
+        throw context.error(.shapeMismatch,
+                            "onehot takes one class index per row (a 1-d tensor), not shape "
+                              + ModelBuilder.describe(labels.shape), at: "y")
+      }
+      guard let classes = try context.classCount("classes") else {
+        throw context.error(.invalidArgument, "onehot needs the number of classes")
+      }
+      _ = try context.runtime { () throws(TensorError) in
+        try Tensor.checkedCount([labels.shape[0], classes])
+      }
+      var scalars = [Float](repeating: 0, count: labels.shape[0] * classes)
+      for (row, label) in labels.scalars.enumerated() {
+        if let problem = Dataset.labelProblem(Double(label), classes: classes) {
+          throw context.error(.dataError, "y[\(row)]: \(problem)", at: "y")
+        }
+        scalars[row * classes + Int(label)] = 1
+      }
+      return .tensor(Tensor(shape: [labels.shape[0], classes], scalars: scalars))
+    },
+  ]
+
+  // MARK: - Generated data sets
+
+  private static let generated: [Builtin] = [
+    Builtin("xor", []) { (_) throws(Diagnostic) in .object(DatasetObject(SyntheticData.xor())) },
+    Builtin("linear", ["n", "w", "b", "noise", "seed"]) { (context) throws(Diagnostic) in
+      let n = try context.rowCount("n", default: 100)
+      let w = try context.weights("w")
+      let b = try context.number("b", default: 0)
+      let noise = try context.nonNegative("noise", default: 0.1)
+      try context.checkSize(rows: n, width: w.count)
+      return .object(DatasetObject(try context.withRandom {
+        SyntheticData.linear(n: n, w: w, b: b, noise: noise, random: &$0)
+      }))
+    },
+    Builtin("spirals", ["n", "classes", "noise", "seed"]) { (context) throws(Diagnostic) in
+      let n = try context.rowCount("n", default: 100)
+      let classes = try context.width("classes", default: 3)
+      let noise = try context.nonNegative("noise", default: 0.2)
+      try context.checkSize(rows: n * classes, width: 2)
+      return .object(DatasetObject(try context.withRandom {
+        SyntheticData.spirals(n: n, classes: classes, noise: noise, random: &$0)
+      }))
+    },
+    Builtin("moons", ["n", "noise", "seed"]) { (context) throws(Diagnostic) in
+      let n = try context.rowCount("n", default: 200)
+      let noise = try context.nonNegative("noise", default: 0.1)
+      return .object(DatasetObject(try context.withRandom {
+        SyntheticData.moons(n: n, noise: noise, random: &$0)
+      }))
+    },
+    Builtin("circles", ["n", "noise", "factor", "seed"]) { (context) throws(Diagnostic) in
+      let n = try context.rowCount("n", default: 200)
+      let noise = try context.nonNegative("noise", default: 0.05)
+      let factor = try context.number("factor", default: 0.5)
+      guard factor >= 0, factor < 1 else {
+        throw context.error(.invalidArgument,
+                            "the inner circle's radius factor must be at least 0 and below 1, "
+                              + "not \(formatNumber(factor))", at: "factor")
+      }
+      return .object(DatasetObject(try context.withRandom {
+        SyntheticData.circles(n: n, noise: noise, factor: factor, random: &$0)
+      }))
+    },
+    Builtin("blobs", ["n", "centers", "dim", "spread", "seed"]) { (context) throws(Diagnostic) in
+      let n = try context.rowCount("n", default: 200)
+      let centers = try context.width("centers", default: 3)
+      let dim = try context.width("dim", default: 2)
+      let spread = try context.nonNegative("spread", default: 1)
+      try context.checkSize(rows: n, width: dim)
+      return .object(DatasetObject(try context.withRandom {
+        SyntheticData.blobs(n: n, centers: centers, dim: dim, spread: spread, random: &$0)
+      }))
+    },
+  ]
+
+  // MARK: - Shipped data sets
+
+  private static let shipped: [Builtin] = [
+    Builtin("iris", []) { (context) throws(Diagnostic) in
+      try context.shippedData(DatasetResources.iris)
+    },
+    Builtin("digits", []) { (context) throws(Diagnostic) in
+      try context.shippedData(DatasetResources.digits)
+    },
+  ]
+}
+
+extension Dataset {
+  /// "1 row", "150 rows".
+  static func rowCount(_ n: Int) -> String { n == 1 ? "1 row" : "\(n) rows" }
+}
+
+// MARK: - Arguments
+
+extension CallContext {
+  /// A dataset argument.
+  func dataArgument(_ name: String) throws(Diagnostic) -> Dataset {
+    let value = try require(name)
+    guard case .object(let object as DatasetObject) = value else {
+      throw error(.typeMismatch,
+                  "the argument '\(name)' of \(builtin.name) must be a dataset, but this is a "
+                    + value.typeName, at: name,
+                  hint: "make one with dataset(x, y), load_csv(…) or a built-in such as xor()")
+    }
+    return object.dataset
+  }
+
+  /// Runs `body` with the generator of `seed:` when it is given, else the interpreter's (so
+  /// `seed(n)` earlier in the script makes the result reproducible).
+  func withRandom<T>(
+    _ body: (inout RandomGenerator) -> T
+  ) throws(Diagnostic) -> T {
+    if let seed = try optionalInteger("seed") {
+      var random = RandomGenerator(seed: UInt64(bitPattern: Int64(seed)))
+      return body(&random)
+    }
+    return body(&evaluator.random)
+  }
+
+  /// `classes:`: nil when not given, else a whole number ≥ 1.
+  func classCount(_ name: String) throws(Diagnostic) -> Int? {
+    guard let classes = try optionalInteger(name) else { return nil }
+    guard classes >= 1, classes <= Builtins.maxGeneratedWidth else {
+      throw error(.invalidArgument,
+                  "\(name) must be between 1 and \(Builtins.maxGeneratedWidth), not \(classes)",
+                  at: name)
+    }
+    return classes
+  }
+
+  /// `target:`: a column name or index; the last column when not given.
+  func csvTarget(_ name: String) throws(Diagnostic) -> CSVTarget {
+    switch value(name) {
+    case nil, .nil?: return .last
+    case .string(let column)?: return .name(column)
+    case .number?: return .index(try integer(name))
+    case let other?:
+      throw error(.typeMismatch,
+                  "target is a column name or index, not a \(other.typeName)", at: name)
+    }
+  }
+
+  /// `delimiter:`: one ASCII character other than a quote or a line break.
+  func delimiter(_ name: String) throws(Diagnostic) -> UInt8 {
+    guard has(name) else { return UInt8(ascii: ",") }
+    let text = try string(name)
+    let bytes = Array(text.utf8)
+    guard bytes.count == 1, bytes[0] < 0x80, bytes[0] != UInt8(ascii: "\""),
+      bytes[0] != UInt8(ascii: "\n"), bytes[0] != UInt8(ascii: "\r")
+    else {
+      throw error(.invalidArgument,
+                  "the delimiter must be one ASCII character other than a quote or a line "
+                    + "break, not \(ValueFormatter.quote(text))", at: name)
+    }
+    return bytes[0]
+  }
+
+  /// A file path relative to the folder of the script making the call.
+  func resolvedPath(_ path: String) -> String {
+    let workingDirectory = evaluator.options.workingDirectory
+    let base = FileAccess.directory(of: source.name).map {
+      FileAccess.resolve($0, relativeTo: workingDirectory)
+    } ?? workingDirectory
+    return FileAccess.resolve(path, relativeTo: base)
+  }
+
+  /// A data error as a diagnostic at the call; with a file, the message starts `file:line:col:`.
+  func dataError(_ problem: DataError, file: String? = nil) -> Diagnostic {
+    guard let file else { return error(.dataError, problem.message) }
+    let location = problem.line.map { line in ":\(line)" + (problem.column.map { ":\($0)" } ?? "") }
+    return error(.dataError, "\(file)\(location ?? ""): \(problem.message)")
+  }
+
+  /// `n:`: a number of rows, at least 1.
+  func rowCount(_ name: String, default fallback: Int) throws(Diagnostic) -> Int {
+    let n = try integer(name, default: fallback)
+    guard n >= 1, n <= Builtins.maxGeneratedRows else {
+      throw error(.invalidArgument,
+                  "\(name) must be between 1 and \(Builtins.maxGeneratedRows), not \(n)", at: name)
+    }
+    return n
+  }
+
+  /// `classes:`, `centers:`, `dim:`: a count of at least 1.
+  func width(_ name: String, default fallback: Int) throws(Diagnostic) -> Int {
+    let n = try integer(name, default: fallback)
+    guard n >= 1, n <= Builtins.maxGeneratedWidth else {
+      throw error(.invalidArgument,
+                  "\(name) must be between 1 and \(Builtins.maxGeneratedWidth), not \(n)",
+                  at: name)
+    }
+    return n
+  }
+
+  /// `noise:`, `spread:`: a finite number ≥ 0.
+  func nonNegative(_ name: String, default fallback: Double) throws(Diagnostic) -> Double {
+    let x = try number(name, default: fallback)
+    guard x >= 0, x.isFinite else {
+      throw error(.invalidArgument, "\(name) must be a number ≥ 0, not \(formatNumber(x))",
+                  at: name)
+    }
+    return x
+  }
+
+  /// `w:` of `linear`: one number, or a list or 1-d tensor of them (one per feature).
+  func weights(_ name: String) throws(Diagnostic) -> [Double] {
+    guard has(name) else { return [2] }
+    let w = try tensorLike(name)
+    guard w.rank <= 1, w.count >= 1, w.count <= Builtins.maxGeneratedWidth else {
+      throw error(.invalidArgument,
+                  "w is a number or a list of numbers (one weight per feature), not shape "
+                    + ModelBuilder.describe(w.shape), at: name)
+    }
+    return w.scalars.map(Double.init)
+  }
+
+  /// Fails when a generated data set would hold more numbers than a tensor may.
+  func checkSize(rows: Int, width: Int) throws(Diagnostic) {
+    _ = try runtime { () throws(TensorError) in try Tensor.checkedCount([rows, width]) }
+  }
+
+  /// `iris()` and `digits()`.
+  func shippedData(_ result: Result<Dataset, DataError>) throws(Diagnostic) -> Value {
+    switch result {
+    case .success(let data): return .object(DatasetObject(data))
+    case .failure(let problem): throw error(.fileError, problem.description)
+    }
+  }
+}

@@ -1,0 +1,248 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import NNRuntime
+import NNSyntax
+
+extension Builtins {
+  /// `save` and `load`: a model's weights in the safetensors format, with its architecture in the
+  /// file's metadata so `load(path)` can rebuild it (LANGUAGE.md §9).
+  static let persistence: [Builtin] = [
+    Builtin("save", ["net", "path"]) { (context) throws(Diagnostic) in
+      let model = try context.model("net")
+      let path = try context.string("path")
+      let store = model.network.parameters
+      let tensors = model.network.parameterNames.enumerated().map { index, name in
+        (name: name, tensor: store.tensor(index))
+      }
+      let metadata = [
+        "format": "nn",
+        "nn_version": Persistence.version,
+        "model": ModelDescription.encode(model),
+      ]
+      let bytes = SafeTensorsFile.serialize(tensors, metadata: metadata)
+      switch FileAccess.writeAtomically(context.resolvedPath(path), bytes) {
+      case .success:
+        return .nil
+      case .failure(let failure):
+        throw context.error(.fileError, "cannot save to '\(path)': \(failure.reason)", at: "path")
+      }
+    },
+    Builtin("load", ["path", "into"]) { (context) throws(Diagnostic) in
+      let path = try context.string("path")
+      let file = try context.readSafeTensors(path)
+      if let value = context.value("into"), !value.isNil {
+        let model = try context.model("into")
+        try context.copy(file, into: model, path: path)
+        return .nil
+      }
+      return .object(try context.rebuildModel(file, path: path))
+    },
+  ]
+}
+
+/// Constants of the file format nn writes.
+enum Persistence {
+  /// Written as `nn_version` in every saved file's metadata.
+  static let version = "0.1.0"
+  /// The largest file `load` reads: files are read whole, and this is four times the largest
+  /// model nn can hold in 32-bit floats, so a real checkpoint fits and a stray huge file fails
+  /// at once instead of exhausting memory.
+  static let maxFileBytes = 4 * (4 * Tensor.maxElements) + SafeTensorsFile.maxHeaderLength
+  /// Parameter values a model description may ask for beyond what its file holds (4 MB).
+  static let smallModel = 1 << 20
+  /// How many names a mismatch message lists before it says how many more there are.
+  static let listedNames = 8
+}
+
+extension CallContext {
+  // resolvedPath(_:) (Builtins+Data.swift) makes paths relative to the calling script, like
+  // `import`.
+
+  // MARK: - Reading
+
+  /// The file at `path`, read whole and checked as safetensors.
+  func readSafeTensors(_ path: String) throws(Diagnostic) -> SafeTensorsFile {
+    let bytes: [UInt8]
+    switch Self.readBytes(resolvedPath(path)) {
+    case .success(let contents): bytes = contents
+    case .failure(let failure):
+      throw error(.fileError, "cannot load '\(path)': \(failure.reason)", at: "path")
+    }
+    do {
+      return try SafeTensorsFile(bytes: bytes)
+    } catch {
+      throw diagnostic(error, path: path)
+    }
+  }
+
+  private func diagnostic(_ failure: SafeTensorsError, path: String) -> Diagnostic {
+    switch failure.kind {
+    case .malformed:
+      return error(.fileError,
+                   "cannot load '\(path)': it is not a valid safetensors file: "
+                     + failure.message, at: "path")
+    case .unsupportedDType:
+      return error(.dataError, "cannot load '\(path)': \(failure.message)", at: "path")
+    case .tooLarge:
+      return error(.resourceLimit, "cannot load '\(path)': \(failure.message)", at: "path")
+    }
+  }
+
+  /// Why a file could not be read.
+  private struct ReadFailure: Error {
+    var reason: String
+  }
+
+  /// A whole file's bytes, refusing directories and files past `Persistence.maxFileBytes`.
+  private static func readBytes(_ path: String) -> Result<[UInt8], ReadFailure> {
+    guard let file = fopen(path, "rb") else {
+      let reason = errno == ENOENT ? "no such file" : String(cString: strerror(errno))
+      return .failure(ReadFailure(reason: reason))
+    }
+    defer { fclose(file) }
+    var status = stat()
+    guard fstat(fileno(file), &status) == 0 else {
+      return .failure(ReadFailure(reason: String(cString: strerror(errno))))
+    }
+    if (status.st_mode & S_IFMT) == S_IFDIR {
+      return .failure(ReadFailure(reason: "it is a directory"))
+    }
+    let limit = Persistence.maxFileBytes
+    let tooLarge = ReadFailure(
+      reason: "the file is larger than the \(limit) bytes load reads")
+    if Int(status.st_size) > limit { return .failure(tooLarge) }
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(max(Int(status.st_size), 0))
+    var chunk = [UInt8](repeating: 0, count: 1 << 20)
+    while true {
+      let count = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
+      bytes.append(contentsOf: chunk[0..<count])
+      // The size can change while reading (a file still being written); the limit holds anyway.
+      if bytes.count > limit { return .failure(tooLarge) }
+      if count < chunk.count {
+        if ferror(file) != 0 {
+          return .failure(ReadFailure(reason: String(cString: strerror(errno))))
+        }
+        return .success(bytes)
+      }
+    }
+  }
+
+  // MARK: - load(path)
+
+  /// A new model from a file `save` wrote: the architecture from the metadata, the parameters
+  /// from the tensors, which must match it exactly.
+  func rebuildModel(_ file: SafeTensorsFile, path: String) throws(Diagnostic) -> ModelObject {
+    guard let description = file.metadata?["model"] else {
+      throw error(.fileError,
+                  "cannot load '\(path)': its metadata has no nn model description, so the "
+                    + "model cannot be rebuilt from it", at: "path",
+                  hint: "to copy its tensors into a model you declare, use "
+                    + "load(path, into: net)")
+    }
+    let here = SourceSpan(source: source, range: callRange)
+    let decoded: ModelDescription.Decoded
+    do {
+      decoded = try ModelDescription.decode(description, at: here)
+    } catch {
+      throw self.error(.fileError,
+                       "cannot load '\(path)': its model description is invalid: "
+                         + error.message, at: "path")
+    }
+    let stored = file.entries.reduce(0) { total, entry in
+      total + entry.offsets.count / entry.dtype.size
+    }
+    // A model somewhat larger than the file's tensors is built anyway, so that the error can
+    // name the missing tensors; one far larger is refused before it is allocated.
+    guard decoded.parameterCount <= max(stored, Persistence.smallModel) else {
+      throw error(.fileError,
+                  "cannot load '\(path)': its model description needs "
+                    + "\(decoded.parameterCount) parameter values, but the file holds only "
+                    + "\(stored)", at: "path")
+    }
+    var builder = ModelBuilder(modelName: decoded.name, inputShape: decoded.inputShape)
+    // Every parameter starts at zero and is then overwritten, so no draw is needed; a private
+    // generator keeps the script's random sequence untouched all the same.
+    var random = RandomGenerator(seed: 0)
+    let network: Network
+    do {
+      network = try builder.build(decoded.layers, random: &random)
+    } catch {
+      var diagnostic = error
+      diagnostic.message = "cannot load '\(path)': its model description is invalid: "
+        + error.message
+      throw diagnostic
+    }
+    let model = ModelObject(name: decoded.name, network: network,
+                            tagLocations: builder.tagLocations)
+    let names = Set(network.parameterNames)
+    let extra = file.entries.map(\.name).filter { !names.contains($0) }
+    try copy(file, into: model, path: path, extra: extra)
+    return model
+  }
+
+  // MARK: - load(path, into: net)
+
+  /// Copies the file's tensors into `model`'s parameters of the same names. Everything is
+  /// checked and converted first, so on any error the model is left as it was.
+  func copy(
+    _ file: SafeTensorsFile, into model: ModelObject, path: String, extra: [String] = []
+  ) throws(Diagnostic) {
+    let network = model.network
+    let store = network.parameters
+    var missing: [String] = []
+    var mismatched: [String] = []
+    var sources: [SafeTensorsEntry] = []
+    for (index, name) in network.parameterNames.enumerated() {
+      guard let entry = file[name] else {
+        missing.append(name)
+        continue
+      }
+      if entry.shape != store.shapes[index] {
+        mismatched.append("\(name) is \(ModelBuilder.describe(entry.shape)) in the file but "
+                            + "\(ModelBuilder.describe(store.shapes[index])) in "
+                            + "\(model.name)")
+      }
+      sources.append(entry)
+    }
+    var problems: [String] = []
+    if !missing.isEmpty {
+      problems.append("the file has no tensor for \(Self.list(missing))")
+    }
+    if !mismatched.isEmpty { problems.append(Self.list(mismatched, separator: "; ")) }
+    if !extra.isEmpty {
+      problems.append("the file has tensors that \(model.name) has no parameter for: "
+                        + Self.list(extra))
+    }
+    if !problems.isEmpty {
+      let others = file.entries.map(\.name).filter { !network.parameterNames.contains($0) }
+      let hint = missing.isEmpty || others.isEmpty ? nil
+        : "the file's other tensors are " + Self.list(others)
+      throw error(mismatched.isEmpty ? .invalidArgument : .shapeMismatch,
+                  "cannot load '\(path)' into \(model.name): "
+                    + problems.joined(separator: "; "), at: "path", hint: hint)
+    }
+    var tensors: [Tensor] = []
+    tensors.reserveCapacity(sources.count)
+    for entry in sources {
+      do {
+        tensors.append(try file.tensor(entry))
+      } catch {
+        throw diagnostic(error, path: path)
+      }
+    }
+    for (index, tensor) in tensors.enumerated() { store.assign(index, tensor) }
+    // Plans read parameters straight from the store, so cached plans stay valid.
+  }
+
+  /// `a, b, c`, or the first few and how many more.
+  private static func list(_ names: [String], separator: String = ", ") -> String {
+    let shown = names.prefix(Persistence.listedNames)
+    var text = shown.joined(separator: separator)
+    if names.count > shown.count { text += " and \(names.count - shown.count) more" }
+    return text
+  }
+}

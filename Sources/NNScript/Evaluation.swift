@@ -1,0 +1,165 @@
+import NNRuntime
+import NNSyntax
+
+/// `evaluate(net, data)` and the metric built-ins: everything over the whole dataset at once.
+enum Evaluation {
+  static func record(
+    _ model: ModelObject, _ data: Dataset, context: CallContext
+  ) throws(Diagnostic) -> Record {
+    let loss = context.has("loss") ? try context.lossObject("loss")
+      : TrainingSession.defaultLoss(for: model, classes: data.classes)
+    let trainingData = try TrainingSession.trainingData(data, model: model, loss: loss,
+                                                        context: context)
+    let configuration = TrainingConfiguration(
+      epochs: 1, batchSize: nil, shuffle: false, optimizer: OptimizerRule.defaults("sgd")!,
+      learningRate: 0, schedule: .constant, l2: 0, clip: nil, earlyStop: nil, metrics: [])
+    let trainer = try TrainingSession.trainer(
+      model, configuration, optimizer: OptimizerObject(rule: OptimizerRule.defaults("sgd")!,
+                                                       learningRate: 0),
+      loss: loss, context: context)
+    let result: (loss: Double, predictions: Tensor)
+    do {
+      result = try trainer.evaluate(trainingData)
+    } catch {
+      throw context.error(.shapeMismatch, error.message)
+    }
+    var record = Record()
+    record["loss"] = .number(result.loss)
+    if let classes = data.classes {
+      let labels = data.y.scalars.map { Int($0) }
+      let report = Metrics.classification(scores: result.predictions, labels: labels,
+                                          classes: classes)
+      record["accuracy"] = .number(report.accuracy)
+      record["precision"] = .number(report.precision)
+      record["recall"] = .number(report.recall)
+      record["f1"] = .number(report.f1)
+      let confusion = report.confusion.flatMap { $0.map(Float.init) }
+      record["confusion"] = .tensor(Tensor(shape: [classes, classes], scalars: confusion))
+      if let auc = report.auc { record["auc"] = .number(auc) }
+    } else {
+      let report = Metrics.regression(predictions: result.predictions, targets: trainingData.y)
+      record["mse"] = .number(report.mse)
+      record["mae"] = .number(report.mae)
+      record["r2"] = .number(report.r2)
+    }
+    return record
+  }
+
+  /// One metric of predictions against targets: class metrics when the targets are class
+  /// indices (`[n]`) or one-hot rows, regression metrics otherwise.
+  static func metric(
+    _ name: String, predictions: Tensor, targets: Tensor, context: CallContext
+  ) throws(Diagnostic) -> Value {
+    let rows = predictions.shape.first ?? 0
+    guard targets.shape.first == rows, rows > 0 else {
+      throw context.error(.shapeMismatch,
+                          "\(name): \(rows) predictions but \(targets.shape.first ?? 0) targets")
+    }
+    if ["mse", "mae", "r2"].contains(name) {
+      guard targets.count == predictions.count else {
+        throw context.error(.shapeMismatch,
+                            "\(name): predictions \(ModelBuilder.describe(predictions.shape)) and "
+                              + "targets \(ModelBuilder.describe(targets.shape)) differ")
+      }
+      let report = Metrics.regression(
+        predictions: predictions, targets: NetworkRunner.reshaped(targets, predictions.shape))
+      return .number(name == "mse" ? report.mse : name == "mae" ? report.mae : report.r2)
+    }
+    let classes = max(2, predictions.rank == 2 ? predictions.shape[1] : 2)
+    let labels: [Int]
+    if targets.rank == 2, targets.shape[1] > 1 {
+      labels = (try? targets.reduce(.argmax, axis: 1))?.scalars.map { Int($0) } ?? []
+    } else {
+      labels = targets.scalars.map { Int($0.rounded()) }
+    }
+    guard labels.allSatisfy({ $0 >= 0 && $0 < classes }) else {
+      throw context.error(.dataError,
+                          "\(name): the targets must be class indices below \(classes)", at: "y")
+    }
+    let report = Metrics.classification(scores: predictions, labels: labels, classes: classes)
+    switch name {
+    case "accuracy": return .number(report.accuracy)
+    case "precision": return .number(report.precision)
+    case "recall": return .number(report.recall)
+    case "f1": return .number(report.f1)
+    default:
+      guard let auc = report.auc else {
+        throw context.error(.invalidArgument,
+                            "auc needs two classes, both present among the targets")
+      }
+      return .number(auc)
+    }
+  }
+}
+
+/// `crossval(factory, data, folds: 5, …)`: a fresh model per fold, trained on the other folds
+/// and evaluated on its own.
+enum CrossValidation {
+  static func run(_ context: CallContext) throws(Diagnostic) -> Value {
+    let factoryValue = try context.require("factory")
+    guard case .function(let factory) = factoryValue else {
+      throw context.error(.typeMismatch,
+                          "crossval takes a function that returns a fresh model, not a "
+                            + factoryValue.typeName, at: "factory",
+                          hint: "crossval(fn () { model(2) { dense(1) } }, data)")
+    }
+    let data = try context.dataset("data")
+    let folds = try context.integer("folds", default: 5)
+    guard folds >= 2, folds <= data.n else {
+      throw context.error(.invalidArgument,
+                          "folds must be between 2 and the number of rows (\(data.n))",
+                          at: "folds")
+    }
+    var random = context.has("seed")
+      ? RandomGenerator(seed: UInt64(bitPattern: Int64(try context.integer("seed"))))
+      : context.evaluator.random
+    let shuffled = data.shuffled(random: &random)
+    var results: [String: [Double]] = [:]
+    var order: [String] = []
+    for fold in 0..<folds {
+      let start = fold * shuffled.n / folds
+      let end = (fold + 1) * shuffled.n / folds
+      let test = shuffled.rows(Array(start..<end))
+      let train = shuffled.rows(Array(0..<start) + Array(end..<shuffled.n))
+      let made: Value
+      do {
+        made = try context.evaluator.callFunction(factory, [], callRange: context.callRange)
+      } catch {
+        throw NetworkRunner.diagnostic(error, call: context)
+      }
+      guard case .object(let model as ModelObject) = made else {
+        throw context.error(.typeMismatch,
+                            "the factory must return a model, not a \(made.typeName)",
+                            at: "factory")
+      }
+      var foldContext = context
+      foldContext.bound["net"] = ArgumentValue(label: nil, labelRange: nil, value: made,
+                                               range: context.callRange)
+      foldContext.bound["data"] = ArgumentValue(
+        label: nil, labelRange: nil, value: .object(DatasetObject(train)),
+        range: context.callRange)
+      if foldContext.bound["progress"] == nil {
+        foldContext.bound["progress"] = ArgumentValue(label: nil, labelRange: nil,
+                                                      value: .bool(false),
+                                                      range: context.callRange)
+      }
+      _ = try TrainingSession(foldContext).run()
+      let record = try Evaluation.record(model, test, context: foldContext)
+      for field in record.fields {
+        guard case .number(let value) = field.value else { continue }
+        if results[field.name] == nil { order.append(field.name) }
+        results[field.name, default: []].append(value)
+      }
+    }
+    if !context.has("seed") { context.evaluator.random = random }
+    var summary = Record()
+    for name in order {
+      let values = results[name] ?? []
+      let mean = values.reduce(0, +) / Double(values.count)
+      let variance = values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count)
+      summary[name] = .record(Record([("mean", .number(mean)),
+                                      ("std", .number(variance.squareRoot()))]))
+    }
+    return .record(summary)
+  }
+}

@@ -1,0 +1,134 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension FileAccess {
+  /// Why a file could not be written: the C library's reason (`"Permission denied"`), or ours.
+  struct WriteFailure: Error, Equatable {
+    var reason: String
+  }
+
+  /// Writes `bytes` to `path` so that the file is either the old one or the complete new one,
+  /// never half of either, even if the process or the machine dies midway: the bytes go to a
+  /// fresh temporary file in the same folder (a rename is atomic only within one file system),
+  /// are flushed to disk, and the temporary file is then renamed over `path`. On any failure the
+  /// temporary file is removed and `path` is left as it was.
+  static func writeAtomically(_ path: String, _ bytes: [UInt8]) -> Result<Void, WriteFailure> {
+    if let kind = existingKind(path), kind == S_IFDIR {
+      return .failure(WriteFailure(reason: "it is a directory"))
+    }
+    let folder = directory(of: path) ?? "."
+    let name = String(path.split(separator: "/").last ?? Substring(path))
+    var descriptor: Int32 = -1
+    var temporary = ""
+    // A name taken by another writer (O_EXCL refuses it) just moves on to the next counter.
+    for _ in 0..<100 {
+      temporary = folder + "/." + name + ".\(getpid()).\(nextTemporaryNumber()).tmp"
+      descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+      if descriptor >= 0 || errno != EEXIST { break }
+    }
+    guard descriptor >= 0 else { return .failure(WriteFailure(reason: lastError())) }
+    if let reason = writeAll(bytes, to: descriptor) ?? flush(descriptor) {
+      close(descriptor)
+      unlink(temporary)
+      return .failure(WriteFailure(reason: reason))
+    }
+    guard close(descriptor) == 0 else {
+      let reason = lastError()
+      unlink(temporary)
+      return .failure(WriteFailure(reason: reason))
+    }
+    guard rename(temporary, path) == 0 else {
+      let reason = lastError()
+      unlink(temporary)
+      return .failure(WriteFailure(reason: reason))
+    }
+    syncFolder(folder)
+    return .success(())
+  }
+
+  /// Text as UTF-8, written atomically.
+  static func writeAtomically(_ path: String, text: String) -> Result<Void, WriteFailure> {
+    writeAtomically(path, Array(text.utf8))
+  }
+
+  // MARK: - Helpers
+
+  /// Writes every byte, going on after short writes and interrupted calls; the error's reason on
+  /// failure.
+  private static func writeAll(_ bytes: [UInt8], to descriptor: Int32) -> String? {
+    bytes.withUnsafeBytes { buffer -> String? in
+      var offset = 0
+      while offset < buffer.count {
+        let written = write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+        if written < 0 {
+          if errno == EINTR { continue }
+          return lastError()
+        }
+        if written == 0 { return "the disk accepted no more bytes" }
+        offset += written
+      }
+      return nil
+    }
+  }
+
+  private static func flush(_ descriptor: Int32) -> String? {
+    while fsync(descriptor) != 0 {
+      if errno != EINTR { return lastError() }
+    }
+    return nil
+  }
+
+  /// Flushes the folder's entry for the renamed file, so the rename itself survives a crash.
+  /// Best effort: some file systems refuse to open or sync a folder, and the file is written.
+  private static func syncFolder(_ folder: String) {
+    let descriptor = open(folder, O_RDONLY | O_CLOEXEC)
+    guard descriptor >= 0 else { return }
+    _ = fsync(descriptor)
+    close(descriptor)
+  }
+
+  /// The file type bits of what is at `path`, or `nil` when nothing is there.
+  private static func existingKind(_ path: String) -> mode_t? {
+    var status = stat()
+    guard stat(path, &status) == 0 else { return nil }
+    return status.st_mode & S_IFMT
+  }
+
+  private static func lastError() -> String { String(cString: strerror(errno)) }
+
+  /// A number unique within this process, so two writes to one folder never share a temporary
+  /// name (the process id in the name separates processes).
+  private static func nextTemporaryNumber() -> Int {
+    temporaryCounter.next()
+  }
+
+  private static let temporaryCounter = TemporaryCounter()
+}
+
+/// A counter safe to use from several threads (interpreters may run on different threads). The
+/// mutex lives on the heap because a pthread mutex must not move once initialised.
+private final class TemporaryCounter: @unchecked Sendable {
+  private var value = 0
+  private let lock: UnsafeMutablePointer<pthread_mutex_t>
+
+  init() {
+    lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    lock.initialize(to: pthread_mutex_t())
+    pthread_mutex_init(lock, nil)
+  }
+
+  deinit {
+    pthread_mutex_destroy(lock)
+    lock.deallocate()
+  }
+
+  func next() -> Int {
+    pthread_mutex_lock(lock)
+    defer { pthread_mutex_unlock(lock) }
+    value += 1
+    return value
+  }
+}

@@ -1,0 +1,244 @@
+import NNRuntime
+import NNSyntax
+
+/// A model's architecture as JSON, which `save` stores in a safetensors file's metadata (under
+/// `"model"`) and `load` rebuilds the model from:
+///
+/// ```
+/// {"input": [2], "name": "net", "version": 1, "layers": [
+///   {"kind": "dense", "name": "dense1", "units": 8, "activation": "tanh", "use_bias": true},
+///   {"kind": "activation", "name": "act", "activation": "leaky_relu", "alpha": 0.2},
+///   {"kind": "dropout", "name": "dropout1", "p": 0.5},
+///   {"kind": "residual", "name": "residual1", "layers": [ … ]}]}
+/// ```
+///
+/// The parameters are not in it: they are the file's tensors. A description read from a file is
+/// untrusted, so every field is checked and a bad one is an error naming it.
+enum ModelDescription {
+  /// The version of this layout; a later, richer one must still read files with this one.
+  static let version = 1
+
+  /// What a description decodes to: enough for `ModelBuilder` to rebuild the model.
+  struct Decoded {
+    var name: String
+    var inputShape: [Int]
+    var layers: [ModelBuilder.Pending]
+
+    /// How many scalars the parameters will hold (`Int.max` past that), known before building
+    /// so a tiny hostile file cannot make `load` allocate a huge model for nothing.
+    var parameterCount: Int {
+      Self.count(layers, features: inputShape.last ?? 0).total
+    }
+
+    /// The parameter scalars of `layers` fed `features` inputs, and the features they output.
+    private static func count(
+      _ layers: [ModelBuilder.Pending], features: Int
+    ) -> (total: Int, features: Int) {
+      var total = 0
+      var features = features
+      for layer in layers {
+        switch layer.kind {
+        case .spec(.dense(let dense)):
+          let inputs = features + (dense.useBias ? 1 : 0)
+          let (product, overflow) = dense.units.multipliedReportingOverflow(by: inputs)
+          let (sum, overflowSum) = total.addingReportingOverflow(product)
+          total = overflow || overflowSum ? Int.max : sum
+          features = dense.units
+        case .spec(.activation), .spec(.dropout):
+          break
+        case .residual(let body):
+          let inner = count(body, features: features).total
+          let (sum, overflow) = total.addingReportingOverflow(inner)
+          total = overflow ? Int.max : sum
+        }
+      }
+      return (total, features)
+    }
+  }
+
+  /// Why a description cannot be used, as a clause (`"layer 2 has no units"`).
+  struct Failure: Error {
+    var message: String
+  }
+
+  // MARK: - Encoding
+
+  static func encode(_ model: ModelObject) -> String {
+    let input = model.network.inputShape.map { JSONValue.integer($0) }
+    return JSONValue.object([
+      "version": .integer(version),
+      "name": .string(model.name),
+      "input": .array(input),
+      "layers": .array(model.network.layers.map(encode)),
+    ]).text
+  }
+
+  private static func encode(_ layer: Layer) -> JSONValue {
+    var fields: [String: JSONValue] = ["name": .string(layer.name)]
+    switch layer.kind {
+    case .dense(let units, let activation, _, let bias):
+      fields["kind"] = .string("dense")
+      fields["units"] = .integer(units)
+      encode(activation, into: &fields)
+      fields["use_bias"] = .bool(bias != nil)
+    case .activation(let activation):
+      fields["kind"] = .string("activation")
+      encode(activation, into: &fields)
+    case .dropout(let p):
+      fields["kind"] = .string("dropout")
+      fields["p"] = .number(p)
+    case .residual(let body):
+      fields["kind"] = .string("residual")
+      fields["layers"] = .array(body.map(encode))
+    }
+    return .object(fields)
+  }
+
+  private static func encode(_ activation: Activation, into fields: inout [String: JSONValue]) {
+    fields["activation"] = .string(activation.name)
+    switch activation {
+    case .elu(let alpha), .leakyRelu(let alpha): fields["alpha"] = .number(alpha)
+    default: break
+    }
+  }
+
+  // MARK: - Decoding
+
+  /// The model `text` describes; every layer gets `location` as its source (the `load` call).
+  static func decode(_ text: String, at location: SourceSpan) throws(Failure) -> Decoded {
+    let value: JSONValue
+    switch JSONValue.parse(Array(text.utf8)) {
+    case .success(let parsed): value = parsed
+    case .failure(let error): throw Failure(message: "it is not valid JSON (\(error.message))")
+    }
+    guard case .object(let fields) = value else {
+      throw Failure(message: "it is \(value.kindName), not an object")
+    }
+    if let given = fields["version"] {
+      guard case .integer(let number) = given, number == version else {
+        throw Failure(message: "it has version \(given.text); this nn reads version \(version)")
+      }
+    }
+    guard case .string(let name)? = fields["name"], !name.isEmpty else {
+      throw Failure(message: "it has no model name")
+    }
+    guard case .array(let dimensions)? = fields["input"], !dimensions.isEmpty,
+      dimensions.count <= Tensor.maxRank
+    else {
+      throw Failure(message: "it has no input shape")
+    }
+    var inputShape: [Int] = []
+    for dimension in dimensions {
+      guard case .integer(let n) = dimension, n > 0, n <= Tensor.maxElements else {
+        throw Failure(message: "its input shape holds \(dimension.text), not a positive whole "
+                        + "number")
+      }
+      inputShape.append(n)
+    }
+    guard case .array(let layers)? = fields["layers"], !layers.isEmpty else {
+      throw Failure(message: "it has no layers")
+    }
+    let pending = try decode(layers, at: location, path: "")
+    return Decoded(name: name, inputShape: inputShape, layers: pending)
+  }
+
+  private static func decode(
+    _ layers: [JSONValue], at location: SourceSpan, path: String
+  ) throws(Failure) -> [ModelBuilder.Pending] {
+    var pending: [ModelBuilder.Pending] = []
+    for (index, layer) in layers.enumerated() {
+      let position = "\(path)\(index + 1)"
+      guard case .object(let fields) = layer else {
+        throw Failure(message: "layer \(position) is \(layer.kindName), not an object")
+      }
+      pending.append(try decode(fields, position: position, at: location))
+    }
+    return pending
+  }
+
+  private static func decode(
+    _ fields: [String: JSONValue], position: String, at location: SourceSpan
+  ) throws(Failure) -> ModelBuilder.Pending {
+    guard case .string(let name)? = fields["name"], isIdentifier(name) else {
+      throw Failure(message: "layer \(position) has no name, or one that is not an identifier")
+    }
+    let described = "layer \(position) (\(name))"
+    guard case .string(let kind)? = fields["kind"] else {
+      throw Failure(message: "\(described) has no kind")
+    }
+    let spec: LayerSpecObject.Spec
+    switch kind {
+    case "dense":
+      guard case .integer(let units)? = fields["units"], units > 0,
+        units <= Tensor.maxElements
+      else {
+        throw Failure(message: "\(described) needs a positive whole number of units")
+      }
+      var dense = DenseSpec(units: units)
+      if fields["activation"] != nil {
+        dense.activation = try activation(fields, described: described)
+      }
+      // The values do not matter (the file's tensors replace them); zeros draw nothing from
+      // the script's random generator.
+      dense.initializer = .zeros
+      switch fields["use_bias"] {
+      case nil: break
+      case .bool(let flag)?: dense.useBias = flag
+      case let other?: throw Failure(message: "\(described) has use_bias \(other.text)")
+      }
+      spec = .dense(dense)
+    case "activation":
+      spec = .activation(try activation(fields, described: described))
+    case "dropout":
+      guard let p = fields["p"]?.doubleValue, p >= 0, p < 1 else {
+        throw Failure(message: "\(described) needs a dropout probability p in [0, 1)")
+      }
+      spec = .dropout(p)
+    case "residual":
+      guard case .array(let body)? = fields["layers"] else {
+        throw Failure(message: "\(described) has no layers")
+      }
+      let inner = try decode(body, at: location, path: "\(position).")
+      return ModelBuilder.Pending(name: name, kind: .residual(inner), location: location)
+    default:
+      throw Failure(message: "\(described) has the unknown kind '\(kind)'")
+    }
+    return ModelBuilder.Pending(name: name, kind: .spec(spec), location: location)
+  }
+
+  private static func activation(
+    _ fields: [String: JSONValue], described: String
+  ) throws(Failure) -> Activation {
+    guard case .string(let name)? = fields["activation"],
+      let activation = Activations.byName[name]
+    else {
+      let given = fields["activation"].map { " \($0.text)" } ?? ""
+      throw Failure(message: "\(described) has an unknown activation\(given)")
+    }
+    let alpha: Double?
+    switch fields["alpha"] {
+    case nil: alpha = nil
+    case let value?:
+      guard let number = value.doubleValue, number.isFinite else {
+        throw Failure(message: "\(described) has alpha \(value.text), not a number")
+      }
+      alpha = number
+    }
+    switch activation {
+    case .elu(let fallback): return .elu(alpha: alpha ?? fallback)
+    case .leakyRelu(let fallback): return .leakyRelu(alpha: alpha ?? fallback)
+    default: return activation
+    }
+  }
+
+  /// Layer names become members (`net.dense1`) and parameter names (`dense1.weight`), so a
+  /// file may only use names a script could have written.
+  private static func isIdentifier(_ name: String) -> Bool {
+    guard let first = name.unicodeScalars.first, name.unicodeScalars.count <= 256,
+      first == "_" || first.properties.isAlphabetic
+    else { return false }
+    return name.unicodeScalars.allSatisfy {
+      $0 == "_" || $0.properties.isAlphabetic || ("0"..."9").contains($0)
+    }
+  }
+}

@@ -1,0 +1,320 @@
+import NNRuntime
+import NNSyntax
+
+/// `train net on data { … }` and `fit(net, data, …)`: reads the options, hands the epoch loop to
+/// the runtime's `Trainer`, reports progress, and turns the history into a record.
+struct TrainingSession {
+  let context: CallContext
+  let model: ModelObject
+  let data: Dataset
+
+  init(_ context: CallContext) throws(Diagnostic) {
+    self.context = context
+    self.model = try context.model("net")
+    self.data = try context.dataset("data")
+  }
+
+  /// The loss when none is given: cross-entropy for class targets (bce for one output),
+  /// mean squared error otherwise.
+  static func defaultLoss(for model: ModelObject, classes: Int?) -> LossObject {
+    guard classes != nil else { return LossObject(.builtin(.mse)) }
+    return LossObject(.builtin(model.network.outputShape == [1] ? .bce : .crossEntropy))
+  }
+
+  func run() throws(Diagnostic) -> Value {
+    let loss = context.has("loss") ? try context.lossObject("loss")
+      : Self.defaultLoss(for: model, classes: data.classes)
+    let optimizer = context.has("optimizer") ? try context.optimizerObject("optimizer")
+      : OptimizerObject(rule: OptimizerRule.defaults("adam")!, learningRate: 0.001)
+    let configuration = try self.configuration(optimizer: optimizer)
+    var (training, validation) = try splitValidation()
+    let trainingData = try Self.trainingData(training, model: model, loss: loss, context: context)
+    let validationData = try validation.map { (set) throws(Diagnostic) in
+      try Self.trainingData(set, model: model, loss: loss, context: context)
+    }
+    validation = nil
+    var random = context.has("seed")
+      ? RandomGenerator(seed: UInt64(bitPattern: Int64(try context.integer("seed"))))
+      : context.evaluator.random
+    let trainer = try Self.trainer(model, configuration, optimizer: optimizer, loss: loss,
+                                   context: context)
+    let showProgress = try context.bool("progress", default: true)
+    let reporter = ProgressReporter(model: model.name, epochs: configuration.epochs,
+                                    options: context.evaluator.options)
+    let options = context.evaluator.options
+    let history: TrainingHistory
+    do {
+      history = try trainer.train(
+        trainingData, validation: validationData, random: &random,
+        progress: { update in if showProgress { reporter.report(update) } },
+        shouldStop: { options.interruptRequested() })
+    } catch {
+      throw context.error(.numericError, error.message)
+    }
+    if !context.has("seed") { context.evaluator.random = random }
+    if let stop = history.interrupted {
+      throw context.error(.interrupted,
+                          "training interrupted at epoch \(stop.epoch), batch \(stop.batch); "
+                            + "\(model.name) keeps the weights of its last step")
+    }
+    var record = Record()
+    for series in history.series {
+      record[series.name] = .tensor(Tensor(series.values.map(Float.init)))
+    }
+    record["epochs"] = .number(Double(history.epochs))
+    record["seconds"] = .number(history.seconds)
+    return .record(record)
+  }
+
+  // MARK: - Options
+
+  private func configuration(optimizer: OptimizerObject) throws(Diagnostic) -> TrainingConfiguration {
+    let epochs = try context.integer("epochs", default: 10)
+    guard epochs >= 1 else {
+      throw context.error(.invalidArgument, "epochs must be at least 1, not \(epochs)",
+                          at: "epochs")
+    }
+    var batch: Int?
+    if let value = context.value("batch"), !value.isNil {
+      let size = try context.integer("batch")
+      guard size >= 1 else {
+        throw context.error(.invalidArgument, "a batch holds at least 1 sample, not \(size)",
+                            at: "batch")
+      }
+      batch = size
+    }
+    let l2 = try context.number("l2", default: 0)
+    guard l2 >= 0, l2.isFinite else {
+      throw context.error(.invalidArgument, "l2 must be a number ≥ 0", at: "l2")
+    }
+    var clip: Double?
+    if context.has("clip") {
+      let value = try context.number("clip")
+      guard value > 0, value.isFinite else {
+        throw context.error(.invalidArgument, "clip must be a number > 0", at: "clip")
+      }
+      clip = value
+    }
+    var earlyStop: Int?
+    if context.has("early_stop") {
+      let patience = try context.integer("early_stop")
+      guard patience >= 1 else {
+        throw context.error(.invalidArgument, "early_stop is a patience in epochs, at least 1",
+                            at: "early_stop")
+      }
+      earlyStop = patience
+    }
+    return TrainingConfiguration(
+      epochs: epochs, batchSize: batch, shuffle: try context.bool("shuffle", default: true),
+      optimizer: optimizer.rule, learningRate: optimizer.learningRate,
+      schedule: context.has("schedule") ? try context.scheduleValue("schedule") : .constant,
+      l2: l2, clip: clip, earlyStop: earlyStop, metrics: try context.metricList("metrics"))
+  }
+
+  /// `validate:` — a dataset, or a fraction of the rows held out from the end (as Keras does,
+  /// so the split does not depend on the seed).
+  private func splitValidation() throws(Diagnostic) -> (Dataset, Dataset?) {
+    guard let value = context.value("validate"), !value.isNil else { return (data, nil) }
+    switch value {
+    case .object(let other as DatasetObject):
+      return (data, other.dataset)
+    case .number(let fraction):
+      guard fraction > 0, fraction < 1 else {
+        throw context.error(.invalidArgument,
+                            "a validation fraction is between 0 and 1, not \(formatNumber(fraction))",
+                            at: "validate")
+      }
+      let held = Int((Double(data.n) * fraction).rounded())
+      guard held >= 1, held < data.n else {
+        throw context.error(.invalidArgument,
+                            "validate: \(formatNumber(fraction)) of \(data.n) rows leaves no rows "
+                              + "for one of the two sets", at: "validate")
+      }
+      return (data.rows(Array(0..<(data.n - held))), data.rows(Array((data.n - held)..<data.n)))
+    default:
+      throw context.error(.typeMismatch,
+                          "validate takes a dataset or a fraction, not a \(value.typeName)",
+                          at: "validate")
+    }
+  }
+
+  // MARK: - Data and trainer
+
+  /// A dataset's rows as the loss needs them: class indices for cross-entropy, one column for a
+  /// one-output model, one-hot rows when class targets meet another loss.
+  static func trainingData(
+    _ data: Dataset, model: ModelObject, loss: LossObject, context: CallContext
+  ) throws(Diagnostic) -> TrainingData {
+    let output = model.network.outputShape
+    let rows = data.n
+    let input = model.network.inputShape
+    guard Array(data.x.shape.dropFirst()) == input else {
+      throw context.error(
+        .shapeMismatch,
+        "\(model.name) takes samples of shape \(ModelBuilder.describe(input)), but the data's x "
+          + "has rows of shape \(ModelBuilder.describe(Array(data.x.shape.dropFirst())))",
+        at: "data")
+    }
+    var y = data.y
+    if let classes = data.classes {
+      if case .builtin(.crossEntropy) = loss.kind {
+        guard output == [classes] || output.last == classes else {
+          throw context.error(.shapeMismatch,
+                              "\(model.name) has \(output.last ?? 0) outputs but the data has "
+                                + "\(classes) classes", at: "loss")
+        }
+        y = NetworkRunner.reshaped(y, [rows])
+      } else if output == [1] {
+        y = NetworkRunner.reshaped(y, [rows, 1])
+      } else if output == [classes] {
+        y = oneHot(y, classes: classes)
+      }
+    } else if output == [1], y.shape == [rows] {
+      y = NetworkRunner.reshaped(y, [rows, 1])
+    }
+    let crossEntropyIndices: Bool = {
+      if case .builtin(.crossEntropy) = loss.kind { return y.shape == [rows] }
+      return false
+    }()
+    guard y.shape == [rows] + output || crossEntropyIndices else {
+      throw context.error(
+        .shapeMismatch,
+        "loss \(loss.name): \(model.name) gives outputs of shape "
+          + "\(ModelBuilder.describe([rows] + output)) but the targets have shape "
+          + ModelBuilder.describe(y.shape), at: context.has("loss") ? "loss" : "data")
+    }
+    return TrainingData(x: data.x, y: y, classes: data.classes)
+  }
+
+  static func oneHot(_ labels: Tensor, classes: Int) -> Tensor {
+    var values = [Float](repeating: 0, count: labels.count * classes)
+    for (row, label) in labels.scalars.enumerated() where Int(label) < classes && label >= 0 {
+      values[row * classes + Int(label)] = 1
+    }
+    return Tensor(shape: [labels.count, classes], scalars: values)
+  }
+
+  /// A trainer whose loss is the built-in op, or the script function traced into the graph.
+  static func trainer(
+    _ model: ModelObject, _ configuration: TrainingConfiguration, optimizer: OptimizerObject,
+    loss: LossObject, context: CallContext
+  ) throws(Diagnostic) -> Trainer {
+    let evaluator = context.evaluator
+    let lossNode: (inout Graph, NodeID, NodeID) throws(GraphError) -> NodeID
+    switch loss.kind {
+    case .builtin(let kind):
+      lossNode = { (graph, prediction, target) throws(GraphError) in
+        try graph.add(.loss(kind), [prediction, target])
+      }
+    case .custom(let function):
+      lossNode = { (graph, prediction, target) throws(GraphError) in
+        let tracer = Tracer()
+        tracer.graph = graph
+        let arguments = [prediction, target].map { node in
+          ArgumentValue(label: nil, labelRange: nil,
+                        value: .object(SymbolicTensor(tracer: tracer, node: node)),
+                        range: context.callRange)
+        }
+        let result: Value
+        do throws(Unwind) {
+          result = try evaluator.callFunction(function, arguments, callRange: context.callRange)
+        } catch {
+          throw GraphError(message: NetworkRunner.diagnostic(error, call: context).message)
+        }
+        guard let traced = result.symbolic, traced.tracer === tracer, traced.shape.isEmpty else {
+          throw GraphError(message: "the loss function \(function.name) must return one number")
+        }
+        graph = tracer.graph
+        return traced.node
+      }
+    }
+    let mask = model.network.parameterNames.map { $0.hasSuffix(".weight") }
+    do {
+      return try Trainer(network: model.network, configuration: configuration,
+                         optimizerState: optimizer.state(for: model.network),
+                         lossNode: lossNode, weightMask: mask)
+    } catch {
+      throw context.error(.shapeMismatch, "loss \(loss.name): \(error.message)")
+    }
+  }
+}
+
+/// Epoch lines (`epoch 3/30  loss 0.2314  val_loss 0.2541  accuracy 0.931  0.12s`) through the
+/// output handler, or live updates to a host that draws them.
+final class ProgressReporter {
+  let model: String
+  let epochs: Int
+  let options: InterpreterOptions
+
+  init(model: String, epochs: Int, options: InterpreterOptions) {
+    self.model = model
+    self.epochs = epochs
+    self.options = options
+  }
+
+  func report(_ progress: TrainingProgress) {
+    let line = progress.epochFinished ? epochLine(progress) : nil
+    if let live = options.trainingProgress {
+      let rate = progress.elapsed > 0 ? Double(progress.samplesSeen) / progress.elapsed : 0
+      let perBatch = progress.batch > 0 ? progress.elapsed / Double(progress.batch) : 0
+      live(TrainingUpdate(
+        model: model, epoch: progress.epoch, epochs: progress.epochs, batch: progress.batch,
+        batches: progress.batches, runningLoss: progress.runningLoss, samplesPerSecond: rate,
+        secondsLeft: perBatch * Double(max(0, progress.batches - progress.batch)),
+        epochLine: line))
+    } else if let line {
+      options.output(line + "\n")
+    }
+  }
+
+  private func epochLine(_ progress: TrainingProgress) -> String {
+    let width = String(progress.epochs).count
+    let epoch = String(progress.epoch)
+    var line = "epoch " + String(repeating: " ", count: max(0, width - epoch.count)) + epoch
+      + "/\(progress.epochs)"
+    let order = ["loss", "val_loss"] + progress.record.keys.filter {
+      $0 != "loss" && $0 != "val_loss"
+    }.sorted { lhs, rhs in
+      // Training metrics first, then their validation twins, each in name order.
+      (lhs.hasPrefix("val_") ? 1 : 0, lhs) < (rhs.hasPrefix("val_") ? 1 : 0, rhs)
+    }
+    for name in order {
+      guard let value = progress.record[name] else { continue }
+      line += "  \(name) \(Self.format(value))"
+    }
+    if options.showsTimings { line += "  " + Self.duration(progress.elapsed) }
+    return line
+  }
+
+  /// `259ms`, `1.21ms`, `2.31s`: three significant digits in a unit that keeps them short.
+  static func duration(_ seconds: Double) -> String {
+    func three(_ x: Double) -> String {
+      let decimals = x >= 100 ? 0 : x >= 10 ? 1 : 2
+      var scale = 1.0
+      for _ in 0..<decimals { scale *= 10 }
+      return formatNumber((x * scale).rounded() / scale)
+    }
+    return seconds < 1 ? three(seconds * 1000) + "ms" : three(seconds) + "s"
+  }
+
+  /// Four significant digits: enough to watch a loss fall, short enough to scan.
+  static func format(_ value: Double) -> String {
+    guard value.isFinite, value != 0 else { return formatNumber(value) }
+    let magnitude = Int((abs(value)).log10Floor)
+    let decimals = max(0, 3 - magnitude)
+    var scale = 1.0
+    for _ in 0..<decimals { scale *= 10 }
+    let rounded = (value * scale).rounded() / scale
+    return formatNumber(rounded)
+  }
+}
+
+private extension Double {
+  var log10Floor: Double {
+    var exponent = 0.0
+    var x = self
+    while x >= 10 { x /= 10; exponent += 1 }
+    while x < 1 { x *= 10; exponent -= 1 }
+    return exponent
+  }
+}

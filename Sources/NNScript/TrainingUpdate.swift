@@ -1,0 +1,32 @@
+/// Live training progress for a host that draws it (a terminal bar): sent after every batch and
+/// at the end of every epoch.
+public struct TrainingUpdate: Sendable {
+  public var model: String
+  public var epoch: Int
+  public var epochs: Int
+  public var batch: Int
+  public var batches: Int
+  /// Mean loss over the batches of this epoch so far.
+  public var runningLoss: Double
+  /// Samples per second in this epoch so far.
+  public var samplesPerSecond: Double
+  /// Estimated seconds left in this epoch.
+  public var secondsLeft: Double
+  /// Set on the update that ends an epoch: the line to keep (`epoch 3/30  loss 0.2314 …`).
+  public var epochLine: String?
+
+  public init(
+    model: String, epoch: Int, epochs: Int, batch: Int, batches: Int, runningLoss: Double,
+    samplesPerSecond: Double, secondsLeft: Double, epochLine: String?
+  ) {
+    self.model = model
+    self.epoch = epoch
+    self.epochs = epochs
+    self.batch = batch
+    self.batches = batches
+    self.runningLoss = runningLoss
+    self.samplesPerSecond = samplesPerSecond
+    self.secondsLeft = secondsLeft
+    self.epochLine = epochLine
+  }
+}

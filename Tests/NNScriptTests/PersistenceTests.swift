@@ -1,0 +1,354 @@
+import Foundation
+import NNRuntime
+import Testing
+
+@testable import NNScript
+
+// `save`, `load(path)` and `load(path, into: net)` through scripts that write into a fresh
+// temporary folder (nothing is left in the repository), and the files' interoperability with
+// the reference `safetensors` package through scripts/interop_safetensors.py.
+
+// MARK: - Helpers
+
+/// A temporary folder and an interpreter whose working directory it is.
+private final class Workspace {
+  let folder: String
+  let printed = OutputBuffer()
+  let interpreter: Interpreter
+
+  init() throws {
+    folder = FileManager.default.temporaryDirectory
+      .appendingPathComponent("nn-persistence-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    let printed = self.printed
+    interpreter = Interpreter(options: InterpreterOptions(
+      output: { printed.append($0) }, workingDirectory: folder))
+  }
+
+  deinit {
+    try? FileManager.default.removeItem(atPath: folder)
+  }
+
+  func path(_ name: String) -> String { folder + "/" + name }
+
+  /// The value of the source's last statement; a failure is thrown as its rendered diagnostic.
+  @discardableResult
+  func run(_ source: String) throws -> Value {
+    do {
+      return try interpreter.evaluate(source, name: "test.nn")
+    } catch {
+      throw ScriptFailure(text: error.rendered(color: false))
+    }
+  }
+
+  /// The rendered diagnostic the source fails with, or nil when it runs.
+  func failure(_ source: String) -> String? {
+    do {
+      _ = try interpreter.evaluate(source, name: "test.nn")
+      return nil
+    } catch {
+      return error.rendered(color: false)
+    }
+  }
+
+  func model(_ name: String) throws -> ModelObject {
+    guard case .object(let model as ModelObject) = try run(name) else {
+      throw ScriptFailure(text: "\(name) is not a model")
+    }
+    return model
+  }
+
+  func tensor(_ source: String) throws -> Tensor {
+    guard case .tensor(let tensor) = try run(source) else {
+      throw ScriptFailure(text: "\(source) is not a tensor")
+    }
+    return tensor
+  }
+
+  var files: [String] {
+    ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
+  }
+}
+
+private struct ScriptFailure: Error, CustomStringConvertible {
+  var text: String
+  var description: String { text }
+}
+
+private func parameters(_ model: ModelObject) -> [String: Tensor] {
+  var result: [String: Tensor] = [:]
+  for (index, name) in model.network.parameterNames.enumerated() {
+    result[name] = model.network.parameters.tensor(index)
+  }
+  return result
+}
+
+private let declarations = """
+  seed(1)
+  model net(3) {
+    dense(5, leaky_relu(alpha: 0.2))
+    block = residual {
+      dense(5, tanh)
+      dense(5, use_bias: false)
+    }
+    dropout(0.25)
+    elu(alpha: 0.5)
+    out = dense(2, softmax)
+  }
+  let x = randn(4, 3)
+  """
+
+// MARK: - save and load
+
+@Test func savedModelLoadsWithTheSameStructureParametersAndPredictions() throws {
+  let workspace = try Workspace()
+  try workspace.run(declarations)
+  #expect(try workspace.run(#"save(net, "net.safetensors")"#).isNil)
+  #expect(workspace.files == ["net.safetensors"])
+  try workspace.run(#"let copy = load("net.safetensors")"#)
+  let original = try workspace.model("net")
+  let copy = try workspace.model("copy")
+  #expect(copy.name == "net")
+  #expect(copy.displayText == original.displayText)
+  #expect(copy.layerNames == original.layerNames)
+  #expect(copy.network.parameterNames == original.network.parameterNames)
+  #expect(parameters(copy) == parameters(original))
+  #expect(try workspace.tensor("copy(x)") == workspace.tensor("net(x)"))
+}
+
+@Test func loadingDoesNotDisturbTheRandomSequence() throws {
+  let workspace = try Workspace()
+  try workspace.run(declarations + "\n" + #"save(net, "net.safetensors")"#)
+  let plain = try workspace.tensor("seed(3)\nrand(4)")
+  let afterLoad = try workspace.tensor("seed(3)\nload(\"net.safetensors\")\nrand(4)")
+  #expect(plain == afterLoad)
+}
+
+@Test func savingAgainReplacesTheFileWhole() throws {
+  let workspace = try Workspace()
+  try workspace.run(declarations + "\n" + #"save(net, "net.safetensors")"#)
+  try workspace.run("""
+    net.out.bias = [0.5, -0.5]
+    save(net, "net.safetensors")
+    """)
+  #expect(workspace.files == ["net.safetensors"])
+  #expect(try workspace.tensor(#"load("net.safetensors").out.bias"#) == Tensor([0.5, -0.5]))
+}
+
+@Test func pathsAreRelativeToTheScriptsFolder() throws {
+  let workspace = try Workspace()
+  try FileManager.default.createDirectory(atPath: workspace.path("sub"),
+                                          withIntermediateDirectories: true)
+  let script = """
+    model tiny(2) { dense(1) }
+    save(tiny, "tiny.safetensors")
+    print(load("tiny.safetensors"))
+    """
+  try script.write(toFile: workspace.path("sub/main.nn"), atomically: true, encoding: .utf8)
+  try workspace.interpreter.runFile("sub/main.nn")
+  #expect(FileManager.default.fileExists(atPath: workspace.path("sub/tiny.safetensors")))
+  #expect(workspace.printed.text == "<model tiny: 2 → dense(1), 3 parameters>\n")
+}
+
+@Test func saveReportsAFolderThatDoesNotExist() throws {
+  let workspace = try Workspace()
+  let message = workspace.failure("""
+    model tiny(2) { dense(1) }
+    save(tiny, "missing/tiny.safetensors")
+    """)
+  #expect(message?.contains(
+    "error: cannot save to 'missing/tiny.safetensors': No such file or directory") == true)
+  #expect(workspace.files.isEmpty)
+}
+
+// MARK: - load(path, into: net)
+
+@Test func loadIntoCopiesEveryParameterAndPredictsTheSame() throws {
+  let workspace = try Workspace()
+  try workspace.run(declarations + "\n" + #"save(net, "net.safetensors")"#)
+  try workspace.run("""
+    seed(2)
+    model other(3) {
+      dense(5, leaky_relu(alpha: 0.2))
+      block = residual {
+        dense(5, tanh)
+        dense(5, use_bias: false)
+      }
+      dropout(0.25)
+      elu(alpha: 0.5)
+      out = dense(2, softmax)
+    }
+    """)
+  #expect(try workspace.tensor("other(x)") != workspace.tensor("net(x)"))
+  #expect(try workspace.run(#"load("net.safetensors", into: other)"#).isNil)
+  #expect(try workspace.tensor("other(x)") == workspace.tensor("net(x)"))
+}
+
+@Test func loadIntoAMismatchedModelListsTheProblemsAndChangesNothing() throws {
+  let workspace = try Workspace()
+  try workspace.run(declarations + "\n" + #"save(net, "net.safetensors")"#)
+  try workspace.run("""
+    model wide(3) {
+      dense(6)
+      extra = dense(2)
+    }
+    """)
+  let before = parameters(try workspace.model("wide"))
+  let message = workspace.failure(#"load("net.safetensors", into: wide)"#)
+  #expect(message?.contains(
+    "error: cannot load 'net.safetensors' into wide: the file has no tensor for extra.weight, "
+      + "extra.bias; dense1.weight is [5, 3] in the file but [6, 3] in wide; dense1.bias is "
+      + "[5] in the file but [6] in wide") == true, "\(message ?? "")")
+  #expect(message?.contains("hint: the file's other tensors are dense2.bias, dense2.weight, "
+                              + "dense3.weight, out.bias, out.weight") == true)
+  #expect(parameters(try workspace.model("wide")) == before)
+}
+
+// MARK: - Files whose tensors disagree with their description
+
+/// A file with nn's metadata for `net` but the tensors given.
+private func writeNNFile(
+  _ workspace: Workspace, _ tensors: [(name: String, tensor: Tensor)], name: String
+) throws {
+  try workspace.run(declarations)
+  let description = ModelDescription.encode(try workspace.model("net"))
+  let bytes = SafeTensorsFile.serialize(
+    tensors, metadata: ["format": "nn", "nn_version": "0.1.0", "model": description])
+  try Data(bytes).write(to: URL(fileURLWithPath: workspace.path(name)))
+}
+
+@Test func loadRejectsMissingExtraAndMisshapenTensors() throws {
+  let workspace = try Workspace()
+  try workspace.run(declarations)
+  let full = parameters(try workspace.model("net")).map { (name: $0.key, tensor: $0.value) }
+
+  try writeNNFile(workspace, full.filter { $0.name != "out.bias" }, name: "missing.safetensors")
+  #expect(workspace.failure(#"load("missing.safetensors")"#)?.contains(
+    "cannot load 'missing.safetensors' into net: the file has no tensor for out.bias") == true)
+
+  try writeNNFile(workspace, full + [("stray", Tensor([1]))], name: "extra.safetensors")
+  #expect(workspace.failure(#"load("extra.safetensors")"#)?.contains(
+    "the file has tensors that net has no parameter for: stray") == true)
+
+  let reshaped = full.map { $0.name == "out.bias" ? ($0.name, Tensor([1, 2, 3])) : $0 }
+  try writeNNFile(workspace, reshaped, name: "shape.safetensors")
+  #expect(workspace.failure(#"load("shape.safetensors")"#)?.contains(
+    "out.bias is [3] in the file but [2] in net") == true)
+}
+
+// MARK: - Interoperability with the safetensors package
+
+private enum Interop {
+  static let python: String? = {
+    let environment = ProcessInfo.processInfo.environment
+    guard environment["NN_SKIP_INTEROP"] != "1" else { return nil }
+    return environment["NN_INTEROP_PYTHON"].flatMap { $0.isEmpty ? nil : $0 }
+  }()
+
+  static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("scripts/interop_safetensors.py").path
+
+  /// Runs the interop script; its output when it fails.
+  static func run(_ arguments: [String]) throws {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: python ?? "python3")
+    process.arguments = [script] + arguments
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = output
+    try process.run()
+    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    if process.terminationStatus != 0 {
+      throw ScriptFailure(text: "interop_safetensors.py \(arguments.first ?? "") failed "
+                            + "(status \(process.terminationStatus)):\n\(text)")
+    }
+  }
+}
+
+@Test(.enabled(if: Interop.python != nil,
+               "NN_INTEROP_PYTHON is not set (scripts/test sets it); interop not checked"))
+func theSafetensorsPackageReadsWhatSaveWrites() throws {
+  let workspace = try Workspace()
+  try workspace.run(declarations + "\n" + #"save(net, "net.safetensors")"#)
+  var tensors: [String: Any] = [:]
+  for (name, tensor) in parameters(try workspace.model("net")) {
+    tensors[name] = ["shape": tensor.shape, "values": tensor.scalars.map(Double.init)]
+  }
+  let expected: [String: Any] = [
+    "tensors": tensors,
+    "metadata": ["format": "nn", "nn_version": "0.1.0"],
+    "model_name": "net",
+  ]
+  try JSONSerialization.data(withJSONObject: expected)
+    .write(to: URL(fileURLWithPath: workspace.path("expected.json")))
+  try Interop.run(["read", workspace.path("net.safetensors"), workspace.path("expected.json")])
+}
+
+@Test(.enabled(if: Interop.python != nil,
+               "NN_INTEROP_PYTHON is not set (scripts/test sets it); interop not checked"))
+func loadIntoReadsAFileTheSafetensorsPackageWrote() throws {
+  let workspace = try Workspace()
+  try Interop.run(["write", workspace.path("torch.safetensors"), workspace.path("forward.json")])
+  let forward = try JSONSerialization.jsonObject(
+    with: Data(contentsOf: URL(fileURLWithPath: workspace.path("forward.json")))) as? [String: Any]
+  let x = try #require(forward?["x"] as? [[Double]])
+  let y = try #require(forward?["y"] as? [[Double]])
+  let literal = "[" + x.map { "[" + $0.map { "\($0)" }.joined(separator: ", ") + "]" }
+    .joined(separator: ", ") + "]"
+  try workspace.run("""
+    model net(3) {
+      dense(4, tanh)
+      dense(2, sigmoid)
+    }
+    load("torch.safetensors", into: net)
+    """)
+  let predicted = try workspace.tensor("net(\(literal))")
+  #expect(predicted.shape == [y.count, 2])
+  for (got, want) in zip(predicted.scalars, y.flatMap { $0 }) {
+    #expect(abs(Double(got) - want) <= 1e-5, "\(got) vs \(want)")
+  }
+}
+
+// MARK: - Descriptions that cannot be used
+
+/// A file holding no tensors whose nn metadata describes the model as `description`.
+private func describedFile(_ workspace: Workspace, _ description: String) throws {
+  let bytes = SafeTensorsFile.serialize(
+    [], metadata: ["format": "nn", "nn_version": "0.1.0", "model": description])
+  try Data(bytes).write(to: URL(fileURLWithPath: workspace.path("described.safetensors")))
+}
+
+private let dense = #"{"kind":"dense","name":"d","units":1,"activation":"relu"}"#
+
+@Test(arguments: [
+  ("{", "its model description is invalid: it is not valid JSON"),
+  ("[]", "its model description is invalid: it is an array, not an object"),
+  (#"{"version":2,"name":"m","input":[1],"layers":[\#(dense)]}"#,
+   "it has version 2; this nn reads version 1"),
+  (#"{"name":"m","input":[0],"layers":[\#(dense)]}"#,
+   "its input shape holds 0, not a positive whole number"),
+  (#"{"name":"m","input":[1],"layers":[]}"#, "it has no layers"),
+  (#"{"name":"m","input":[1],"layers":[{"kind":"dense","name":"x.y","units":1}]}"#,
+   "layer 1 has no name, or one that is not an identifier"),
+  (#"{"name":"m","input":[1],"layers":[{"kind":"dense","name":"d","units":1.5}]}"#,
+   "layer 1 (d) needs a positive whole number of units"),
+  (#"{"name":"m","input":[1],"layers":[{"kind":"activation","name":"a","activation":"swish"}]}"#,
+   #"layer 1 (a) has an unknown activation "swish""#),
+  (#"{"name":"m","input":[1],"layers":[{"kind":"dropout","name":"p","p":1}]}"#,
+   "layer 1 (p) needs a dropout probability p in [0, 1)"),
+  (#"{"name":"m","input":[1],"layers":[{"kind":"residual","name":"r","layers":[7]}]}"#,
+   "layer 1.1 is a number, not an object"),
+  (#"{"name":"m","input":[1],"layers":[\#(dense),\#(dense)]}"#,
+   "its model description is invalid: the model m already has a layer named 'd'"),
+  (#"{"name":"m","input":[1000],"layers":[{"kind":"dense","name":"d","units":100000}]}"#,
+   "its model description needs 100100000 parameter values, but the file holds only 0"),
+])
+func unusableDescriptionsAreReported(_ description: String, _ message: String) throws {
+  let workspace = try Workspace()
+  try describedFile(workspace, description)
+  let failure = workspace.failure(#"load("described.safetensors")"#) ?? "no error"
+  #expect(failure.contains("error: cannot load 'described.safetensors': "), "\(failure)")
+  #expect(failure.contains(message), "\(failure)")
+}
