@@ -17,6 +17,12 @@ enum Interrupts {
   static let exitStatus: Int32 = 130
 
   static func install() {
+    // A parent may start us with SIGINT blocked (some process launchers hand down their mask);
+    // the threads made later inherit this one's mask, so unblock it here.
+    var set = sigset_t()
+    sigemptyset(&set)
+    sigaddset(&set, SIGINT)
+    pthread_sigmask(SIG_UNBLOCK, &set, nil)
     signal(SIGINT) { _ in
       if interruptFlag != 0 {
         signal(SIGINT, SIG_DFL)

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import NNScript
 
 /// The live training bar on a terminal, redrawn in place after every batch:
@@ -5,12 +10,24 @@ import NNScript
 /// At the end of each epoch the bar is replaced by the epoch's line, which stays.
 enum ProgressBar {
   static let width = 24
+  /// Redraws at most this often: a small model runs thousands of batches a second, and a
+  /// terminal that repaints for each one slows the training it reports.
+  static let redrawInterval = 0.05
+
+  /// When the bar was last drawn (updates come from the interpreter's one thread).
+  nonisolated(unsafe) private static var lastDraw = 0.0
 
   static func draw(_ update: TrainingUpdate) {
     if let line = update.epochLine {
       StandardStreams.output.write("\r" + line + "\u{1B}[K\n")
+      lastDraw = 0
       return
     }
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    let seconds = Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+    guard seconds - lastDraw >= redrawInterval else { return }
+    lastDraw = seconds
     let done = update.batches > 0 ? Double(update.batch) / Double(update.batches) : 0
     let filled = min(width, Int(done * Double(width)))
     let bar = String(repeating: "=", count: filled)
