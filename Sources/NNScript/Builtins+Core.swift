@@ -94,6 +94,24 @@ extension Builtins {
     Builtin("json", ["value"]) { (context) throws(Diagnostic) in
       .string(JSONEncoding.encode(try context.require("value")))
     },
+    Builtin("read", ["path"]) { (context) throws(Diagnostic) in
+      let path = try context.string("path")
+      switch FileAccess.readText(context.resolvedPath(path)) {
+      case .success(let text): return .string(text)
+      case .failure(.cannotRead(let reason)):
+        throw context.error(.fileError, "cannot read '\(path)': \(reason)", at: "path")
+      }
+    },
+    Builtin("write", ["path", "text"]) { (context) throws(Diagnostic) in
+      let path = try context.string("path")
+      let text = ValueFormatter.display(try context.require("text"))
+      // Atomic, like `save`: a crash never leaves half a file in place of a good one.
+      if case .failure(let failure) = FileAccess.writeAtomically(context.resolvedPath(path),
+                                                                 text: text) {
+        throw context.error(.fileError, "cannot write '\(path)': \(failure.reason)", at: "path")
+      }
+      return .nil
+    },
   ]
 }
 
