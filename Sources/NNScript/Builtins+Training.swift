@@ -36,7 +36,7 @@ extension Builtins {
     metric("r2"),
     Builtin("evaluate", ["net", "data", "loss"]) { (context) throws(Diagnostic) in
       let model = try context.model("net")
-      let data = try context.dataset("data")
+      let data = try context.dataArgument("data")
       return .record(try Evaluation.record(model, data, context: context))
     },
     Builtin("crossval", ["factory", "data", "folds"] + trainingOptions.filter { $0 != "data" }) {
@@ -58,17 +58,6 @@ extension Builtins {
 }
 
 extension CallContext {
-  func dataset(_ name: String) throws(Diagnostic) -> Dataset {
-    let value = try require(name)
-    guard case .object(let data as DatasetObject) = value else {
-      throw error(.typeMismatch,
-                  "the argument '\(name)' of \(builtin.name) must be a dataset, not a "
-                    + value.typeName, at: name,
-                  hint: "make one with dataset(x, y), load_csv(…) or a built-in such as xor()")
-    }
-    return data.dataset
-  }
-
   /// `metrics: [accuracy, "f1"]`.
   func metricList(_ name: String) throws(Diagnostic) -> [Metric] {
     guard let value = value(name), !value.isNil else { return [] }

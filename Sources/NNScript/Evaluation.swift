@@ -103,7 +103,7 @@ enum CrossValidation {
                             + factoryValue.typeName, at: "factory",
                           hint: "crossval(fn () { model(2) { dense(1) } }, data)")
     }
-    let data = try context.dataset("data")
+    let data = try context.dataArgument("data")
     let folds = try context.integer("folds", default: 5)
     guard folds >= 2, folds <= data.n else {
       throw context.error(.invalidArgument,

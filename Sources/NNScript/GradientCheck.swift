@@ -68,30 +68,14 @@ enum GradientCheck {
   /// `3.2e-10`: two significant digits are all an error estimate deserves.
   static func formatScientific(_ x: Double) -> String {
     guard x > 0, x.isFinite else { return x == 0 ? "0" : formatNumber(x) }
-    var exponent = Int((x.log10Estimate).rounded(.down))
-    var mantissa = x / pow10(exponent)
+    var exponent = x.decimalExponent
+    var mantissa = x / Double.powerOfTen(exponent)
     if mantissa >= 9.95 {
       exponent += 1
       mantissa /= 10
     }
     let scaled = Int((mantissa * 10).rounded())
     return "\(scaled / 10).\(scaled % 10)e\(exponent)"
-  }
-
-  private static func pow10(_ n: Int) -> Double {
-    var result = 1.0
-    for _ in 0..<abs(n) { result *= 10 }
-    return n < 0 ? 1 / result : result
-  }
-}
-
-private extension Double {
-  var log10Estimate: Double {
-    var exponent = 0
-    var value = self
-    while value >= 10 { value /= 10; exponent += 1 }
-    while value < 1 { value *= 10; exponent -= 1 }
-    return Double(exponent)
   }
 }
 

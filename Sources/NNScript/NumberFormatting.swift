@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 // Numbers print in the shortest form that reads back exactly, laid out the way Python's `repr`
 // lays out a float, minus the trailing ".0" of whole numbers: `7`, `0.1`, `1e-05`, `1e+16`.
 
@@ -57,4 +62,21 @@ func layOutShortest(_ text: String) -> String {
     return sign + string + String(repeating: "0", count: scientific + 1 - digits.count)
   }
   return sign + string.prefix(scientific + 1) + "." + string.dropFirst(scientific + 1)
+}
+
+extension Double {
+  /// ⌊log₁₀|x|⌋ for a finite, non-zero `x`: the power of ten of its leading digit.
+  var decimalExponent: Int {
+    var exponent = Int(log10(Swift.abs(self)).rounded(.down))
+    // log10 may land a hair below an exact power of ten; correct by one step either way.
+    if Swift.abs(self) >= Self.powerOfTen(exponent + 1) { exponent += 1 }
+    if Swift.abs(self) < Self.powerOfTen(exponent) { exponent -= 1 }
+    return exponent
+  }
+
+  static func powerOfTen(_ n: Int) -> Double {
+    var result = 1.0
+    for _ in 0..<Swift.abs(n) { result *= 10 }
+    return n < 0 ? 1 / result : result
+  }
 }

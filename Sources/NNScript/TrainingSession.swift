@@ -11,7 +11,7 @@ struct TrainingSession {
   init(_ context: CallContext) throws(Diagnostic) {
     self.context = context
     self.model = try context.model("net")
-    self.data = try context.dataset("data")
+    self.data = try context.dataArgument("data")
   }
 
   /// The loss when none is given: cross-entropy for class targets (bce for one output),
@@ -68,7 +68,9 @@ struct TrainingSession {
 
   // MARK: - Options
 
-  private func configuration(optimizer: OptimizerObject) throws(Diagnostic) -> TrainingConfiguration {
+  private func configuration(
+    optimizer: OptimizerObject
+  ) throws(Diagnostic) -> TrainingConfiguration {
     let epochs = try context.integer("epochs", default: 10)
     guard epochs >= 1 else {
       throw context.error(.invalidArgument, "epochs must be at least 1, not \(epochs)",
@@ -120,9 +122,10 @@ struct TrainingSession {
       return (data, other.dataset)
     case .number(let fraction):
       guard fraction > 0, fraction < 1 else {
-        throw context.error(.invalidArgument,
-                            "a validation fraction is between 0 and 1, not \(formatNumber(fraction))",
-                            at: "validate")
+        throw context.error(
+          .invalidArgument,
+          "a validation fraction is between 0 and 1, not \(formatNumber(fraction))",
+          at: "validate")
       }
       let held = Int((Double(data.n) * fraction).rounded())
       guard held >= 1, held < data.n else {
@@ -300,21 +303,11 @@ final class ProgressReporter {
   /// Four significant digits: enough to watch a loss fall, short enough to scan.
   static func format(_ value: Double) -> String {
     guard value.isFinite, value != 0 else { return formatNumber(value) }
-    let magnitude = Int((abs(value)).log10Floor)
+    let magnitude = value.decimalExponent
     let decimals = max(0, 3 - magnitude)
     var scale = 1.0
     for _ in 0..<decimals { scale *= 10 }
     let rounded = (value * scale).rounded() / scale
     return formatNumber(rounded)
-  }
-}
-
-private extension Double {
-  var log10Floor: Double {
-    var exponent = 0.0
-    var x = self
-    while x >= 10 { x /= 10; exponent += 1 }
-    while x < 1 { x *= 10; exponent -= 1 }
-    return exponent
   }
 }
