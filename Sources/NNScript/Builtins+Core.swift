@@ -16,6 +16,7 @@ extension Builtins {
       case .record(let record): return .number(Double(record.count))
       case .tensor(let t): return .number(Double(t.rank == 0 ? 1 : t.shape[0]))
       case .range(let r): return .number(Double(r.count))
+      case .object(let data as DatasetObject): return .number(Double(data.dataset.n))
       default:
         throw context.error(.typeMismatch, "a \(value.typeName) has no length", at: "value")
       }
