@@ -71,6 +71,9 @@ struct Checker {
         collectDeclarations(function)
       case .model(let model):
         if let name = model.name { declared.insert(name.name) }
+        collectDeclarations(model.body.statements)
+      case .blockLayer(_, _, _, let body):
+        collectDeclarations(body.statements)
       case .forLoop(let pattern, _, let body):
         declare(pattern)
         collectDeclarations(body.statements)
@@ -134,6 +137,7 @@ struct Checker {
       visit(function.body, inLoop: false)
     case .model(let model):
       visit(model.inputShape)
+      visit(model.body, inLoop: false)
     case .forLoop(_, let sequence, let body):
       visit(sequence)
       visit(body, inLoop: true)
@@ -147,7 +151,13 @@ struct Checker {
       }
     case .returnValue(let value):
       if let value { visit(value) }
-    case .importFile, .namedLayer, .blockLayer:
+    case .namedLayer(_, let layer):
+      // The name labels the layer; it is not a variable.
+      visit(layer)
+    case .blockLayer(_, _, let arguments, let body):
+      for argument in arguments { visit(argument.value) }
+      visit(body, inLoop: nil)
+    case .importFile:
       break
     }
   }
@@ -203,11 +213,12 @@ struct Checker {
       visit(then, inLoop: nil)
       if let otherwise { visit(otherwise, inLoop: nil) }
     case .model(let model):
-      // Layer names and their options are given meaning by the model builder, not by scope.
       visit(model.inputShape)
-    case .train(let model, let data, _):
+      visit(model.body, inLoop: false)
+    case .train(let model, let data, let options):
       visit(model)
       visit(data)
+      for option in options { visit(option.value) }
     }
   }
 

@@ -69,4 +69,16 @@ struct CheckerTests {
     #expect(diagnostics.count == 1)
     #expect(diagnostics.first?.code == .fileError)
   }
+
+  @Test func modelBodiesAndTrainOptionsAreChecked() {
+    let script = """
+      model m(2) {
+        h = dense(3, relu)
+        residual { dense(3) }
+        dnse(2)
+      }
+      train m on xor() { optimizer: adamm(lr: 1), epochs: 1 }
+      """
+    #expect(messages(script) == ["4: undefined name 'dnse'", "6: undefined name 'adamm'"])
+  }
 }
