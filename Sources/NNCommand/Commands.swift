@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The version `nn --version` reports; the one place it is written.
 let nnVersion = "0.1.0"
@@ -107,8 +108,12 @@ struct RunCommand: StatusCommand {
       let scriptArguments = (file.map { [$0] } ?? []) + arguments
       return ScriptRunner.run(code, name: "<-e>", arguments: scriptArguments)
     }
-    guard let file, file != "-" else {
-      // The REPL will take over here when standard input is a terminal.
+    guard let file else {
+      // No file: a REPL session, interactive on a terminal, entry by entry from a pipe.
+      if isatty(0) == 1 { return Repl.runInteractive(arguments: arguments) }
+      return Repl.runPiped(arguments: arguments)
+    }
+    if file == "-" {
       return ScriptRunner.runStandardInput(arguments: arguments)
     }
     return ScriptRunner.runFile(file, arguments: arguments)

@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+
+/// `nn` with no file and standard input not a terminal: the REPL's semantics without readline —
+/// entry by entry, values echoed, errors reported and the session kept.
+@Suite struct ReplTests {
+  let nn: NNExecutable
+  let scratch: ScratchDirectory
+
+  init() throws {
+    nn = try NNExecutable.locate()
+    scratch = try ScratchDirectory()
+  }
+
+  func session(_ input: String) throws -> NNExecutable.Outcome {
+    try nn.run([], input: input, in: scratch.url)
+  }
+
+  @Test func runsEntriesInOneSession() throws {
+    let outcome = try session("let a = 2\nprint(a * 3)\n")
+    #expect(outcome.status == 0)
+    #expect(outcome.output == "6\n")
+    #expect(outcome.errors == "")
+  }
+
+  @Test func echoesExpressionValuesButNotStatements() throws {
+    let outcome = try session("let a = 4\na * 2\n\"hi\"\nfn f(x) { x }\na = 5\n[1, 2]\n")
+    #expect(outcome.status == 0)
+    #expect(outcome.output == "8\n\"hi\"\n[1, 2]\n")
+  }
+
+  @Test func anErrorKeepsTheSessionAndFailsAtTheEnd() throws {
+    let outcome = try session("let a = 2\nb + 1\nprint(a + 1)\na * 10\n")
+    #expect(outcome.status == 1)
+    #expect(outcome.output == "3\n20\n")
+    #expect(outcome.errors.contains("undefined name 'b'"))
+    #expect(!outcome.crashed)
+  }
+
+  @Test func multiLineModelEchoesItsSummary() throws {
+    let input = "model net(2) {\n  dense(8, tanh)\n  dense(1, sigmoid)\n}\n"
+    let outcome = try session(input)
+    #expect(outcome.status == 0, "\(outcome.errors)")
+    #expect(
+      outcome.output == "<model net: 2 → dense(8, tanh) → dense(1, sigmoid), 33 parameters>\n")
+  }
+
+  @Test func varsListsSessionBindingsWithTypes() throws {
+    let outcome = try session("let a = 1\nlet s = \"x\"\nmodel net(2) { dense(1) }\n:vars\n")
+    #expect(outcome.status == 0, "\(outcome.errors)")
+    #expect(outcome.output.hasSuffix("a: number\nnet: model\ns: string\n"))
+    #expect(!outcome.output.contains("dense:"))
+  }
+
+  @Test func typeCommandPrintsTheTypeName() throws {
+    let outcome = try session("let a = [1, 2]\n:type a\n:type 3 + 4\n:type \"s\"\n")
+    #expect(outcome.status == 0, "\(outcome.errors)")
+    #expect(outcome.output == "tensor\nnumber\nstring\n")
+  }
+
+  @Test func helpAndSignatures() throws {
+    let outcome = try session(":help\n:help dense\n")
+    #expect(outcome.status == 0)
+    #expect(outcome.output.contains(":vars"))
+    #expect(outcome.output.contains("dense(units"))
+  }
+
+  @Test func quitStopsReading() throws {
+    let outcome = try session("print(1)\n:quit\nprint(2)\n")
+    #expect(outcome.status == 0)
+    #expect(outcome.output == "1\n")
+  }
+
+  @Test func unfinishedEntryAtTheEndIsReported() throws {
+    let outcome = try session("print(1)\nprint(1 +\n")
+    #expect(outcome.status == 1)
+    #expect(outcome.output == "1\n")
+    #expect(outcome.errors.contains("error:"))
+  }
+
+  @Test func hugeAndBinaryLinesGiveDiagnosticsNotCrashes() throws {
+    let huge = String(repeating: "1 + ", count: 250_000) + "1"
+    var junk = ""
+    for byte in 1..<32 where byte != 10 { junk.append(Character(UnicodeScalar(byte)!)) }
+    junk += "\u{FFFD}\u{7F}€ ]]}) ((("
+    let outcome = try session("let a = 1\n\(huge)\n\(junk)\n@@@ ### $$$\nprint(a)\n")
+    #expect(!outcome.crashed)
+    #expect(outcome.status == 1)
+    #expect(outcome.output.hasSuffix("1\n"))
+    #expect(outcome.errors.contains("error:"))
+  }
+
+  @Test func loadRunsAFileIntoTheSession() throws {
+    let path = try scratch.write("lib.nn", "let loaded = 41\n")
+    let outcome = try session(":load \(path)\nloaded + 1\n")
+    #expect(outcome.status == 0, "\(outcome.errors)")
+    #expect(outcome.output == "42\n")
+  }
+}
