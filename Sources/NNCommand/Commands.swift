@@ -34,7 +34,8 @@ struct NNTool: ParsableCommand {
       """,
     discussion: """
       `args` in the script is bound to the list of <args>.
-      With no file and no -e, nn reads a script from standard input.
+      With no file and no -e, nn starts the REPL on a terminal, and otherwise runs standard
+      input entry by entry as the REPL would (exit status 1 if any entry failed).
       Exit status: 0 on success, 1 when the script fails, 2 for a usage error.
       Set NO_COLOR to turn off coloured diagnostics.
       """,

@@ -45,3 +45,22 @@ nn_install_deps() {
   fi
   rm -f "$log"
 }
+
+# The terminal tests drive the REPL through tmux (a real pseudo-terminal). Only scripts/test
+# needs it; without root it prints the command and the tests that need it are skipped.
+nn_install_test_tools() {
+  command -v tmux >/dev/null && return 0
+  if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
+    echo "warning: tmux is missing, so the terminal tests will be skipped" \
+      "(install it with: sudo apt-get install -y tmux)" >&2
+    return 0
+  fi
+  local log
+  log=$(mktemp)
+  if ! { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q tmux; } \
+      >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "warning: could not install tmux; the terminal tests will be skipped" >&2
+  fi
+  rm -f "$log"
+}

@@ -1,0 +1,111 @@
+import Foundation
+import Testing
+
+/// The REPL as a person meets it: `nn` in a real pseudo-terminal (tmux), keystrokes in, the
+/// screen out. Skipped where tmux is missing (scripts/test installs it).
+struct TerminalTests {
+  /// A tmux session running one program, with helpers to type and to read the screen.
+  final class Terminal {
+    let name = "nn-test-\(UUID().uuidString.prefix(8))"
+    let tmux: String
+
+    init?(command: String) throws {
+      guard let tmux = ["/usr/bin/tmux", "/usr/local/bin/tmux", "/bin/tmux"].first(where: {
+        FileManager.default.isExecutableFile(atPath: $0)
+      }) else { return nil }
+      self.tmux = tmux
+      try run(["new-session", "-d", "-s", name, "-x", "160", "-y", "60", command])
+    }
+
+    deinit { try? run(["kill-session", "-t", name]) }
+
+    @discardableResult
+    func run(_ arguments: [String]) throws -> String {
+      let process = Process()
+      process.executableURL = URL(fileURLWithPath: tmux)
+      process.arguments = arguments
+      let output = Pipe()
+      process.standardOutput = output
+      process.standardError = Pipe()
+      try process.run()
+      let data = output.fileHandleForReading.readDataToEndOfFile()
+      process.waitUntilExit()
+      return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Types `text` (literally) and presses Enter unless told not to.
+    func type(_ text: String, enter: Bool = true) throws {
+      try run(["send-keys", "-t", name, "-l", text])
+      if enter { try key("Enter") }
+    }
+
+    func key(_ name: String) throws { try run(["send-keys", "-t", self.name, name]) }
+
+    var screen: String { (try? run(["capture-pane", "-p", "-t", name, "-S", "-200"])) ?? "" }
+
+    /// Waits until the screen shows `text` `count` times (or gives up after `seconds`).
+    func waitFor(_ text: String, count: Int = 1, seconds: Double = 20) -> Bool {
+      let deadline = Date().addingTimeInterval(seconds)
+      while Date() < deadline {
+        if screen.components(separatedBy: text).count - 1 >= count { return true }
+        Thread.sleep(forTimeInterval: 0.1)
+      }
+      return false
+    }
+  }
+
+  @Test func aSessionDeclaresTrainsIsInterruptedAndGoesOn() throws {
+    let nn = try NNExecutable.locate()
+    let history = FileManager.default.temporaryDirectory
+      .appendingPathComponent("nn-history-\(UUID().uuidString)").path
+    defer { try? FileManager.default.removeItem(atPath: history) }
+    guard let terminal = try Terminal(
+      command: "env NN_HISTORY=\(history) OPENBLAS_NUM_THREADS=1 \(nn.url.path)")
+    else {
+      print("tmux is not installed; the terminal test is skipped")
+      return
+    }
+    #expect(terminal.waitFor("nn>"))  // the pane drops trailing spaces
+
+    // A model declared over several lines: continuation prompts, then its summary.
+    try terminal.type("model net(2) {")
+    #expect(terminal.waitFor("...>"))
+    try terminal.type("dense(8, tanh)")
+    try terminal.type("dense(1, sigmoid)")
+    try terminal.type("}")
+    #expect(terminal.waitFor("<model net: 2 → dense(8, tanh) → dense(1, sigmoid), 33 parameters>"))
+
+    // An error keeps the session.
+    try terminal.type("let data = xor()")
+    try terminal.type("data.q")
+    #expect(terminal.waitFor("has no member 'q'"))
+
+    // Training, interrupted with Ctrl-C: the prompt comes back and the model is still there.
+    try terminal.type(
+      "train net on data { loss: mse, optimizer: adam(lr: 0.05), epochs: 100000000 }")
+    #expect(terminal.waitFor("epoch "))
+    Thread.sleep(forTimeInterval: 0.5)
+    try terminal.key("C-c")
+    #expect(terminal.waitFor("training interrupted at epoch"))
+    try terminal.type("net(data.x).shape")
+    #expect(terminal.waitFor("[4, 1]"))
+
+    // Tab completes a bound name; arrow-up brings back the last line.
+    try terminal.type("let learning_rate = 0.125")
+    try terminal.type("learning_ra", enter: false)
+    try terminal.key("Tab")
+    try terminal.key("Enter")
+    #expect(terminal.waitFor("0.125", count: 2))
+    try terminal.key("Up")
+    try terminal.key("Enter")
+    #expect(terminal.waitFor("0.125", count: 3))
+
+    // Ctrl-C at the prompt clears the line; Ctrl-D on an empty line ends the session.
+    try terminal.type("this is not finished", enter: false)
+    try terminal.key("C-c")
+    try terminal.type("1 + 41")
+    #expect(terminal.waitFor("42"))
+    #expect(!terminal.screen.contains("undefined name 'this'"))
+    try terminal.key("C-d")
+  }
+}
