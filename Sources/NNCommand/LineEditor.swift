@@ -1,11 +1,18 @@
 @preconcurrency import CReadline
 import Foundation
+import NNScript
 
 // Readline's callbacks are C function pointers: they cannot capture, so what they share with
 // the editor lives in globals. Only the main thread touches them.
 nonisolated(unsafe) private var pendingLine: String?
 nonisolated(unsafe) private var lineFinished = false
-nonisolated(unsafe) private var completionSource: (String) -> [String] = { _ in [] }
+nonisolated(unsafe) private var completionSource: (String, Int) -> [String] = { _, _ in [] }
+nonisolated(unsafe) private var completionContext:
+  (String, Int) -> (kind: Interpreter.CompletionKind, wordBreaks: String) = { _, _ in
+    (.code, " ")
+  }
+/// Word-break sets handed to readline, `strdup`'d once each: readline keeps the pointer.
+nonisolated(unsafe) private var wordBreakStrings: [String: UnsafeMutablePointer<CChar>] = [:]
 nonisolated(unsafe) private var completionMatches: [String] = []
 nonisolated(unsafe) private var completionIndex = 0
 
@@ -22,15 +29,47 @@ private func lineHandler(_ line: UnsafeMutablePointer<CChar>?) {
   rl_callback_handler_remove()
 }
 
-/// Readline's completion generator: state 0 starts a new word; each call returns one match,
-/// `strdup`'d because readline frees it, then nil.
+/// The line up to the cursor, and the cursor as a character offset: `rl_point` counts bytes.
+private func lineBeforeCursor() -> (line: String, cursor: Int) {
+  guard let buffer = rl_line_buffer else { return ("", 0) }
+  let bytes = UnsafeRawBufferPointer(start: buffer, count: Int(max(0, rl_point)))
+  let line = String(decoding: bytes, as: UTF8.self)
+  return (line, line.count)
+}
+
+/// Readline's word-break hook: what ends the word being completed depends on where the cursor
+/// is (inside a string a file name may hold spaces and dashes).
+private func wordBreakHook() -> UnsafeMutablePointer<CChar>? {
+  let (line, cursor) = lineBeforeCursor()
+  let breaks = completionContext(line, cursor).wordBreaks
+  if let pointer = wordBreakStrings[breaks] { return pointer }
+  let pointer = strdup(breaks)
+  wordBreakStrings[breaks] = pointer
+  return pointer
+}
+
+/// Readline's completion entry: decides the candidates from the whole line up to the cursor,
+/// and never falls back to readline's own file-name completion.
+private func attemptedCompletion(
+  _ text: UnsafePointer<CChar>?, _ start: Int32, _ end: Int32
+) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+  rl_attempted_completion_over = 1
+  let (line, cursor) = lineBeforeCursor()
+  // A file name is left open: no closing quote and no space, so a directory can be entered
+  // and a name extended.
+  if completionContext(line, cursor).kind == .fileName { rl_completion_suppress_append = 1 }
+  completionMatches = completionSource(line, cursor)
+  completionIndex = 0
+  guard let text, !completionMatches.isEmpty else { return nil }
+  return rl_completion_matches(text, completionGenerator)
+}
+
+/// Readline's completion generator: returns the matches `attemptedCompletion` found, one per
+/// call, `strdup`'d because readline frees them, then nil.
 private func completionGenerator(
   _ text: UnsafePointer<CChar>?, _ state: Int32
 ) -> UnsafeMutablePointer<CChar>? {
-  if state == 0 {
-    completionMatches = completionSource(text.map { String(cString: $0) } ?? "")
-    completionIndex = 0
-  }
+  if state == 0 { completionIndex = 0 }
   guard completionIndex < completionMatches.count else { return nil }
   defer { completionIndex += 1 }
   return strdup(completionMatches[completionIndex])
@@ -55,13 +94,22 @@ final class LineEditor {
   private var lastEntry: String?
   private var warnedAboutHistory = false
 
-  init(historyPath: String, completions: @escaping (String) -> [String]) {
+  /// `completions` gives the candidates for the word ending at the cursor, from the line up
+  /// to it and the cursor's character offset; `context` says what kind of word that is and
+  /// which characters end it.
+  init(
+    historyPath: String,
+    completions: @escaping (String, Int) -> [String],
+    context: @escaping (String, Int) -> (kind: Interpreter.CompletionKind, wordBreaks: String)
+  ) {
     self.historyPath = historyPath
     completionSource = completions
+    completionContext = context
     // Readline's own SIGINT handler re-raises the signal and ends the process.
     rl_catch_signals = 0
     rl_readline_name = UnsafePointer(strdup("nn"))
-    rl_completion_entry_function = completionGenerator
+    rl_attempted_completion_function = attemptedCompletion
+    rl_completion_word_break_hook = wordBreakHook
     stifle_history(Int32(Self.historyLimit))
     // A missing history file is a first session, not an error.
     _ = read_history(historyPath)

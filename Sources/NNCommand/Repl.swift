@@ -205,9 +205,12 @@ enum Repl {
   static func runInteractive(arguments: [String]) -> Int32 {
     Interrupts.install(secondKills: false)
     let session = ReplSession(arguments: arguments)
-    let editor = LineEditor(historyPath: historyPath()) { prefix in
-      session.interpreter.completions(prefix: prefix)
-    }
+    let editor = LineEditor(
+      historyPath: historyPath(),
+      completions: { line, cursor in
+        session.interpreter.completions(line: line, cursor: cursor)
+      },
+      context: Interpreter.completionContext)
     StandardStreams.output.write("nn \(nnVersion) — :help for help, :quit or Ctrl-D to leave\n")
     while true {
       switch editor.read(prompt: session.isContinuing ? "...> " : "nn> ") {

@@ -108,4 +108,30 @@ struct TerminalTests {
     #expect(!terminal.screen.contains("undefined name 'this'"))
     try terminal.key("C-d")
   }
+
+  /// Tab inside a call offers the built-in's named arguments: `adam(be` becomes `adam(beta`,
+  /// the common start of `beta1:` and `beta2:`; further Tabs list both (readline takes the
+  /// Tab after a partial completion as a fresh attempt, so listing needs two more).
+  @Test func tabCompletesNamedArgumentsInsideACall() throws {
+    let nn = try NNExecutable.locate()
+    let history = FileManager.default.temporaryDirectory
+      .appendingPathComponent("nn-history-\(UUID().uuidString)").path
+    defer { try? FileManager.default.removeItem(atPath: history) }
+    guard let terminal = try Terminal(
+      command: "env NN_HISTORY=\(history) OPENBLAS_NUM_THREADS=1 \(nn.url.path)")
+    else {
+      print("tmux is not installed; the terminal test is skipped")
+      return
+    }
+    #expect(terminal.waitFor("nn>"))
+    try terminal.type("adam(be", enter: false)
+    try terminal.key("Tab")
+    #expect(terminal.waitFor("nn> adam(beta"))
+    try terminal.key("Tab")
+    try terminal.key("Tab")
+    #expect(terminal.waitFor("beta1:"))
+    #expect(terminal.screen.contains("beta2:"))
+    try terminal.key("C-c")
+    try terminal.key("C-d")
+  }
 }
