@@ -15,6 +15,10 @@ final class ReplSession {
   private(set) var anyFailed = false
   /// Lines of an entry not yet complete.
   private var pending: [String] = []
+  /// Lines read so far, and the line the pending entry started on: piped entries all share the
+  /// name `<stdin>`, so their diagnostics must count lines from the start of the input.
+  private var linesRead = 0
+  private var entryStartLine = 1
 
   /// Entries are called `<repl:N>`, or all `<stdin>` when `sourceName` is given (the piped
   /// mode, whose diagnostics name standard input as a script run from it always has).
@@ -43,7 +47,9 @@ final class ReplSession {
 
   /// Takes one line of input: runs the entry it completes, or keeps it for the next line.
   func feed(_ line: String) -> Outcome {
+    linesRead += 1
     if pending.isEmpty {
+      entryStartLine = linesRead
       let trimmed = line.trimmingCharacters(in: .whitespaces)
       if trimmed.isEmpty { return .proceed }
       if trimmed.hasPrefix(":") { return command(trimmed) }
@@ -75,8 +81,11 @@ final class ReplSession {
 
   /// Runs one entry and echoes its value.
   private func run(_ text: String) {
+    // Blank lines in front put the entry at its place in the piped input, so `<stdin>:7:3`
+    // means line 7 of what was piped in; a REPL entry is its own source from line 1.
+    let offset = sourceName == nil ? "" : String(repeating: "\n", count: entryStartLine - 1)
     timed { () throws(ScriptError) in
-      let echo = try interpreter.evaluateLine(text, name: nextName())
+      let echo = try interpreter.evaluateLine(offset + text, name: nextName())
       if let echo { StandardStreams.output.write(echo + "\n") }
     }
   }
@@ -151,8 +160,8 @@ final class ReplSession {
 
   private func printHelp(_ topic: String) {
     if !topic.isEmpty {
-      if let signature = interpreter.signature(of: topic) {
-        StandardStreams.output.write(signature + "\n")
+      if let help = interpreter.help(for: topic) ?? interpreter.signature(of: topic) {
+        StandardStreams.output.write(help + "\n")
       } else {
         StandardStreams.writeError("no built-in called '\(topic)'\n")
       }
@@ -171,7 +180,7 @@ final class ReplSession {
       train net on data { epochs: 10 }
 
     Commands:
-      :help [NAME]   this text, or the parameters of the built-in NAME
+      :help [NAME]   this text, or the signature, a sentence and an example for NAME
       :vars          the names bound in this session, with their types
       :type EXPR     the type of EXPR's value
       :load FILE     run FILE in this session

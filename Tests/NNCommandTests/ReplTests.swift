@@ -37,6 +37,19 @@ import Testing
     #expect(!outcome.crashed)
   }
 
+  @Test func diagnosticsCountLinesFromTheStartOfTheInput() throws {
+    let outcome = try session("let a = 2\n\nlet b = [\n  1,\n  2]\nprint(c)\n")
+    #expect(outcome.status == 1)
+    #expect(outcome.errors.contains("<stdin>:6:7"))
+    #expect(outcome.errors.contains("6 | print(c)"))
+  }
+
+  @Test func helpForABuiltinGivesItsSignatureSentenceAndExample() throws {
+    let outcome = try session(":help adam\n")
+    #expect(outcome.output.hasPrefix("adam(lr, beta1, beta2, eps, weight_decay, amsgrad)\n"))
+    #expect(outcome.output.contains("example:"))
+  }
+
   @Test func multiLineModelEchoesItsSummary() throws {
     let input = "model net(2) {\n  dense(8, tanh)\n  dense(1, sigmoid)\n}\n"
     let outcome = try session(input)
