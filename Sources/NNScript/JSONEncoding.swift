@@ -64,21 +64,6 @@ enum JSONEncoding {
     x.isFinite ? formatNumber(x) : "null"
   }
 
-  static func string(_ text: String) -> String {
-    var result = "\""
-    for scalar in text.unicodeScalars {
-      switch scalar {
-      case "\"": result += "\\\""
-      case "\\": result += "\\\\"
-      case "\n": result += "\\n"
-      case "\r": result += "\\r"
-      case "\t": result += "\\t"
-      case _ where scalar.value < 0x20:
-        let hex = String(scalar.value, radix: 16)
-        result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-      default: result.unicodeScalars.append(scalar)
-      }
-    }
-    return result + "\""
-  }
+  /// One JSON string escaper for the project: the one the safetensors writer uses.
+  static func string(_ text: String) -> String { JSONValue.quote(text) }
 }
