@@ -26,6 +26,12 @@ final class Evaluator {
   /// Call sites of the functions being evaluated, innermost last, for error notes.
   var callSites: [(name: String, location: SourceSpan)] = []
 
+  /// Set by `Interpreter.cancel()` from another thread.
+  let cancellation = CancellationHandle()
+
+  /// Whether the host asked the script to stop: `cancel()`, or its own interrupt flag.
+  var stopRequested: Bool { cancellation.isRequested || options.interruptRequested() }
+
   init(options: InterpreterOptions) {
     self.options = options
     self.globals = Scope(parent: nil)
@@ -61,7 +67,7 @@ final class Evaluator {
       throw failure(.stepLimit, "the script ran past its limit of \(limit) steps", at: range)
     }
     // Polling costs a closure call, so only every 4,096 steps: still well under a millisecond.
-    if steps & 4095 == 0, options.interruptRequested() {
+    if steps & 4095 == 0, stopRequested {
       throw failure(.interrupted, "interrupted", at: range)
     }
   }

@@ -83,6 +83,19 @@ public final class Interpreter {
     _ = try execute(source, markImported: FileAccess.canonical(resolved))
   }
 
+  /// The handle that stops a running `run` or `evaluate` from another thread.
+  public var cancellation: CancellationHandle { evaluator.cancellation }
+
+  /// The value bound to `name` at the top level, if any.
+  public func value(named name: String) -> Value? {
+    evaluator.globals.lookup(name)
+  }
+
+  /// Binds `name` at the top level, as `let name = value` would.
+  public func define(_ name: String, _ value: Value) {
+    evaluator.globals.declare(name, value)
+  }
+
   /// Names of the models bound at the top level, sorted.
   public var modelNames: [String] {
     evaluator.globals.ownNames.filter { name in
@@ -132,6 +145,7 @@ public final class Interpreter {
         return .failure(ScriptError(parsed.diagnostics))
       }
       evaluator.steps = 0
+      evaluator.cancellation.clear()
       if let path { evaluator.importStack.append(path) }
       defer { if path != nil { evaluator.importStack.removeLast() } }
       do throws(Unwind) {

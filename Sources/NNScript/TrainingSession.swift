@@ -41,13 +41,13 @@ struct TrainingSession {
     let showProgress = try context.bool("progress", default: true)
     let reporter = ProgressReporter(model: model.name, epochs: configuration.epochs,
                                     options: context.evaluator.options)
-    let options = context.evaluator.options
+    let evaluator = context.evaluator
     let history: TrainingHistory
     do {
       history = try trainer.train(
         trainingData, validation: validationData, random: &random,
         progress: { update in if showProgress { reporter.report(update) } },
-        shouldStop: { options.interruptRequested() })
+        shouldStop: { evaluator.stopRequested })
     } catch {
       throw context.error(.numericError, error.message)
     }
