@@ -97,7 +97,7 @@ extension Builtins {
     },
     Builtin("read", ["path"]) { (context) throws(Diagnostic) in
       let path = try context.string("path")
-      switch FileAccess.readText(context.resolvedPath(path)) {
+      switch FileAccess.readText(try context.checkedPath(path, write: false)) {
       case .success(let text): return .string(text)
       case .failure(.cannotRead(let reason)):
         throw context.error(.fileError, "cannot read '\(path)': \(reason)", at: "path")
@@ -107,7 +107,7 @@ extension Builtins {
       let path = try context.string("path")
       let text = ValueFormatter.display(try context.require("text"))
       // Atomic, like `save`: a crash never leaves half a file in place of a good one.
-      if case .failure(let failure) = FileAccess.writeAtomically(context.resolvedPath(path),
+      if case .failure(let failure) = FileAccess.writeAtomically(try context.checkedPath(path, write: true),
                                                                  text: text) {
         throw context.error(.fileError, "cannot write '\(path)': \(failure.reason)", at: "path")
       }

@@ -24,7 +24,7 @@ extension Builtins {
       let header = try context.bool("header", default: true)
       let delimiter = try context.delimiter("delimiter")
       let text: String
-      switch FileAccess.readText(context.resolvedPath(path)) {
+      switch FileAccess.readText(try context.checkedPath(path, write: false)) {
       case .success(let contents): text = contents
       case .failure(.cannotRead(let reason)):
         throw context.error(.fileError, "cannot read '\(path)': \(reason)", at: "path")

@@ -23,7 +23,7 @@ extension Builtins {
         "model": ModelDescription.encode(model),
       ]
       let bytes = SafeTensorsFile.serialize(tensors, metadata: metadata)
-      switch FileAccess.writeAtomically(context.resolvedPath(path), bytes) {
+      switch FileAccess.writeAtomically(try context.checkedPath(path, write: true), bytes) {
       case .success:
         return .nil
       case .failure(let failure):
@@ -66,7 +66,7 @@ extension CallContext {
   /// The file at `path`, read whole and checked as safetensors.
   func readSafeTensors(_ path: String) throws(Diagnostic) -> SafeTensorsFile {
     let bytes: [UInt8]
-    switch Self.readBytes(resolvedPath(path)) {
+    switch Self.readBytes(try checkedPath(path, write: false)) {
     case .success(let contents): bytes = contents
     case .failure(let failure):
       throw error(.fileError, "cannot load '\(path)': \(failure.reason)", at: "path")

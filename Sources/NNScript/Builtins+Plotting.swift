@@ -37,7 +37,7 @@ extension Builtins {
       let height = try context.size("height", PlotLimits.svgHeight,
                                     default: PlotLimits.svgDefaultHeight, unit: "pixels")
       let svg = SVGChart(chart: chart, width: width, height: height).render()
-      let resolved = context.scriptRelativePath(path)
+      let resolved = try context.checkedPath(path, write: true)
       if case .failure(let failure) = FileAccess.writeAtomically(resolved, text: svg) {
         throw context.error(.fileError, "cannot write '\(path)': \(failure.reason)", at: "file")
       }
@@ -192,14 +192,5 @@ extension CallContext {
                     + "\(unit) \(medium), not \(size)", at: name)
     }
     return size
-  }
-
-  /// A path the script names, relative to the script's own folder as imports are.
-  fileprivate func scriptRelativePath(_ path: String) -> String {
-    let workingDirectory = evaluator.options.workingDirectory
-    let base = FileAccess.directory(of: source.name).map {
-      FileAccess.resolve($0, relativeTo: workingDirectory)
-    } ?? workingDirectory
-    return FileAccess.resolve(path, relativeTo: base)
   }
 }

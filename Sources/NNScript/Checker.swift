@@ -44,6 +44,11 @@ struct Checker {
       FileAccess.resolve($0, relativeTo: options.workingDirectory)
     } ?? options.workingDirectory
     let resolved = FileAccess.resolve(path, relativeTo: base)
+    if let denial = options.fileAccess.denial(resolved, write: false,
+                                              workingDirectory: options.workingDirectory) {
+      report(.fileError, "file access is not allowed: \(denial)", range)
+      return
+    }
     guard let canonical = FileAccess.canonical(resolved) else {
       report(.fileError, "cannot import '\(path)': no such file", range)
       return

@@ -58,9 +58,9 @@ extension Evaluator {
     _ function: FunctionValue, _ arguments: [ArgumentValue], callRange: SourceRange
   ) throws(Unwind) -> Value {
     try tick(callRange)
-    guard callDepth < Limits.maxCallDepth else {
+    guard callDepth < options.maxCallDepth else {
       throw failure(.recursionLimit,
-                    "too many nested calls (the limit is \(Limits.maxCallDepth))",
+                    "too many nested calls (the limit is \(options.maxCallDepth))",
                     at: callRange, hint: "is a recursive function missing its base case?")
     }
     let declaration = function.declaration

@@ -8,6 +8,9 @@ extension Evaluator {
       FileAccess.resolve($0, relativeTo: options.workingDirectory)
     } ?? options.workingDirectory
     let resolved = FileAccess.resolve(path, relativeTo: base)
+    if let message = checkFileAccess(resolved, write: false) {
+      throw failure(.fileError, message, at: range)
+    }
     guard let canonical = FileAccess.canonical(resolved) else {
       throw failure(.fileError, "cannot import '\(path)': no such file", at: range)
     }

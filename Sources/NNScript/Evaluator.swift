@@ -30,7 +30,26 @@ final class Evaluator {
   let cancellation = CancellationHandle()
 
   /// Whether the host asked the script to stop: `cancel()`, or its own interrupt flag.
-  var stopRequested: Bool { cancellation.isRequested || options.interruptRequested() }
+  var stopRequested: Bool {
+    cancellation.isRequested || options.interruptRequested() || pastTimeLimit
+  }
+
+  /// When the current `run` began, for `InterpreterOptions.timeLimit`.
+  var runStart = ContinuousClock.now
+
+  /// Whether the current run has taken longer than the host's time limit.
+  var pastTimeLimit: Bool {
+    guard let limit = options.timeLimit else { return false }
+    let elapsed = runStart.duration(to: .now)
+    let seconds = Double(elapsed.components.seconds)
+      + Double(elapsed.components.attoseconds) * 1e-18
+    return seconds > limit
+  }
+
+  /// The diagnostic message for a run stopped by its time limit.
+  var timeLimitMessage: String {
+    "the script ran past its time limit of \(formatNumber(options.timeLimit ?? 0)) s"
+  }
 
   init(options: InterpreterOptions) {
     self.options = options
@@ -68,6 +87,7 @@ final class Evaluator {
     }
     // Polling costs a closure call, so only every 4,096 steps: still well under a millisecond.
     if steps & 4095 == 0, stopRequested {
+      if pastTimeLimit { throw failure(.resourceLimit, timeLimitMessage, at: range) }
       throw failure(.interrupted, "interrupted", at: range)
     }
   }

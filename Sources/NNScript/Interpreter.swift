@@ -28,12 +28,22 @@ public struct InterpreterOptions: Sendable {
   public var trainingProgress: (@Sendable (TrainingUpdate) -> Void)?
   /// Whether progress lines show elapsed seconds; off for reproducible transcripts.
   public var showsTimings: Bool
+  /// Which files scripts may read and write (`.unrestricted` by default).
+  public var fileAccess: FileAccessPolicy
+  /// Seconds of wall time one `run` or `evaluate` may take; `nil` for no limit. Checked where
+  /// interrupts are (every few thousand steps and after every training batch); running past it
+  /// is a `.resourceLimit` diagnostic.
+  public var timeLimit: Double?
+  /// The most nested calls of script functions; clamped to the built-in limit (1,000).
+  public var maxCallDepth: Int
 
   public init(
     output: @escaping @Sendable (String) -> Void = { _ in }, arguments: [String] = [],
     workingDirectory: String? = nil, stepLimit: Int? = nil,
     interruptRequested: @escaping @Sendable () -> Bool = { false },
-    trainingProgress: (@Sendable (TrainingUpdate) -> Void)? = nil, showsTimings: Bool = true
+    trainingProgress: (@Sendable (TrainingUpdate) -> Void)? = nil, showsTimings: Bool = true,
+    fileAccess: FileAccessPolicy = .unrestricted, timeLimit: Double? = nil,
+    maxCallDepth: Int = 1_000
   ) {
     self.output = output
     self.arguments = arguments
@@ -42,6 +52,9 @@ public struct InterpreterOptions: Sendable {
     self.interruptRequested = interruptRequested
     self.trainingProgress = trainingProgress
     self.showsTimings = showsTimings
+    self.fileAccess = fileAccess
+    self.timeLimit = timeLimit
+    self.maxCallDepth = max(0, min(maxCallDepth, Limits.maxCallDepth))
   }
 }
 
@@ -127,6 +140,9 @@ public final class Interpreter {
 
   private func read(_ path: String) throws(ScriptError) -> Source {
     let resolved = FileAccess.resolve(path, relativeTo: evaluator.options.workingDirectory)
+    if let message = evaluator.checkFileAccess(resolved, write: false) {
+      throw ScriptError([Diagnostic(code: .fileError, message: message)])
+    }
     switch FileAccess.readText(resolved) {
     case .success(let text):
       return Source(name: path, text: text)
@@ -145,6 +161,7 @@ public final class Interpreter {
         return .failure(ScriptError(parsed.diagnostics))
       }
       evaluator.steps = 0
+      evaluator.runStart = .now
       evaluator.cancellation.clear()
       if let path { evaluator.importStack.append(path) }
       defer { if path != nil { evaluator.importStack.removeLast() } }

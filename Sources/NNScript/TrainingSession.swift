@@ -52,6 +52,10 @@ struct TrainingSession {
       throw context.error(.numericError, error.message)
     }
     if !context.has("seed") { context.evaluator.random = random }
+    if history.interrupted != nil, evaluator.pastTimeLimit {
+      throw context.error(.resourceLimit, evaluator.timeLimitMessage
+                            + "; \(model.name) keeps the weights of its last step")
+    }
     if let stop = history.interrupted {
       throw context.error(.interrupted,
                           "training interrupted at epoch \(stop.epoch), batch \(stop.batch); "

@@ -1,0 +1,70 @@
+import NNRuntime
+import NNSyntax
+
+/// Keeps a host's closure inside a `Sendable` built-in. An `Interpreter` is used from one thread
+/// at a time, so the closure is never called concurrently.
+private final class HostBody: @unchecked Sendable {
+  let call: ([String: Value]) throws -> Value
+  init(_ call: @escaping ([String: Value]) throws -> Value) { self.call = call }
+}
+
+extension Interpreter {
+  /// Binds `name` at the top level to a function the host implements. Scripts call it like a
+  /// built-in, with positional and named arguments matched to `parameters`; the body receives
+  /// the arguments given, by parameter name (a parameter not given is absent). An error thrown
+  /// by the body becomes a diagnostic at the call, with the error's description.
+  public func register(
+    function name: String, parameters: [String],
+    body: @escaping (_ arguments: [String: Value]) throws -> Value
+  ) {
+    let host = HostBody(body)
+    let builtin = Builtin(name, parameters) { (context) throws(Diagnostic) in
+      var arguments: [String: Value] = [:]
+      for (parameter, argument) in context.bound { arguments[parameter] = argument.value }
+      do {
+        return try host.call(arguments)
+      } catch {
+        throw context.error(.invalidOperation, "\(name): \(String(describing: error))")
+      }
+    }
+    evaluator.globals.declare(name, .builtin(builtin))
+  }
+}
+
+extension Value {
+  /// The number, when the value is one.
+  public var number: Double? {
+    if case .number(let x) = self { return x }
+    return nil
+  }
+
+  /// The text, when the value is a string.
+  public var string: String? {
+    if case .string(let text) = self { return text }
+    return nil
+  }
+
+  /// The flag, when the value is a bool.
+  public var bool: Bool? {
+    if case .bool(let flag) = self { return flag }
+    return nil
+  }
+
+  /// The shape and elements (row-major), when the value is a tensor.
+  public var tensor: (shape: [Int], scalars: [Float])? {
+    if case .tensor(let t) = self { return (t.shape, Array(t.scalars)) }
+    return nil
+  }
+
+  /// The elements, when the value is a list.
+  public var list: [Value]? {
+    if case .list(let items) = self { return items }
+    return nil
+  }
+
+  /// The fields in order, when the value is a record.
+  public var record: [(String, Value)]? {
+    guard case .record(let record) = self else { return nil }
+    return record.names.compactMap { name in record[name].map { (name, $0) } }
+  }
+}

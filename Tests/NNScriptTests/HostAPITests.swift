@@ -1,0 +1,102 @@
+import Foundation
+import Testing
+
+@testable import NNScript
+
+/// Time and call-depth limits, host functions and typed accessors of `Value`.
+struct HostAPITests {
+  struct HostFailure: Error, CustomStringConvertible {
+    var description: String { "the host said no" }
+  }
+
+  @Test func timeLimitStopsALoop() {
+    let interpreter = Interpreter(options: InterpreterOptions(timeLimit: 0.2))
+    do {
+      try interpreter.run("let i = 0\nwhile true { i += 1 }", name: "loop.nn")
+      Issue.record("the loop was not stopped")
+    } catch {
+      #expect(error.diagnostics.first?.code == .resourceLimit)
+      #expect(error.diagnostics.first?.message == "the script ran past its time limit of 0.2 s")
+    }
+    // The limit is per run: a short run afterwards succeeds.
+    #expect(throws: Never.self) { try interpreter.run("i = 1", name: "after.nn") }
+  }
+
+  @Test func timeLimitStopsTraining() {
+    let interpreter = Interpreter(options: InterpreterOptions(timeLimit: 0.3))
+    do {
+      try interpreter.run("""
+        seed(0)
+        model net(2) { dense(16, tanh); dense(1, sigmoid) }
+        train net on xor() { epochs: 100000000, progress: false }
+        """, name: "train.nn")
+      Issue.record("training was not stopped")
+    } catch {
+      #expect(error.diagnostics.first?.code == .resourceLimit)
+    }
+  }
+
+  @Test func maxCallDepthIsConfigurableAndClamped() {
+    let options = InterpreterOptions(maxCallDepth: 10)
+    #expect(options.maxCallDepth == 10)
+    #expect(InterpreterOptions(maxCallDepth: 1_000_000).maxCallDepth == 1_000)
+    let interpreter = Interpreter(options: options)
+    let script = "fn f(n) { if n == 0 { return 0 }\n return f(n - 1) }\n"
+    #expect(throws: Never.self) { try interpreter.run(script + "f(9)", name: "ok.nn") }
+    do {
+      try interpreter.run(script + "f(20)", name: "deep.nn")
+      Issue.record("the recursion was not stopped")
+    } catch {
+      #expect(error.diagnostics.first?.code == .recursionLimit)
+      #expect(error.diagnostics.first?.message.contains("10") == true)
+    }
+  }
+
+  @Test func hostFunctionsTakePositionalAndNamedArguments() throws {
+    let interpreter = Interpreter()
+    interpreter.register(function: "scale", parameters: ["x", "by"]) { arguments in
+      .number((arguments["x"]?.number ?? 0) * (arguments["by"]?.number ?? 1))
+    }
+    #expect(try interpreter.evaluate("scale(3, 2)").number == 6)
+    #expect(try interpreter.evaluate("scale(by: 5, x: 2)").number == 10)
+    #expect(try interpreter.evaluate("scale(4)").number == 4)
+    do {
+      _ = try interpreter.evaluate("scale(1, nope: 2)")
+      Issue.record("an unknown named argument was accepted")
+    } catch {
+      #expect(error.diagnostics.first?.code == .invalidArgument)
+    }
+  }
+
+  @Test func hostErrorsBecomeDiagnosticsAtTheCall() {
+    let interpreter = Interpreter()
+    interpreter.register(function: "refuse", parameters: []) { _ in throw HostFailure() }
+    do {
+      try interpreter.run("let a = 1\nrefuse()", name: "host.nn")
+      Issue.record("the error was lost")
+    } catch {
+      let diagnostic = error.diagnostics.first
+      #expect(diagnostic?.message.contains("the host said no") == true)
+      #expect(diagnostic?.location?.range.start == 10)
+    }
+  }
+
+  @Test func typedAccessors() throws {
+    let interpreter = Interpreter()
+    #expect(try interpreter.evaluate("1.5").number == 1.5)
+    #expect(try interpreter.evaluate("\"hi\"").string == "hi")
+    #expect(try interpreter.evaluate("true").bool == true)
+    #expect(try interpreter.evaluate("1").string == nil)
+    let tensor = try #require(try interpreter.evaluate("[[1, 2], [3, 4]]").tensor)
+    #expect(tensor.shape == [2, 2])
+    #expect(tensor.scalars == [1, 2, 3, 4])
+    let list = try #require(try interpreter.evaluate("[1, \"a\"]").list)
+    #expect(list.count == 2)
+    #expect(list[1].string == "a")
+    let record = try #require(try interpreter.evaluate("{b: 1, a: true}").record)
+    #expect(record.map(\.0) == ["b", "a"])
+    #expect(record[1].1.bool == true)
+    #expect(try interpreter.evaluate("nil").number == nil)
+    #expect(try interpreter.evaluate("nil").typeName == "nil")
+  }
+}
