@@ -34,6 +34,8 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
+    // The embedding example (examples/embed): a host program using only the library product.
+    .executableTarget(name: "EmbedExample", dependencies: ["NNScript"], path: "examples/embed"),
     .testTarget(name: "NNSyntaxTests", dependencies: ["NNSyntax"]),
     .testTarget(name: "NNRuntimeTests", dependencies: ["NNRuntime"], exclude: ["Fixtures"]),
     .testTarget(

@@ -68,3 +68,21 @@ extension Value {
     return record.names.compactMap { name in record[name].map { (name, $0) } }
   }
 }
+
+extension Value {
+  /// A tensor value from row-major scalars; nil when `shape` does not hold `scalars.count`
+  /// elements or is larger than a tensor may be.
+  public static func tensor(shape: [Int], scalars: [Float]) -> Value? {
+    guard let count = try? Tensor.checkedCount(shape), count == scalars.count else { return nil }
+    return .tensor(Tensor(shape: shape, scalars: scalars))
+  }
+
+  /// A dataset value (what `dataset(x, y, classes:)` makes in a script), for host functions
+  /// that supply data; nil when `x` or `y` is not a tensor or their rows disagree.
+  public static func dataset(x: Value, y: Value, classes: Int? = nil) -> Value? {
+    guard case .tensor(let inputs) = x, case .tensor(let targets) = y,
+      let data = try? Dataset(x: inputs, y: targets, classes: classes)
+    else { return nil }
+    return .object(DatasetObject(data))
+  }
+}
