@@ -84,8 +84,10 @@ func randomScriptsNeverTrap() throws {
     case 1: script = ScriptMutator.randomBytes(&random)
     default: script = ScriptMutator.mutate(corpus.randomElement(using: &random)!, &random)
     }
+    // Read-only: a mutated `write`, `save` or `plot(file:)` must not leave files in the tree.
     let interpreter = Interpreter(options: InterpreterOptions(
-      workingDirectory: Golden.root + "/imports", stepLimit: 20_000))
+      workingDirectory: Golden.root + "/imports", stepLimit: 20_000,
+      fileAccess: .readOnly(root: Golden.root)))
     do {
       try interpreter.run(script, name: "fuzz-\(index).nn")
       successes += 1
