@@ -18,6 +18,7 @@ public struct TensorError: Error, Equatable, Sendable {
 }
 
 extension TensorError: CustomStringConvertible {
+  /// The user-facing message.
   public var description: String { message }
 }
 

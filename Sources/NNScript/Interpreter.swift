@@ -37,6 +37,7 @@ public struct InterpreterOptions: Sendable {
   /// The most nested calls of script functions; clamped to the built-in limit (1,000).
   public var maxCallDepth: Int
 
+  /// Makes options; the defaults discard output and set no step, time or file limits.
   public init(
     output: @escaping @Sendable (String) -> Void = { _ in }, arguments: [String] = [],
     workingDirectory: String? = nil, stepLimit: Int? = nil,
@@ -60,8 +61,10 @@ public struct InterpreterOptions: Sendable {
 
 /// The one error type of the public API: the diagnostics of a failed parse or run.
 public struct ScriptError: Error, Sendable {
+  /// The diagnostics, in the order they were reported.
   public var diagnostics: [Diagnostic]
 
+  /// Wraps the diagnostics of a failed parse or run.
   public init(_ diagnostics: [Diagnostic]) { self.diagnostics = diagnostics }
 
   /// All diagnostics rendered with source lines and carets.
@@ -75,6 +78,7 @@ public struct ScriptError: Error, Sendable {
 public final class Interpreter {
   let evaluator: Evaluator
 
+  /// Makes an interpreter with an empty global scope and the given options.
   public init(options: InterpreterOptions = InterpreterOptions()) {
     self.evaluator = Evaluator(options: options)
   }

@@ -1,10 +1,15 @@
 /// Live training progress for a host that draws it (a terminal bar): sent after every batch and
 /// at the end of every epoch.
 public struct TrainingUpdate: Sendable {
+  /// The name of the model being trained.
   public var model: String
+  /// The epoch in progress, out of `epochs`.
   public var epoch: Int
+  /// The number of epochs the run will train.
   public var epochs: Int
+  /// The batch just finished, out of `batches`.
   public var batch: Int
+  /// The number of batches in one epoch.
   public var batches: Int
   /// Mean loss over the batches of this epoch so far.
   public var runningLoss: Double
@@ -15,6 +20,7 @@ public struct TrainingUpdate: Sendable {
   /// Set on the update that ends an epoch: the line to keep (`epoch 3/30  loss 0.2314 …`).
   public var epochLine: String?
 
+  /// Makes an update from its progress figures.
   public init(
     model: String, epoch: Int, epochs: Int, batch: Int, batches: Int, runningLoss: Double,
     samplesPerSecond: Double, secondsLeft: Double, epochLine: String?

@@ -42,10 +42,14 @@ public enum Value {
 
 /// `lower..<upper` or `lower...upper`.
 public struct RangeValue: Equatable, Sendable {
+  /// The first number of the range.
   public var lower: Double
+  /// The bound where the range ends.
   public var upper: Double
+  /// Whether `upper` is included (`...`) rather than excluded (`..<`).
   public var inclusive: Bool
 
+  /// Makes a range from its bounds.
   public init(lower: Double, upper: Double, inclusive: Bool) {
     self.lower = lower
     self.upper = upper
@@ -67,12 +71,15 @@ public struct Record {
   public private(set) var names: [String] = []
   private var storage: [String: Value] = [:]
 
+  /// Makes an empty record.
   public init() {}
 
+  /// Makes a record of `fields`, in order; a repeated name keeps its first position.
   public init(_ fields: [(String, Value)]) {
     for (name, value) in fields { self[name] = value }
   }
 
+  /// The value of field `name`; setting nil removes the field.
   public subscript(name: String) -> Value? {
     get { storage[name] }
     set {
@@ -82,10 +89,12 @@ public struct Record {
     }
   }
 
+  /// The fields as name–value pairs, in the order they were written.
   public var fields: [(name: String, value: Value)] {
     names.map { ($0, storage[$0]!) }
   }
 
+  /// The number of fields.
   public var count: Int { names.count }
 }
 
@@ -101,11 +110,13 @@ public final class FunctionValue {
     self.source = source
   }
 
+  /// The function's name, or `<anonymous>` for a function expression.
   public var name: String { declaration.name?.name ?? "<anonymous>" }
 }
 
 /// A function provided by the interpreter (or, later, by the host).
 public final class Builtin: Sendable {
+  /// The name scripts call the builtin by.
   public let name: String
   /// Names of the parameters, for errors, named arguments and completion. A trailing `...`
   /// marks a variadic one.

@@ -4,9 +4,12 @@
 
 /// A parsed file or REPL entry.
 public struct Program: Equatable, Sendable {
+  /// The source the program was parsed from.
   public var source: Source
+  /// The top-level statements, in order.
   public var statements: [Stmt]
 
+  /// Makes a program of `statements` parsed from `source`.
   public init(source: Source, statements: [Stmt]) {
     self.source = source
     self.statements = statements
@@ -15,9 +18,12 @@ public struct Program: Equatable, Sendable {
 
 /// A name as written, with where it was written.
 public struct Identifier: Equatable, Sendable {
+  /// The name's text.
   public var name: String
+  /// Where the name was written.
   public var range: SourceRange
 
+  /// Makes an identifier spelled `name` at `range`.
   public init(_ name: String, _ range: SourceRange) {
     self.name = name
     self.range = range
@@ -26,9 +32,12 @@ public struct Identifier: Equatable, Sendable {
 
 /// `{ statements }`.
 public struct Block: Equatable, Sendable {
+  /// The statements inside the braces.
   public var statements: [Stmt]
+  /// The bytes from `{` to `}`.
   public var range: SourceRange
 
+  /// Makes a block of `statements` covering `range`.
   public init(_ statements: [Stmt], _ range: SourceRange) {
     self.statements = statements
     self.range = range
@@ -40,6 +49,7 @@ public enum Pattern: Equatable, Sendable {
   case name(Identifier)
   case tuple([Identifier], SourceRange)
 
+  /// The bytes the pattern covers.
   public var range: SourceRange {
     switch self {
     case .name(let identifier): return identifier.range
@@ -50,9 +60,12 @@ public enum Pattern: Equatable, Sendable {
 
 /// `name = default` in a function's parameter list.
 public struct Parameter: Equatable, Sendable {
+  /// The parameter's name.
   public var name: Identifier
+  /// The default value, or nil when the argument is required.
   public var defaultValue: Expr?
 
+  /// Makes a parameter, with a default value or without.
   public init(name: Identifier, defaultValue: Expr?) {
     self.name = name
     self.defaultValue = defaultValue
@@ -61,11 +74,16 @@ public struct Parameter: Equatable, Sendable {
 
 /// A function: `fn name(params) { body }` or `fn (params) { body }`.
 public struct FunctionDecl: Equatable, Sendable {
+  /// The function's name; nil for a function expression.
   public var name: Identifier?
+  /// The parameters, in order.
   public var parameters: [Parameter]
+  /// The function body.
   public var body: Block
+  /// The bytes of the whole declaration.
   public var range: SourceRange
 
+  /// Makes a function declaration.
   public init(name: Identifier?, parameters: [Parameter], body: Block, range: SourceRange) {
     self.name = name
     self.parameters = parameters
@@ -79,11 +97,16 @@ public struct FunctionDecl: Equatable, Sendable {
 /// The body's statements are layer statements: expression statements are layers,
 /// `name = layer` names one, `kind(args) { … }` is a block layer such as `residual`.
 public struct ModelDecl: Equatable, Sendable {
+  /// The model's name; nil for a model expression.
   public var name: Identifier?
+  /// The expression giving the per-sample input shape.
   public var inputShape: Expr
+  /// The layer statements.
   public var body: Block
+  /// The bytes of the whole declaration.
   public var range: SourceRange
 
+  /// Makes a model declaration.
   public init(name: Identifier?, inputShape: Expr, body: Block, range: SourceRange) {
     self.name = name
     self.inputShape = inputShape
@@ -94,22 +117,29 @@ public struct ModelDecl: Equatable, Sendable {
 
 /// A call argument: positional (`label == nil`) or named (`lr: 0.1`).
 public struct Argument: Equatable, Sendable {
+  /// The argument's label; nil for a positional argument.
   public var label: Identifier?
+  /// The argument's value.
   public var value: Expr
 
+  /// Makes an argument, labelled or positional.
   public init(label: Identifier?, value: Expr) {
     self.label = label
     self.value = value
   }
 
+  /// The bytes from the label (if any) to the end of the value.
   public var range: SourceRange { label.map { $0.range.union(value.range) } ?? value.range }
 }
 
 /// `name: value` in a record literal or a `train` block.
 public struct RecordField: Equatable, Sendable {
+  /// The field's name.
   public var name: Identifier
+  /// The field's value.
   public var value: Expr
 
+  /// Makes a field `name: value`.
   public init(name: Identifier, value: Expr) {
     self.name = name
     self.value = value
@@ -130,11 +160,13 @@ public enum StringSegment: Equatable, Sendable {
   case interpolation(Expr)
 }
 
+/// A prefix operator; the raw value is its spelling.
 public enum UnaryOperator: String, Equatable, Sendable {
   case negate = "-"
   case not = "not"
 }
 
+/// An infix operator; the raw value is its spelling.
 public enum BinaryOperator: String, Equatable, Sendable, CaseIterable {
   case or, and
   case equal = "==", notEqual = "!=", less = "<", lessEqual = "<=", greater = ">"
@@ -146,14 +178,18 @@ public enum BinaryOperator: String, Equatable, Sendable, CaseIterable {
 
 /// An expression node.
 public struct Expr: Equatable, Sendable {
+  /// What kind of expression this is, with its operands.
   public var kind: Kind
+  /// The bytes the expression covers.
   public var range: SourceRange
 
+  /// Makes an expression node of `kind` covering `range`.
   public init(_ kind: Kind, _ range: SourceRange) {
     self.kind = kind
     self.range = range
   }
 
+  /// The expression forms of the language.
   public indirect enum Kind: Equatable, Sendable {
     case number(Double)
     case string([StringSegment])
@@ -184,14 +220,18 @@ public struct Expr: Equatable, Sendable {
 
 /// A statement node.
 public struct Stmt: Equatable, Sendable {
+  /// What kind of statement this is, with its parts.
   public var kind: Kind
+  /// The bytes the statement covers.
   public var range: SourceRange
 
+  /// Makes a statement node of `kind` covering `range`.
   public init(_ kind: Kind, _ range: SourceRange) {
     self.kind = kind
     self.range = range
   }
 
+  /// The statement forms of the language.
   public indirect enum Kind: Equatable, Sendable {
     case expression(Expr)
     case letBinding(Pattern, Expr)

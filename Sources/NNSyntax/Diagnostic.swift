@@ -46,9 +46,12 @@ public enum DiagnosticCode: String, Sendable, Equatable, CaseIterable {
 
 /// A place in a source: which source, and which bytes of it.
 public struct SourceSpan: Hashable, Sendable {
+  /// The source the bytes belong to.
   public var source: Source
+  /// The bytes within the source.
   public var range: SourceRange
 
+  /// Makes a span of `range` in `source`.
   public init(source: Source, range: SourceRange) {
     self.source = source
     self.range = range
@@ -57,9 +60,12 @@ public struct SourceSpan: Hashable, Sendable {
 
 /// A secondary message attached to a diagnostic, such as one call frame of a backtrace.
 public struct DiagnosticNote: Equatable, Sendable {
+  /// The note's text.
   public var message: String
+  /// Where the note points, if anywhere.
   public var location: SourceSpan?
 
+  /// Makes a note, optionally pointing at a location.
   public init(_ message: String, at location: SourceSpan? = nil) {
     self.message = message
     self.location = location
@@ -70,13 +76,20 @@ public struct DiagnosticNote: Equatable, Sendable {
 ///
 /// Rendered only by `DiagnosticRenderer`.
 public struct Diagnostic: Error, Equatable, Sendable {
+  /// Whether this is an error, a warning or a note.
   public var severity: Severity
+  /// The stable code naming the kind of problem.
   public var code: DiagnosticCode
+  /// The one-line description of the problem.
   public var message: String
+  /// Where the problem is, if it has a place.
   public var location: SourceSpan?
+  /// Secondary messages, such as the frames of a backtrace.
   public var notes: [DiagnosticNote]
+  /// A suggested fix, shown after the message.
   public var hint: String?
 
+  /// Makes a diagnostic; it is an error unless `severity` says otherwise.
   public init(
     _ severity: Severity = .error,
     code: DiagnosticCode,

@@ -21,6 +21,7 @@ public struct ParseResult: Sendable {
   /// `1 +` at the end): the REPL then reads another line instead of reporting.
   public var isIncomplete: Bool
 
+  /// Makes a result from a program, its diagnostics and whether the input ended early.
   public init(program: Program, diagnostics: [Diagnostic], isIncomplete: Bool) {
     self.program = program
     self.diagnostics = diagnostics

@@ -2,9 +2,12 @@
 ///
 /// Line and column are computed only when a diagnostic is rendered.
 public struct SourceRange: Hashable, Sendable, CustomStringConvertible {
+  /// Byte offset of the first byte of the range.
   public var start: Int
+  /// Byte offset just past the last byte of the range.
   public var end: Int
 
+  /// Makes `start ..< end`; an `end` before `start` gives an empty range.
   public init(start: Int, end: Int) {
     self.start = start
     self.end = max(start, end)
@@ -15,6 +18,7 @@ public struct SourceRange: Hashable, Sendable, CustomStringConvertible {
     SourceRange(start: min(start, other.start), end: max(end, other.end))
   }
 
+  /// `start..<end`, for debugging.
   public var description: String { "\(start)..<\(end)" }
 }
 
@@ -30,6 +34,7 @@ public final class Source: Hashable, Sendable, CustomStringConvertible {
   /// Byte offsets at which each line starts; `lineStarts[0] == 0`.
   public let lineStarts: [Int]
 
+  /// Makes a source named `name` holding `text`, indexing its line starts.
   public init(name: String, text: String) {
     self.name = name
     self.bytes = Array(text.utf8)
@@ -77,8 +82,11 @@ public final class Source: Hashable, Sendable, CustomStringConvertible {
     return String(decoding: bytes[start..<end], as: UTF8.self)
   }
 
+  /// The source's name.
   public var description: String { name }
 
+  /// Whether both are the same source object.
   public static func == (lhs: Source, rhs: Source) -> Bool { lhs === rhs }
+  /// Hashes the object's identity.
   public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
 }

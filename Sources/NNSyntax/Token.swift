@@ -1,8 +1,11 @@
 /// A token: a kind and the bytes it covers. Its text and value are read from the source on demand.
 public struct Token: Equatable, Sendable {
+  /// What the token is.
   public var kind: TokenKind
+  /// The bytes of the source the token covers.
   public var range: SourceRange
 
+  /// Makes a token of `kind` covering `range`.
   public init(_ kind: TokenKind, _ range: SourceRange) {
     self.kind = kind
     self.range = range
@@ -96,6 +99,7 @@ public enum TokenKind: String, Equatable, Sendable, CaseIterable {
     return table
   }()
 
+  /// Whether this kind is a reserved word (its case name starts with `kw`).
   public var isKeyword: Bool { String(describing: self).hasPrefix("kw") }
 
   /// True for tokens after which a line break does not end the statement: binary operators,

@@ -84,6 +84,7 @@ public struct NodeID: Hashable, Sendable, Comparable {
   /// Wraps a node position.
   public init(index: Int) { self.index = index }
 
+  /// Orders nodes by their position in the graph.
   public static func < (lhs: NodeID, rhs: NodeID) -> Bool { lhs.index < rhs.index }
 }
 
@@ -193,12 +194,14 @@ public struct GraphError: Error, Sendable, Equatable {
 }
 
 extension GraphError: CustomStringConvertible {
+  /// The user-facing message.
   public var description: String { message }
 }
 
 // `Op.constant` carries a tensor, and the IR is Hashable; hashing shape and values agrees with
 // Tensor's `==`.
 extension Tensor: Hashable {
+  /// Hashes the shape and every element, consistent with `==`.
   public func hash(into hasher: inout Hasher) {
     hasher.combine(shape)
     withUnsafeBufferPointer { buffer in

@@ -15,6 +15,7 @@ public enum Initializer: Hashable, Sendable {
   case zeros
   case constant(Double)
 
+  /// The initializer as shown in summaries: `he`, `normal(0.01)`, …
   public var name: String {
     switch self {
     case .he: return "he"

@@ -13,11 +13,16 @@ public indirect enum LayerKind: Sendable {
 /// A declared layer: its name (`dense1`, or one the script chose), what it is, the per-sample
 /// shape it produces, and an opaque tag the host maps back to a source range.
 public struct Layer: Sendable {
+  /// The layer's name: `dense1`, or one the script chose.
   public var name: String
+  /// What the layer computes.
   public var kind: LayerKind
+  /// Shape of one output sample.
   public var outputShape: [Int]
+  /// Opaque tag the host maps back to the layer's source range.
   public var tag: Int
 
+  /// Makes a layer from its name, kind, per-sample output shape and source tag.
   public init(name: String, kind: LayerKind, outputShape: [Int], tag: Int) {
     self.name = name
     self.kind = kind

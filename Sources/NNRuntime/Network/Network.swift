@@ -3,12 +3,14 @@
 public final class Network: @unchecked Sendable {
   /// Shape of one sample (`[2]` for a model of input size 2).
   public let inputShape: [Int]
+  /// The declared layers, in order.
   public let layers: [Layer]
   /// `dense1.weight`, `dense1.bias`, … in parameter-index order.
   public let parameterNames: [String]
   /// Every parameter, contiguous (the optimizer and, later, an all-reduce take it in one call).
   public let parameters: ParameterStore<Float>
 
+  /// Makes a network from its layers and an already-initialized parameter store.
   public init(inputShape: [Int], layers: [Layer], parameterNames: [String],
               parameters: ParameterStore<Float>) {
     self.inputShape = inputShape
@@ -26,16 +28,23 @@ public final class Network: @unchecked Sendable {
   /// The nodes a lowering made: the input, the output, and each top-level layer's
   /// pre-activation `z` and output `a` (the same node for layers without an activation).
   public struct Lowering: Sendable {
+    /// The node of the input batch.
     public var input: NodeID
+    /// The node of the network's output.
     public var output: NodeID
+    /// The `z` and `a` nodes of each top-level layer, in layer order.
     public var layerNodes: [LayerNodes]
     /// One node per parameter, in parameter order.
     public var parameterNodes: [NodeID]
   }
 
+  /// The nodes one top-level layer lowered to.
   public struct LayerNodes: Sendable {
+    /// The layer's name.
     public var name: String
+    /// The pre-activation node.
     public var z: NodeID
+    /// The output node (the same as `z` without an activation).
     public var a: NodeID
   }
 

@@ -166,8 +166,10 @@ public enum JSONValue: Equatable, Sendable {
 
 /// Why some text is not the JSON a reader needed.
 public struct JSONError: Error, Equatable, Sendable {
+  /// What is wrong with the text, fit for a diagnostic.
   public var message: String
 
+  /// Makes an error with the given message.
   public init(message: String) {
     self.message = message
   }

@@ -108,12 +108,16 @@ public struct SafeTensorsFile: Sendable {
 
 /// One tensor of a safetensors file: its name, element type, shape and byte range.
 public struct SafeTensorsEntry: Equatable, Sendable {
+  /// The tensor's name in the file header.
   public var name: String
+  /// The element type as stored.
   public var dtype: SafeTensorsDType
+  /// The tensor's shape.
   public var shape: [Int]
   /// The bytes `[begin, end)` of the tensor, relative to the start of the byte buffer.
   public var offsets: Range<Int>
 
+  /// Makes an entry from its header fields.
   public init(name: String, dtype: SafeTensorsDType, shape: [Int], offsets: Range<Int>) {
     self.name = name
     self.dtype = dtype
@@ -156,6 +160,7 @@ public enum SafeTensorsDType: String, CaseIterable, Sendable {
 
 /// Why bytes are not a usable safetensors file, in words fit for a diagnostic.
 public struct SafeTensorsError: Error, Equatable, Sendable {
+  /// The category of the failure.
   public enum Kind: Sendable {
     /// The bytes break the format: a bad header, a bad entry, ranges that do not tile the data.
     case malformed
@@ -165,9 +170,12 @@ public struct SafeTensorsError: Error, Equatable, Sendable {
     case tooLarge
   }
 
+  /// The category of the failure.
   public var kind: Kind
+  /// What is wrong, in words fit for a diagnostic.
   public var message: String
 
+  /// Makes an error of `kind` with `message`.
   public init(_ kind: Kind, _ message: String) {
     self.kind = kind
     self.message = message

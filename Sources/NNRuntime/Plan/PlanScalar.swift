@@ -38,6 +38,7 @@ public protocol PlanScalar: BinaryFloatingPoint, Sendable {
 }
 
 extension Float: PlanScalar {
+  /// `C = op(A) · op(B)` (or `C += …` when `accumulate`), via `Tensor.multiplyMatrices`.
   @inline(__always) public static func exponential(_ x: Float) -> Float { expf(x) }
   @inline(__always) public static func exponentialMinusOne(_ x: Float) -> Float { expm1f(x) }
   @inline(__always) public static func logarithm(_ x: Float) -> Float { logf(x) }
@@ -58,6 +59,7 @@ extension Float: PlanScalar {
 }
 
 extension Double: PlanScalar {
+  /// `C = op(A) · op(B)` (or `C += …` when `accumulate`), via `Tensor.multiplyMatrices`.
   @inline(__always) public static func exponential(_ x: Double) -> Double { exp(x) }
   @inline(__always) public static func exponentialMinusOne(_ x: Double) -> Double { expm1(x) }
   @inline(__always) public static func logarithm(_ x: Double) -> Double { log(x) }
