@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The heap buffer behind a `Tensor`. Tensors share it until one of them writes (copy-on-write);
 /// the class is final so hot loops reach the pointer without dynamic dispatch.
 final class TensorStorage: @unchecked Sendable {
@@ -7,8 +9,12 @@ final class TensorStorage: @unchecked Sendable {
   let count: Int
 
   /// Uninitialised-by-contract storage for `count` floats (zeroed, so a reader never sees garbage).
+  /// Elements held by every live storage in the process, for hosts that bound tensor memory.
+  static let liveElements = Atomic<Int>(0)
+
   init(count: Int) {
     self.count = count
+    Self.liveElements.add(Swift.max(count, 1), ordering: .relaxed)
     // Allocate at least one element so the pointer is always valid, even for empty tensors.
     pointer = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(count, 1))
     pointer.initialize(repeating: 0, count: Swift.max(count, 1))
@@ -23,6 +29,7 @@ final class TensorStorage: @unchecked Sendable {
   }
 
   deinit {
+    Self.liveElements.subtract(Swift.max(count, 1), ordering: .relaxed)
     pointer.deallocate()
   }
 

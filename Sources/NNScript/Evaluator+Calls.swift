@@ -41,12 +41,15 @@ extension Evaluator {
                       at: callRange)
       }
       try tick(callRange)
+      let output: Value
       do {
-        return .tensor(try NetworkRunner(evaluator: self).forward(
+        output = .tensor(try NetworkRunner(evaluator: self).forward(
           model, arguments[0].value, range: arguments[0].range))
       } catch {
         throw .failure(error)
       }
+      try checkTensorLimits(output, range: callRange)
+      return output
     default:
       throw failure(.typeMismatch, "a \(function.typeName) cannot be called", at: calleeRange)
     }
@@ -199,10 +202,13 @@ extension Evaluator {
       if let argument { context.bound[name] = argument }
     }
     context.rest = rest
+    let result: Value
     do {
-      return try builtin.body(&context)
+      result = try builtin.body(&context)
     } catch {
       throw .failure(error)
     }
+    try checkTensorLimits(result, range: callRange)
+    return result
   }
 }

@@ -15,7 +15,9 @@ extension Evaluator {
     case .identifier(let name):
       return try lookup(name, range: expression.range, in: scope)
     case .bracket(let elements):
-      return try bracketLiteral(elements, in: scope)
+      let value = try bracketLiteral(elements, in: scope)
+      try checkTensorLimits(value, range: expression.range)
+      return value
     case .tuple(let elements):
       var values: [Value] = []
       for element in elements { values.append(try evaluate(element, in: scope)) }
@@ -34,8 +36,10 @@ extension Evaluator {
     case .binary(let op, let left, let right):
       let lhs = try evaluate(left, in: scope)
       let rhs = try evaluate(right, in: scope)
-      return try binary(op, lhs, rhs, range: expression.range, leftRange: left.range,
-                        rightRange: right.range)
+      let value = try binary(op, lhs, rhs, range: expression.range, leftRange: left.range,
+                             rightRange: right.range)
+      try checkTensorLimits(value, range: expression.range)
+      return value
     case .range(let lower, let upper, let inclusive):
       let low = try number(evaluate(lower, in: scope), range: lower.range, what: "a range bound")
       let high = try number(evaluate(upper, in: scope), range: upper.range, what: "a range bound")

@@ -92,6 +92,22 @@ final class Evaluator {
     }
   }
 
+  /// The host's tensor limits, checked where scripts make tensors (built-in results, operators,
+  /// literals, model outputs).
+  func checkTensorLimits(_ value: Value, range: SourceRange) throws(Unwind) {
+    guard options.maxTensorElements != nil || options.maxLiveTensorBytes != nil else { return }
+    if let limit = options.maxTensorElements, case .tensor(let t) = value, t.count > limit {
+      throw failure(.resourceLimit,
+                    "a tensor of shape \(ModelBuilder.describe(t.shape)) has \(t.count) elements, "
+                      + "more than the limit of \(limit)", at: range)
+    }
+    if let limit = options.maxLiveTensorBytes, Tensor.liveBytes > limit {
+      throw failure(.resourceLimit,
+                    "live tensors hold \(Tensor.liveBytes) bytes, more than the limit of "
+                      + "\(limit)", at: range)
+    }
+  }
+
   // MARK: - Programs and blocks
 
   /// Runs top-level statements in `scope`; the value is that of the last statement.

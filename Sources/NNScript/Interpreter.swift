@@ -28,6 +28,12 @@ public struct InterpreterOptions: Sendable {
   public var trainingProgress: (@Sendable (TrainingUpdate) -> Void)?
   /// Whether progress lines show elapsed seconds; off for reproducible transcripts.
   public var showsTimings: Bool
+  /// The most elements one tensor a script makes may hold (never more than the runtime's
+  /// own bound, 2^28); `nil` for that bound alone.
+  public var maxTensorElements: Int?
+  /// The most bytes all live tensors may hold together, checked as scripts make tensors. The
+  /// count is process-wide: interpreters in one process share it.
+  public var maxLiveTensorBytes: Int?
   /// Which files scripts may read and write (`.unrestricted` by default).
   public var fileAccess: FileAccessPolicy
   /// Seconds of wall time one `run` or `evaluate` may take; `nil` for no limit. Checked where
@@ -44,8 +50,10 @@ public struct InterpreterOptions: Sendable {
     interruptRequested: @escaping @Sendable () -> Bool = { false },
     trainingProgress: (@Sendable (TrainingUpdate) -> Void)? = nil, showsTimings: Bool = true,
     fileAccess: FileAccessPolicy = .unrestricted, timeLimit: Double? = nil,
-    maxCallDepth: Int = 1_000
+    maxCallDepth: Int = 1_000, maxTensorElements: Int? = nil, maxLiveTensorBytes: Int? = nil
   ) {
+    self.maxTensorElements = maxTensorElements
+    self.maxLiveTensorBytes = maxLiveTensorBytes
     self.output = output
     self.arguments = arguments
     self.workingDirectory = workingDirectory

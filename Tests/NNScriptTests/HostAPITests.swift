@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+import NNRuntime
 @testable import NNScript
 
 /// Time and call-depth limits, host functions and typed accessors of `Value`.
@@ -100,3 +101,56 @@ struct HostAPITests {
     #expect(try interpreter.evaluate("nil").typeName == "nil")
   }
 }
+
+/// Tensor limits in the options, and host functions that check their arguments.
+struct TensorLimitTests {
+  private func failure(_ script: String, _ options: InterpreterOptions) -> Diagnostic? {
+    do {
+      try Interpreter(options: options).run(script, name: "limits.nn")
+      return nil
+    } catch {
+      return error.diagnostics.first
+    }
+  }
+
+  @Test func aTensorPastTheElementLimitIsADiagnostic() {
+    let options = InterpreterOptions(maxTensorElements: 1_000)
+    #expect(failure("let small = zeros(10, 10)", options) == nil)
+    let diagnostic = failure("let big = zeros(100, 100)", options)
+    #expect(diagnostic?.code == .resourceLimit)
+    #expect(diagnostic?.message.contains("10000 elements, more than the limit of 1000") == true)
+    #expect(failure("let a = ones(40, 40)", options)?.code == .resourceLimit)
+    #expect(failure("let a = ones(20, 1) @ ones(1, 100)", options)?.code == .resourceLimit)
+  }
+
+  @Test func liveTensorBytesPastTheLimitAreADiagnostic() {
+    // Another test's tensors may be alive in this process too, so the limit is measured from
+    // what is alive now.
+    let options = InterpreterOptions(maxLiveTensorBytes: Tensor.liveBytes + 64 << 20)
+    let script = "let keep = []\nfor i in 0..<100 { keep = append(keep, zeros(1000, 1000)) }"
+    let diagnostic = failure(script, options)
+    #expect(diagnostic?.code == .resourceLimit)
+    #expect(diagnostic?.message.hasPrefix("live tensors hold") == true)
+  }
+
+  @Test func aHostFunctionRejectsArgumentsOfTheWrongType() {
+    struct WrongType: Error, CustomStringConvertible {
+      var description: String { "celsius must be a number" }
+    }
+    let interpreter = Interpreter()
+    interpreter.register(function: "to_fahrenheit", parameters: ["celsius"]) { arguments in
+      guard let celsius = arguments["celsius"]?.number else { throw WrongType() }
+      return .number(celsius * 9 / 5 + 32)
+    }
+    #expect(throws: Never.self) {
+      try interpreter.run("assert(to_fahrenheit(100) == 212)", name: "ok.nn")
+    }
+    do {
+      try interpreter.run("to_fahrenheit(\"hot\")", name: "bad.nn")
+      Issue.record("the host function accepted a string")
+    } catch {
+      #expect(error.diagnostics.first?.message == "to_fahrenheit: celsius must be a number")
+    }
+  }
+}
+
