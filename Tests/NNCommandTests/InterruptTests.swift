@@ -26,6 +26,7 @@ struct InterruptTests {
     process.currentDirectoryURL = directory
     let errors = Pipe()
     let output = Pipe()
+    process.standardInput = FileHandle.nullDevice
     process.standardError = errors
     process.standardOutput = output
     try process.run()

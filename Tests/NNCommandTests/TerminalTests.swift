@@ -5,6 +5,10 @@ import Testing
 /// screen out. Skipped where tmux is missing (scripts/test installs it).
 struct TerminalTests {
   /// A tmux session running one program, with helpers to type and to read the screen.
+  ///
+  /// Each terminal has its own tmux server (`-L`), stopped when the terminal goes away. tmux
+  /// clients are started with `spawnDetached`, since the first one forks a server that outlives
+  /// it (see there).
   final class Terminal {
     let name = "nn-test-\(UUID().uuidString.prefix(8))"
     let tmux: String
@@ -14,34 +18,25 @@ struct TerminalTests {
         FileManager.default.isExecutableFile(atPath: $0)
       }) else { return nil }
       self.tmux = tmux
-      try run(["new-session", "-d", "-s", name, "-x", "160", "-y", "60", command])
+      run(["new-session", "-d", "-s", name, "-x", "160", "-y", "60", command])
     }
 
-    deinit { try? run(["kill-session", "-t", name]) }
+    deinit { run(["kill-server"]) }
 
     @discardableResult
-    func run(_ arguments: [String]) throws -> String {
-      let process = Process()
-      process.executableURL = URL(fileURLWithPath: tmux)
-      process.arguments = arguments
-      let output = Pipe()
-      process.standardOutput = output
-      process.standardError = Pipe()
-      try process.run()
-      let data = output.fileHandleForReading.readDataToEndOfFile()
-      process.waitUntilExit()
-      return String(decoding: data, as: UTF8.self)
+    func run(_ arguments: [String]) -> String {
+      spawnDetached(tmux, ["-L", name] + arguments)
     }
 
     /// Types `text` (literally) and presses Enter unless told not to.
     func type(_ text: String, enter: Bool = true) throws {
-      try run(["send-keys", "-t", name, "-l", text])
+      run(["send-keys", "-t", name, "-l", text])
       if enter { try key("Enter") }
     }
 
-    func key(_ name: String) throws { try run(["send-keys", "-t", self.name, name]) }
+    func key(_ name: String) throws { run(["send-keys", "-t", self.name, name]) }
 
-    var screen: String { (try? run(["capture-pane", "-p", "-t", name, "-S", "-200"])) ?? "" }
+    var screen: String { run(["capture-pane", "-p", "-t", name, "-S", "-200"]) }
 
     /// Waits until the screen shows `text` `count` times (or gives up after `seconds`).
     func waitFor(_ text: String, count: Int = 1, seconds: Double = 20) -> Bool {

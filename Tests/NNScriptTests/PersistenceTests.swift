@@ -255,6 +255,7 @@ private enum Interop {
     process.executableURL = URL(fileURLWithPath: python ?? "python3")
     process.arguments = [script] + arguments
     let output = Pipe()
+    process.standardInput = FileHandle.nullDevice
     process.standardOutput = output
     process.standardError = output
     try process.run()
