@@ -7,6 +7,9 @@ let package = Package(
   products: [
     .executable(name: "nn", targets: ["NNCommand"]),
     .library(name: "NNScript", targets: ["NNScript"]),
+    // The runtime alone (tensors, graphs, plans, training), for Swift tools that build networks
+    // without the language, and for the benchmarks in Benchmarks/.
+    .library(name: "NNRuntime", targets: ["NNRuntime"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

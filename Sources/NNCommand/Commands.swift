@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NNScript
 
 /// The version `nn --version` reports; the one place it is written.
 let nnVersion = "0.1.0"
@@ -39,7 +40,7 @@ struct NNTool: ParsableCommand {
       Exit status: 0 on success, 1 when the script fails, 2 for a usage error.
       Set NO_COLOR to turn off coloured diagnostics.
       """,
-    version: "nn \(nnVersion)",
+    version: "nn \(nnVersion) (\(Interpreter.blasDescription))",
     subcommands: [RunCommand.self, CheckCommand.self, IRCommand.self],
     // `nn FILE ARGS...` and `nn -e CODE` are `nn run ...` without the word.
     defaultSubcommand: RunCommand.self

@@ -124,3 +124,14 @@ extension Tensor {
       accumulate ? 1 : 0, c, Int32(n))
   }
 }
+
+/// The BLAS library every matrix product goes through (OpenBLAS), for version lines and
+/// benchmark reports: its speed depends on the kernel it picked for the processor.
+public enum BLASLibrary {
+  /// OpenBLAS's name for the kernel it chose at load time, e.g. "Haswell" or "Cooperlake"
+  /// (`OPENBLAS_CORETYPE` overrides its choice).
+  public static var coreName: String {
+    guard let name = openblas_get_corename() else { return "unknown" }
+    return String(cString: name)
+  }
+}

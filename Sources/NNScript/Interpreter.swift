@@ -91,6 +91,10 @@ public final class Interpreter {
     self.evaluator = Evaluator(options: options)
   }
 
+  /// The BLAS behind matrix products and the kernel it chose for this processor, such as
+  /// "OpenBLAS Cooperlake": matrix-heavy work runs at that kernel's speed.
+  public static var blasDescription: String { "OpenBLAS \(BLASLibrary.coreName)" }
+
   /// Runs a whole script; `name` is shown in diagnostics and anchors relative imports.
   public func run(_ text: String, name: String) throws(ScriptError) {
     _ = try execute(Source(name: name, text: text), markImported: nil)

@@ -153,7 +153,12 @@ struct ActivationGradientKernel<T: PlanScalar> {
     case .identity:
       for i in 0..<count { out[i] = g[i] }
     case .relu:
-      for i in 0..<count { out[i] = s[i] > 0 ? g[i] : 0 }
+      // g is loaded before the test in these loops: a load under the condition would be a
+      // branch per element, which LLVM can neither vectorise nor predict (the mask is random).
+      for i in 0..<count {
+        let gi = g[i]
+        out[i] = s[i] > 0 ? gi : 0
+      }
     case .sigmoid:
       for i in 0..<count { out[i] = g[i] * s[i] * (1 - s[i]) }
     case .tanh:
@@ -171,13 +176,19 @@ struct ActivationGradientKernel<T: PlanScalar> {
       let a = T(alpha)
       if activation.gradientUsesOutput {
         // For x ≤ 0, y = α(eˣ − 1), so dy/dx = y + α.
-        for i in 0..<count { out[i] = s[i] > 0 ? g[i] : g[i] * (s[i] + a) }
+        for i in 0..<count {
+          let gi = g[i]
+          out[i] = s[i] > 0 ? gi : gi * (s[i] + a)
+        }
       } else {
         for i in 0..<count { out[i] = s[i] > 0 ? g[i] : g[i] * a * T.exponential(s[i]) }
       }
     case .leakyRelu(let alpha):
       let a = T(alpha)
-      for i in 0..<count { out[i] = s[i] > 0 ? g[i] : g[i] * a }
+      for i in 0..<count {
+        let gi = g[i]
+        out[i] = s[i] > 0 ? gi : gi * a
+      }
     case .softmax:
       // dx = y ⊙ (g − Σ g·y) per row.
       for row in 0..<rows {

@@ -65,6 +65,18 @@ public final class Plan<T: PlanScalar> {
     }
   }
 
+  /// The arena slots of input `index` (one per input node with that index, usually one), for
+  /// callers that write each batch in place rather than through a tensor; empty when the graph
+  /// does not read the input. A slot holds `inputCount(index)` values.
+  public func inputPointers(_ index: Int) -> [UnsafeMutablePointer<T>] {
+    (schedule.inputOffsets[index] ?? []).map { arena + $0 }
+  }
+
+  /// The number of values input `index` takes (0 when the graph does not read it).
+  public func inputCount(_ index: Int) -> Int {
+    inputShapes[index].map { $0.reduce(1, *) } ?? 0
+  }
+
   /// Copies exact values into input `index` (Double plans in gradient checks).
   public func setInput(_ index: Int, _ values: [Double]) {
     guard inputShapes[index] != nil else { return }

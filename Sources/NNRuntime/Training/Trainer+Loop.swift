@@ -30,7 +30,11 @@ extension Trainer {
     let store = network.parameters
     var order = Array(0..<rows)
     var recorder = SeriesRecorder(metrics: configuration.metrics,
-                                  validation: validation != nil)
+                                  validation: validation != nil,
+                                  epochs: configuration.epochs)
+    // One buffer for each epoch's values, reused: a one-step epoch must not allocate.
+    var values: [Double] = []
+    values.reserveCapacity(recorder.names.count)
     lastFinite.update(from: store.pointer, count: store.count)
     var early = EarlyStopping(patience: configuration.earlyStop)
 
@@ -61,7 +65,8 @@ extension Trainer {
         progress(TrainingProgress(
           epoch: epoch, epochs: configuration.epochs, batch: batch, batches: batches,
           samplesSeen: seen, runningLoss: lossSum / Double(seen),
-          elapsed: Self.seconds(clock.now - epochStart), epochFinished: false, record: [:],
+          elapsed: Self.seconds(clock.now - epochStart), epochFinished: false, names: [],
+          values: [],
           learningRate: learningRate))
         if shouldStop() {
           var history = recorder.history(seconds: Self.seconds(clock.now - runStart))
@@ -77,13 +82,14 @@ extension Trainer {
             + "the weights of the last finite step were restored",
           epoch: epoch, batch: batches)
       }
-      let values = try epochValues(loss: lossSum / Double(seen), data, validation, epoch: epoch)
+      try epochValues(loss: lossSum / Double(seen), data, validation, epoch: epoch,
+                      into: &values)
       recorder.append(values)
       progress(TrainingProgress(
         epoch: epoch, epochs: configuration.epochs, batch: batches, batches: batches,
         samplesSeen: seen, runningLoss: lossSum / Double(seen),
         elapsed: Self.seconds(clock.now - epochStart), epochFinished: true,
-        record: Dictionary(uniqueKeysWithValues: zip(recorder.names, values)),
+        names: recorder.names, values: values,
         learningRate: learningRate))
       let monitored = validation == nil ? values[0] : values[1]
       let stop = early.observe(monitored, epoch: epoch)
@@ -128,8 +134,7 @@ extension Trainer {
         for i in range { gradients[i] += l2 * weights[i] }
       }
     }
-    var squares = 0.0
-    for g in gradients { squares += Double(g) * Double(g) }
+    let squares = sumOfSquares(UnsafeBufferPointer(gradients))
     guard squares.isFinite else {
       throw TrainingFailure(
         message: "the gradient became non-finite at epoch \(epoch), batch \(batch) (the loss "
@@ -191,10 +196,12 @@ extension Trainer {
   /// The epoch's values in the recorder's order: loss, val_loss, then each metric on the
   /// training set and on the validation set.
   private func epochValues(
-    loss: Double, _ data: TrainingData, _ validation: TrainingData?, epoch: Int
-  ) throws(TrainingFailure) -> [Double] {
+    loss: Double, _ data: TrainingData, _ validation: TrainingData?, epoch: Int,
+    into values: inout [Double]
+  ) throws(TrainingFailure) {
     let metrics = configuration.metrics
-    var values = [loss]
+    values.removeAll(keepingCapacity: true)
+    values.append(loss)
     do {
       var validationMetrics: [Double] = []
       if let validation {
@@ -215,7 +222,6 @@ extension Trainer {
     } catch {
       throw TrainingFailure(message: error.message, epoch: epoch, batch: 0, graphError: error)
     }
-    return values
   }
 
   static func seconds(_ duration: Duration) -> Double {
@@ -230,7 +236,7 @@ struct SeriesRecorder {
   var values: [[Double]]
   var stoppedEarly = false
 
-  init(metrics: [Metric], validation: Bool) {
+  init(metrics: [Metric], validation: Bool, epochs: Int) {
     var names = ["loss"]
     if validation { names.append("val_loss") }
     for metric in metrics {
@@ -238,7 +244,13 @@ struct SeriesRecorder {
       if validation { names.append("val_" + metric.rawValue) }
     }
     self.names = names
-    values = names.map { _ in [] }
+    // Room for the epochs up front, so that recording an epoch does not reallocate (capped:
+    // a run asked for 10⁸ epochs is usually stopped long before).
+    values = names.map { _ in
+      var series: [Double] = []
+      series.reserveCapacity(min(epochs, 1 << 16))
+      return series
+    }
   }
 
   mutating func append(_ epoch: [Double]) {

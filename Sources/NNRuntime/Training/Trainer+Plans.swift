@@ -2,29 +2,46 @@
 // buffers they are fed through. Everything here is allocated once, before the first batch.
 
 extension Trainer {
-  /// The plan of one training step (forward, loss, backward) for batches of `rows` rows, with
-  /// preallocated batch tensors the rows are gathered into.
+  /// The plan of one training step (forward, loss, backward) for batches of `rows` rows. Each
+  /// batch's rows are gathered straight into the plan's input slots.
   final class StepPlan {
     let plan: Plan<Float>
     let loss: NodeID
     let rows: Int
-    var x: Tensor
-    var y: Tensor
+    let xShape: [Int]
+    let yShape: [Int]
+    private let xSlots: [UnsafeMutablePointer<Float>]
+    private let ySlots: [UnsafeMutablePointer<Float>]
 
-    init(plan: Plan<Float>, loss: NodeID, rows: Int, x: Tensor, y: Tensor) {
+    init(plan: Plan<Float>, loss: NodeID, rows: Int, xShape: [Int], yShape: [Int]) {
       self.plan = plan
       self.loss = loss
       self.rows = rows
-      self.x = x
-      self.y = y
+      self.xShape = xShape
+      self.yShape = yShape
+      xSlots = plan.inputPointers(0)
+      ySlots = plan.inputPointers(1)
     }
 
     /// Copies rows `order[start..<start + rows]` of `data` into the plan's inputs.
     func gather(_ data: TrainingData, order: [Int], start: Int) {
-      Trainer.gatherRows(data.x, order: order, start: start, into: &x)
-      Trainer.gatherRows(data.y, order: order, start: start, into: &y)
-      plan.setInput(0, x)
-      plan.setInput(1, y)
+      Trainer.gatherRows(data.x, order: order, start: start, rows: rows, into: xSlots)
+      Trainer.gatherRows(data.y, order: order, start: start, rows: rows, into: ySlots)
+    }
+
+    /// The inputs of the last batch gathered (for diagnostics after a non-finite loss).
+    var x: Tensor { Self.tensor(xSlots.first, shape: xShape) }
+    /// The targets of the last batch gathered.
+    var y: Tensor { Self.tensor(ySlots.first, shape: yShape) }
+
+    private static func tensor(_ slot: UnsafeMutablePointer<Float>?, shape: [Int]) -> Tensor {
+      var result = Tensor(zeros: shape)
+      guard let slot else { return result }
+      result.withUnsafeMutableBufferPointer { values in
+        guard let base = values.baseAddress else { return }
+        base.update(from: slot, count: values.count)
+      }
+      return result
     }
 
     /// The loss of the last run.
@@ -80,8 +97,7 @@ extension Trainer {
     let plan = try Plan(graph: graph, outputs: [loss], gradients: gradients,
                         parameters: network.parameters, training: true)
     let entry = StepPlan(plan: plan, loss: loss, rows: rows,
-                         x: Tensor(zeros: [rows] + network.inputShape),
-                         y: Tensor(zeros: [rows] + targetRow))
+                         xShape: [rows] + network.inputShape, yShape: [rows] + targetRow)
     stepPlans[key] = entry
     return entry
   }
@@ -145,22 +161,25 @@ extension Trainer {
 
   // MARK: - Gathering rows
 
-  /// Copies rows `order[start..<start + destination rows]` of `source` into `destination`.
+  /// Copies rows `order[start..<start + rows]` of `source` into each of `slots`.
   static func gatherRows(
-    _ source: Tensor, order: [Int], start: Int, into destination: inout Tensor
+    _ source: Tensor, order: [Int], start: Int, rows: Int,
+    into slots: [UnsafeMutablePointer<Float>]
   ) {
-    let rows = destination.shape.first ?? 0
-    guard rows > 0 else { return }
-    let rowSize = destination.count / rows
+    guard let first = slots.first, rows > 0, let total = source.shape.first, total > 0 else {
+      return
+    }
+    let rowSize = source.count / total
     guard rowSize > 0 else { return }
     source.withUnsafeBufferPointer { from in
-      destination.withUnsafeMutableBufferPointer { to in
-        guard let from = from.baseAddress, let to = to.baseAddress else { return }
+      guard let from = from.baseAddress else { return }
+      order.withUnsafeBufferPointer { order in
         for i in 0..<rows {
-          (to + i * rowSize).update(from: from + order[start + i] * rowSize, count: rowSize)
+          (first + i * rowSize).update(from: from + order[start + i] * rowSize, count: rowSize)
         }
       }
     }
+    for slot in slots.dropFirst() { slot.update(from: first, count: rows * rowSize) }
   }
 
   /// Copies the contiguous rows `start..<start + rows` of `source` into `destination`.

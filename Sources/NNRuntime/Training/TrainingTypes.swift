@@ -102,12 +102,20 @@ public struct TrainingProgress: Sendable {
   public var runningLoss: Double
   /// Seconds since this epoch started.
   public var elapsed: Double
-  /// True once per epoch, after validation and metrics; `record` is then filled.
+  /// True once per epoch, after validation and metrics; `names` and `values` are then filled.
   public var epochFinished: Bool
-  /// When `epochFinished`: the epoch's values by series name (loss, val_loss, accuracy, …).
-  public var record: [String: Double]
+  /// When `epochFinished`: the series names (loss, val_loss, accuracy, …) in history order.
+  public var names: [String]
+  /// When `epochFinished`: the epoch's value of each series in `names`.
+  public var values: [Double]
   /// The learning rate of this epoch.
   public var learningRate: Double
+
+  /// The epoch's values by series name (empty until `epochFinished`). Built on demand: most
+  /// runs print no per-epoch line, and a dictionary per epoch is a cost a one-step epoch feels.
+  public var record: [String: Double] {
+    Dictionary(zip(names, values), uniquingKeysWith: { first, _ in first })
+  }
 }
 
 /// The per-epoch values of a run.

@@ -1,0 +1,40 @@
+// The per-step scan of the whole gradient (finiteness and, for `clip`, its norm). It runs once
+// per optimizer step over every parameter, so it must cost about as much as reading the
+// gradient once: a scalar loop in Double took a fifth of a small model's step.
+
+/// Σ g² over `values`, for the finiteness check and norm clipping of a training step.
+///
+/// Accumulates in Float across 64 lanes (sixteen-wide vectors, four of them to hide the adds'
+/// latency), as torch's `clip_grad_norm_` accumulates float32 norms in float32. A non-finite
+/// gradient gives a non-finite sum. So can a finite one whose squares overflow Float (|g| above
+/// about 1.8e19); that case alone is summed again in Double, so that huge finite gradients are
+/// not mistaken for non-finite ones.
+func sumOfSquares(_ values: UnsafeBufferPointer<Float>) -> Double {
+  guard let base = values.baseAddress else { return 0 }
+  let count = values.count
+  let raw = UnsafeRawPointer(base)
+  let stride = MemoryLayout<Float>.stride
+  var a = SIMD16<Float>(), b = SIMD16<Float>(), c = SIMD16<Float>(), d = SIMD16<Float>()
+  var i = 0
+  while i + 64 <= count {
+    let v0 = raw.loadUnaligned(fromByteOffset: i * stride, as: SIMD16<Float>.self)
+    let v1 = raw.loadUnaligned(fromByteOffset: (i + 16) * stride, as: SIMD16<Float>.self)
+    let v2 = raw.loadUnaligned(fromByteOffset: (i + 32) * stride, as: SIMD16<Float>.self)
+    let v3 = raw.loadUnaligned(fromByteOffset: (i + 48) * stride, as: SIMD16<Float>.self)
+    a += v0 * v0
+    b += v1 * v1
+    c += v2 * v2
+    d += v3 * v3
+    i += 64
+  }
+  var tail: Float = 0
+  while i < count {
+    tail += base[i] * base[i]
+    i += 1
+  }
+  let sum = Double(((a + b) + (c + d)).sum()) + Double(tail)
+  if sum.isFinite { return sum }
+  var exact = 0.0
+  for value in values { exact += Double(value) * Double(value) }
+  return exact
+}
