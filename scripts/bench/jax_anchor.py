@@ -1,0 +1,276 @@
+"""JAX (CPU, XLA-compiled) anchor for nn's benchmarks.
+
+Trains exactly the models of nn's benchmark scripts. Adam and SGD are written by hand with
+PyTorch's update rules (no optax). xor and linreg compile the WHOLE training loop (lax.scan
+inside one jax.jit); digits and wide jit one optimizer step and loop over batches in Python.
+Compilation happens before the clock starts and is reported as compile_seconds; the loop is
+timed up to block_until_ready(). Prints one line of JSON on stdout (everything else goes to
+stderr). The driver (scripts/bench) runs it as
+
+    python jax_anchor.py WORKLOAD --threads N      # WORKLOAD: xor | digits | wide | linreg
+
+JSON keys: system, workload, threads, loop_seconds, steps, final_loss, test_accuracy,
+import_seconds, compile_seconds, setup_seconds, cpus (the CPUs it ran on), plus per-workload
+extras. --threads N below the machine's CPU count pins the process to its first N CPUs,
+because XLA sizes its thread pool from the CPUs it may use (see below).
+"""
+
+import os
+import sys
+import time
+
+sys.dont_write_bytecode = True  # no __pycache__ in the repository from anchor_common
+from anchor_common import (batch_starts, digits_split, emit, make_wide, note, parse_args,
+                           set_thread_env)
+
+args = parse_args("jax")
+set_thread_env(args.threads)
+# XLA reads these when the CPU client starts, so they must be set before jax is imported.
+# xla_cpu_multi_thread_eigen turns Eigen's multi-threaded kernels on or off; the bare
+# intra_op_parallelism_threads=N token is the long-standing recipe from jax issues #743 and
+# #1539 (XLA's flag parser tolerates it; the "--" spelling is rejected as an unknown flag).
+os.environ["XLA_FLAGS"] = " ".join(filter(None, [
+    os.environ.get("XLA_FLAGS", ""),
+    "--xla_cpu_multi_thread_eigen=" + ("true" if args.threads > 1 else "false"),
+    f"intra_op_parallelism_threads={args.threads}",
+]))
+os.environ["JAX_PLATFORMS"] = "cpu"
+# With jaxlib 0.10 those flags do not cap anything: measured, the work still spreads over the
+# CPU client's intra-op pool ("tf_XLAEigen" threads), which is sized from the CPUs the process
+# may run on. Restricting the process to N CPUs before jax starts is what limits it to N.
+allowed = sorted(os.sched_getaffinity(0))
+if args.threads < len(allowed):
+    os.sched_setaffinity(0, allowed[:args.threads])
+cpus = sorted(os.sched_getaffinity(0))
+
+t_import = time.perf_counter()
+import numpy as np  # noqa: E402
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+jax.config.update("jax_enable_x64", False)  # the default; stated so that everything is float32
+import_seconds = time.perf_counter() - t_import
+
+key = jax.random.PRNGKey(0)
+shuffle_rng = np.random.default_rng(0)  # batch order is host-side: batches are sliced in NumPy
+
+
+def next_key():
+    global key
+    key, sub = jax.random.split(key)
+    return sub
+
+
+# --- the model: a list of (W [in, out], b [out]) pairs plus a static list of activations -----
+
+def dense(fan_in, units, relu_follows):
+    """He normal N(0, 2/fan_in) before a ReLU, Xavier uniform U(-a, a) otherwise; zero bias."""
+    if relu_follows:
+        w = jax.random.normal(next_key(), (fan_in, units), jnp.float32) * jnp.sqrt(2.0 / fan_in)
+    else:
+        a = (6.0 / (fan_in + units)) ** 0.5
+        w = jax.random.uniform(next_key(), (fan_in, units), jnp.float32, -a, a)
+    return (w, jnp.zeros(units, jnp.float32))
+
+
+ACTIVATIONS = {"relu": jax.nn.relu, "tanh": jnp.tanh, "sigmoid": jax.nn.sigmoid,
+               None: lambda z: z}
+
+
+def forward(params, acts, x):
+    for (w, b), act in zip(params, acts):
+        x = ACTIVATIONS[act](x @ w + b)
+    return x
+
+
+def mse(pred, y):
+    return jnp.mean((pred - y) ** 2)
+
+
+def cross_entropy(logits, labels):
+    log_probs = jax.nn.log_softmax(logits)
+    return -jnp.mean(jnp.take_along_axis(log_probs, labels[:, None], axis=1))
+
+
+# --- optimizers, PyTorch's update rules, as pure functions over pytrees ------------------------
+
+def adam_init(params):
+    zeros = jax.tree_util.tree_map(jnp.zeros_like, params)
+    return (zeros, zeros, jnp.zeros((), jnp.float32))  # m, v, step count
+
+
+def adam_update(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    m, v, t = state
+    t = t + 1
+    m = jax.tree_util.tree_map(lambda m, g: beta1 * m + (1 - beta1) * g, m, grads)
+    v = jax.tree_util.tree_map(lambda v, g: beta2 * v + (1 - beta2) * g * g, v, grads)
+    bc1 = 1 - beta1 ** t
+    bc2 = 1 - beta2 ** t
+    # torch.optim.Adam: p -= lr / bc1 · m / (sqrt(v) / sqrt(bc2) + eps)
+    params = jax.tree_util.tree_map(
+        lambda p, m, v: p - (lr / bc1) * m / (jnp.sqrt(v) / jnp.sqrt(bc2) + eps), params, m, v)
+    return params, (m, v, t)
+
+
+def sgd_momentum_init(params):
+    # A zero buffer makes the first step buf = g, as PyTorch's first step does.
+    return jax.tree_util.tree_map(jnp.zeros_like, params)
+
+
+def sgd_momentum_update(params, grads, bufs, lr, momentum):
+    bufs = jax.tree_util.tree_map(lambda b, g: momentum * b + g, bufs, grads)
+    params = jax.tree_util.tree_map(lambda p, b: p - lr * b, params, bufs)
+    return params, bufs
+
+
+# --- workloads -------------------------------------------------------------------------------
+
+def result(workload, loop_seconds, steps, final_loss, setup_seconds, compile_seconds,
+           test_accuracy=None, **extra):
+    return dict(system="jax", workload=workload, threads=args.threads,
+                loop_seconds=loop_seconds, steps=steps, final_loss=final_loss,
+                test_accuracy=test_accuracy, import_seconds=import_seconds,
+                compile_seconds=compile_seconds, setup_seconds=setup_seconds,
+                cpus=cpus, **extra)
+
+
+def run_compiled(train, *state):
+    """AOT-compiles train for these arguments, then times one call; returns (out, compile, loop)."""
+    t0 = time.perf_counter()
+    compiled = train.lower(*state).compile()
+    compile_seconds = time.perf_counter() - t0
+    start = time.perf_counter()
+    out = jax.block_until_ready(compiled(*state))
+    return out, compile_seconds, time.perf_counter() - start
+
+
+def xor():
+    t0 = time.perf_counter()
+    x = jnp.array([[0, 0], [0, 1], [1, 0], [1, 1]], jnp.float32)
+    y = jnp.array([[0], [1], [1], [0]], jnp.float32)
+    params = [dense(2, 8, False), dense(8, 1, False)]
+    acts = ["tanh", "sigmoid"]
+    opt_state = adam_init(params)
+    setup = time.perf_counter() - t0
+    steps = 5000
+
+    @jax.jit
+    def train(params, opt_state):
+        def step(carry, _):
+            params, opt_state = carry
+            loss, grads = jax.value_and_grad(lambda p: mse(forward(p, acts, x), y))(params)
+            params, opt_state = adam_update(params, grads, opt_state, lr=0.05)
+            return (params, opt_state), loss
+        (params, opt_state), losses = jax.lax.scan(step, (params, opt_state), None, length=steps)
+        return params, losses
+
+    (params, losses), compile_s, loop = run_compiled(train, params, opt_state)
+    # losses[-1] is the last step's loss, computed before its update.
+    return result("xor", loop, steps, float(losses[-1]), setup, compile_s)
+
+
+def train_classifier(step, params, opt_state, x, y, epochs, batch):
+    """Python loop over batches of the jitted step, a fresh permutation each epoch.
+
+    Returns (seconds, steps, last epoch's batch-size-weighted mean loss, params).
+    """
+    n = x.shape[0]
+    steps = 0
+    epoch_loss = float("nan")
+    start = time.perf_counter()
+    for _ in range(epochs):
+        perm = shuffle_rng.permutation(n)
+        xs, ys = x[perm], y[perm]
+        losses, sizes = [], []
+        for i in batch_starts(n, batch):
+            xb, yb = xs[i:i + batch], ys[i:i + batch]
+            params, opt_state, loss = step(params, opt_state, xb, yb)
+            losses.append(loss)  # kept on device: converting each one would sync every step
+            sizes.append(len(xb))
+            steps += 1
+        epoch_loss = float(jnp.dot(jnp.stack(losses), jnp.asarray(sizes, jnp.float32))) / n
+    jax.block_until_ready(params)
+    return time.perf_counter() - start, steps, epoch_loss, params
+
+
+def warm_up(step, params, opt_state, x, y, batch):
+    """Compiles step for the full batch shape and for the remainder's, outside the timed loop."""
+    t0 = time.perf_counter()
+    shapes = {batch, x.shape[0] % batch or batch}
+    for size in sorted(shapes):
+        # step is pure: the results are thrown away and the real state is left untouched.
+        jax.block_until_ready(step(params, opt_state, x[:size], y[:size]))
+    return time.perf_counter() - t0
+
+
+def accuracy(params, acts, x, y):
+    return float(jnp.mean(jnp.argmax(forward(params, acts, x), axis=1) == y))
+
+
+def digits():
+    t0 = time.perf_counter()
+    xtr, ytr, xte, yte = digits_split()
+    params = [dense(64, 128, True), dense(128, 64, True), dense(64, 10, False)]
+    acts = ["relu", "relu", None]
+    opt_state = adam_init(params)
+
+    @jax.jit
+    def step(params, opt_state, xb, yb):
+        loss, grads = jax.value_and_grad(lambda p: cross_entropy(forward(p, acts, xb), yb))(params)
+        params, opt_state = adam_update(params, grads, opt_state, lr=1e-3)
+        return params, opt_state, loss
+
+    setup = time.perf_counter() - t0
+    compile_s = warm_up(step, params, opt_state, xtr, ytr, batch=32)
+    loop, steps, final_loss, params = train_classifier(step, params, opt_state, xtr, ytr,
+                                                       epochs=30, batch=32)
+    return result("digits", loop, steps, final_loss, setup, compile_s,
+                  test_accuracy=accuracy(params, acts, xte, yte))
+
+
+def wide():
+    t0 = time.perf_counter()
+    x, y = make_wide()
+    params = [dense(784, 512, True), dense(512, 512, True), dense(512, 10, False)]
+    acts = ["relu", "relu", None]
+    opt_state = sgd_momentum_init(params)
+
+    @jax.jit
+    def step(params, bufs, xb, yb):
+        loss, grads = jax.value_and_grad(lambda p: cross_entropy(forward(p, acts, xb), yb))(params)
+        params, bufs = sgd_momentum_update(params, grads, bufs, lr=0.01, momentum=0.9)
+        return params, bufs, loss
+
+    setup = time.perf_counter() - t0
+    compile_s = warm_up(step, params, opt_state, x, y, batch=128)
+    loop, steps, final_loss, params = train_classifier(step, params, opt_state, x, y,
+                                                       epochs=2, batch=128)
+    return result("wide", loop, steps, final_loss, setup, compile_s,
+                  train_accuracy=accuracy(params, acts, x, y))
+
+
+def linreg():
+    t0 = time.perf_counter()
+    x = jnp.array([[0], [1], [2], [3], [4]], jnp.float32)
+    y = x ** 2
+    params = [(jnp.zeros((1, 1), jnp.float32), jnp.zeros(1, jnp.float32))]  # W = [[0]], b = [0]
+    setup = time.perf_counter() - t0
+    steps = 1000
+
+    @jax.jit
+    def train(params):
+        def step(params, _):
+            loss, grads = jax.value_and_grad(lambda p: mse(forward(p, [None], x), y))(params)
+            params = jax.tree_util.tree_map(lambda p, g: p - 0.1 * g, params, grads)  # plain SGD
+            return params, loss
+        return jax.lax.scan(step, params, None, length=steps)
+
+    (params, losses), compile_s, loop = run_compiled(train, params)
+    (w, b), = params
+    return result("linreg", loop, steps, float(losses[-1]), setup, compile_s,
+                  w=float(w[0, 0]), b=float(b[0]))
+
+
+if __name__ == "__main__":
+    note(f"jax {jax.__version__}, XLA_FLAGS={os.environ['XLA_FLAGS']!r}, "
+         f"CPUs {cpus}, devices {jax.devices()}")
+    emit({"xor": xor, "digits": digits, "wide": wide, "linreg": linreg}[args.workload]())
