@@ -86,6 +86,9 @@ struct RunCommand: StatusCommand {
     help: ArgumentHelp("Run CODE instead of a file.", valueName: "code"))
   var code: String?
 
+  @OptionGroup(title: "Limits")
+  var limits: LimitOptions
+
   @Argument(help: "The script to run; '-' or none reads standard input.")
   var file: String?
 
@@ -105,6 +108,7 @@ struct RunCommand: StatusCommand {
   }
 
   func execute() -> Int32 {
+    CommandLimits.current = limits.settings
     if let code {
       // With -e there is no file: every positional word is a script argument.
       let scriptArguments = (file.map { [$0] } ?? []) + arguments

@@ -26,13 +26,7 @@ final class ReplSession {
 
   init(arguments: [String], sourceName: String? = nil) {
     self.sourceName = sourceName
-    var progress: (@Sendable (TrainingUpdate) -> Void)?
-    if isatty(1) == 1 {
-      progress = { @Sendable update in ProgressBar.draw(update) }
-    }
-    options = InterpreterOptions(
-      output: { StandardStreams.output.write($0) }, arguments: arguments,
-      interruptRequested: { Interrupts.requested }, trainingProgress: progress)
+    options = InterpreterOptions.commandLine(arguments: arguments)
     interpreter = Interpreter(options: options)
   }
 

@@ -54,14 +54,7 @@ enum ScriptRunner {
     arguments: [String], _ body: (Interpreter) throws(ScriptError) -> Void
   ) -> Int32 {
     Interrupts.install()
-    // A live bar only where a person watches; a pipe or file gets one line per epoch.
-    var progress: (@Sendable (TrainingUpdate) -> Void)?
-    if isatty(1) == 1 {
-      progress = { @Sendable update in ProgressBar.draw(update) }
-    }
-    let options = InterpreterOptions(
-      output: { StandardStreams.output.write($0) }, arguments: arguments,
-      interruptRequested: { Interrupts.requested }, trainingProgress: progress)
+    let options = InterpreterOptions.commandLine(arguments: arguments)
     do throws(ScriptError) {
       try body(Interpreter(options: options))
       return ExitStatus.success

@@ -19,9 +19,10 @@ public struct Tensor: Sendable, Equatable {
   /// The number of elements: the product of `shape` (1 for a 0-d tensor).
   public var count: Int { storage.count }
 
-  /// Bytes held by all tensors alive in this process (every interpreter's together).
+  /// Bytes held by all tensors, parameter stores and optimizer states alive in this process
+  /// (every interpreter's together).
   public static var liveBytes: Int {
-    TensorStorage.liveElements.load(ordering: .relaxed) * MemoryLayout<Float>.stride
+    TensorStorage.liveBytes.load(ordering: .relaxed)
   }
 
   /// The number of axes.

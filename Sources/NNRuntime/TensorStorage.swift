@@ -8,13 +8,20 @@ final class TensorStorage: @unchecked Sendable {
   let pointer: UnsafeMutablePointer<Float>
   let count: Int
 
-  /// Uninitialised-by-contract storage for `count` floats (zeroed, so a reader never sees garbage).
-  /// Elements held by every live storage in the process, for hosts that bound tensor memory.
-  static let liveElements = Atomic<Int>(0)
+  /// Bytes held by every live tensor storage, parameter store and optimizer state in the
+  /// process, for hosts that bound memory (`Tensor.liveBytes`).
+  static let liveBytes = Atomic<Int>(0)
 
+  /// Adds (or, negative, removes) `bytes` to the live count: for the runtime's other large
+  /// buffers (parameters, optimizer state), so that a memory limit sees them as well.
+  static func account(bytes: Int) {
+    liveBytes.add(bytes, ordering: .relaxed)
+  }
+
+  /// Storage for `count` floats, zeroed so that a reader never sees garbage.
   init(count: Int) {
     self.count = count
-    Self.liveElements.add(Swift.max(count, 1), ordering: .relaxed)
+    Self.account(bytes: Swift.max(count, 1) * MemoryLayout<Float>.stride)
     // Allocate at least one element so the pointer is always valid, even for empty tensors.
     pointer = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(count, 1))
     pointer.initialize(repeating: 0, count: Swift.max(count, 1))
@@ -29,7 +36,7 @@ final class TensorStorage: @unchecked Sendable {
   }
 
   deinit {
-    Self.liveElements.subtract(Swift.max(count, 1), ordering: .relaxed)
+    Self.account(bytes: -Swift.max(count, 1) * MemoryLayout<Float>.stride)
     pointer.deallocate()
   }
 

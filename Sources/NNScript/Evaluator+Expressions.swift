@@ -62,7 +62,10 @@ extension Evaluator {
       guard let otherwise else { return .nil }
       return try run(otherwise, in: scope)
     case .model(let declaration):
-      return .object(try buildModel(declaration, in: scope))
+      // A model's parameters count towards the host's memory limit like tensors do.
+      let value = Value.object(try buildModel(declaration, in: scope))
+      try checkTensorLimits(value, range: expression.range)
+      return value
     case .train(let model, let data, let options):
       // `train net on data { option: value … }` is `fit(net, data, option: value, …)`.
       var arguments = [

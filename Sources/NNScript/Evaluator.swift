@@ -102,9 +102,11 @@ final class Evaluator {
                       + "more than the limit of \(limit)", at: range)
     }
     if let limit = options.maxLiveTensorBytes, Tensor.liveBytes > limit {
+      let live = Tensor.liveBytes
       throw failure(.resourceLimit,
-                    "live tensors hold \(Tensor.liveBytes) bytes, more than the limit of "
-                      + "\(limit)", at: range)
+                    "live tensors and model parameters hold \(live) bytes "
+                      + "(\(Limits.describe(bytes: live))), more than the limit of \(limit) "
+                      + "(\(Limits.describe(bytes: limit)))", at: range)
     }
   }
 
@@ -174,6 +176,7 @@ final class Evaluator {
       return .nil
     case .model(let declaration):
       let model = try buildModel(declaration, in: scope)
+      try checkTensorLimits(.object(model), range: statement.range)
       scope.declare(declaration.name?.name ?? model.name, .object(model))
       return .nil
     case .forLoop(let pattern, let sequence, let body):
@@ -246,6 +249,9 @@ final class Evaluator {
 
   func runWhile(_ condition: Expr, _ body: Block, in scope: Scope) throws(Unwind) {
     while try truth(evaluate(condition, in: scope), range: condition.range) {
+      // A step per iteration, as `for` counts: `while true { }` evaluates nothing else that
+      // counts, and must still stop on Ctrl-C, cancel() and the step and time limits.
+      try tick(body.range)
       do {
         _ = try run(body, in: scope)
       } catch .breakLoop {

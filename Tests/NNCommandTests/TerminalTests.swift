@@ -85,6 +85,14 @@ struct TerminalTests {
     try terminal.type("net(data.x).shape")
     #expect(terminal.waitFor("[4, 1]"))
 
+    // An endless loop stops on Ctrl-C as well, and the session goes on.
+    try terminal.type("while true { }")
+    Thread.sleep(forTimeInterval: 0.5)
+    try terminal.key("C-c")
+    #expect(terminal.waitFor("error: interrupted"))
+    try terminal.type("net(data.x).shape")
+    #expect(terminal.waitFor("[4, 1]", count: 2))
+
     // Tab completes a bound name; arrow-up brings back the last line.
     try terminal.type("let learning_rate = 0.125")
     try terminal.type("learning_ra", enter: false)

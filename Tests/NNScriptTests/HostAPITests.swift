@@ -23,6 +23,19 @@ struct HostAPITests {
     #expect(throws: Never.self) { try interpreter.run("i = 1", name: "after.nn") }
   }
 
+  /// Loops whose bodies evaluate nothing that counts a step (an empty body, a bare literal
+  /// condition) still stop: every iteration is a step.
+  @Test(arguments: ["while true { }", "while true { continue }", "for i in 0..<1000000000 { }"])
+  func anEmptyLoopStillStops(script: String) {
+    let interpreter = Interpreter(options: InterpreterOptions(stepLimit: 10_000, timeLimit: 5))
+    do {
+      try interpreter.run(script, name: "loop.nn")
+      Issue.record("the loop was not stopped")
+    } catch {
+      #expect(error.diagnostics.first?.code == .stepLimit)
+    }
+  }
+
   @Test func timeLimitStopsTraining() {
     let interpreter = Interpreter(options: InterpreterOptions(timeLimit: 0.3))
     do {
@@ -130,7 +143,7 @@ struct TensorLimitTests {
     let script = "let keep = []\nfor i in 0..<100 { keep = append(keep, zeros(1000, 1000)) }"
     let diagnostic = failure(script, options)
     #expect(diagnostic?.code == .resourceLimit)
-    #expect(diagnostic?.message.hasPrefix("live tensors hold") == true)
+    #expect(diagnostic?.message.hasPrefix("live tensors and model parameters hold") == true)
   }
 
   @Test func aHostFunctionRejectsArgumentsOfTheWrongType() {

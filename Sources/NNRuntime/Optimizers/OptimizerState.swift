@@ -28,10 +28,12 @@ public final class OptimizerState<T: BinaryFloatingPoint>: @unchecked Sendable {
     // Never allocate zero bytes: some allocators return nil-like pointers for that.
     buffers = .allocate(capacity: max(bufferCount, 1))
     buffers.initialize(repeating: 0, count: max(bufferCount, 1))
+    TensorStorage.account(bytes: max(bufferCount, 1) * MemoryLayout<T>.stride)
     reset()
   }
 
   deinit {
+    TensorStorage.account(bytes: -max(bufferCount, 1) * MemoryLayout<T>.stride)
     buffers.deallocate()
   }
 

@@ -27,9 +27,11 @@ public final class ParameterStore<T: PlanScalar>: @unchecked Sendable {
     // At least one element so the pointer is valid for a network with no parameters.
     pointer = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(total, 1))
     pointer.initialize(repeating: 0, count: Swift.max(total, 1))
+    TensorStorage.account(bytes: Swift.max(total, 1) * MemoryLayout<T>.stride)
   }
 
   deinit {
+    TensorStorage.account(bytes: -Swift.max(count, 1) * MemoryLayout<T>.stride)
     pointer.deallocate()
   }
 
