@@ -10,6 +10,10 @@ extension Builtins {
   /// Rows a generator may make: far beyond what trains at interactive speed on a CPU, and small
   /// enough that `moons(n: 1e12)` fails at once instead of exhausting memory.
   static let maxGeneratedRows = 10_000_000
+  /// The largest CSV file `load_csv` reads (4 GiB). Files are read whole; a file at this size
+  /// with 12-character cells already holds more numbers than one tensor may, so a real data set
+  /// fits and a stray huge file fails at once instead of exhausting memory.
+  static let maxCSVBytes = 1 << 32
   /// Features, classes or centres a generator may make (the same reasoning, per row).
   static let maxGeneratedWidth = 100_000
 
@@ -23,15 +27,20 @@ extension Builtins {
       let classes = try context.classCount("classes")
       let header = try context.bool("header", default: true)
       let delimiter = try context.delimiter("delimiter")
-      let text: String
-      switch FileAccess.readText(try context.checkedPath(path, write: false)) {
-      case .success(let contents): text = contents
-      case .failure(.cannotRead(let reason)):
+      let bytes: [UInt8]
+      switch FileAccess.readBytes(try context.checkedPath(path, write: false),
+                                  limit: maxCSVBytes) {
+      case .success(let contents): bytes = contents
+      case .failure(.notFound(let reason)), .failure(.cannotRead(let reason)):
         throw context.error(.fileError, "cannot read '\(path)': \(reason)", at: "path")
+      case .failure(.tooLarge(let limit)):
+        throw context.error(.resourceLimit,
+                            "cannot read '\(path)': the file is larger than the \(limit) bytes "
+                              + "load_csv reads", at: "path")
       }
       do throws(DataError) {
-        let data = try CSV.load(text: text, delimiter: delimiter, header: header, target: target,
-                                classes: classes)
+        let data = try CSV.load(bytes: bytes, delimiter: delimiter, header: header,
+                                target: target, classes: classes)
         return .object(DatasetObject(data))
       } catch {
         throw context.dataError(error, file: path)

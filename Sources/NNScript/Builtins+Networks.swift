@@ -4,10 +4,11 @@ import NNSyntax
 extension Builtins {
   /// Gradients by hand, the worked-example trace, gradient checks and model inspection.
   static let networks: [Builtin] = [
-    Builtin("grad", ["net", "x", "y", "loss"]) { (context) throws(Diagnostic) in
+    Builtin("grad", ["net", "x", "y", "loss", "check_numerics"]) {
+      (context) throws(Diagnostic) in
       let first = try context.require("net")
       if case .function(let function) = first {
-        guard !context.has("y"), !context.has("loss") else {
+        guard !context.has("y"), !context.has("loss"), !context.has("check_numerics") else {
           throw context.error(.invalidArgument,
                               "grad(f, x) takes a function and the point to differentiate at")
         }
@@ -16,8 +17,9 @@ extension Builtins {
       let model = try context.model("net")
       let loss = try context.lossObject("loss")
       let runner = NetworkRunner(evaluator: context.evaluator)
-      let compiled = try runner.gradients(model, x: try context.require("x"),
-                                          y: try context.require("y"), loss: loss, call: context)
+      let compiled = try runner.gradients(
+        model, x: try context.require("x"), y: try context.require("y"), loss: loss,
+        checkNumerics: try context.bool("check_numerics", default: true), call: context)
       var record = context.gradientRecord(model, compiled.plan.gradientBuffer)
       record["loss"] = .number(Value.element(compiled.plan.output(compiled.loss)[flat: 0]))
       return .record(record)
@@ -35,10 +37,12 @@ extension Builtins {
       }
       return .nil
     },
-    Builtin("trace", ["net", "x", "y", "loss", "lr", "apply"]) { (context) throws(Diagnostic) in
+    Builtin("trace", ["net", "x", "y", "loss", "lr", "apply", "check_numerics"]) {
+      (context) throws(Diagnostic) in
       try TraceReport.run(context)
     },
-    Builtin("gradcheck", ["net", "x", "y", "loss"]) { (context) throws(Diagnostic) in
+    Builtin("gradcheck", ["net", "x", "y", "loss", "check_numerics"]) {
+      (context) throws(Diagnostic) in
       try GradientCheck.run(context)
     },
     Builtin("summary", ["net"]) { (context) throws(Diagnostic) in

@@ -66,10 +66,17 @@ extension CallContext {
   /// The file at `path`, read whole and checked as safetensors.
   func readSafeTensors(_ path: String) throws(Diagnostic) -> SafeTensorsFile {
     let bytes: [UInt8]
-    switch Self.readBytes(try checkedPath(path, write: false)) {
+    switch FileAccess.readBytes(try checkedPath(path, write: false),
+                                limit: Persistence.maxFileBytes) {
     case .success(let contents): bytes = contents
-    case .failure(let failure):
-      throw error(.fileError, "cannot load '\(path)': \(failure.reason)", at: "path")
+    case .failure(.notFound):
+      throw error(.fileError, "cannot load '\(path)': no such file", at: "path")
+    case .failure(.cannotRead(let reason)):
+      throw error(.fileError, "cannot load '\(path)': \(reason)", at: "path")
+    case .failure(.tooLarge(let limit)):
+      throw error(.resourceLimit,
+                  "cannot load '\(path)': the file is larger than the \(limit) bytes load "
+                    + "reads", at: "path")
     }
     do {
       return try SafeTensorsFile(bytes: bytes)
@@ -88,46 +95,6 @@ extension CallContext {
       return error(.dataError, "cannot load '\(path)': \(failure.message)", at: "path")
     case .tooLarge:
       return error(.resourceLimit, "cannot load '\(path)': \(failure.message)", at: "path")
-    }
-  }
-
-  /// Why a file could not be read.
-  private struct ReadFailure: Error {
-    var reason: String
-  }
-
-  /// A whole file's bytes, refusing directories and files past `Persistence.maxFileBytes`.
-  private static func readBytes(_ path: String) -> Result<[UInt8], ReadFailure> {
-    guard let file = fopen(path, "rb") else {
-      let reason = errno == ENOENT ? "no such file" : String(cString: strerror(errno))
-      return .failure(ReadFailure(reason: reason))
-    }
-    defer { fclose(file) }
-    var status = stat()
-    guard fstat(fileno(file), &status) == 0 else {
-      return .failure(ReadFailure(reason: String(cString: strerror(errno))))
-    }
-    if (status.st_mode & S_IFMT) == S_IFDIR {
-      return .failure(ReadFailure(reason: "it is a directory"))
-    }
-    let limit = Persistence.maxFileBytes
-    let tooLarge = ReadFailure(
-      reason: "the file is larger than the \(limit) bytes load reads")
-    if Int(status.st_size) > limit { return .failure(tooLarge) }
-    var bytes: [UInt8] = []
-    bytes.reserveCapacity(max(Int(status.st_size), 0))
-    var chunk = [UInt8](repeating: 0, count: 1 << 20)
-    while true {
-      let count = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
-      bytes.append(contentsOf: chunk[0..<count])
-      // The size can change while reading (a file still being written); the limit holds anyway.
-      if bytes.count > limit { return .failure(tooLarge) }
-      if count < chunk.count {
-        if ferror(file) != 0 {
-          return .failure(ReadFailure(reason: String(cString: strerror(errno))))
-        }
-        return .success(bytes)
-      }
     }
   }
 

@@ -5,7 +5,7 @@ extension Builtins {
   /// Names of `fit`'s options, which are also the options of a `train … on … { }` block.
   static let trainingOptions = [
     "loss", "optimizer", "epochs", "batch", "shuffle", "validate", "metrics", "l2", "clip",
-    "schedule", "early_stop", "seed", "progress",
+    "schedule", "early_stop", "seed", "progress", "check_numerics",
   ]
 
   /// `fit(net, data, …)`; `train net on data { … }` calls the same built-in under its own name.

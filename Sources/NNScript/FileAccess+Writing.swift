@@ -15,6 +15,11 @@ extension FileAccess {
   /// fresh temporary file in the same folder (a rename is atomic only within one file system),
   /// are flushed to disk, and the temporary file is then renamed over `path`. On any failure the
   /// temporary file is removed and `path` is left as it was.
+  ///
+  /// A process killed midway leaves its temporary file behind (nothing runs after SIGKILL). The
+  /// writer holds an exclusive `flock` on its temporary file, which the kernel drops when the
+  /// process dies, so the next write to the same `path` removes every such file that is
+  /// unlocked and whose process is gone (`removeAbandonedTemporaries`).
   static func writeAtomically(_ path: String, _ bytes: [UInt8]) -> Result<Void, WriteFailure> {
     if let kind = existingKind(path), kind == S_IFDIR {
       return .failure(WriteFailure(reason: "it is a directory"))
@@ -30,7 +35,12 @@ extension FileAccess {
       if descriptor >= 0 || errno != EEXIST { break }
     }
     guard descriptor >= 0 else { return .failure(WriteFailure(reason: lastError())) }
-    if let reason = writeAll(bytes, to: descriptor) ?? flush(descriptor) {
+    // The file is new and ours alone, so this cannot block; it marks the file as in use.
+    _ = flock(descriptor, LOCK_EX | LOCK_NB)
+    // Before writing, so that space held by the debris of a killed writer is free for this one.
+    removeAbandonedTemporaries(in: folder, of: name)
+    let limit = writeFaults.limit(for: path)
+    if let reason = writeAll(bytes, to: descriptor, limit: limit) ?? flush(descriptor) {
       close(descriptor)
       unlink(temporary)
       return .failure(WriteFailure(reason: reason))
@@ -57,12 +67,17 @@ extension FileAccess {
   // MARK: - Helpers
 
   /// Writes every byte, going on after short writes and interrupted calls; the error's reason on
-  /// failure.
-  private static func writeAll(_ bytes: [UInt8], to descriptor: Int32) -> String? {
+  /// failure. With a `limit` (tests only), the disk is full after that many bytes.
+  private static func writeAll(_ bytes: [UInt8], to descriptor: Int32, limit: Int?) -> String? {
     bytes.withUnsafeBytes { buffer -> String? in
       var offset = 0
       while offset < buffer.count {
-        let written = write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+        var count = buffer.count - offset
+        if let limit {
+          guard offset < limit else { return String(cString: strerror(ENOSPC)) }
+          count = min(count, limit - offset)
+        }
+        let written = write(descriptor, buffer.baseAddress! + offset, count)
         if written < 0 {
           if errno == EINTR { continue }
           return lastError()
@@ -90,6 +105,43 @@ extension FileAccess {
     close(descriptor)
   }
 
+  /// Removes the temporary files that writers of `name` in `folder` left when they were killed:
+  /// `.NAME.PID.N.tmp` files that no one holds a lock on and whose process no longer exists.
+  /// Both tests are needed: the lock alone would race with a writer between creating its file
+  /// and locking it (the process is alive then), and the process id alone can be reused, or
+  /// belong to another machine sharing the folder (the lock is held then). Best effort: a file
+  /// that cannot be opened, locked or removed is left alone.
+  static func removeAbandonedTemporaries(in folder: String, of name: String) {
+    guard let directory = opendir(folder) else { return }
+    defer { closedir(directory) }
+    let prefix = "." + name + "."
+    while let entry = readdir(directory) {
+      let entryName = withUnsafePointer(to: &entry.pointee.d_name) {
+        String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
+      }
+      guard entryName.hasPrefix(prefix), entryName.hasSuffix(".tmp"),
+        let process = temporaryOwner(String(entryName.dropFirst(prefix.count).dropLast(4)))
+      else { continue }
+      let temporary = folder + "/" + entryName
+      let descriptor = open(temporary, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+      guard descriptor >= 0 else { continue }
+      if flock(descriptor, LOCK_EX | LOCK_NB) == 0, kill(process, 0) != 0, errno == ESRCH {
+        unlink(temporary)
+      }
+      close(descriptor)
+    }
+  }
+
+  /// The process id in the `PID.N` part of a temporary name, or nil when it is not one.
+  private static func temporaryOwner(_ middle: String) -> pid_t? {
+    let parts = middle.split(separator: ".", omittingEmptySubsequences: false)
+    guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCII)
+                                                 && $0.allSatisfy(\.isNumber) }),
+      let process = pid_t(parts[0]), process > 0, Int(parts[1]) != nil
+    else { return nil }
+    return process
+  }
+
   /// The file type bits of what is at `path`, or `nil` when nothing is there.
   private static func existingKind(_ path: String) -> mode_t? {
     var status = stat()
@@ -106,6 +158,41 @@ extension FileAccess {
   }
 
   private static let temporaryCounter = TemporaryCounter()
+
+  /// Simulated full disks, for tests: `writeAtomically` to a path given here fails with ENOSPC
+  /// after the given number of bytes, as a write to a full file system does.
+  static let writeFaults = WriteFaults()
+}
+
+/// Byte limits per path for `writeAtomically`, set only by tests (keyed by the path it is given,
+/// so tests running in parallel in other folders are not affected).
+final class WriteFaults: @unchecked Sendable {
+  private var limits: [String: Int] = [:]
+  private let lock: UnsafeMutablePointer<pthread_mutex_t>
+
+  init() {
+    lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    lock.initialize(to: pthread_mutex_t())
+    pthread_mutex_init(lock, nil)
+  }
+
+  deinit {
+    pthread_mutex_destroy(lock)
+    lock.deallocate()
+  }
+
+  /// Makes writes to `path` fail after `bytes` bytes; nil lets them through again.
+  func setLimit(_ bytes: Int?, for path: String) {
+    pthread_mutex_lock(lock)
+    defer { pthread_mutex_unlock(lock) }
+    limits[path] = bytes
+  }
+
+  func limit(for path: String) -> Int? {
+    pthread_mutex_lock(lock)
+    defer { pthread_mutex_unlock(lock) }
+    return limits.isEmpty ? nil : limits[path]
+  }
 }
 
 /// A counter safe to use from several threads (interpreters may run on different threads). The

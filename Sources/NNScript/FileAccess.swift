@@ -11,8 +11,12 @@ enum FileAccess {
     case cannotRead(String)
   }
 
+  /// The most bytes `readText` reads (1 GiB): far past any script or text file, and a bound
+  /// for `read("/dev/zero")`, which would otherwise fill memory.
+  static let maxTextBytes = 1 << 30
+
   /// The whole file as text (invalid UTF-8 is repaired, not rejected: the lexer reports it).
-  static func readText(_ path: String) -> Result<String, Failure> {
+  static func readText(_ path: String, limit: Int = maxTextBytes) -> Result<String, Failure> {
     guard let file = fopen(path, "rb") else {
       return .failure(.cannotRead(String(cString: strerror(errno))))
     }
@@ -23,8 +27,11 @@ enum FileAccess {
     }
     var bytes: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    let tooLarge = Failure.cannotRead("it is larger than the \(limit) bytes nn reads as text")
+    if Int(status.st_size) > limit { return .failure(tooLarge) }
     while true {
       let count = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
+      guard bytes.count + count <= limit else { return .failure(tooLarge) }
       if count > 0 { bytes.append(contentsOf: chunk[0..<count]) }
       if count < chunk.count {
         if ferror(file) != 0 { return .failure(.cannotRead(String(cString: strerror(errno)))) }
@@ -32,6 +39,48 @@ enum FileAccess {
       }
     }
     return .success(String(decoding: bytes, as: UTF8.self))
+  }
+
+  /// Why `readBytes` gave no bytes.
+  enum ReadFailure: Error, Equatable {
+    /// Nothing is at the path (`strerror`'s words come with it).
+    case notFound(String)
+    /// The C library's reason (`"Permission denied"`), or ours (`"it is a directory"`).
+    case cannotRead(String)
+    /// The file holds more than the limit the caller gave.
+    case tooLarge(limit: Int)
+  }
+
+  /// A whole file's bytes, refusing directories and files of more than `limit` bytes. The size
+  /// is checked before anything is allocated for it, and again while reading (the file may
+  /// grow), so memory stays bounded by `limit` whatever the file.
+  static func readBytes(_ path: String, limit: Int) -> Result<[UInt8], ReadFailure> {
+    guard let file = fopen(path, "rb") else {
+      let reason = String(cString: strerror(errno))
+      return .failure(errno == ENOENT ? .notFound(reason) : .cannotRead(reason))
+    }
+    defer { fclose(file) }
+    var status = stat()
+    guard fstat(fileno(file), &status) == 0 else {
+      return .failure(.cannotRead(String(cString: strerror(errno))))
+    }
+    if (status.st_mode & S_IFMT) == S_IFDIR {
+      return .failure(.cannotRead("it is a directory"))
+    }
+    if Int(status.st_size) > limit { return .failure(.tooLarge(limit: limit)) }
+    var bytes: [UInt8] = []
+    // The size of a regular file; a pipe or device says 0 and grows as it is read.
+    bytes.reserveCapacity(max(Int(status.st_size), 0))
+    var chunk = [UInt8](repeating: 0, count: 1 << 20)
+    while true {
+      let count = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
+      guard bytes.count + count <= limit else { return .failure(.tooLarge(limit: limit)) }
+      bytes.append(contentsOf: chunk[0..<count])
+      if count < chunk.count {
+        if ferror(file) != 0 { return .failure(.cannotRead(String(cString: strerror(errno)))) }
+        return .success(bytes)
+      }
+    }
   }
 
   /// `path` resolved against `directory` unless it is absolute.

@@ -45,7 +45,7 @@ extension FileAccessPolicy {
     var resolved = FileAccess.resolve(path, relativeTo: workingDirectory)
     if !resolved.hasPrefix("/") {
       var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-      let cwd = getcwd(&buffer, buffer.count).map { _ in String(cString: buffer) } ?? "/"
+      let cwd = getcwd(&buffer, buffer.count).map { String(cString: $0) } ?? "/"
       resolved = FileAccess.resolve(resolved, relativeTo: cwd)
     }
     return FileAccess.normalize(resolved)

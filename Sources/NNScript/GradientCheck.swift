@@ -13,6 +13,7 @@ enum GradientCheck {
   static func run(_ context: CallContext) throws(Diagnostic) -> Value {
     let model = try context.model("net")
     let loss = context.has("loss") ? try context.lossObject("loss") : LossObject(.builtin(.mse))
+    let checkNumerics = try context.bool("check_numerics", default: true)
     let runner = NetworkRunner(evaluator: context.evaluator)
     let x = try runner.batch(model, try context.require("x"),
                              range: context.bound["x"]?.range ?? context.callRange)
@@ -31,7 +32,10 @@ enum GradientCheck {
       plan.run(random: &context.evaluator.random)
       return plan.values(compiled.loss)[0]
     }
-    _ = lossValue()
+    // The analytic run is the one checked: differences of non-finite losses mean nothing.
+    if let fault = plan.run(random: &context.evaluator.random, checkingNumerics: checkNumerics) {
+      throw runner.numericFault(fault, model, compiled.lowering, call: context)
+    }
     let analytic = Array(plan.gradientBuffer)
     let stride = max(1, store.count / maxCheckedScalars)
     var text = "gradcheck \(model.name)  loss \(loss.name)  \(store.count) parameters, "

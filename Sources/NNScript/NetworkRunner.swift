@@ -51,10 +51,11 @@ struct NetworkRunner {
   }
 
   /// Runs forward and backward over one batch; the plan's gradient buffer then holds ∂L/∂θ in
-  /// the parameter store's layout.
+  /// the parameter store's layout. With `checkNumerics`, a non-finite value anywhere in either
+  /// pass is an error naming the op and layer that produced it.
   func gradients(
     _ model: ModelObject, x xValue: Value, y yValue: Value, loss: LossObject,
-    call: CallContext
+    checkNumerics: Bool, call: CallContext
   ) throws(Diagnostic) -> LossPlan<Float> {
     let x = try batch(model, xValue, range: call.bound["x"]?.range ?? call.callRange)
     let y = try target(model, yValue, rows: x.shape[0], loss: loss, call: call)
@@ -70,8 +71,37 @@ struct NetworkRunner {
     }
     compiled.plan.setInput(0, x)
     compiled.plan.setInput(1, y)
-    compiled.plan.run(random: &evaluator.random)
+    if let fault = compiled.plan.run(random: &evaluator.random, checkingNumerics: checkNumerics) {
+      throw numericFault(fault, model, compiled.lowering, call: call)
+    }
     return compiled
+  }
+
+  // MARK: - check_numerics
+
+  /// The error for the first non-finite value of a checked run (`grad`, `trace`, `gradcheck`):
+  /// `check_numerics: dense2 (linear+bias) produced inf in the forward pass for x[3]`, with a
+  /// note at the layer's declaration.
+  func numericFault(
+    _ fault: NumericFault, _ model: ModelObject, _ lowering: Network.Lowering,
+    call: CallContext
+  ) -> Diagnostic {
+    let what = fault.describe(network: model.network, lowering: lowering, rows: true)
+    var diagnostic = call.error(.numericError, "check_numerics: " + what,
+                                hint: "check_numerics: false returns the values as they are")
+    if let note = Self.layerNote(model, name: fault.layerName(in: model.network),
+                                 tag: fault.layerTag) {
+      diagnostic.notes.append(note)
+    }
+    return diagnostic
+  }
+
+  /// `dense2 is declared here`, at the layer's source.
+  static func layerNote(_ model: ModelObject, name: String?, tag: Int?) -> DiagnosticNote? {
+    guard let name, let tag = tag ?? model.network.layerTag(name: name), tag >= 0,
+      tag < model.tagLocations.count
+    else { return nil }
+    return DiagnosticNote("\(name) is declared here", at: model.tagLocations[tag])
   }
 
   /// Builds and compiles network + loss for a batch and target shape.

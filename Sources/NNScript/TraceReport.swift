@@ -9,6 +9,7 @@ enum TraceReport {
     let loss = context.has("loss") ? try context.lossObject("loss") : LossObject(.builtin(.mse))
     let lr = try context.number("lr", default: 0.1)
     let apply = try context.bool("apply", default: false)
+    let checkNumerics = try context.bool("check_numerics", default: true)
     let runner = NetworkRunner(evaluator: context.evaluator)
     let x = try runner.batch(model, try context.require("x"),
                              range: context.bound["x"]?.range ?? context.callRange)
@@ -20,7 +21,9 @@ enum TraceReport {
     let plan = compiled.plan
     plan.setInput(0, x)
     plan.setInput(1, y)
-    plan.run(random: &context.evaluator.random)
+    if let fault = plan.run(random: &context.evaluator.random, checkingNumerics: checkNumerics) {
+      throw runner.numericFault(fault, model, compiled.lowering, call: context)
+    }
 
     let network = model.network
     let store = network.parameters

@@ -49,7 +49,11 @@ struct TrainingSession {
         progress: { update in if showProgress { reporter.report(update) } },
         shouldStop: { evaluator.stopRequested })
     } catch {
-      throw context.error(.numericError, error.message)
+      var diagnostic = context.error(.numericError, error.message)
+      if let note = NetworkRunner.layerNote(model, name: error.layer, tag: error.layerTag) {
+        diagnostic.notes.append(note)
+      }
+      throw diagnostic
     }
     if !context.has("seed") { context.evaluator.random = random }
     if history.interrupted != nil, evaluator.pastTimeLimit {
@@ -114,7 +118,8 @@ struct TrainingSession {
       epochs: epochs, batchSize: batch, shuffle: try context.bool("shuffle", default: true),
       optimizer: optimizer.rule, learningRate: optimizer.learningRate,
       schedule: context.has("schedule") ? try context.scheduleValue("schedule") : .constant,
-      l2: l2, clip: clip, earlyStop: earlyStop, metrics: try context.metricList("metrics"))
+      l2: l2, clip: clip, earlyStop: earlyStop, metrics: try context.metricList("metrics"),
+      checkNumerics: try context.bool("check_numerics", default: false))
   }
 
   /// `validate:` — a dataset, or a fraction of the rows held out from the end (as Keras does,

@@ -184,7 +184,7 @@ let hostileCases: [HostileCase] = [
   hostile("header not JSON", file("{\"a\":"), "the header is not valid JSON"),
   hostile("header nested too deeply",
           file("{\"a\":" + String(repeating: "[", count: 600) + String(repeating: "]", count: 600)
-                 + "}"), "the header is not valid JSON"),
+                 + "}"), "the header nests arrays and objects more than 128 levels deep"),
   hostile("entry not an object", file(#"{"a":[1,2]}"#),
           "the entry of tensor 'a' is an array, not an object"),
   hostile("entry without dtype", entry(#"{"shape":[2],"data_offsets":[0,8]}"#),

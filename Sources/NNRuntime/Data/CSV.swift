@@ -20,13 +20,24 @@ public enum CSV {
     text: String, delimiter: UInt8 = UInt8(ascii: ","), header: Bool = true,
     target: CSVTarget = .last, classes: Int? = nil
   ) throws(DataError) -> Dataset {
+    try load(bytes: Array(text.utf8), delimiter: delimiter, header: header, target: target,
+             classes: classes)
+  }
+
+  /// Parses a file's bytes as `load(text:…)` parses text, without first decoding them as a
+  /// whole: a header name or a cell that is not valid UTF-8 is shown with U+FFFD in its place
+  /// (and a cell that is not a number says its bytes are not UTF-8).
+  public static func load(
+    bytes: [UInt8], delimiter: UInt8 = UInt8(ascii: ","), header: Bool = true,
+    target: CSVTarget = .last, classes: Int? = nil
+  ) throws(DataError) -> Dataset {
     if let classes, classes < 1 {
       throw DataError("classes must be at least 1, not \(classes)")
     }
     guard delimiter != quote, delimiter != newline, delimiter != carriageReturn else {
       throw DataError("the delimiter cannot be a quote or a line break")
     }
-    var reader = CSVReader(bytes: Array(text.utf8), delimiter: delimiter)
+    var reader = CSVReader(bytes: bytes, delimiter: delimiter)
     var fields: [CSVReader.Field] = []
     guard let firstLine = try reader.next(into: &fields) else {
       throw DataError("the file is empty")
@@ -38,7 +49,9 @@ public enum CSV {
         throw DataError("the file has a header line but no rows of data", line: firstLine)
       }
     }
-    let width = fields.count
+    // With a header, the header sets the width (and the target's index among its names); the
+    // first data row is checked against it like every other.
+    let width = names?.count ?? fields.count
     let targetColumn = try resolve(target, width: width, names: names)
     let expectation = header ? "the header has \(width)" : "the first line has \(width)"
     var inputs: [Float] = []
@@ -77,8 +90,11 @@ public enum CSV {
     guard width >= 2 else {
       throw DataError("the file has only 1 column; it needs input columns and a target column")
     }
-    let listing = names.map { "the columns are " + $0.map { "\"\($0)\"" }.joined(separator: ", ") }
-      ?? "the columns are 0 to \(width - 1)"
+    let listing = names.map { names in
+      let listed = names.prefix(listedColumns).map(shown).joined(separator: ", ")
+      let more = names.count > listedColumns ? " and \(names.count - listedColumns) more" : ""
+      return "the columns are " + listed + more
+    } ?? "the columns are 0 to \(width - 1)"
     switch target {
     case .last:
       return width - 1
@@ -110,10 +126,41 @@ public enum CSV {
     guard !trimmed.isEmpty else {
       throw DataError("empty cell: a value is missing", line: field.line, column: column + 1)
     }
-    guard let value = Double(trimmed), value.isFinite else {
-      throw DataError("not a number: \"\(text)\"", line: field.line, column: column + 1)
+    // A number needs a digit: this also turns away "inf" and "nan", which Double accepts.
+    guard trimmed.utf8.count <= maxNumberLength,
+      trimmed.utf8.contains(where: { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+      let value = Double(trimmed), !value.isNaN
+    else {
+      let encoding = reader.isValidUTF8(field) ? "" : " (its bytes are not valid UTF-8)"
+      throw DataError("not a number: \(shown(text))\(encoding)", line: field.line,
+                      column: column + 1)
+    }
+    guard Float(value).isFinite else {
+      throw DataError("the number \(shown(text)) is too large for a 32-bit float (the largest "
+                        + "is about 3.4e38)", line: field.line, column: column + 1)
     }
     return value
+  }
+
+  /// Column names an error lists before it says how many more there are.
+  static let listedColumns = 20
+  /// The longest cell read as a number: far more digits than a Double keeps, and short enough
+  /// that a stray huge cell is not handed to the number parser whole.
+  static let maxNumberLength = 1_000
+  /// The characters of a cell quoted in an error message; a longer one is cut short.
+  static let shownCellLength = 40
+
+  /// A cell's text in quotes for a message, cut short with its length when it is long (a 10 MB
+  /// cell must not become a 10 MB diagnostic).
+  static func shown(_ text: String) -> String {
+    var count = 0
+    var end = text.startIndex
+    while end < text.endIndex, count < shownCellLength {
+      end = text.index(after: end)
+      count += 1
+    }
+    guard end < text.endIndex else { return "\"\(text)\"" }
+    return "\"\(text[..<end])…\" (\(text.utf8.count) bytes)"
   }
 }
 
@@ -151,6 +198,14 @@ struct CSVReader {
     if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { position = 3 }
   }
 
+  /// Whether the field's bytes are valid UTF-8 (`text(of:)` repairs them otherwise).
+  func isValidUTF8(_ field: Field) -> Bool {
+    if let unescaped = field.unescaped {
+      return String(validating: unescaped, as: UTF8.self) != nil
+    }
+    return String(validating: bytes[field.start..<field.end], as: UTF8.self) != nil
+  }
+
   /// The field's text.
   func text(of field: Field) -> String {
     if let unescaped = field.unescaped { return String(decoding: unescaped, as: UTF8.self) }
@@ -179,6 +234,9 @@ struct CSVReader {
       if byte == UInt8(ascii: "."), !seenPoint {
         seenPoint = true
       } else if byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") {
+        // Past 15 digits the value is not exact this way (and 20 would overflow): leave it to
+        // Double(String).
+        guard digits < 15 else { return nil }
         mantissa = mantissa * 10 + UInt64(byte - UInt8(ascii: "0"))
         digits += 1
         if seenPoint { fractionDigits += 1 }
@@ -187,7 +245,7 @@ struct CSVReader {
       }
       index += 1
     }
-    guard digits > 0, digits <= 15 else { return nil }
+    guard digits > 0 else { return nil }
     let value = Double(mantissa) / powersOfTen[fractionDigits]
     return negative ? -value : value
   }
@@ -245,8 +303,17 @@ struct CSVReader {
       {
         line += 1
       }
-      content.append(byte)
-      position += 1
+      // The run up to the next quote or line break in one copy (a cell can be megabytes long).
+      var end = position + 1
+      if byte != newline, byte != carriageReturn {
+        while end < bytes.count, bytes[end] != quote, bytes[end] != newline,
+          bytes[end] != carriageReturn
+        {
+          end += 1
+        }
+      }
+      content.append(contentsOf: bytes[position..<end])
+      position = end
     }
     // Spaces after the closing quote are tolerated; anything else is malformed.
     while position < bytes.count, bytes[position] != delimiter,

@@ -23,6 +23,7 @@ extension Graph {
       throw GraphError(message: "differentiate: node \(target.index) is not in this graph")
     }
     let relevant = relevantNodes(loss: loss, targets: targets)
+    if firstGradientNode == nil { firstGradientNode = nodes.count }
     var contributions = [[NodeID]](repeating: [], count: loss.index + 1)
     var totals = [NodeID?](repeating: nil, count: loss.index + 1)
     contributions[loss.index] = [try add(.constant(Tensor(scalar: 1)), [])]
@@ -33,6 +34,7 @@ extension Graph {
       let tag = self[node].tag
       let gradient = try sumContributions(contributions[index], tag: tag)
       totals[index] = gradient
+      if gradientTargets[gradient.index] == nil { gradientTargets[gradient.index] = node }
       let needs = self[node].inputs.map { relevant[$0.index] }
       guard needs.contains(true) else { continue }
       for (target, contribution) in try gradientRule(node, gradient, needs: needs) {

@@ -19,6 +19,15 @@ public struct Graph: Sendable {
   /// Every node, in topological order.
   public private(set) var nodes: [Node] = []
 
+  /// The first node `differentiate` appended: nodes from here on belong to the backward pass
+  /// (nil while the graph has none).
+  public internal(set) var firstGradientNode: Int?
+
+  /// For gradient nodes `differentiate` made: the node whose total gradient each one holds
+  /// (∂L/∂that node), by gradient node index. A node passed through unchanged to several
+  /// operands (the gradient of an `add`) names the first, the one nearest the loss.
+  public internal(set) var gradientTargets: [Int: NodeID] = [:]
+
   /// An empty graph.
   public init() {}
 

@@ -3,9 +3,10 @@ import Foundation
 /// A parsed JSON value with the number kinds kept apart, so a reader can insist on whole numbers
 /// where a format wants them (`2.0` and `true` are not a valid tensor dimension).
 ///
-/// Parsing goes through Foundation's `JSONSerialization` (it bounds nesting at 512 levels, so a
-/// hostile document cannot exhaust the stack); this type only converts its loosely typed output
-/// into something that can be checked exhaustively.
+/// Parsing goes through Foundation's `JSONSerialization`; this type only converts its loosely
+/// typed output into something that can be checked exhaustively. Nesting is bounded first, by
+/// `maxDepth`, with a scan that does not recurse: Foundation's own bound differs between
+/// platforms and versions, and `convert` and `text` recurse once per level.
 public enum JSONValue: Equatable, Sendable {
   case null
   case bool(Bool)
@@ -17,8 +18,17 @@ public enum JSONValue: Equatable, Sendable {
   case array([JSONValue])
   case object([String: JSONValue])
 
+  /// The deepest nesting of arrays and objects `parse` accepts. Far past any document nn reads
+  /// (a safetensors header nests 3 levels, a model description about 3 per residual block) and
+  /// far below what the recursive steps can take.
+  public static let maxDepth = 128
+
   /// Parses UTF-8 JSON text, or says why it is not valid JSON.
   public static func parse(_ bytes: some Collection<UInt8>) -> Result<JSONValue, JSONError> {
+    if exceedsDepth(bytes, maxDepth) {
+      return .failure(JSONError(message: "it nests arrays and objects more than \(maxDepth) "
+                                  + "levels deep"))
+    }
     let object: Any
     do {
       object = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
@@ -30,6 +40,38 @@ public enum JSONValue: Equatable, Sendable {
       return .failure(JSONError(message: "it holds a value JSON does not describe"))
     }
     return .success(value)
+  }
+
+  /// Whether brackets and braces outside strings nest deeper than `limit` somewhere in `bytes`:
+  /// one pass, no recursion, no allocation, whatever the text (valid JSON or not).
+  public static func exceedsDepth(_ bytes: some Collection<UInt8>, _ limit: Int) -> Bool {
+    var depth = 0
+    var inString = false
+    var escaped = false
+    for byte in bytes {
+      if inString {
+        if escaped {
+          escaped = false
+        } else if byte == UInt8(ascii: "\\") {
+          escaped = true
+        } else if byte == UInt8(ascii: "\"") {
+          inString = false
+        }
+        continue
+      }
+      switch byte {
+      case UInt8(ascii: "\""):
+        inString = true
+      case UInt8(ascii: "["), UInt8(ascii: "{"):
+        depth += 1
+        if depth > limit { return true }
+      case UInt8(ascii: "]"), UInt8(ascii: "}"):
+        depth -= 1
+      default:
+        break
+      }
+    }
+    return false
   }
 
   private static func convert(_ object: Any) -> JSONValue? {

@@ -60,6 +60,11 @@ extension SafeTensorsFile {
     guard String(validating: header, as: UTF8.self) != nil else {
       throw malformed("the header is not valid UTF-8")
     }
+    // Checked before parsing, so the message says what is wrong rather than a parser's words.
+    if JSONValue.exceedsDepth(header, JSONValue.maxDepth) {
+      throw malformed("the header nests arrays and objects more than \(JSONValue.maxDepth) "
+                        + "levels deep (a safetensors header needs 3)")
+    }
     let value: JSONValue
     switch JSONValue.parse(header) {
     case .success(let parsed): value = parsed
@@ -214,8 +219,11 @@ extension SafeTensorsFile {
     }
   }
 
+  /// `[2, 3]`; a shape of more than 8 dimensions (a hostile file's can have thousands) shows
+  /// its first 8 and how many there are.
   static func describe(_ shape: [Int]) -> String {
-    "[" + shape.map(String.init).joined(separator: ", ") + "]"
+    let shown = shape.prefix(8).map(String.init).joined(separator: ", ")
+    return shape.count > 8 ? "[" + shown + ", … (\(shape.count) dimensions)]" : "[" + shown + "]"
   }
 }
 

@@ -10,8 +10,8 @@ public final class Plan<T: PlanScalar> {
   let schedule: Schedule
   let training: Bool
   private(set) var kernels: [Kernel<T>] = []
-  private let arena: UnsafeMutablePointer<T>
-  private let inputShapes: [Int: [Int]]
+  let arena: UnsafeMutablePointer<T>
+  let inputShapes: [Int: [Int]]
 
   /// Compiles `graph`. `outputs` stay readable after `run`; `gradients` lists, in
   /// ParameterStore order, one gradient node per parameter (or nil for none), or is empty for a

@@ -27,7 +27,7 @@ extension Plan {
   }
 
   /// Name, operand texts, result text and whether the kernel is a fusion.
-  private func describe(_ step: Step) -> (String, [String], String, Bool) {
+  func describe(_ step: Step) -> (String, [String], String, Bool) {
     switch step {
     case .node(let node):
       let op = graph[node].op

@@ -37,6 +37,7 @@ extension Trainer {
     values.reserveCapacity(recorder.names.count)
     lastFinite.update(from: store.pointer, count: store.count)
     var early = EarlyStopping(patience: configuration.earlyStop)
+    let checkNumerics = configuration.checkNumerics
 
     for epoch in 1...configuration.epochs {
       let epochStart = clock.now
@@ -49,13 +50,22 @@ extension Trainer {
       for batch in 1...batches {
         let entry = batch <= fullBatches ? full : last!
         entry.gather(data, order: order, start: (batch - 1) * batchSize)
-        entry.plan.run(random: &random)
+        // The generator as the step found it, to replay the step (its dropout masks) when a
+        // failure is traced back to its op. A copy of a few words: it allocates nothing.
+        let replay = random
+        if checkNumerics {
+          if let fault = entry.plan.run(random: &random, checkingNumerics: true) {
+            throw numericFailure(fault, entry, epoch: epoch, batch: batch)
+          }
+        } else {
+          entry.plan.run(random: &random)
+        }
         let loss = Double(entry.lossValue) + l2Penalty()
         guard loss.isFinite else {
-          throw nonFiniteLoss(loss, entry, epoch: epoch, batch: batch)
+          throw nonFiniteLoss(loss, entry, replay: replay, epoch: epoch, batch: batch)
         }
         let gradients = entry.plan.gradientBuffer
-        try finishGradient(gradients, epoch: epoch, batch: batch)
+        try finishGradient(gradients, entry, replay: replay, epoch: epoch, batch: batch)
         lastFinite.update(from: store.pointer, count: store.count)
         optimizerState.step(parameters: store.pointer,
                             gradients: UnsafePointer(gradients.baseAddress!),
@@ -125,7 +135,8 @@ extension Trainer {
   /// Adds l2 · W to the weights' gradients, checks the gradient is finite, and clips its global
   /// L2 norm as torch.nn.utils.clip_grad_norm_ does (scale by clip / (norm + 1e-6) when < 1).
   private func finishGradient(
-    _ gradients: UnsafeMutableBufferPointer<Float>, epoch: Int, batch: Int
+    _ gradients: UnsafeMutableBufferPointer<Float>, _ entry: StepPlan, replay: RandomGenerator,
+    epoch: Int, batch: Int
   ) throws(TrainingFailure) {
     if configuration.l2 > 0 {
       let l2 = Float(configuration.l2)
@@ -136,10 +147,14 @@ extension Trainer {
     }
     let squares = sumOfSquares(UnsafeBufferPointer(gradients))
     guard squares.isFinite else {
+      // Replay the step with every kernel checked to name the op (only after a failure).
+      let fault = firstFault(entry, replay: replay)
+      let origin = fault.map { ": " + $0.describe(network: network, lowering: entry.lowering) }
       throw TrainingFailure(
         message: "the gradient became non-finite at epoch \(epoch), batch \(batch) (the loss "
-          + "was finite); the weights of the last finite step were kept",
-        epoch: epoch, batch: batch)
+          + "was finite)\(origin ?? ""); the weights of the last finite step were kept",
+        epoch: epoch, batch: batch, layer: fault?.layerName(in: network),
+        layerTag: fault?.layerTag, fault: fault)
     }
     if let clip = configuration.clip {
       let scale = clip / (squares.squareRoot() + 1e-6)
@@ -156,18 +171,59 @@ extension Trainer {
     return true
   }
 
-  /// The failure for a non-finite batch loss: finds the first top-level layer whose output is
-  /// not finite on the batch (with the weights that produced it), then restores the weights of
-  /// the last finite step.
+  /// Runs the step of `entry` again on the batch already in its inputs, with the generator as
+  /// the step found it and every kernel checked; the first non-finite value, if any.
+  private func firstFault(_ entry: StepPlan, replay: RandomGenerator) -> NumericFault? {
+    var random = replay
+    return entry.plan.run(random: &random, checkingNumerics: true)
+  }
+
+  /// The failure for a `checkNumerics` fault: a forward value (or a parameter) restores the
+  /// weights of the last finite step, since the latest ones produced it; a gradient keeps them.
+  private func numericFailure(
+    _ fault: NumericFault, _ entry: StepPlan, epoch: Int, batch: Int
+  ) -> TrainingFailure {
+    let restore = !fault.backward
+    if restore {
+      network.parameters.pointer.update(from: lastFinite, count: network.parameters.count)
+    }
+    let what = fault.describe(network: network, lowering: entry.lowering)
+    return TrainingFailure(
+      message: "check_numerics: \(what) at epoch \(epoch), batch \(batch); the weights of the "
+        + "last finite step were \(restore ? "restored" : "kept")",
+      epoch: epoch, batch: batch, layer: fault.layerName(in: network), layerTag: fault.layerTag,
+      fault: fault)
+  }
+
+  /// The failure for a non-finite batch loss: replays the step with every kernel checked to
+  /// find the first layer (and op) whose output is not finite with the weights that produced
+  /// it, then restores the weights of the last finite step.
   private func nonFiniteLoss(
-    _ loss: Double, _ entry: StepPlan, epoch: Int, batch: Int
+    _ loss: Double, _ entry: StepPlan, replay: RandomGenerator, epoch: Int, batch: Int
   ) -> TrainingFailure {
     var layer: String?
+    var layerTag: Int?
+    var fault: NumericFault?
     var cause: String
     if !Self.isFinite(entry.x) {
       cause = "the inputs of this batch hold values that are not finite"
     } else if !Self.isFinite(entry.y) {
       cause = "the targets of this batch hold values that are not finite"
+    } else if let found = firstFault(entry, replay: replay), !found.backward {
+      fault = found
+      layer = found.layerName(in: network)
+      layerTag = found.layerTag
+      switch found.site {
+      case .parameter(let index):
+        cause = "the first layer whose output is not finite is \(layer ?? "?") "
+          + "(\(network.parameterNames[index]) holds \(found.valueText))"
+      case .kernel where layer != nil:
+        cause = "the first layer whose output is not finite is \(layer!) "
+          + "(its \(found.kernel) produced \(found.valueText))"
+      default:
+        cause = "every layer's output is finite, so the loss itself overflowed "
+          + "(\(found.kernel) produced \(found.valueText))"
+      }
     } else if let diagnostic = try? diagnosticPlan(rows: entry.rows) {
       let (plan, layers) = diagnostic
       plan.setInput(0, entry.x)
@@ -184,7 +240,7 @@ extension Trainer {
     return TrainingFailure(
       message: "the loss became \(value) at epoch \(epoch), batch \(batch); \(cause); "
         + "the weights of the last finite step were restored",
-      epoch: epoch, batch: batch, layer: layer)
+      epoch: epoch, batch: batch, layer: layer, layerTag: layerTag, fault: fault)
   }
 
   private static func isFinite(_ tensor: Tensor) -> Bool {

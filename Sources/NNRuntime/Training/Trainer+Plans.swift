@@ -7,15 +7,19 @@ extension Trainer {
   final class StepPlan {
     let plan: Plan<Float>
     let loss: NodeID
+    /// The network's nodes in the plan's graph (to name a numeric fault's layer).
+    let lowering: Network.Lowering
     let rows: Int
     let xShape: [Int]
     let yShape: [Int]
     private let xSlots: [UnsafeMutablePointer<Float>]
     private let ySlots: [UnsafeMutablePointer<Float>]
 
-    init(plan: Plan<Float>, loss: NodeID, rows: Int, xShape: [Int], yShape: [Int]) {
+    init(plan: Plan<Float>, loss: NodeID, lowering: Network.Lowering, rows: Int, xShape: [Int],
+         yShape: [Int]) {
       self.plan = plan
       self.loss = loss
+      self.lowering = lowering
       self.rows = rows
       self.xShape = xShape
       self.yShape = yShape
@@ -96,7 +100,7 @@ extension Trainer {
     let gradients = try graph.differentiate(loss, withRespectTo: lowering.parameterNodes)
     let plan = try Plan(graph: graph, outputs: [loss], gradients: gradients,
                         parameters: network.parameters, training: true)
-    let entry = StepPlan(plan: plan, loss: loss, rows: rows,
+    let entry = StepPlan(plan: plan, loss: loss, lowering: lowering, rows: rows,
                          xShape: [rows] + network.inputShape, yShape: [rows] + targetRow)
     stepPlans[key] = entry
     return entry

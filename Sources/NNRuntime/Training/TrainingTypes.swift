@@ -26,12 +26,16 @@ public struct TrainingConfiguration: Sendable {
   public var earlyStop: Int?
   /// Metrics recorded each epoch on the training set and on the validation set.
   public var metrics: [Metric]
+  /// Scan every kernel's result in every step (forward and backward) and stop at the first
+  /// non-finite value, naming its op and layer. Off by default: it reads every buffer again.
+  public var checkNumerics: Bool
 
   /// A configuration; the defaults shuffle, keep the rate constant and add no regularisation.
   public init(
     epochs: Int, batchSize: Int? = nil, shuffle: Bool = true, optimizer: OptimizerRule,
     learningRate: Double, schedule: LearningRateSchedule = .constant, l2: Double = 0,
-    clip: Double? = nil, earlyStop: Int? = nil, metrics: [Metric] = []
+    clip: Double? = nil, earlyStop: Int? = nil, metrics: [Metric] = [],
+    checkNumerics: Bool = false
   ) {
     self.epochs = epochs
     self.batchSize = batchSize
@@ -43,6 +47,7 @@ public struct TrainingConfiguration: Sendable {
     self.clip = clip
     self.earlyStop = earlyStop
     self.metrics = metrics
+    self.checkNumerics = checkNumerics
   }
 
   /// A message describing the first invalid setting, or nil when all are valid.
@@ -140,8 +145,8 @@ public struct TrainingHistory: Sendable {
   }
 }
 
-/// A run that could not go on: a non-finite loss (the weights of the last finite step are
-/// restored) or a plan that would not compile.
+/// A run that could not go on: a non-finite loss, gradient or (with `checkNumerics`) value
+/// (the weights of the last finite step are restored) or a plan that would not compile.
 public struct TrainingFailure: Error, Sendable, CustomStringConvertible {
   /// The user-facing text, naming the epoch, the batch and the layer.
   public var message: String
@@ -149,18 +154,26 @@ public struct TrainingFailure: Error, Sendable, CustomStringConvertible {
   public var epoch: Int
   /// The 1-based batch where the failure happened (0 outside a batch).
   public var batch: Int
-  /// The first top-level layer whose output was not finite, if one was.
+  /// The first layer whose output (or, for a gradient, whose value's gradient) was not
+  /// finite, if one was.
   public var layer: String?
+  /// The source tag of `layer`, for pointing at its declaration.
+  public var layerTag: Int?
+  /// The first non-finite value a checked run found (with `checkNumerics`, or when a
+  /// non-finite loss or gradient was traced back to its op).
+  public var fault: NumericFault?
   /// When a plan failed to compile: the graph error, whose tag points at the script.
   public var graphError: GraphError?
 
   /// A failure from its parts.
   public init(message: String, epoch: Int, batch: Int, layer: String? = nil,
-              graphError: GraphError? = nil) {
+              layerTag: Int? = nil, fault: NumericFault? = nil, graphError: GraphError? = nil) {
     self.message = message
     self.epoch = epoch
     self.batch = batch
     self.layer = layer
+    self.layerTag = layerTag
+    self.fault = fault
     self.graphError = graphError
   }
 
