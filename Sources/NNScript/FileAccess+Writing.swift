@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
 
 extension FileAccess {
   /// Why a file could not be written: the C library's reason (`"Permission denied"`), or ours.
@@ -166,56 +167,27 @@ extension FileAccess {
 
 /// Byte limits per path for `writeAtomically`, set only by tests (keyed by the path it is given,
 /// so tests running in parallel in other folders are not affected).
-final class WriteFaults: @unchecked Sendable {
-  private var limits: [String: Int] = [:]
-  private let lock: UnsafeMutablePointer<pthread_mutex_t>
-
-  init() {
-    lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    lock.initialize(to: pthread_mutex_t())
-    pthread_mutex_init(lock, nil)
-  }
-
-  deinit {
-    pthread_mutex_destroy(lock)
-    lock.deallocate()
-  }
+final class WriteFaults: Sendable {
+  private let limits = Mutex<[String: Int]>([:])
 
   /// Makes writes to `path` fail after `bytes` bytes; nil lets them through again.
   func setLimit(_ bytes: Int?, for path: String) {
-    pthread_mutex_lock(lock)
-    defer { pthread_mutex_unlock(lock) }
-    limits[path] = bytes
+    limits.withLock { $0[path] = bytes }
   }
 
   func limit(for path: String) -> Int? {
-    pthread_mutex_lock(lock)
-    defer { pthread_mutex_unlock(lock) }
-    return limits.isEmpty ? nil : limits[path]
+    limits.withLock { $0.isEmpty ? nil : $0[path] }
   }
 }
 
-/// A counter safe to use from several threads (interpreters may run on different threads). The
-/// mutex lives on the heap because a pthread mutex must not move once initialised.
-private final class TemporaryCounter: @unchecked Sendable {
-  private var value = 0
-  private let lock: UnsafeMutablePointer<pthread_mutex_t>
-
-  init() {
-    lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    lock.initialize(to: pthread_mutex_t())
-    pthread_mutex_init(lock, nil)
-  }
-
-  deinit {
-    pthread_mutex_destroy(lock)
-    lock.deallocate()
-  }
+/// A counter safe to use from several threads (interpreters may run on different threads).
+private final class TemporaryCounter: Sendable {
+  private let value = Mutex(0)
 
   func next() -> Int {
-    pthread_mutex_lock(lock)
-    defer { pthread_mutex_unlock(lock) }
-    value += 1
-    return value
+    value.withLock { value in
+      value += 1
+      return value
+    }
   }
 }
