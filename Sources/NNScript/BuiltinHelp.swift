@@ -137,7 +137,7 @@ enum BuiltinHelp {
   ]
 
   private static let shapes: [Item] = [
-    ("reshape", "Gives a tensor a new shape with the same elements; one -1 is inferred.",
+    ("reshape", "Gives a tensor a new shape (one -1 inferred); reshape(shape) alone is a layer.",
      "print(reshape(arange(6), 2, -1))"),
     ("concat", "Joins a list of tensors along an existing axis (0 by default).",
      "let a = ones(2)\nprint(concat([a, zeros(3)]))"),
@@ -148,6 +148,14 @@ enum BuiltinHelp {
   private static let layers: [Item] = [
     ("dense", "A fully connected layer of units outputs with an optional activation.",
      "let m = model(3) { dense(4, relu, init: he); dense(1) }\nprint(m(ones(3)))"),
+    ("conv2d", "A 2-D convolution of filters kernel-sized windows over [channels, h, w] samples.",
+     "let m = model([1, 5, 5]) { conv2d(4, 3, padding: \"valid\", act: relu) }\nsummary(m)"),
+    ("maxpool", "A layer keeping the maximum of each size×size window (stride: size).",
+     "let m = model([2, 4, 4]) { maxpool(2) }\nprint(m(ones(1, 2, 4, 4)).shape)"),
+    ("avgpool", "A layer keeping the mean of each size×size window (stride: size).",
+     "let m = model([1, 4, 4]) { avgpool(2, stride: 1) }\nprint(m(ones(1, 1, 4, 4)).shape)"),
+    ("flatten", "A layer turning each sample into one vector, as a dense layer needs.",
+     "let m = model([2, 3, 3]) { flatten(); dense(1) }\nsummary(m)"),
     ("dropout", "A layer that zeroes each input with probability p while training.",
      "let m = model(4) { dense(8, relu); dropout(0.5); dense(1) }\nsummary(m)"),
     ("gelu", "The exact (erf) GELU: computes it on a tensor; bare, a layer or activation.",

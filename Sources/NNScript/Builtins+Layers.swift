@@ -42,6 +42,32 @@ extension Builtins {
       }
       return context.layer(.dropout(p))
     },
+    Builtin("conv2d", ["filters", "kernel", "stride", "padding", "act"]) {
+      (context) throws(Diagnostic) in
+      let filters = try context.integer("filters")
+      guard filters > 0 else {
+        throw context.error(.invalidArgument, "conv2d needs at least 1 filter, not \(filters)",
+                            at: "filters")
+      }
+      var conv = ConvolutionSpec(filters: filters, kernel: try context.sizePair("kernel"))
+      if context.has("stride") { conv.stride = try context.sizePair("stride") }
+      if context.has("padding") {
+        switch try context.string("padding") {
+        case "same": conv.same = true
+        case "valid": conv.same = false
+        case let other:
+          throw context.error(.invalidArgument,
+                              "padding is \"same\" or \"valid\", not \"\(other)\"", at: "padding")
+        }
+      }
+      if context.has("act"), !(context.value("act")?.isNil ?? true) {
+        conv.activation = try context.activation("act")
+      }
+      return context.layer(.conv2d(conv))
+    },
+    pooling("maxpool", .max),
+    pooling("avgpool", .average),
+    Builtin("flatten", []) { (context) throws(Diagnostic) in context.layer(.flatten) },
     activation("gelu", parameter: nil) { _ in .gelu },
     activation("identity", parameter: nil) { _ in .identity },
     activation("elu", parameter: ("alpha", 1)) { .elu(alpha: $0) },
@@ -68,6 +94,15 @@ extension Builtins {
     },
   ]
 
+  /// `maxpool(size, stride: size)` and `avgpool(size, stride: size)`.
+  private static func pooling(_ name: String, _ kind: PoolingGeometry.Kind) -> Builtin {
+    Builtin(name, ["size", "stride"]) { (context) throws(Diagnostic) in
+      let size = try context.sizePair("size")
+      let stride = context.has("stride") ? try context.sizePair("stride") : size
+      return context.layer(.pool(kind, size: size, stride: stride))
+    }
+  }
+
   /// An activation that has no element-wise built-in yet: applied to a tensor it computes;
   /// called without one (`leaky_relu(alpha: 0.2)`) it is a layer.
   private static func activation(
@@ -91,6 +126,35 @@ extension CallContext {
   /// A layer specification made at this call.
   func layer(_ spec: LayerSpecObject.Spec) -> Value {
     .object(LayerSpecObject(spec, at: SourceSpan(source: source, range: callRange)))
+  }
+
+  /// A window size or stride: one positive whole number for both axes, or a pair [y, x].
+  func sizePair(_ name: String) throws(Diagnostic) -> [Int] {
+    let value = try require(name)
+    var numbers: [Double] = []
+    switch value {
+    case .number(let x): numbers = [x, x]
+    case .tensor(let t) where t.rank == 1 && t.count == 2: numbers = t.scalars.map(Double.init)
+    case .list(let items) where items.count == 2:
+      for item in items {
+        guard case .number(let x) = item else { numbers = []; break }
+        numbers.append(x)
+      }
+    default: break
+    }
+    guard numbers.count == 2 else {
+      throw error(.typeMismatch, "\(name) is a whole number or a pair [height, width], not "
+                    + ValueFormatter.describe(value), at: name)
+    }
+    var result: [Int] = []
+    for x in numbers {
+      guard let n = Self.exactInteger(x), n >= 1 else {
+        throw error(.invalidArgument, "\(builtin.name)'s \(name) must be a whole number ≥ 1, not "
+                      + formatNumber(x), at: name)
+      }
+      result.append(n)
+    }
+    return result
   }
 
   /// `act:` — an activation built-in (`tanh`), an activation layer (`leaky_relu(alpha: 0.2)`)
@@ -157,6 +221,17 @@ extension CallContext {
       return wasNumber ? Evaluator.wrap(result) : .tensor(result)
     } catch {
       throw self.error(.shapeMismatch, error.message)
+    }
+  }
+}
+
+extension Value {
+  /// A list, or a tensor with one axis: what `reshape(shape)` takes as a layer.
+  var isShapeLike: Bool {
+    switch self {
+    case .list: true
+    case .tensor(let t): t.rank == 1
+    default: false
     }
   }
 }

@@ -186,6 +186,10 @@ extension Builtins {
 
   private static let shaping: [Builtin] = [
     Builtin("reshape", ["t", "shape..."]) { (context) throws(Diagnostic) in
+      // `reshape([1, 8, 8])` alone, a list of whole numbers, is the layer.
+      if context.rest.isEmpty, let argument = context.bound["t"], argument.value.isShapeLike {
+        return context.layer(.reshape(try context.signedShape(from: [argument])))
+      }
       let t = try context.tensorLike("t")
       let shape = try context.signedShape(from: context.rest)
       return .tensor(try context.runtime { () throws(TensorError) in try t.reshaped(shape) })
@@ -235,6 +239,7 @@ extension CallContext {
   }
 
   /// A shape for `reshape`, where one dimension may be -1.
+  /// (`Value.isShapeLike` tells the one-argument layer form apart.)
   func signedShape(from arguments: [ArgumentValue]) throws(Diagnostic) -> [Int] {
     var values: [(Double, SourceRange)] = []
     if arguments.count == 1, case .list(let items) = arguments[0].value {

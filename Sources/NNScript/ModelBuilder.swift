@@ -115,7 +115,102 @@ struct ModelBuilder {
     case .spec(.dense(let dense)):
       let name = try name(for: item, kind: "dense")
       return try denseLayer(dense, name: name, input: input, location: item.location, tag: tag)
+    case .spec(.conv2d(let conv)):
+      let name = try name(for: item, kind: "conv2d")
+      return try convolutionLayer(conv, name: name, input: input, location: item.location,
+                                  tag: tag)
+    case .spec(.pool(let kind, let size, let stride)):
+      let name = try name(for: item, kind: kind.name)
+      try imageInput(input, name: name, kind: kind.name, location: item.location)
+      guard size[0] <= input[1], size[1] <= input[2] else {
+        throw Diagnostic(
+          code: .shapeMismatch,
+          message: "\(name): the \(size[0])×\(size[1]) window is larger than the "
+            + "\(input[1])×\(input[2]) input (shape \(Self.describe(input)))", at: item.location)
+      }
+      let geometry = PoolingGeometry(kind: kind, input: input, size: size, stride: stride)
+      return Layer(name: name, kind: .pool2d(geometry), outputShape: geometry.outputShape,
+                   tag: tag)
+    case .spec(.flatten):
+      let name = try name(for: item, kind: "flatten")
+      return Layer(name: name, kind: .flatten, outputShape: [input.reduce(1, *)], tag: tag)
+    case .spec(.reshape(let requested)):
+      let name = try name(for: item, kind: "reshape")
+      let count = input.reduce(1, *)
+      var shape = requested
+      let known = requested.filter { $0 != -1 }.reduce(1, *)
+      if let unknown = requested.firstIndex(of: -1), known > 0, count % known == 0 {
+        shape[unknown] = count / known
+      }
+      guard shape.allSatisfy({ $0 > 0 }), shape.reduce(1, *) == count,
+        requested.filter({ $0 == -1 }).count <= 1, shape.count <= Tensor.maxRank
+      else {
+        throw Diagnostic(
+          code: .shapeMismatch,
+          message: "\(name): cannot reshape samples of shape \(Self.describe(input)) (\(count) "
+            + "elements) to \(Self.describe(requested))", at: item.location)
+      }
+      return Layer(name: name, kind: .reshape, outputShape: shape, tag: tag)
     }
+  }
+
+  /// Checks that a layer's input samples are images `[channels, height, width]`.
+  private func imageInput(
+    _ input: [Int], name: String, kind: String, location: SourceSpan
+  ) throws(Diagnostic) {
+    guard input.count == 3 else {
+      throw Diagnostic(
+        code: .shapeMismatch,
+        message: "\(name): a \(kind) needs samples of shape [channels, height, width], but its "
+          + "input has shape \(Self.describe(input))", at: location,
+        hint: input.count == 1
+          ? "a flatten or dense layer before it makes vectors; give images to the model, or "
+            + "reshape([channels, height, width]) first" : nil)
+    }
+  }
+
+  private mutating func convolutionLayer(
+    _ conv: ConvolutionSpec, name: String, input: [Int], location: SourceSpan, tag: Int
+  ) throws(Diagnostic) -> Layer {
+    try imageInput(input, name: name, kind: "conv2d", location: location)
+    let (kh, kw) = (conv.kernel[0], conv.kernel[1])
+    if !conv.same, kh > input[1] || kw > input[2] {
+      throw Diagnostic(
+        code: .shapeMismatch,
+        message: "\(name): the \(kh)×\(kw) kernel is larger than the \(input[1])×\(input[2]) "
+          + "input (shape \(Self.describe(input))) with padding \"valid\"", at: location,
+        hint: "use a smaller kernel, or padding: \"same\"")
+    }
+    let geometry = ConvolutionGeometry(input: input, filters: conv.filters, kernel: conv.kernel,
+                                       stride: conv.stride, same: conv.same)
+    let weightShape = geometry.weightShape
+    func fits(_ shape: [Int]) -> Bool {
+      var total = 1
+      for extent in shape {
+        let (product, overflow) = total.multipliedReportingOverflow(by: extent)
+        guard !overflow, product <= Tensor.maxElements else { return false }
+        total = product
+      }
+      return true
+    }
+    // The im2col scratch matrix is [in_channels · kh · kw, out_height · out_width].
+    guard fits(weightShape), fits(geometry.outputShape),
+      fits([input[0], kh, kw, geometry.outHeight, geometry.outWidth])
+    else {
+      throw Diagnostic(code: .resourceLimit,
+                       message: "\(name) would need more than the \(Tensor.maxElements) "
+                         + "elements a tensor may hold", at: location)
+    }
+    let fanIn = input[0] * kh * kw
+    let fanOut = conv.filters * kh * kw
+    let initializer = conv.initializer ?? (conv.activation.isReLUFamily ? .he : .xavier)
+    let weight = addParameter("\(name).weight", shape: weightShape,
+                              value: .initializer(initializer, fanIn: fanIn, fanOut: fanOut))
+    let bias = addParameter("\(name).bias", shape: [conv.filters],
+                            value: .initializer(.zeros, fanIn: fanIn, fanOut: fanOut))
+    return Layer(name: name, kind: .conv2d(geometry, activation: conv.activation, weight: weight,
+                                           bias: bias),
+                 outputShape: geometry.outputShape, tag: tag)
   }
 
   private mutating func denseLayer(
@@ -124,6 +219,12 @@ struct ModelBuilder {
     guard let features = input.last, input.count >= 1 else {
       throw Diagnostic(code: .shapeMismatch,
                        message: "\(name) needs inputs with at least one axis", at: location)
+    }
+    guard input.count == 1 else {
+      throw Diagnostic(code: .shapeMismatch,
+                       message: "\(name): a dense layer needs samples of shape [features], but "
+                         + "its input has shape \(Self.describe(input))", at: location,
+                       hint: "add flatten() before it")
     }
     let weightShape = [dense.units, features]
     guard dense.units.multipliedReportingOverflow(by: features).partialValue <= Tensor.maxElements,

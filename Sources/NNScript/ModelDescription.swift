@@ -9,7 +9,12 @@ import NNSyntax
 ///   {"kind": "dense", "name": "dense1", "units": 8, "activation": "tanh", "use_bias": true},
 ///   {"kind": "activation", "name": "act", "activation": "leaky_relu", "alpha": 0.2},
 ///   {"kind": "dropout", "name": "dropout1", "p": 0.5},
-///   {"kind": "residual", "name": "residual1", "layers": [ … ]}]}
+///   {"kind": "residual", "name": "residual1", "layers": [ … ]},
+///   {"kind": "conv2d", "name": "conv2d1", "filters": 8, "kernel": [3, 3], "stride": [1, 1],
+///    "padding": "same", "activation": "relu"},
+///   {"kind": "maxpool", "name": "maxpool1", "size": [2, 2], "stride": [2, 2]},
+///   {"kind": "flatten", "name": "flatten1"},
+///   {"kind": "reshape", "name": "reshape1", "shape": [1, 8, 8]}]}
 /// ```
 ///
 /// The parameters are not in it: they are the file's tensors. A description read from a file is
@@ -27,32 +32,50 @@ enum ModelDescription {
     /// How many scalars the parameters will hold (`Int.max` past that), known before building
     /// so a tiny hostile file cannot make `load` allocate a huge model for nothing.
     var parameterCount: Int {
-      Self.count(layers, features: inputShape.last ?? 0).total
+      Self.count(layers, shape: inputShape).total
     }
 
-    /// The parameter scalars of `layers` fed `features` inputs, and the features they output.
+    /// The parameter scalars of `layers` fed samples of `shape` (an upper bound where a later
+    /// check would reject the model), and the shape they output.
     private static func count(
-      _ layers: [ModelBuilder.Pending], features: Int
-    ) -> (total: Int, features: Int) {
+      _ layers: [ModelBuilder.Pending], shape: [Int]
+    ) -> (total: Int, shape: [Int]) {
       var total = 0
-      var features = features
+      var shape = shape
+      func add(_ factors: [Int]) {
+        var product = 1
+        for factor in factors {
+          let (next, overflow) = product.multipliedReportingOverflow(by: factor)
+          product = overflow ? Int.max : next
+        }
+        let (sum, overflow) = total.addingReportingOverflow(product)
+        total = overflow ? Int.max : sum
+      }
       for layer in layers {
         switch layer.kind {
         case .spec(.dense(let dense)):
-          let inputs = features + (dense.useBias ? 1 : 0)
-          let (product, overflow) = dense.units.multipliedReportingOverflow(by: inputs)
-          let (sum, overflowSum) = total.addingReportingOverflow(product)
-          total = overflow || overflowSum ? Int.max : sum
-          features = dense.units
-        case .spec(.activation), .spec(.dropout):
+          add([dense.units, (shape.last ?? 0) + (dense.useBias ? 1 : 0)])
+          shape = Array(shape.dropLast()) + [dense.units]
+        case .spec(.conv2d(let conv)):
+          add([conv.filters, shape.first ?? 0, conv.kernel[0], conv.kernel[1]])
+          add([conv.filters])
+          shape = [conv.filters] + shape.dropFirst()
+        case .spec(.activation), .spec(.dropout), .spec(.pool):
           break
+        case .spec(.flatten):
+          var product = 1
+          for extent in shape {
+            let (next, overflow) = product.multipliedReportingOverflow(by: extent)
+            product = overflow ? Int.max : next
+          }
+          shape = [product]
+        case .spec(.reshape(let requested)):
+          if !requested.contains(-1) { shape = requested }
         case .residual(let body):
-          let inner = count(body, features: features).total
-          let (sum, overflow) = total.addingReportingOverflow(inner)
-          total = overflow ? Int.max : sum
+          add([count(body, shape: shape).total])
         }
       }
-      return (total, features)
+      return (total, shape)
     }
   }
 
@@ -90,6 +113,22 @@ enum ModelDescription {
     case .residual(let body):
       fields["kind"] = .string("residual")
       fields["layers"] = .array(body.map(encode))
+    case .conv2d(let g, let activation, _, _):
+      fields["kind"] = .string("conv2d")
+      fields["filters"] = .integer(g.filters)
+      fields["kernel"] = .array([.integer(g.kernelHeight), .integer(g.kernelWidth)])
+      fields["stride"] = .array([.integer(g.strideY), .integer(g.strideX)])
+      fields["padding"] = .string(g.same ? "same" : "valid")
+      encode(activation, into: &fields)
+    case .pool2d(let g):
+      fields["kind"] = .string(g.kind.name)
+      fields["size"] = .array([.integer(g.sizeY), .integer(g.sizeX)])
+      fields["stride"] = .array([.integer(g.strideY), .integer(g.strideX)])
+    case .flatten:
+      fields["kind"] = .string("flatten")
+    case .reshape:
+      fields["kind"] = .string("reshape")
+      fields["shape"] = .array(layer.outputShape.map { .integer($0) })
     }
     return .object(fields)
   }
@@ -194,6 +233,45 @@ enum ModelDescription {
         throw Failure(message: "\(described) needs a dropout probability p in [0, 1)")
       }
       spec = .dropout(p)
+    case "conv2d":
+      guard case .integer(let filters)? = fields["filters"], filters > 0,
+        filters <= Tensor.maxElements
+      else {
+        throw Failure(message: "\(described) needs a positive whole number of filters")
+      }
+      var conv = ConvolutionSpec(filters: filters,
+                                 kernel: try pair(fields, "kernel", described: described))
+      conv.stride = try pair(fields, "stride", described: described)
+      switch fields["padding"] {
+      case .string("same")?: conv.same = true
+      case .string("valid")?: conv.same = false
+      default: throw Failure(message: "\(described) needs padding \"same\" or \"valid\"")
+      }
+      if fields["activation"] != nil {
+        conv.activation = try activation(fields, described: described)
+      }
+      conv.initializer = .zeros
+      spec = .conv2d(conv)
+    case "maxpool", "avgpool":
+      spec = .pool(kind == "maxpool" ? .max : .average,
+                   size: try pair(fields, "size", described: described),
+                   stride: try pair(fields, "stride", described: described))
+    case "flatten":
+      spec = .flatten
+    case "reshape":
+      guard case .array(let items)? = fields["shape"], !items.isEmpty,
+        items.count <= Tensor.maxRank
+      else {
+        throw Failure(message: "\(described) needs a shape")
+      }
+      var shape: [Int] = []
+      for item in items {
+        guard case .integer(let n) = item, n > 0, n <= Tensor.maxElements else {
+          throw Failure(message: "\(described) has a shape holding \(item.text)")
+        }
+        shape.append(n)
+      }
+      spec = .reshape(shape)
     case "residual":
       guard case .array(let body)? = fields["layers"] else {
         throw Failure(message: "\(described) has no layers")
@@ -204,6 +282,19 @@ enum ModelDescription {
       throw Failure(message: "\(described) has the unknown kind '\(kind)'")
     }
     return ModelBuilder.Pending(name: name, kind: .spec(spec), location: location)
+  }
+
+  /// A `[y, x]` pair of positive sizes (a kernel, window or stride).
+  private static func pair(
+    _ fields: [String: JSONValue], _ key: String, described: String
+  ) throws(Failure) -> [Int] {
+    guard case .array(let items)? = fields[key], items.count == 2,
+      case .integer(let y) = items[0], case .integer(let x) = items[1],
+      y > 0, x > 0, y <= Tensor.maxElements, x <= Tensor.maxElements
+    else {
+      throw Failure(message: "\(described) needs \(key) as a pair of positive whole numbers")
+    }
+    return [y, x]
   }
 
   private static func activation(

@@ -11,6 +11,12 @@ final class LayerSpecObject: ScriptObject {
     case dense(DenseSpec)
     case activation(Activation)
     case dropout(Double)
+    case conv2d(ConvolutionSpec)
+    /// `maxpool(size, stride:)` / `avgpool(size, stride:)`: window and stride as [y, x].
+    case pool(PoolingGeometry.Kind, size: [Int], stride: [Int])
+    case flatten
+    /// The per-sample shape; one −1 is inferred from the input.
+    case reshape([Int])
   }
 
   let spec: Spec
@@ -29,6 +35,10 @@ final class LayerSpecObject: ScriptObject {
     case .dense: return "dense"
     case .activation(let activation): return activation.name
     case .dropout: return "dropout"
+    case .conv2d: return "conv2d"
+    case .pool(let kind, _, _): return kind.name
+    case .flatten: return "flatten"
+    case .reshape: return "reshape"
     }
   }
 
@@ -39,8 +49,26 @@ final class LayerSpecObject: ScriptObject {
       return "<layer dense(\(dense.units)\(act))>"
     case .activation(let activation): return "<layer \(activation.name)>"
     case .dropout(let p): return "<layer dropout(\(formatNumber(p)))>"
+    case .conv2d(let conv):
+      let act = conv.activation == .identity ? "" : ", \(conv.activation.name)"
+      return "<layer conv2d(\(conv.filters), \(ModelBuilder.describe(conv.kernel))\(act))>"
+    case .pool(let kind, let size, _): return "<layer \(kind.name)(\(ModelBuilder.describe(size)))>"
+    case .flatten: return "<layer flatten>"
+    case .reshape(let shape): return "<layer reshape(\(ModelBuilder.describe(shape)))>"
     }
   }
+}
+
+/// The arguments of `conv2d(…)`: sizes as [y, x].
+struct ConvolutionSpec {
+  var filters: Int
+  var kernel: [Int]
+  var stride: [Int] = [1, 1]
+  /// `padding: "same"` (the default, LANGUAGE.md §5) or `"valid"`.
+  var same = true
+  var activation: Activation = .identity
+  /// `nil`: He before a ReLU-family activation, Xavier otherwise; `load` uses zeros.
+  var initializer: Initializer?
 }
 
 /// The arguments of `dense(…)`.

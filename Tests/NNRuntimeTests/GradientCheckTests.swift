@@ -187,6 +187,42 @@ let gradientCases: [String: GradientCase] = {
       let p = try graph.add(.activation(.sigmoid), [nodes[0]])
       return try graph.add(.loss(.bce), [p, nodes[1]])
     }
+  // Image ops: im2col + GEMM convolutions (valid, same with odd and even kernels, strides) and
+  // pooling (overlapping windows, windows that leave a border unread).
+  let convolutions: [(String, [Int], Int, [Int], [Int], Bool)] = [
+    ("3x3 valid", [2, 5, 5], 3, [3, 3], [1, 1], false),
+    ("3x3 same", [2, 4, 5], 2, [3, 3], [1, 1], true),
+    ("2x2 same (even kernel)", [1, 4, 4], 2, [2, 2], [1, 1], true),
+    ("2x3 stride 2 valid", [2, 6, 7], 3, [2, 3], [2, 2], false),
+    ("3x3 stride 2 same", [2, 6, 5], 2, [3, 3], [2, 2], true),
+    ("1x1", [3, 3, 3], 2, [1, 1], [1, 1], false),
+  ]
+  for (name, input, filters, kernel, stride, same) in convolutions {
+    let geometry = ConvolutionGeometry(input: input, filters: filters, kernel: kernel,
+                                       stride: stride, same: same)
+    cases["conv2d " + name] = direct(
+      .conv2d(geometry), [([2] + input, .signed), (geometry.weightShape, .signed),
+                          ([filters], .signed)])
+  }
+  cases["conv2d+relu+maxpool"] = GradientCase(
+    operands: [([2, 1, 6, 6], .signed), ([3, 1, 3, 3], .signed), ([3], .signed)]) {
+      graph, nodes in
+      let geometry = ConvolutionGeometry(input: [1, 6, 6], filters: 3, kernel: [3, 3],
+                                         stride: [1, 1], same: true)
+      let z = try graph.add(.conv2d(geometry), nodes)
+      let a = try graph.add(.activation(.tanh), [z])
+      let pooled = try graph.add(.pool2d(PoolingGeometry(kind: .max, input: [3, 6, 6],
+                                                         size: [2, 2], stride: [2, 2])), [a])
+      return try graph.add(.reshape([2, 27]), [pooled])
+    }
+  for kind in [PoolingGeometry.Kind.max, .average] {
+    for (name, size, stride) in [("2 stride 2", [2, 2], [2, 2]), ("3 stride 1", [3, 3], [1, 1]),
+                                 ("2x3 stride 2", [2, 3], [2, 2])] {
+      cases["\(kind.name) \(name)"] = direct(
+        .pool2d(PoolingGeometry(kind: kind, input: [2, 5, 5], size: size, stride: stride)),
+        [([2, 2, 5, 5], .signed)])
+    }
+  }
   cases["shared weight"] = GradientCase(operands: [([3, 3], .signed), ([3, 3], .signed)]) {
     graph, nodes in
     let first = try graph.add(.linear, [nodes[0], nodes[1]])

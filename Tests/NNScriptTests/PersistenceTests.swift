@@ -1,5 +1,6 @@
 import Foundation
 import NNRuntime
+import NNSyntax
 import Testing
 
 @testable import NNScript
@@ -352,4 +353,75 @@ func unusableDescriptionsAreReported(_ description: String, _ message: String) t
   let failure = workspace.failure(#"load("described.safetensors")"#) ?? "no error"
   #expect(failure.contains("error: cannot load 'described.safetensors': "), "\(failure)")
   #expect(failure.contains(message), "\(failure)")
+}
+
+// MARK: - Image layers
+
+private let imageDeclarations = """
+  seed(4)
+  model cnn(48) {
+    reshape([3, 4, 4])
+    conv2d(4, 3, act: relu)
+    maxpool(2, stride: 1)
+    conv2d(5, [2, 3], stride: [1, 2], padding: "valid", act: tanh)
+    avgpool([2, 1])
+    flatten()
+    dense(3)
+  }
+  let x = randn(2, 48)
+  """
+
+@Test func savedCNNLoadsWithTheSameLayersParametersAndPredictions() throws {
+  let workspace = try Workspace()
+  try workspace.run(imageDeclarations)
+  try workspace.run(#"save(cnn, "cnn.safetensors")"#)
+  try workspace.run(#"let copy = load("cnn.safetensors")"#)
+  let original = try workspace.model("cnn")
+  let copy = try workspace.model("copy")
+  #expect(copy.layerNames == original.layerNames)
+  #expect(copy.network.layers.map(\.summary) == original.network.layers.map(\.summary))
+  #expect(copy.network.layers.map(\.outputShape) == original.network.layers.map(\.outputShape))
+  #expect(copy.network.parameterNames == original.network.parameterNames)
+  #expect(copy.network.parameters.shapes == original.network.parameters.shapes)
+  #expect(parameters(copy) == parameters(original))
+  #expect(try workspace.tensor("copy(x)") == workspace.tensor("cnn(x)"))
+  // The description names every image layer's settings.
+  let description = ModelDescription.encode(original)
+  for field in [#""kind":"conv2d""#, #""padding":"valid""#, #""stride":[1,2]"#,
+                #""kind":"maxpool""#, #""kind":"avgpool""#, #""kind":"flatten""#,
+                #""kind":"reshape""#, #""shape":[3,4,4]"#] {
+    #expect(description.contains(field), "\(field) in \(description)")
+  }
+}
+
+@Test func hostileImageLayerDescriptionsAreRefusedWithTheField() throws {
+  let location = SourceSpan(source: Source(name: "t.nn", text: "x"),
+                            range: SourceRange(start: 0, end: 1))
+  func failure(_ layer: String) -> String? {
+    let text = #"{"name": "m", "input": [1, 8, 8], "layers": ["# + layer + "]}"
+    do {
+      _ = try ModelDescription.decode(text, at: location)
+      return nil
+    } catch {
+      return error.message
+    }
+  }
+  #expect(failure(#"{"kind": "conv2d", "name": "c", "filters": 0, "kernel": [3, 3], "#
+                  + #""stride": [1, 1], "padding": "same"}"#)?.contains("filters") == true)
+  #expect(failure(#"{"kind": "conv2d", "name": "c", "filters": 2, "kernel": [3], "#
+                  + #""stride": [1, 1], "padding": "same"}"#)?.contains("kernel") == true)
+  #expect(failure(#"{"kind": "conv2d", "name": "c", "filters": 2, "kernel": [3, 3], "#
+                  + #""stride": [0, 1], "padding": "same"}"#)?.contains("stride") == true)
+  #expect(failure(#"{"kind": "conv2d", "name": "c", "filters": 2, "kernel": [3, 3], "#
+                  + #""stride": [1, 1], "padding": "full"}"#)?.contains("padding") == true)
+  #expect(failure(#"{"kind": "maxpool", "name": "p", "size": [2, 2]}"#)?
+    .contains("stride") == true)
+  #expect(failure(#"{"kind": "reshape", "name": "r", "shape": [-1, 8]}"#)?
+    .contains("shape") == true)
+  // Huge sizes are counted without overflow, so the parameter limit refuses them.
+  let huge = try ModelDescription.decode(
+    #"{"name": "m", "input": [1, 8, 8], "layers": [{"kind": "conv2d", "name": "c", "#
+      + #""filters": 268435456, "kernel": [268435456, 268435456], "#
+      + #""stride": [1, 1], "padding": "same"}]}"#, at: location)
+  #expect(huge.parameterCount == Int.max)
 }

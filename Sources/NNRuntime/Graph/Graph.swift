@@ -83,10 +83,11 @@ public struct Graph: Sendable {
     switch op {
     case .input, .parameter, .constant: 0
     case .activation, .dropout, .negate, .exp, .log, .sqrt, .abs, .sum, .mean, .transpose,
-         .sumToShape, .broadcast, .reshape, .sign: 1
+         .sumToShape, .broadcast, .reshape, .sign, .pool2d: 1
     case .linear, .addBias, .add, .subtract, .multiply, .divide, .power, .matmul, .loss,
-         .linearWeightGradient, .activationGradient, .dropoutGradient: 2
-    case .lossGradient: 3
+         .linearWeightGradient, .activationGradient, .dropoutGradient, .conv2dInputGradient,
+         .conv2dWeightGradient, .pool2dGradient: 2
+    case .lossGradient, .conv2d: 3
     }
   }
 
@@ -113,6 +114,10 @@ public struct Graph: Sendable {
       return try reductionFamilyShape(op, shapes)
     case .loss, .lossGradient:
       return try lossFamilyShape(op, shapes)
+    case .conv2d, .conv2dInputGradient, .conv2dWeightGradient:
+      return try convolutionFamilyShape(op, shapes)
+    case .pool2d, .pool2dGradient:
+      return try poolingFamilyShape(op, shapes)
     }
   }
 

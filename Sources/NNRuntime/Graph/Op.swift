@@ -138,6 +138,20 @@ public enum Op: Hashable, Sendable {
   /// Element-wise −1, 0 or 1 (0 for NaN-free zero), the derivative of abs.
   case sign
 
+  // MARK: Image ops (Kernels/ConvolutionKernels.swift, Kernels/PoolingKernels.swift)
+
+  /// [x: [B, C, H, W], w: [F, C, kh, kw], b: [F]] → [B, F, OH, OW]: cross-correlation (as
+  /// PyTorch's Conv2d) by im2col + GEMM.
+  case conv2d(ConvolutionGeometry)
+  /// [g: [B, F, OH, OW], w] → dL/dx [B, C, H, W] (GEMM, then col2im).
+  case conv2dInputGradient(ConvolutionGeometry)
+  /// [g: [B, F, OH, OW], x] → dL/dw [F, C, kh, kw] (im2col, then GEMM).
+  case conv2dWeightGradient(ConvolutionGeometry)
+  /// [x: [B, C, H, W]] → [B, C, OH, OW]: the maximum or mean of each window.
+  case pool2d(PoolingGeometry)
+  /// [x, g: [B, C, OH, OW]] → dL/dx: to each window's (first) maximum, or spread evenly.
+  case pool2dGradient(PoolingGeometry)
+
   /// The name shown in errors and plan listings.
   public var name: String {
     switch self {
@@ -172,6 +186,11 @@ public enum Op: Hashable, Sendable {
     case .broadcast: "broadcast"
     case .reshape: "reshape"
     case .sign: "sign"
+    case .conv2d: "conv2d"
+    case .conv2dInputGradient: "conv2d_input_grad"
+    case .conv2dWeightGradient: "conv2d_weight_grad"
+    case .pool2d(let pooling): pooling.kind.name
+    case .pool2dGradient(let pooling): pooling.kind.name + "_grad"
     }
   }
 }

@@ -8,6 +8,14 @@ public indirect enum LayerKind: Sendable {
   case dropout(Double)
   /// `output = input + body(input)`; the body must keep the shape.
   case residual([Layer])
+  /// A 2-D convolution over `[channels, height, width]` samples, then the activation.
+  case conv2d(ConvolutionGeometry, activation: Activation, weight: Int, bias: Int)
+  /// Max or average pooling over `[channels, height, width]` samples.
+  case pool2d(PoolingGeometry)
+  /// Each sample as one vector.
+  case flatten
+  /// Each sample given another shape with the same number of elements (the layer's output).
+  case reshape
 }
 
 /// A declared layer: its name (`dense1`, or one the script chose), what it is, the per-sample
@@ -39,6 +47,21 @@ public struct Layer: Sendable {
     case .activation(let activation): return activation.name
     case .dropout(let p): return "dropout(\(p))"
     case .residual(let body): return "residual(\(body.count) layers)"
+    case .conv2d(let g, let activation, _, _):
+      let kernel = g.kernelHeight == g.kernelWidth
+        ? "\(g.kernelHeight)" : "[\(g.kernelHeight), \(g.kernelWidth)]"
+      let stride = g.strideY == g.strideX ? "\(g.strideY)" : "[\(g.strideY), \(g.strideX)]"
+      return "conv2d(\(g.filters), \(kernel)"
+        + (stride == "1" ? "" : ", stride: \(stride)")
+        + (g.same ? ", same" : ", valid")
+        + (activation == .identity ? "" : ", \(activation.name)") + ")"
+    case .pool2d(let g):
+      let size = g.sizeY == g.sizeX ? "\(g.sizeY)" : "[\(g.sizeY), \(g.sizeX)]"
+      let stride = g.strideY == g.strideX ? "\(g.strideY)" : "[\(g.strideY), \(g.strideX)]"
+      return "\(g.kind.name)(\(size)" + (stride == size ? "" : ", stride: \(stride)") + ")"
+    case .flatten: return "flatten"
+    case .reshape:
+      return "reshape([" + outputShape.map(String.init).joined(separator: ", ") + "])"
     }
   }
 }

@@ -89,6 +89,18 @@ public final class Network: @unchecked Sendable {
                                    parameterNodes: parameterNodes, record: &inner)
         z = bodyOutput
         current = try graph.add(.add, [current, bodyOutput], tag: tag)
+      case .conv2d(let geometry, let activation, let weight, let bias):
+        z = try graph.add(.conv2d(geometry),
+                          [current, parameterNodes[weight], parameterNodes[bias]], tag: tag)
+        current = activation == .identity
+          ? z : try graph.add(.activation(activation), [z], tag: tag)
+      case .pool2d(let geometry):
+        current = try graph.add(.pool2d(geometry), [current], tag: tag)
+        z = current
+      case .flatten, .reshape:
+        let batch = graph.shape(of: current).first ?? 1
+        current = try graph.add(.reshape([batch] + layer.outputShape), [current], tag: tag)
+        z = current
       }
       record.append(LayerNodes(name: layer.name, z: z, a: current))
     }
@@ -116,6 +128,13 @@ public final class Network: @unchecked Sendable {
         + (activation == .identity ? 0 : units))
     case .activation, .dropout:
       return outputCount
+    case .conv2d(let g, let activation, _, _):
+      return outputCount * (2 * g.inChannels * g.kernelHeight * g.kernelWidth + 1
+        + (activation == .identity ? 0 : 1))
+    case .pool2d(let g):
+      return outputCount * g.sizeY * g.sizeX
+    case .flatten, .reshape:
+      return 0
     case .residual(let body):
       var shape = input
       var total = outputCount

@@ -19,6 +19,8 @@ enum Kernel<T: PlanScalar> {
   case loss(LossKernel<T>)
   case lossGradient(LossGradientKernel<T>)
   case copy(CopyKernel<T>)
+  case convolution(ConvolutionKernel<T>)
+  case pooling(PoolingKernel<T>)
 
   /// Executes the kernel; only dropout draws from `random`.
   @inline(__always)
@@ -39,6 +41,8 @@ enum Kernel<T: PlanScalar> {
     case .loss(let kernel): kernel.run()
     case .lossGradient(let kernel): kernel.run()
     case .copy(let kernel): kernel.run()
+    case .convolution(let kernel): kernel.run()
+    case .pooling(let kernel): kernel.run()
     }
   }
 }

@@ -189,6 +189,10 @@ public final class Plan<T: PlanScalar> {
       return .reductionFamily(op, operands)
     case .loss, .lossGradient:
       return .lossFamily(op, operands)
+    case .conv2d, .conv2dInputGradient, .conv2dWeightGradient:
+      return .convolutionFamily(op, operands)
+    case .pool2d, .pool2dGradient:
+      return .poolingFamily(op, operands)
     }
   }
 }

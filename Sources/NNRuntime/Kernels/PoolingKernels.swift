@@ -1,0 +1,168 @@
+// The pooling family: max and average pooling over 2-D windows and their gradients — shape
+// rules, gradient rules and kernels side by side. Windows never extend past the input (no
+// padding; the output size rounds down, as PyTorch's MaxPool2d and AvgPool2d).
+
+/// One pooling layer's windows over a per-sample input `[channels, height, width]`.
+public struct PoolingGeometry: Hashable, Sendable {
+  /// Maximum or mean of each window.
+  public enum Kind: Hashable, Sendable {
+    case max, average
+
+    /// The name a script uses for it.
+    public var name: String { self == .max ? "maxpool" : "avgpool" }
+  }
+
+  public var kind: Kind
+  public var channels: Int
+  public var height: Int
+  public var width: Int
+  public var sizeY: Int
+  public var sizeX: Int
+  public var strideY: Int
+  public var strideX: Int
+  public var outHeight: Int
+  public var outWidth: Int
+
+  /// The windows of `size` every `stride` over a `[channels, height, width]` input; the caller
+  /// has checked that the window fits.
+  public init(kind: Kind, input: [Int], size: [Int], stride: [Int]) {
+    self.kind = kind
+    channels = input[0]
+    height = input[1]
+    width = input[2]
+    sizeY = size[0]
+    sizeX = size[1]
+    strideY = stride[0]
+    strideX = stride[1]
+    outHeight = (height - sizeY) / strideY + 1
+    outWidth = (width - sizeX) / strideX + 1
+  }
+
+  /// `[channels, height, width]`.
+  public var inputShape: [Int] { [channels, height, width] }
+  /// `[channels, outHeight, outWidth]`.
+  public var outputShape: [Int] { [channels, outHeight, outWidth] }
+}
+
+// MARK: - Shape rules
+
+extension Graph {
+  static func poolingFamilyShape(_ op: Op, _ shapes: [[Int]]) throws(GraphError) -> [Int] {
+    switch op {
+    case .pool2d(let geometry):
+      let x = shapes[0]
+      guard x.count == 4, Array(x.dropFirst()) == geometry.inputShape else {
+        throw GraphError(message: "\(op.name): the input must be a batch [B, "
+                         + "\(geometry.inputShape.map(String.init).joined(separator: ", "))], "
+                         + "not shape \(shapeText(x))")
+      }
+      return [x[0]] + geometry.outputShape
+    case .pool2dGradient(let geometry):
+      let (x, g) = (shapes[0], shapes[1])
+      guard x.count == 4, Array(x.dropFirst()) == geometry.inputShape, g.count == 4,
+        g[0] == x[0], Array(g.dropFirst()) == geometry.outputShape
+      else {
+        throw GraphError(message: "\(op.name): input shape \(shapeText(x)) or gradient shape "
+                         + "\(shapeText(g)) does not fit the pooling")
+      }
+      return x
+    default:
+      preconditionFailure("\(op.name) is not in the pooling family")
+    }
+  }
+}
+
+// MARK: - Gradient rules
+
+extension Graph {
+  mutating func poolingFamilyGradient(
+    _ node: NodeID, _ g: NodeID, needs: [Bool]
+  ) throws(GraphError) -> [Contribution] {
+    switch self[node].op {
+    case .pool2d(let geometry):
+      // max: g goes to the first maximum of each window; average: g / window size to each.
+      guard needs[0] else { return [] }
+      let x = self[node].inputs[0]
+      return [(x, try gradientNode(.pool2dGradient(geometry), [x, g], for: node))]
+    case .pool2dGradient:
+      throw noSecondDerivative(node)
+    default:
+      preconditionFailure("\(self[node].op.name) is not in the pooling family")
+    }
+  }
+}
+
+// MARK: - Kernels
+
+/// Pooling or its gradient over a batch of `planes` (batch × channels) input planes.
+struct PoolingKernel<T: PlanScalar> {
+  let geometry: PoolingGeometry
+  let planes: Int
+  let gradient: Bool
+  let input: UnsafeMutablePointer<T>
+  /// The upstream gradient, for the gradient kernel.
+  let upstream: UnsafeMutablePointer<T>?
+  let output: UnsafeMutablePointer<T>
+
+  func run() {
+    let g = geometry
+    let inSize = g.height * g.width
+    let outSize = g.outHeight * g.outWidth
+    let scale = 1 / T(g.sizeY * g.sizeX)
+    if gradient { output.update(repeating: 0, count: planes * inSize) }
+    for plane in 0..<planes {
+      let x = input + plane * inSize
+      for oy in 0..<g.outHeight {
+        for ox in 0..<g.outWidth {
+          let top = oy * g.strideY
+          let left = ox * g.strideX
+          let o = plane * outSize + oy * g.outWidth + ox
+          switch (g.kind, gradient) {
+          case (.max, _):
+            var best = top * g.width + left
+            for i in top..<(top + g.sizeY) {
+              for j in left..<(left + g.sizeX) where x[i * g.width + j] > x[best] {
+                best = i * g.width + j
+              }
+            }
+            if gradient {
+              output[plane * inSize + best] += upstream![o]
+            } else {
+              output[o] = x[best]
+            }
+          case (.average, false):
+            var total: T = 0
+            for i in top..<(top + g.sizeY) {
+              for j in left..<(left + g.sizeX) { total += x[i * g.width + j] }
+            }
+            output[o] = total * scale
+          case (.average, true):
+            let share = upstream![o] * scale
+            let dx = output + plane * inSize
+            for i in top..<(top + g.sizeY) {
+              for j in left..<(left + g.sizeX) { dx[i * g.width + j] += share }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+extension Kernel {
+  /// The kernel of one node of the pooling family.
+  static func poolingFamily(_ op: Op, _ operands: KernelOperands<T>) -> Kernel {
+    let p = operands.inputs
+    let x = operands.inputShapes[0]
+    switch op {
+    case .pool2d(let geometry):
+      return .pooling(PoolingKernel(geometry: geometry, planes: x[0] * x[1], gradient: false,
+                                    input: p[0], upstream: nil, output: operands.output))
+    case .pool2dGradient(let geometry):
+      return .pooling(PoolingKernel(geometry: geometry, planes: x[0] * x[1], gradient: true,
+                                    input: p[0], upstream: p[1], output: operands.output))
+    default:
+      preconditionFailure("\(op.name) is not in the pooling family")
+    }
+  }
+}
