@@ -156,6 +156,16 @@ enum BuiltinHelp {
      "let m = model([1, 4, 4]) { avgpool(2, stride: 1) }\nprint(m(ones(1, 1, 4, 4)).shape)"),
     ("flatten", "A layer turning each sample into one vector, as a dense layer needs.",
      "let m = model([2, 3, 3]) { flatten(); dense(1) }\nsummary(m)"),
+    ("batchnorm", "A layer normalising each feature or channel by batch, else running, statistics.",
+     "let m = model(4) { dense(8); batchnorm(); relu; dense(1) }\nsummary(m)"),
+    ("layernorm", "A layer normalising each sample over its whole shape, then a learned "
+       + "per-element scale and shift.",
+     "let m = model(4) { dense(8); layernorm(); tanh; dense(1) }\nsummary(m)"),
+    ("embedding", "A first layer mapping each token id in [0, vocab) to a learned dim-vector.",
+     "let m = model(3) { embedding(10, 4) }\nprint(m([[1, 2, 9]]).shape)"),
+    ("lstm", "An LSTM over [time, features] samples: the last hidden state, or all with "
+       + "return_sequences.",
+     "let m = model([5, 2]) { lstm(8); dense(1) }\nsummary(m)"),
     ("dropout", "A layer that zeroes each input with probability p while training.",
      "let m = model(4) { dense(8, relu); dropout(0.5); dense(1) }\nsummary(m)"),
     ("gelu", "The exact (erf) GELU: computes it on a tensor; bare, a layer or activation.",

@@ -67,7 +67,36 @@ extension Builtins {
     },
     pooling("maxpool", .max),
     pooling("avgpool", .average),
+    Builtin("embedding", ["vocab", "dim"]) { (context) throws(Diagnostic) in
+      let vocab = try context.integer("vocab")
+      let dim = try context.integer("dim")
+      guard vocab > 0 else {
+        throw context.error(.invalidArgument,
+                            "embedding needs a vocabulary of at least 1 token, not \(vocab)",
+                            at: "vocab")
+      }
+      guard dim > 0 else {
+        throw context.error(.invalidArgument, "embedding needs a dimension of at least 1, not "
+                              + "\(dim)", at: "dim")
+      }
+      return context.layer(.embedding(vocab: vocab, dim: dim))
+    },
+    Builtin("lstm", ["units", "return_sequences"]) { (context) throws(Diagnostic) in
+      let units = try context.integer("units")
+      guard units > 0 else {
+        throw context.error(.invalidArgument, "lstm needs at least 1 unit, not \(units)",
+                            at: "units")
+      }
+      let sequences = try context.bool("return_sequences", default: false)
+      return context.layer(.lstm(units: units, returnSequences: sequences))
+    },
     Builtin("flatten", []) { (context) throws(Diagnostic) in context.layer(.flatten) },
+    Builtin("batchnorm", []) { (context) throws(Diagnostic) in
+      context.layer(.normalization(.batch))
+    },
+    Builtin("layernorm", []) { (context) throws(Diagnostic) in
+      context.layer(.normalization(.layer))
+    },
     activation("gelu", parameter: nil) { _ in .gelu },
     activation("identity", parameter: nil) { _ in .identity },
     activation("elu", parameter: ("alpha", 1)) { .elu(alpha: $0) },

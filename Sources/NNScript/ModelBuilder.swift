@@ -115,6 +115,10 @@ struct ModelBuilder {
     case .spec(.dense(let dense)):
       let name = try name(for: item, kind: "dense")
       return try denseLayer(dense, name: name, input: input, location: item.location, tag: tag)
+    case .spec(.normalization(let kind)):
+      let name = try name(for: item, kind: kind.name)
+      return try normalizationLayer(kind, name: name, input: input, location: item.location,
+                                    tag: tag)
     case .spec(.conv2d(let conv)):
       let name = try name(for: item, kind: "conv2d")
       return try convolutionLayer(conv, name: name, input: input, location: item.location,
@@ -131,6 +135,14 @@ struct ModelBuilder {
       let geometry = PoolingGeometry(kind: kind, input: input, size: size, stride: stride)
       return Layer(name: name, kind: .pool2d(geometry), outputShape: geometry.outputShape,
                    tag: tag)
+    case .spec(.embedding(let vocab, let dim)):
+      let name = try name(for: item, kind: "embedding")
+      return try embeddingLayer(vocab: vocab, dim: dim, name: name, input: input,
+                                location: item.location, tag: tag)
+    case .spec(.lstm(let units, let sequences)):
+      let name = try name(for: item, kind: "lstm")
+      return try lstmLayer(units: units, returnSequences: sequences, name: name, input: input,
+                           location: item.location, tag: tag)
     case .spec(.flatten):
       let name = try name(for: item, kind: "flatten")
       return Layer(name: name, kind: .flatten, outputShape: [input.reduce(1, *)], tag: tag)
@@ -213,6 +225,85 @@ struct ModelBuilder {
                  outputShape: geometry.outputShape, tag: tag)
   }
 
+  private mutating func embeddingLayer(
+    vocab: Int, dim: Int, name: String, input: [Int], location: SourceSpan, tag: Int
+  ) throws(Diagnostic) -> Layer {
+    // Token ids are the model's input: an embedding after another layer would read floats.
+    guard tag == 0 else {
+      throw Diagnostic(
+        code: .shapeMismatch,
+        message: "\(name): an embedding reads token ids, so it must be the model's first layer",
+        at: location)
+    }
+    guard input.count == 1 else {
+      throw Diagnostic(
+        code: .shapeMismatch,
+        message: "\(name): an embedding needs samples of token ids of shape [time], but the "
+          + "input has shape \(Self.describe(input))", at: location,
+        hint: "declare the model with its sequence length: model m(time) { embedding(…) … }")
+    }
+    let (product, overflow) = vocab.multipliedReportingOverflow(by: dim)
+    guard !overflow, product <= Tensor.maxElements,
+      !input[0].multipliedReportingOverflow(by: dim).overflow,
+      input[0] * dim <= Tensor.maxElements
+    else {
+      throw Diagnostic(code: .resourceLimit,
+                       message: "\(name) would need more than the \(Tensor.maxElements) "
+                         + "elements a tensor may hold", at: location)
+    }
+    // As PyTorch's nn.Embedding: N(0, 1).
+    let table = addParameter("\(name).weight", shape: [vocab, dim],
+                             value: .initializer(.normal(std: 1), fanIn: vocab, fanOut: dim))
+    return Layer(name: name, kind: .embedding(vocab: vocab, dim: dim, table: table),
+                 outputShape: [input[0], dim], tag: tag)
+  }
+
+  private mutating func lstmLayer(
+    units: Int, returnSequences: Bool, name: String, input: [Int], location: SourceSpan,
+    tag: Int
+  ) throws(Diagnostic) -> Layer {
+    guard input.count == 2 else {
+      throw Diagnostic(
+        code: .shapeMismatch,
+        message: "\(name): an lstm needs sequences of shape [time, features] per sample, but "
+          + "its input has shape \(Self.describe(input))", at: location,
+        hint: input.count == 1
+          ? "declare the model as model m([time, features]), or put an embedding first"
+          : nil)
+    }
+    let geometry = LSTMGeometry(time: input[0], features: input[1], units: units,
+                                returnSequences: returnSequences)
+    func fits(_ shape: [Int]) -> Bool {
+      var total = 1
+      for extent in shape {
+        let (product, overflow) = total.multipliedReportingOverflow(by: extent)
+        guard !overflow, product <= Tensor.maxElements else { return false }
+        total = product
+      }
+      return true
+    }
+    guard fits([4, units, input[1]]), fits([4, units, units]), fits([input[0], 5, units]),
+      fits([input[0], input[1] + 5 * units])
+    else {
+      throw Diagnostic(code: .resourceLimit,
+                       message: "\(name) would need more than the \(Tensor.maxElements) "
+                         + "elements a tensor may hold", at: location)
+    }
+    // As PyTorch's nn.LSTM: every weight and bias from U(−1/√units, 1/√units).
+    let k = 1 / Double(units).squareRoot()
+    let initializer = Initializer.uniform(low: -k, high: k)
+    let weightIH = addParameter("\(name).weight_ih", shape: geometry.inputWeightShape,
+                                value: .initializer(initializer, fanIn: input[1],
+                                                    fanOut: 4 * units))
+    let weightHH = addParameter("\(name).weight_hh", shape: geometry.hiddenWeightShape,
+                                value: .initializer(initializer, fanIn: units, fanOut: 4 * units))
+    let bias = addParameter("\(name).bias", shape: [4 * units],
+                            value: .initializer(initializer, fanIn: units, fanOut: 4 * units))
+    return Layer(name: name, kind: .lstm(geometry, weightIH: weightIH, weightHH: weightHH,
+                                         bias: bias),
+                 outputShape: geometry.outputShape, tag: tag)
+  }
+
   private mutating func denseLayer(
     _ dense: DenseSpec, name: String, input: [Int], location: SourceSpan, tag: Int
   ) throws(Diagnostic) -> Layer {
@@ -266,6 +357,40 @@ struct ModelBuilder {
     return Layer(name: name, kind: .dense(units: dense.units, activation: dense.activation,
                                           weight: weightIndex, bias: biasIndex),
                  outputShape: output, tag: tag)
+  }
+
+  /// `batchnorm()` over `[features]` or `[channels, height, width]` samples (per feature or
+  /// channel), or `layernorm()` over any sample shape: weight (γ, ones) and bias (β, zeros),
+  /// and for batchnorm the running mean (zeros) and variance (ones), which are not trained.
+  private mutating func normalizationLayer(
+    _ kind: NormalizationGeometry.Kind, name: String, input: [Int], location: SourceSpan,
+    tag: Int
+  ) throws(Diagnostic) -> Layer {
+    if kind == .batch, input.count != 1, input.count != 3 {
+      throw Diagnostic(
+        code: .shapeMismatch,
+        message: "\(name): a batchnorm needs samples of shape [features] or [channels, height, "
+          + "width], but its input has shape \(Self.describe(input))", at: location,
+        hint: "layernorm() normalises samples of any shape")
+    }
+    let geometry = NormalizationGeometry(kind: kind, shape: input)
+    let shape = geometry.parameterShape
+    let count = shape.reduce(1, *)
+    let gamma = addParameter("\(name).weight", shape: shape,
+                             value: .initializer(.constant(1), fanIn: count, fanOut: count))
+    let beta = addParameter("\(name).bias", shape: shape,
+                            value: .initializer(.zeros, fanIn: count, fanOut: count))
+    var mean: Int?
+    var variance: Int?
+    if kind == .batch {
+      mean = addParameter("\(name).running_mean", shape: shape,
+                          value: .initializer(.zeros, fanIn: count, fanOut: count))
+      variance = addParameter("\(name).running_var", shape: shape,
+                              value: .initializer(.constant(1), fanIn: count, fanOut: count))
+    }
+    return Layer(name: name, kind: .normalization(geometry, gamma: gamma, beta: beta,
+                                                  runningMean: mean, runningVariance: variance),
+                 outputShape: input, tag: tag)
   }
 
   private mutating func addParameter(

@@ -13,8 +13,11 @@ import NNSyntax
 ///   {"kind": "conv2d", "name": "conv2d1", "filters": 8, "kernel": [3, 3], "stride": [1, 1],
 ///    "padding": "same", "activation": "relu"},
 ///   {"kind": "maxpool", "name": "maxpool1", "size": [2, 2], "stride": [2, 2]},
+///   {"kind": "embedding", "name": "embedding1", "vocab": 10, "dim": 4},
+///   {"kind": "lstm", "name": "lstm1", "units": 16, "return_sequences": false},
 ///   {"kind": "flatten", "name": "flatten1"},
-///   {"kind": "reshape", "name": "reshape1", "shape": [1, 8, 8]}]}
+///   {"kind": "reshape", "name": "reshape1", "shape": [1, 8, 8]},
+///   {"kind": "batchnorm", "name": "batchnorm1"}, {"kind": "layernorm", "name": "layernorm1"}]}
 /// ```
 ///
 /// The parameters are not in it: they are the file's tensors. A description read from a file is
@@ -62,6 +65,14 @@ enum ModelDescription {
           shape = [conv.filters] + shape.dropFirst()
         case .spec(.activation), .spec(.dropout), .spec(.pool):
           break
+        case .spec(.normalization(let kind)):
+          add(kind == .batch ? [4, shape.first ?? 0] : [2] + shape)
+        case .spec(.embedding(let vocab, let dim)):
+          add([vocab, dim])
+          shape = shape + [dim]
+        case .spec(.lstm(let units, let sequences)):
+          add([4, units, (shape.last ?? 0) + units + 1])
+          shape = sequences ? [shape.first ?? 0, units] : [units]
         case .spec(.flatten):
           var product = 1
           for extent in shape {
@@ -124,11 +135,21 @@ enum ModelDescription {
       fields["kind"] = .string(g.kind.name)
       fields["size"] = .array([.integer(g.sizeY), .integer(g.sizeX)])
       fields["stride"] = .array([.integer(g.strideY), .integer(g.strideX)])
+    case .embedding(let vocab, let dim, _):
+      fields["kind"] = .string("embedding")
+      fields["vocab"] = .integer(vocab)
+      fields["dim"] = .integer(dim)
+    case .lstm(let g, _, _, _):
+      fields["kind"] = .string("lstm")
+      fields["units"] = .integer(g.units)
+      fields["return_sequences"] = .bool(g.returnSequences)
     case .flatten:
       fields["kind"] = .string("flatten")
     case .reshape:
       fields["kind"] = .string("reshape")
       fields["shape"] = .array(layer.outputShape.map { .integer($0) })
+    case .normalization(let n, _, _, _, _):
+      fields["kind"] = .string(n.kind.name)
     }
     return .object(fields)
   }
@@ -256,8 +277,32 @@ enum ModelDescription {
       spec = .pool(kind == "maxpool" ? .max : .average,
                    size: try pair(fields, "size", described: described),
                    stride: try pair(fields, "stride", described: described))
+    case "embedding":
+      guard case .integer(let vocab)? = fields["vocab"], vocab > 0, vocab <= Tensor.maxElements,
+        case .integer(let dim)? = fields["dim"], dim > 0, dim <= Tensor.maxElements
+      else {
+        throw Failure(message: "\(described) needs a positive whole vocab and dim")
+      }
+      spec = .embedding(vocab: vocab, dim: dim)
+    case "lstm":
+      guard case .integer(let units)? = fields["units"], units > 0,
+        units <= Tensor.maxElements
+      else {
+        throw Failure(message: "\(described) needs a positive whole number of units")
+      }
+      var sequences = false
+      switch fields["return_sequences"] {
+      case nil: break
+      case .bool(let flag)?: sequences = flag
+      case let other?: throw Failure(message: "\(described) has return_sequences \(other.text)")
+      }
+      spec = .lstm(units: units, returnSequences: sequences)
     case "flatten":
       spec = .flatten
+    case "batchnorm":
+      spec = .normalization(.batch)
+    case "layernorm":
+      spec = .normalization(.layer)
     case "reshape":
       guard case .array(let items)? = fields["shape"], !items.isEmpty,
         items.count <= Tensor.maxRank

@@ -90,14 +90,22 @@ final class LayerReference: ScriptObject {
   var displayText: String { "<layer \(model.name).\(layerName)>" }
 
   var memberNames: [String] {
-    (weight == nil ? [] : ["weight"]) + (bias == nil ? [] : ["bias"])
+    (weight == nil ? [] : ["weight"]) + otherParameters + (bias == nil ? [] : ["bias"])
+  }
+
+  /// The layer's parameters besides weight and bias (an lstm's weight_ih and weight_hh).
+  private var otherParameters: [String] {
+    model.network.parameterNames.compactMap { fullName in
+      let (layer, parameter) = ModelObject.split(fullName)
+      return layer == layerName && parameter != "weight" && parameter != "bias" ? parameter : nil
+    }
   }
 
   func parameterIndex(_ member: String) -> Int? {
     switch member {
     case "weight": return weight
     case "bias": return bias
-    default: return nil
+    default: return model.network.parameterNames.firstIndex(of: layerName + "." + member)
     }
   }
 }

@@ -200,6 +200,9 @@ struct NetworkRunner {
                              in: source, at: range)
     }
     let sample = model.network.inputShape
+    if let bad = model.network.invalidToken(in: x) {
+      throw Self.invalidToken(bad, in: source, at: range)
+    }
     if x.shape == sample {
       return Self.reshaped(x, [1] + sample)
     }
@@ -213,6 +216,17 @@ struct NetworkRunner {
         in: source, at: range)
     }
     return x
+  }
+
+  /// A token id the model's embedding cannot look up, as a diagnostic naming the layer.
+  static func invalidToken(
+    _ bad: Network.InvalidToken, in source: Source, at range: SourceRange
+  ) -> Diagnostic {
+    Diagnostic.error(
+      .invalidArgument,
+      "\(bad.layer): token id \(formatNumber(Double(bad.id))) (element \(bad.position) of the "
+        + "input) is not a whole number in [0, \(bad.vocab)), the layer's vocabulary",
+      in: source, at: range)
   }
 
   /// The target in the shape the loss needs for `rows` samples.

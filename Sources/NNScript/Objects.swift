@@ -15,8 +15,14 @@ final class LayerSpecObject: ScriptObject {
     /// `maxpool(size, stride:)` / `avgpool(size, stride:)`: window and stride as [y, x].
     case pool(PoolingGeometry.Kind, size: [Int], stride: [Int])
     case flatten
+    /// `embedding(vocab, dim)`: token ids `[time]` per sample to `[time, dim]`.
+    case embedding(vocab: Int, dim: Int)
+    /// `lstm(units, return_sequences:)` over `[time, features]` samples.
+    case lstm(units: Int, returnSequences: Bool)
     /// The per-sample shape; one −1 is inferred from the input.
     case reshape([Int])
+    /// `batchnorm()` / `layernorm()`.
+    case normalization(NormalizationGeometry.Kind)
   }
 
   let spec: Spec
@@ -37,8 +43,11 @@ final class LayerSpecObject: ScriptObject {
     case .dropout: return "dropout"
     case .conv2d: return "conv2d"
     case .pool(let kind, _, _): return kind.name
+    case .embedding: return "embedding"
+    case .lstm: return "lstm"
     case .flatten: return "flatten"
     case .reshape: return "reshape"
+    case .normalization(let kind): return kind.name
     }
   }
 
@@ -53,8 +62,12 @@ final class LayerSpecObject: ScriptObject {
       let act = conv.activation == .identity ? "" : ", \(conv.activation.name)"
       return "<layer conv2d(\(conv.filters), \(ModelBuilder.describe(conv.kernel))\(act))>"
     case .pool(let kind, let size, _): return "<layer \(kind.name)(\(ModelBuilder.describe(size)))>"
+    case .embedding(let vocab, let dim): return "<layer embedding(\(vocab), \(dim))>"
+    case .lstm(let units, let sequences):
+      return "<layer lstm(\(units)\(sequences ? ", return_sequences: true" : ""))>"
     case .flatten: return "<layer flatten>"
     case .reshape(let shape): return "<layer reshape(\(ModelBuilder.describe(shape)))>"
+    case .normalization(let kind): return "<layer \(kind.name)>"
     }
   }
 }

@@ -43,13 +43,14 @@ enum TraceReport {
       fields["a"] = .tensor(a)
       fields["delta"] = .tensor(delta)
       var updates = ""
-      for parameter in ["weight", "bias"] {
+      for parameter in ["weight", "weight_ih", "weight_hh", "bias"] {
         let fullName = "\(layer.name).\(parameter)"
         guard let parameterIndex = network.parameterNames.firstIndex(of: fullName),
           case .record(let layerGradients)? = gradients[layer.name],
           case .tensor(let gradient)? = layerGradients[parameter]
         else { continue }
-        let symbol = parameter == "weight" ? "W" : "b"
+        let symbol = parameter == "bias" ? "b"
+          : parameter == "weight" ? "W" : "W_" + parameter.dropFirst("weight_".count)
         let current = store.tensor(parameterIndex)
         let updated = (try? Tensor.binary(
           .subtract, current,

@@ -167,6 +167,13 @@ struct TrainingSession {
           + "has rows of shape \(ModelBuilder.describe(Array(data.x.shape.dropFirst())))",
         at: "data")
     }
+    if let bad = model.network.invalidToken(in: data.x) {
+      throw context.error(
+        .invalidArgument,
+        "\(bad.layer): token id \(formatNumber(Double(bad.id))) (element \(bad.position) of the "
+          + "data's x) is not a whole number in [0, \(bad.vocab)), the layer's vocabulary",
+        at: "data")
+    }
     var y = data.y
     if let classes = data.classes {
       if case .builtin(.crossEntropy) = loss.kind {

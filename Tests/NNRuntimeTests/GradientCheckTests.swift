@@ -223,6 +223,27 @@ let gradientCases: [String: GradientCase] = {
         [([2, 2, 5, 5], .signed)])
     }
   }
+  // Sequence ops: embedding lookups (ids fixed; repeated ids sum) and LSTMs through time.
+  cases["embedding"] = direct(.embedding(vocab: 4, dim: 3),
+                              [([3, 5], .classIndex(4)), ([4, 3], .signed)], fixed: [0])
+  for (time, features, units, sequences) in [(1, 2, 3, false), (4, 3, 2, false),
+                                             (5, 2, 3, true)] {
+    let geometry = LSTMGeometry(time: time, features: features, units: units,
+                                returnSequences: sequences)
+    cases["lstm T\(time) F\(features) U\(units)\(sequences ? " sequences" : "")"] = direct(
+      .lstm(geometry), [([2, time, features], .signed), (geometry.inputWeightShape, .signed),
+                        (geometry.hiddenWeightShape, .signed), ([4 * units], .signed)])
+  }
+  cases["embedding+lstm+lstm"] = GradientCase(
+    operands: [([2, 4], .classIndex(5)), ([5, 3], .signed), ([8, 3], .signed), ([8, 2], .signed),
+               ([8], .signed), ([12, 2], .signed), ([12, 3], .signed), ([12], .signed)],
+    fixed: [0]) { graph, nodes in
+      let e = try graph.add(.embedding(vocab: 5, dim: 3), [nodes[0], nodes[1]])
+      let first = LSTMGeometry(time: 4, features: 3, units: 2, returnSequences: true)
+      let h = try graph.add(.lstm(first), [e, nodes[2], nodes[3], nodes[4]])
+      let second = LSTMGeometry(time: 4, features: 2, units: 3, returnSequences: false)
+      return try graph.add(.lstm(second), [h, nodes[5], nodes[6], nodes[7]])
+    }
   cases["shared weight"] = GradientCase(operands: [([3, 3], .signed), ([3, 3], .signed)]) {
     graph, nodes in
     let first = try graph.add(.linear, [nodes[0], nodes[1]])

@@ -98,10 +98,14 @@ extension Graph {
       return try reductionFamilyGradient(node, g, needs: needs)
     case .loss, .lossGradient:
       return try lossFamilyGradient(node, g, needs: needs)
+    case .embedding, .embeddingGradient, .lstm, .lstmBackward, .lstmGradient:
+      return try sequenceFamilyGradient(node, g, needs: needs)
     case .conv2d, .conv2dInputGradient, .conv2dWeightGradient:
       return try convolutionFamilyGradient(node, g, needs: needs)
     case .pool2d, .pool2dGradient:
       return try poolingFamilyGradient(node, g, needs: needs)
+    case .normalize, .normalizeInputGradient, .normalizeScaleGradient:
+      return try normalizationFamilyGradient(node, g, needs: needs)
     }
   }
 

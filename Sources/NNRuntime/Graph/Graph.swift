@@ -87,7 +87,12 @@ public struct Graph: Sendable {
     case .linear, .addBias, .add, .subtract, .multiply, .divide, .power, .matmul, .loss,
          .linearWeightGradient, .activationGradient, .dropoutGradient, .conv2dInputGradient,
          .conv2dWeightGradient, .pool2dGradient: 2
+    case .embedding, .embeddingGradient, .lstmGradient: 2
+    case .lstm: 4
+    case .lstmBackward: 5
     case .lossGradient, .conv2d: 3
+    case .normalize(let n), .normalizeInputGradient(let n): n.operandCount
+    case .normalizeScaleGradient(let n): n.operandCount - 1
     }
   }
 
@@ -114,10 +119,14 @@ public struct Graph: Sendable {
       return try reductionFamilyShape(op, shapes)
     case .loss, .lossGradient:
       return try lossFamilyShape(op, shapes)
+    case .embedding, .embeddingGradient, .lstm, .lstmBackward, .lstmGradient:
+      return try sequenceFamilyShape(op, shapes)
     case .conv2d, .conv2dInputGradient, .conv2dWeightGradient:
       return try convolutionFamilyShape(op, shapes)
     case .pool2d, .pool2dGradient:
       return try poolingFamilyShape(op, shapes)
+    case .normalize, .normalizeInputGradient, .normalizeScaleGradient:
+      return try normalizationFamilyShape(op, shapes)
     }
   }
 

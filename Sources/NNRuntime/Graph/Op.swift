@@ -152,6 +152,32 @@ public enum Op: Hashable, Sendable {
   /// [x, g: [B, C, OH, OW]] → dL/dx: to each window's (first) maximum, or spread evenly.
   case pool2dGradient(PoolingGeometry)
 
+  // MARK: Normalisation ops (Kernels/NormalizationKernels.swift)
+
+  /// [x, γ, β] (layernorm) or [x, γ, β, running mean, running var] (batchnorm) → y = γ·x̂ + β;
+  /// batchnorm uses batch statistics and updates the running ones in training plans, and the
+  /// running statistics in inference plans.
+  case normalize(NormalizationGeometry)
+  /// [x, γ, g, (running mean, running var)] → dL/dx.
+  case normalizeInputGradient(NormalizationGeometry)
+  /// [x, g, (running mean, running var)] → dL/dγ.
+  case normalizeScaleGradient(NormalizationGeometry)
+
+  // MARK: Sequence ops (Kernels/SequenceKernels.swift)
+
+  /// [ids: [B, T], table: [vocab, dim]] → [B, T, dim]: row `id` of the table per position.
+  case embedding(vocab: Int, dim: Int)
+  /// [ids, g: [B, T, dim]] → dL/dtable [vocab, dim]: g summed into the rows of its ids.
+  case embeddingGradient(vocab: Int, dim: Int)
+  /// [x: [B, T, F], w_ih: [4U, F], w_hh: [4U, U], b: [4U]] → [B, U] (last h) or [B, T, U]:
+  /// an LSTM in PyTorch's gate order i, f, g, o from a zero state.
+  case lstm(LSTMGeometry)
+  /// [x, w_ih, w_hh, b, g] → backpropagation through time: the gate gradients, previous
+  /// hidden states and inputs of every step, packed [B, T·(5U + F)] (time-major inside).
+  case lstmBackward(LSTMGeometry)
+  /// [packed, w_ih] → dL/dx, dL/dw_ih, dL/dw_hh or dL/db from the BPTT node.
+  case lstmGradient(LSTMGeometry, LSTMGradientPart)
+
   /// The name shown in errors and plan listings.
   public var name: String {
     switch self {
@@ -186,11 +212,19 @@ public enum Op: Hashable, Sendable {
     case .broadcast: "broadcast"
     case .reshape: "reshape"
     case .sign: "sign"
+    case .embedding: "embedding"
+    case .embeddingGradient: "embedding_grad"
+    case .lstm: "lstm"
+    case .lstmBackward: "lstm_bptt"
+    case .lstmGradient(_, let part): "lstm_grad_" + part.name
     case .conv2d: "conv2d"
     case .conv2dInputGradient: "conv2d_input_grad"
     case .conv2dWeightGradient: "conv2d_weight_grad"
     case .pool2d(let pooling): pooling.kind.name
     case .pool2dGradient(let pooling): pooling.kind.name + "_grad"
+    case .normalize(let n): n.kind.name
+    case .normalizeInputGradient(let n): n.kind.name + "_input_grad"
+    case .normalizeScaleGradient(let n): n.kind.name + "_scale_grad"
     }
   }
 }

@@ -16,6 +16,15 @@ public indirect enum LayerKind: Sendable {
   case flatten
   /// Each sample given another shape with the same number of elements (the layer's output).
   case reshape
+  /// A lookup of each token id (the model's input, `[time]` per sample) in a `[vocab, dim]`
+  /// table.
+  case embedding(vocab: Int, dim: Int, table: Int)
+  /// An LSTM over `[time, features]` samples (PyTorch's weight layout and gate order).
+  case lstm(LSTMGeometry, weightIH: Int, weightHH: Int, bias: Int)
+  /// Batch or layer normalisation with learned scale `gamma` and shift `beta`; batchnorm's
+  /// running statistics are parameters the optimizer leaves alone (`Network.bufferParameters`).
+  case normalization(NormalizationGeometry, gamma: Int, beta: Int, runningMean: Int?,
+                     runningVariance: Int?)
 }
 
 /// A declared layer: its name (`dense1`, or one the script chose), what it is, the per-sample
@@ -59,9 +68,13 @@ public struct Layer: Sendable {
       let size = g.sizeY == g.sizeX ? "\(g.sizeY)" : "[\(g.sizeY), \(g.sizeX)]"
       let stride = g.strideY == g.strideX ? "\(g.strideY)" : "[\(g.strideY), \(g.strideX)]"
       return "\(g.kind.name)(\(size)" + (stride == size ? "" : ", stride: \(stride)") + ")"
+    case .embedding(let vocab, let dim, _): return "embedding(\(vocab), \(dim))"
+    case .lstm(let g, _, _, _):
+      return "lstm(\(g.units)" + (g.returnSequences ? ", return_sequences: true" : "") + ")"
     case .flatten: return "flatten"
     case .reshape:
       return "reshape([" + outputShape.map(String.init).joined(separator: ", ") + "])"
+    case .normalization(let n, _, _, _, _): return n.kind.name
     }
   }
 }

@@ -25,6 +25,22 @@ public final class Network: @unchecked Sendable {
   /// Scalars in all parameters.
   public var parameterCount: Int { parameters.count }
 
+  /// The indices of parameters that are state rather than trained (batchnorm's running
+  /// statistics): no gradient reaches them, the trainer restores them around the optimizer's
+  /// step, and l2 and weight decay leave them alone. Saved and loaded with the others.
+  public var bufferParameters: [Int] {
+    func collect(_ layers: [Layer]) -> [Int] {
+      layers.flatMap { layer -> [Int] in
+        switch layer.kind {
+        case .normalization(_, _, _, let mean, let variance): [mean, variance].compactMap { $0 }
+        case .residual(let body): collect(body)
+        default: []
+        }
+      }
+    }
+    return collect(layers)
+  }
+
   /// The nodes a lowering made: the input, the output, and each top-level layer's
   /// pre-activation `z` and output `a` (the same node for layers without an activation).
   public struct Lowering: Sendable {
@@ -97,9 +113,24 @@ public final class Network: @unchecked Sendable {
       case .pool2d(let geometry):
         current = try graph.add(.pool2d(geometry), [current], tag: tag)
         z = current
+      case .embedding(let vocab, let dim, let table):
+        current = try graph.add(.embedding(vocab: vocab, dim: dim),
+                                [current, parameterNodes[table]], tag: tag)
+        z = current
+      case .lstm(let geometry, let weightIH, let weightHH, let bias):
+        current = try graph.add(.lstm(geometry),
+                                [current, parameterNodes[weightIH], parameterNodes[weightHH],
+                                 parameterNodes[bias]], tag: tag)
+        z = current
       case .flatten, .reshape:
         let batch = graph.shape(of: current).first ?? 1
         current = try graph.add(.reshape([batch] + layer.outputShape), [current], tag: tag)
+        z = current
+      case .normalization(let geometry, let gamma, let beta, let mean, let variance):
+        let statistics = [mean, variance].compactMap { $0.map { parameterNodes[$0] } }
+        current = try graph.add(
+          .normalize(geometry),
+          [current, parameterNodes[gamma], parameterNodes[beta]] + statistics, tag: tag)
         z = current
       }
       record.append(LayerNodes(name: layer.name, z: z, a: current))
@@ -133,8 +164,15 @@ public final class Network: @unchecked Sendable {
         + (activation == .identity ? 0 : 1))
     case .pool2d(let g):
       return outputCount * g.sizeY * g.sizeX
+    case .embedding:
+      return 0
+    case .lstm(let g, _, _, _):
+      // Per step: the gate pre-activations (two GEMVs and the bias), the gates and the cell.
+      return g.time * (8 * g.units * (g.features + g.units) + 4 * g.units + 10 * g.units)
     case .flatten, .reshape:
       return 0
+    case .normalization:
+      return 4 * outputCount
     case .residual(let body):
       var shape = input
       var total = outputCount

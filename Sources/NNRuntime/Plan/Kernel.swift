@@ -19,8 +19,11 @@ enum Kernel<T: PlanScalar> {
   case loss(LossKernel<T>)
   case lossGradient(LossGradientKernel<T>)
   case copy(CopyKernel<T>)
+  case embedding(EmbeddingKernel<T>)
+  case lstm(LSTMKernel<T>)
   case convolution(ConvolutionKernel<T>)
   case pooling(PoolingKernel<T>)
+  case normalization(NormalizationKernel<T>)
 
   /// Executes the kernel; only dropout draws from `random`.
   @inline(__always)
@@ -41,8 +44,11 @@ enum Kernel<T: PlanScalar> {
     case .loss(let kernel): kernel.run()
     case .lossGradient(let kernel): kernel.run()
     case .copy(let kernel): kernel.run()
+    case .embedding(let kernel): kernel.run()
+    case .lstm(let kernel): kernel.run()
     case .convolution(let kernel): kernel.run()
     case .pooling(let kernel): kernel.run()
+    case .normalization(let kernel): kernel.run()
     }
   }
 }
@@ -59,6 +65,8 @@ struct KernelOperands<T: PlanScalar> {
   var fusedLoss = false
   /// Per operand: the pointer is the untransposed source of a folded 2-D transpose.
   var transposed = [false, false]
+  /// The plan is a training plan (batchnorm: batch statistics, running-statistics updates).
+  var training = false
 }
 
 /// Copies `count` elements (a gradient that must land in the gradient region, for example).

@@ -23,6 +23,7 @@ public final class Plan<T: PlanScalar> {
     self.graph = graph
     self.parameters = parameters
     self.training = training
+    if training { try Self.checkBatchStatistics(graph) }
     let compiler = PlanCompiler(graph: graph, outputs: outputs, gradients: gradients,
                                 parameterShapes: parameters.shapes,
                                 parameterOffsets: parameters.offsets, training: training)
@@ -46,6 +47,18 @@ public final class Plan<T: PlanScalar> {
 
   deinit {
     arena.deallocate()
+  }
+
+  /// Batchnorm in training needs more than one value per channel (as PyTorch's BatchNorm).
+  private static func checkBatchStatistics(_ graph: Graph) throws(GraphError) {
+    for (index, node) in graph.nodes.enumerated() {
+      guard case .normalize(let n) = node.op, n.kind == .batch,
+        (node.shape.first ?? 1) * n.spatial <= 1 else { continue }
+      throw GraphError(
+        message: "batchnorm: expected more than 1 value per channel when training, got input "
+          + "shape [\(node.shape.map(String.init).joined(separator: ", "))] (a batch of 1)",
+        node: NodeID(index: index), tag: node.tag)
+    }
   }
 
   // MARK: - Running
@@ -176,6 +189,7 @@ public final class Plan<T: PlanScalar> {
       operands.inputs[0] = arena + mask
     }
     operands.transposed = folded.map { $0?.flipped ?? false }
+    operands.training = training
     switch op {
     case .input, .parameter, .constant:
       preconditionFailure("\(op.name) nodes are buffers, not kernels")
@@ -189,10 +203,14 @@ public final class Plan<T: PlanScalar> {
       return .reductionFamily(op, operands)
     case .loss, .lossGradient:
       return .lossFamily(op, operands)
+    case .embedding, .embeddingGradient, .lstm, .lstmBackward, .lstmGradient:
+      return .sequenceFamily(op, operands)
     case .conv2d, .conv2dInputGradient, .conv2dWeightGradient:
       return .convolutionFamily(op, operands)
     case .pool2d, .pool2dGradient:
       return .poolingFamily(op, operands)
+    case .normalize, .normalizeInputGradient, .normalizeScaleGradient:
+      return .normalizationFamily(op, operands)
     }
   }
 }

@@ -70,6 +70,11 @@ extension Trainer {
         optimizerState.step(parameters: store.pointer,
                             gradients: UnsafePointer(gradients.baseAddress!),
                             learningRate: learningRate)
+        for range in bufferRanges {
+          // The running statistics as the step's forward pass left them (weight decay aside).
+          (store.pointer + range.lowerBound).update(from: lastFinite + range.lowerBound,
+                                                     count: range.count)
+        }
         lossSum += loss * Double(entry.rows)
         seen += entry.rows
         progress(TrainingProgress(

@@ -14,6 +14,8 @@ public final class Trainer {
   let lossNode: (inout Graph, NodeID, NodeID) throws(GraphError) -> NodeID
   /// Element ranges of the parameter store that l2 applies to.
   let weightRanges: [Range<Int>]
+  /// Element ranges of the running statistics, which the optimizer's step must not move.
+  let bufferRanges: [Range<Int>]
   /// The network's final activation, re-applied in loss-only graphs (nil when there is none).
   let finalActivation: Activation?
   /// The per-row shape of the node a loss reads (the output, or the final activation's input).
@@ -52,6 +54,9 @@ public final class Trainer {
     self.optimizerState = optimizerState
     self.lossNode = lossNode
     weightRanges = store.shapes.indices.filter { weightMask[$0] }.map {
+      store.offsets[$0]..<(store.offsets[$0] + store.count(of: $0))
+    }
+    bufferRanges = network.bufferParameters.map {
       store.offsets[$0]..<(store.offsets[$0] + store.count(of: $0))
     }
     var probe = Graph()
