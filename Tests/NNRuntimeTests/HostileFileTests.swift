@@ -275,10 +275,9 @@ private func csvError(_ text: String, header: Bool = true) -> DataError? {
   var bytes: [UInt8] = Array("a,b,y\n".utf8)
   bytes.reserveCapacity(blockBytes.count * 1_000 + 6)
   for _ in 0..<(rows / 1_000) { bytes += blockBytes }
-  let clock = ContinuousClock()
-  let start = clock.now
+  // No timing assertion (timing belongs in scripts/bench): a quadratic step would take hours
+  // here, and CI's time limit would catch it.
   let data = try csv(bytes, classes: 3)
-  let elapsed = clock.now - start
   #expect(data.n == rows)
   #expect(data.x.shape == [rows, 2])
   for row in [0, 1, 999, 1_000, 123_456, 999_999] {
@@ -287,9 +286,6 @@ private func csvError(_ text: String, header: Bool = true) -> DataError? {
     #expect(data.x[flat: 2 * row + 1] == -Float(i) - 0.5)
     #expect(data.y[flat: row] == Float(i % 3))
   }
-  // About a second in a debug build on one core; a quadratic step would take hours.
-  #expect(elapsed < .seconds(30), "a million rows took \(elapsed)")
-  print("a million CSV rows (\(bytes.count) bytes) loaded in \(elapsed)")
 }
 
 @Test func aTenMegabyteCellIsAShortErrorOrALoad() throws {

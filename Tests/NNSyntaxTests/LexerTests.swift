@@ -488,20 +488,13 @@ fileprivate func checkInvariants(_ tokens: [Token], count: Int) {
     #expect(Lexer.tokenize(Source(name: "stray", text: stray)).tokens.count == 2 * depth + 1)
   }
 
-  @Test func megabyteLexesQuickly() {
+  /// A megabyte of script lexes in one pass (how fast is scripts/bench's business, not a test's).
+  @Test func megabyteLexes() {
     let line = "let h = train net on data { loss: mse, lr: 1e-3 } # \"{x}\" 60_000\n"
       + "print(\"loss {h.loss[-1]} at {t.shape}\", [0.5, .25], 0..<10)\n"
     let text = String(repeating: line, count: 1_000_000 / line.utf8.count + 1)
     let source = Source(name: "big", text: text)
-    let clock = ContinuousClock()
-    var count = 0
-    let elapsed = clock.measure { count = Lexer.tokenize(source).tokens.count }
+    let count = Lexer.tokenize(source).tokens.count
     #expect(count > 100_000)
-    // Debug builds are several times slower than release, and tests run in parallel.
-    #if DEBUG
-      #expect(elapsed < .seconds(10))
-    #else
-      #expect(elapsed < .seconds(1))
-    #endif
   }
 }
