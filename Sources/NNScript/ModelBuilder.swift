@@ -196,18 +196,9 @@ struct ModelBuilder {
     let geometry = ConvolutionGeometry(input: input, filters: conv.filters, kernel: conv.kernel,
                                        stride: conv.stride, same: conv.same)
     let weightShape = geometry.weightShape
-    func fits(_ shape: [Int]) -> Bool {
-      var total = 1
-      for extent in shape {
-        let (product, overflow) = total.multipliedReportingOverflow(by: extent)
-        guard !overflow, product <= Tensor.maxElements else { return false }
-        total = product
-      }
-      return true
-    }
     // The im2col scratch matrix is [in_channels · kh · kw, out_height · out_width].
-    guard fits(weightShape), fits(geometry.outputShape),
-      fits([input[0], kh, kw, geometry.outHeight, geometry.outWidth])
+    guard Self.fitsInATensor(weightShape), Self.fitsInATensor(geometry.outputShape),
+      Self.fitsInATensor([input[0], kh, kw, geometry.outHeight, geometry.outWidth])
     else {
       throw Diagnostic(code: .resourceLimit,
                        message: "\(name) would need more than the \(Tensor.maxElements) "
@@ -273,17 +264,9 @@ struct ModelBuilder {
     }
     let geometry = LSTMGeometry(time: input[0], features: input[1], units: units,
                                 returnSequences: returnSequences)
-    func fits(_ shape: [Int]) -> Bool {
-      var total = 1
-      for extent in shape {
-        let (product, overflow) = total.multipliedReportingOverflow(by: extent)
-        guard !overflow, product <= Tensor.maxElements else { return false }
-        total = product
-      }
-      return true
-    }
-    guard fits([4, units, input[1]]), fits([4, units, units]), fits([input[0], 5, units]),
-      fits([input[0], input[1] + 5 * units])
+    guard Self.fitsInATensor([4, units, input[1]]), Self.fitsInATensor([4, units, units]),
+      Self.fitsInATensor([input[0], 5, units]),
+      Self.fitsInATensor([input[0], input[1] + 5 * units])
     else {
       throw Diagnostic(code: .resourceLimit,
                        message: "\(name) would need more than the \(Tensor.maxElements) "
@@ -422,6 +405,18 @@ struct ModelBuilder {
                        at: item.location)
     }
     return name
+  }
+
+  /// Whether a buffer of `shape` stays within one tensor's element limit (without overflowing
+  /// on the way), for the shapes a layer will allocate: weights, outputs, kernel scratch.
+  static func fitsInATensor(_ shape: [Int]) -> Bool {
+    var total = 1
+    for extent in shape {
+      let (product, overflow) = total.multipliedReportingOverflow(by: extent)
+      guard !overflow, product <= Tensor.maxElements else { return false }
+      total = product
+    }
+    return true
   }
 
   static func describe(_ shape: [Int]) -> String {
