@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 import PackageDescription
 
 let package = Package(
@@ -10,6 +10,17 @@ let package = Package(
     // The runtime alone (tensors, graphs, plans, training), for Swift tools that build networks
     // without the language, and for the benchmarks in Benchmarks/.
     .library(name: "NNRuntime", targets: ["NNRuntime"]),
+    // MPI's Communicator and launch detection, for hosts that train across processes; MPI
+    // itself only with the MPI trait.
+    .library(name: "NNDistributed", targets: ["NNDistributed"]),
+  ],
+  // Off by default, so that a machine without Open MPI builds everything else; scripts/nn --mpi
+  // and scripts/test turn it on (`--traits MPI`) once Open MPI is installed.
+  traits: [
+    .trait(
+      name: "MPI",
+      description: "Data-parallel training over Open MPI (needs libopenmpi-dev and mpirun)"
+    ),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -23,16 +34,28 @@ let package = Package(
       name: "CReadline",
       providers: [.apt(["libreadline-dev"])]
     ),
+    // Used only with the MPI trait; its pkg-config file is looked up only then.
+    .systemLibrary(
+      name: "CMPI",
+      pkgConfig: "ompi-c",
+      providers: [.apt(["libopenmpi-dev"])]
+    ),
     .target(name: "NNSyntax"),
     .target(name: "NNRuntime", dependencies: ["CBLAS"]),
     .target(
       name: "NNScript", dependencies: ["NNSyntax", "NNRuntime"],
       resources: [.copy("Resources")]
     ),
+    // Compiles without the trait too (no MPI then): callers need no conditional imports.
+    .target(
+      name: "NNDistributed",
+      dependencies: ["NNRuntime", .target(name: "CMPI", condition: .when(traits: ["MPI"]))]
+    ),
     .executableTarget(
       name: "NNCommand",
       dependencies: [
         "NNScript",
+        "NNDistributed",
         "CReadline",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
@@ -46,6 +69,7 @@ let package = Package(
       dependencies: ["NNScript", "NNSyntax", "NNRuntime"],
       exclude: ["Golden", "Fixtures"]
     ),
-    .testTarget(name: "NNCommandTests", dependencies: ["NNScript"]),
+    .testTarget(name: "NNCommandTests", dependencies: ["NNScript", "NNRuntime"]),
+    .testTarget(name: "NNDistributedTests", dependencies: ["NNDistributed"]),
   ]
 )

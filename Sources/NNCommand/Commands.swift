@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NNDistributed
 import NNScript
 
 /// The version `nn --version` reports; the one place it is written.
@@ -40,7 +41,8 @@ struct NNTool: ParsableCommand {
       Exit status: 0 on success, 1 when the script fails, 2 for a usage error.
       Set NO_COLOR to turn off coloured diagnostics.
       """,
-    version: "nn \(nnVersion) (\(Interpreter.blasDescription))",
+    version: "nn \(nnVersion) (\(Interpreter.blasDescription)"
+      + (DistributedLaunch.libraryVersion.map { ", \($0)" } ?? "") + ")",
     subcommands: [RunCommand.self, CheckCommand.self, IRCommand.self],
     // `nn FILE ARGS...` and `nn -e CODE` are `nn run ...` without the word.
     defaultSubcommand: RunCommand.self
@@ -115,6 +117,12 @@ struct RunCommand: StatusCommand {
       return ScriptRunner.run(code, name: "<-e>", arguments: scriptArguments)
     }
     guard let file else {
+      if let ranks = DistributedLaunch.launchedRanks(), ranks > 1 {
+        StandardStreams.writeError(
+          "error: the REPL runs in one process; under mpirun give nn a script file "
+            + "(mpirun -np \(ranks) nn run train.nn)\n")
+        return ExitStatus.usage
+      }
       // No file: a REPL session, interactive on a terminal, entry by entry from a pipe.
       if isatty(0) == 1 { return Repl.runInteractive(arguments: arguments) }
       return Repl.runPiped(arguments: arguments)

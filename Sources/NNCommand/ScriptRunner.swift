@@ -1,4 +1,5 @@
 import Foundation
+import NNDistributed
 import NNScript
 
 /// Runs and checks scripts through NNScript's public API and turns the outcome into an exit
@@ -9,7 +10,8 @@ import NNScript
 enum ScriptRunner {
   /// Runs `text` as a script called `name` (`<-e>`, `<stdin>`).
   static func run(_ text: String, name: String, arguments: [String]) -> Int32 {
-    runReporting(arguments: arguments) { interpreter throws(ScriptError) in
+    runReporting(arguments: arguments, script: Array(text.utf8)) {
+      interpreter throws(ScriptError) in
       try interpreter.run(text, name: name)
     }
   }
@@ -17,14 +19,16 @@ enum ScriptRunner {
   /// Runs the script at `path`; one that cannot be read is a failed script (status 1), reported
   /// by the interpreter as a diagnostic, not a usage error.
   static func runFile(_ path: String, arguments: [String]) -> Int32 {
-    runReporting(arguments: arguments) { interpreter throws(ScriptError) in
+    runReporting(arguments: arguments, script: scriptBytes(path)) {
+      interpreter throws(ScriptError) in
       try interpreter.runFile(path)
     }
   }
 
   /// `nn ir FILE`: runs the script, then prints the compiled plan of every model it declared.
   static func printPlans(_ path: String, arguments: [String]) -> Int32 {
-    runReporting(arguments: arguments) { interpreter throws(ScriptError) in
+    runReporting(arguments: arguments, script: scriptBytes(path)) {
+      interpreter throws(ScriptError) in
       try interpreter.runFile(path)
       for name in interpreter.modelNames {
         _ = try interpreter.evaluate("ir(\(name))", name: "<ir>")
@@ -48,20 +52,52 @@ enum ScriptRunner {
     return failed ? ExitStatus.scriptFailure : ExitStatus.success
   }
 
+  /// The bytes of the script at `path` (empty when it cannot be read: the interpreter then
+  /// reports why), for the ranks of an MPI job to compare.
+  private static func scriptBytes(_ path: String) -> [UInt8] {
+    guard DistributedLaunch.launchedRanks() != nil else { return [] }
+    return FileManager.default.contents(atPath: path).map { Array($0) } ?? []
+  }
+
   /// Makes an interpreter whose output goes to standard output, runs `body` with it, and reports
-  /// a failure's diagnostics.
+  /// a failure's diagnostics. Under mpirun the process first joins the job, whose ranks then
+  /// train together (`script` is compared across them) and agree at the end on what to report.
   private static func runReporting(
-    arguments: [String], _ body: (Interpreter) throws(ScriptError) -> Void
+    arguments: [String], script: [UInt8], _ body: (Interpreter) throws(ScriptError) -> Void
   ) -> Int32 {
     Interrupts.install()
-    let options = InterpreterOptions.commandLine(arguments: arguments)
+    var options = InterpreterOptions.commandLine(arguments: arguments)
+    let job: MPIJob?
+    switch MPIJob.join() {
+    case .failure(let failure):
+      StandardStreams.writeError(failure.message)
+      return ExitStatus.scriptFailure
+    case .success(let joined):
+      job = joined
+    }
+    if let job {
+      if let message = job.checkSameRun(script: script, arguments: arguments) {
+        // Every rank found the same disagreement: one says it.
+        if job.rank == 0 { StandardStreams.writeError(message) }
+        job.communicator.finalize()
+        return ExitStatus.scriptFailure
+      }
+      options.communicator = job.communicator
+      // mpirun hands every rank a pseudo-terminal even when its own output goes to a file, so
+      // a rank cannot tell whether a live bar would reach a terminal: epoch lines only.
+      options.trainingProgress = nil
+    }
+    var status = ExitStatus.success
+    var failure: ScriptError?
     do throws(ScriptError) {
       try body(Interpreter(options: options))
-      return ExitStatus.success
     } catch {
-      StandardStreams.writeDiagnostics(error)
+      failure = error
       let interrupted = error.diagnostics.contains { $0.code == .interrupted }
-      return interrupted ? Interrupts.exitStatus : ExitStatus.scriptFailure
+      status = interrupted ? Interrupts.exitStatus : ExitStatus.scriptFailure
     }
+    if let job { return job.finish(status: status, diagnostics: failure) }
+    if let failure { StandardStreams.writeDiagnostics(failure) }
+    return status
   }
 }

@@ -16,7 +16,7 @@ enum BuiltinHelp {
   static let families = [
     "output", "values", "tensors", "element-wise", "reductions", "shapes", "layers",
     "initialisers", "losses", "optimizers", "gradients", "training", "metrics", "data",
-    "plots and files",
+    "plots and files", "ranks",
   ]
 
   /// Help for every name in `Builtins.all`.
@@ -38,11 +38,11 @@ enum BuiltinHelp {
     ("element-wise", elementwise), ("reductions", reductions), ("shapes", shapes),
     ("layers", layers), ("initialisers", initialisers), ("losses", losses),
     ("optimizers", optimizers), ("gradients", gradients), ("training", training),
-    ("metrics", metrics), ("data", data), ("plots and files", files),
+    ("metrics", metrics), ("data", data), ("plots and files", files), ("ranks", ranks),
   ]
 
   private static let output: [Item] = [
-    ("print", "Writes its arguments separated by a space, then a line break.",
+    ("print", "Writes its arguments separated by a space, then a line break; rank 0 only.",
      "print(\"loss\", 0.25, [1, 2])"),
     ("json", "Returns a value as JSON text (non-finite numbers become null).",
      "print(json({lr: 0.1, sizes: [2, 3]}))"),
@@ -308,13 +308,20 @@ enum BuiltinHelp {
   private static let files: [Item] = [
     ("read", "Returns the text of a file, relative to the script's folder.",
      "write(\"notes.txt\", \"hello\")\nprint(read(\"notes.txt\"))"),
-    ("write", "Writes a string, or a value's printed form, to a file atomically.",
+    ("write", "Writes a string, or a value's printed form, to a file atomically; rank 0 only.",
      "write(\"out.txt\", \"loss: {0.25}\")"),
-    ("plot", "Draws series as a braille chart, or with file: writes an SVG.",
+    ("plot", "Draws series as a braille chart, or with file: writes an SVG; rank 0 only.",
      "plot(arange(10) ^ 2, title: \"squares\")\nplot(arange(10), file: \"line.svg\")"),
-    ("save", "Writes a network's parameters and layers to a safetensors file.",
+    ("save", "Writes a network's parameters and layers to a safetensors file; rank 0 only.",
      "let m = model(2) { dense(1) }\nsave(m, \"m.safetensors\")"),
     ("load", "Rebuilds a network from a safetensors file, or copies its tensors into: one.",
      "save(model(2) { dense(1) }, \"m.safetensors\")\nprint(load(\"m.safetensors\"))"),
+  ]
+
+  private static let ranks: [Item] = [
+    ("rank", "This process's index in an mpirun job (0 alone); every_rank: true outputs on all.",
+     "print(\"rank {rank()} of {ranks()}\", every_rank: true)"),
+    ("ranks", "How many processes train together under mpirun; 1 when it runs alone.",
+     "if ranks() > 1 { print(\"data-parallel over {ranks()} processes\") }"),
   ]
 }

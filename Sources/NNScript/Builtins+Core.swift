@@ -3,7 +3,8 @@ import NNSyntax
 
 extension Builtins {
   static let core: [Builtin] = [
-    Builtin("print", ["values..."]) { (context) throws(Diagnostic) in
+    Builtin("print", ["values...", "every_rank"]) { (context) throws(Diagnostic) in
+      guard try context.actsOnThisRank() else { return .nil }
       let text = context.rest.map { ValueFormatter.display($0.value) }.joined(separator: " ")
       context.evaluator.options.output(text + "\n")
       return .nil
@@ -97,18 +98,22 @@ extension Builtins {
     },
     Builtin("read", ["path"]) { (context) throws(Diagnostic) in
       let path = try context.string("path")
-      switch FileAccess.readText(try context.checkedPath(path, write: false)) {
+      let resolved = try context.checkedPath(path, write: false)
+      if let kept = context.evaluator.keptFiles[resolved] {
+        return .string(String(decoding: kept, as: UTF8.self))
+      }
+      switch FileAccess.readText(resolved) {
       case .success(let text): return .string(text)
       case .failure(.cannotRead(let reason)):
         throw context.error(.fileError, "cannot read '\(path)': \(reason)", at: "path")
       }
     },
-    Builtin("write", ["path", "text"]) { (context) throws(Diagnostic) in
+    Builtin("write", ["path", "text", "every_rank"]) { (context) throws(Diagnostic) in
       let path = try context.string("path")
       let text = ValueFormatter.display(try context.require("text"))
       // Atomic, like `save`: a crash never leaves half a file in place of a good one.
-      if case .failure(let failure) = FileAccess.writeAtomically(try context.checkedPath(path, write: true),
-                                                                 text: text) {
+      let resolved = try context.checkedPath(path, write: true)
+      if case .failure(let failure) = try context.writeFile(resolved, Array(text.utf8)) {
         throw context.error(.fileError, "cannot write '\(path)': \(failure.reason)", at: "path")
       }
       return .nil

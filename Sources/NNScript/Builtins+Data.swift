@@ -28,8 +28,7 @@ extension Builtins {
       let header = try context.bool("header", default: true)
       let delimiter = try context.delimiter("delimiter")
       let bytes: [UInt8]
-      switch FileAccess.readBytes(try context.checkedPath(path, write: false),
-                                  limit: maxCSVBytes) {
+      switch context.readFile(try context.checkedPath(path, write: false), limit: maxCSVBytes) {
       case .success(let contents): bytes = contents
       case .failure(.notFound(let reason)), .failure(.cannotRead(let reason)):
         throw context.error(.fileError, "cannot read '\(path)': \(reason)", at: "path")

@@ -47,7 +47,7 @@ extension Builtins {
     },
     Builtin("summary", ["net"]) { (context) throws(Diagnostic) in
       let model = try context.model("net")
-      context.evaluator.options.output(ModelSummary.text(model))
+      context.evaluator.emit(ModelSummary.text(model))
       return .nil
     },
     Builtin("ir", ["net", "batch", "loss"]) { (context) throws(Diagnostic) in
@@ -56,7 +56,7 @@ extension Builtins {
       guard batch > 0 else {
         throw context.error(.invalidArgument, "the batch size must be at least 1", at: "batch")
       }
-      context.evaluator.options.output(try ModelSummary.plan(model, batch: batch,
+      context.evaluator.emit(try ModelSummary.plan(model, batch: batch,
                                                              context: context))
       return .nil
     },

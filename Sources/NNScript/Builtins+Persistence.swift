@@ -10,7 +10,7 @@ extension Builtins {
   /// `save` and `load`: a model's weights in the safetensors format, with its architecture in the
   /// file's metadata so `load(path)` can rebuild it (LANGUAGE.md §9).
   static let persistence: [Builtin] = [
-    Builtin("save", ["net", "path"]) { (context) throws(Diagnostic) in
+    Builtin("save", ["net", "path", "every_rank"]) { (context) throws(Diagnostic) in
       let model = try context.model("net")
       let path = try context.string("path")
       let store = model.network.parameters
@@ -23,7 +23,7 @@ extension Builtins {
         "model": ModelDescription.encode(model),
       ]
       let bytes = SafeTensorsFile.serialize(tensors, metadata: metadata)
-      switch FileAccess.writeAtomically(try context.checkedPath(path, write: true), bytes) {
+      switch try context.writeFile(try context.checkedPath(path, write: true), bytes) {
       case .success:
         return .nil
       case .failure(let failure):
@@ -66,8 +66,7 @@ extension CallContext {
   /// The file at `path`, read whole and checked as safetensors.
   func readSafeTensors(_ path: String) throws(Diagnostic) -> SafeTensorsFile {
     let bytes: [UInt8]
-    switch FileAccess.readBytes(try checkedPath(path, write: false),
-                                limit: Persistence.maxFileBytes) {
+    switch readFile(try checkedPath(path, write: false), limit: Persistence.maxFileBytes) {
     case .success(let contents): bytes = contents
     case .failure(.notFound):
       throw error(.fileError, "cannot load '\(path)': no such file", at: "path")

@@ -19,10 +19,12 @@ extension Builtins {
   static let plotting: [Builtin] = [
     Builtin(
       "plot",
-      ["series...", "title", "labels", "file", "width", "height", "x", "xlabel", "ylabel"]
+      ["series...", "title", "labels", "file", "width", "height", "x", "xlabel", "ylabel",
+       "every_rank"]
     ) { (context) throws(Diagnostic) in
       let chart = try context.chart()
       guard let file = context.value("file"), !file.isNil else {
+        guard try context.actsOnThisRank() else { return .nil }
         let width = try context.size("width", PlotLimits.terminalWidth,
                                      default: PlotLimits.terminalDefaultWidth, unit: "cells")
         let height = try context.size("height", PlotLimits.terminalHeight,
@@ -38,7 +40,7 @@ extension Builtins {
                                     default: PlotLimits.svgDefaultHeight, unit: "pixels")
       let svg = SVGChart(chart: chart, width: width, height: height).render()
       let resolved = try context.checkedPath(path, write: true)
-      if case .failure(let failure) = FileAccess.writeAtomically(resolved, text: svg) {
+      if case .failure(let failure) = try context.writeFile(resolved, Array(svg.utf8)) {
         throw context.error(.fileError, "cannot write '\(path)': \(failure.reason)", at: "file")
       }
       return .nil

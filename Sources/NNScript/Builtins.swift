@@ -6,7 +6,7 @@ import NNSyntax
 /// shadow them.
 enum Builtins {
   static let all: [Builtin] = core + tensors + layers + losses + networks + training + data
-    + plotting + persistence
+    + plotting + persistence + ranks
 
   static func install(in scope: Scope) {
     for builtin in all { scope.declare(builtin.name, .builtin(builtin)) }

@@ -22,6 +22,9 @@ final class Evaluator {
   var steps = 0
   /// Canonical paths of files imported so far, and the chain of imports in progress.
   var importedFiles: Set<String> = []
+  /// What this rank (not rank 0) of a data-parallel run would have written, by resolved path:
+  /// only rank 0 writes, and this rank's own later reads of those files see these bytes.
+  var keptFiles: [String: [UInt8]] = [:]
   var importStack: [String] = []
   /// Call sites of the functions being evaluated, innermost last, for error notes.
   var callSites: [(name: String, location: SourceSpan)] = []

@@ -65,7 +65,7 @@ enum GradientCheck {
       largest = max(largest, worst)
     }
     text += "  " + "largest".padding(toLength: 24) + formatScientific(largest) + "\n"
-    context.evaluator.options.output(text)
+    context.evaluator.emit(text)
     return .number(largest)
   }
 

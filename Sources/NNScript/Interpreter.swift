@@ -42,6 +42,10 @@ public struct InterpreterOptions: Sendable {
   public var timeLimit: Double?
   /// The most nested calls of script functions; clamped to the built-in limit (1,000).
   public var maxCallDepth: Int
+  /// The processes this one trains with (an MPI job), or nil to train alone. With more than
+  /// one rank, training shares each batch out among them, and only rank 0 prints, plots and
+  /// writes files unless a call says `every_rank: true`; `rank()` and `ranks()` read it.
+  public var communicator: (any Communicator)?
 
   /// Makes options; the defaults discard output and set no step, time or file limits.
   public init(

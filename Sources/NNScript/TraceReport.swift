@@ -68,7 +68,7 @@ enum TraceReport {
     let lossValue = Value.element(plan.output(compiled.loss)[flat: 0])
     text += "\n" + row("output", output) + row("loss", Tensor(scalar: Float(lossValue)))
     if !apply { text += "(net unchanged; trace(…, apply: true) takes the step)\n" }
-    context.evaluator.options.output(text)
+    context.evaluator.emit(text)
     result["output"] = .tensor(output)
     result["loss"] = .number(lossValue)
     return .record(result)

@@ -249,9 +249,11 @@ struct TrainingSession {
     }
     let mask = model.network.parameterNames.map { $0.hasSuffix(".weight") }
     do {
-      return try Trainer(network: model.network, configuration: configuration,
-                         optimizerState: optimizer.state(for: model.network),
-                         lossNode: lossNode, weightMask: mask)
+      let trainer = try Trainer(network: model.network, configuration: configuration,
+                                optimizerState: optimizer.state(for: model.network),
+                                lossNode: lossNode, weightMask: mask)
+      trainer.communicator = evaluator.options.communicator
+      return trainer
     } catch {
       throw context.error(.shapeMismatch, "loss \(loss.name): \(error.message)")
     }
@@ -272,6 +274,8 @@ final class ProgressReporter {
   }
 
   func report(_ progress: TrainingProgress) {
+    // Every rank of a data-parallel run sees the same progress; rank 0 shows it.
+    guard (options.communicator?.rank ?? 0) == 0 else { return }
     let line = progress.epochFinished ? epochLine(progress) : nil
     if let live = options.trainingProgress {
       let rate = progress.elapsed > 0 ? Double(progress.samplesSeen) / progress.elapsed : 0

@@ -69,7 +69,7 @@ struct BuiltinHelpTests {
     #expect(text.contains("lr"))
     #expect(text.contains(entry.summary))
     #expect(text.contains("example: let opt = adam("))
-    #expect(Interpreter().help(for: "print")?.hasPrefix("print(values...)") == true)
+    #expect(Interpreter().help(for: "print")?.hasPrefix("print(values..., every_rank)") == true)
     #expect(Interpreter().help(for: "no_such_builtin") == nil)
   }
 }

@@ -64,3 +64,55 @@ nn_install_test_tools() {
   fi
   rm -f "$log"
 }
+
+# Open MPI, for data-parallel training: scripts/nn --mpi, the MPI trait's tests in scripts/test,
+# and scripts/mpirun-local (which needs `ip` to bring loopback up in its network namespace).
+# Kept apart from nn_install_deps: nn builds and runs without it.
+nn_mpi_packages=(libopenmpi-dev openmpi-bin)
+
+# Succeeds when the MPI trait can build (the pkg-config file SwiftPM reads) and run (mpirun).
+nn_have_mpi() {
+  nn_exists '/usr/lib/*/pkgconfig/ompi-c.pc' /usr/lib/pkgconfig/ompi-c.pc \
+    /usr/share/pkgconfig/ompi-c.pc /usr/local/lib/pkgconfig/ompi-c.pc &&
+    command -v mpirun >/dev/null
+}
+
+# Installs Open MPI (and iproute2 when `ip` is missing) as root; otherwise prints the command
+# and returns 1, so that scripts/test can go on without MPI while scripts/nn --mpi stops.
+# Prints nothing when all is there: every rank of an mpirun job runs this.
+nn_install_mpi() {
+  local packages=()
+  nn_have_mpi || packages+=("${nn_mpi_packages[@]}")
+  command -v ip >/dev/null || packages+=(iproute2)
+  ((${#packages[@]})) || return 0
+  if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
+    # Without `ip`, mpirun-local only loses its network namespace (it says so): not worth
+    # failing for.
+    nn_have_mpi && return 0
+    echo "Open MPI is missing (system packages: ${packages[*]})" >&2
+    if command -v apt-get >/dev/null; then
+      echo "Install them with: sudo apt-get install -y ${packages[*]}" >&2
+    fi
+    return 1
+  fi
+  local log status=0 lock_dir=/run/lock
+  [[ -d "$lock_dir" && -w "$lock_dir" ]] || lock_dir=${TMPDIR:-/tmp}
+  log=$(mktemp)
+  # Ranks started together would race for apt's lock: the first installs, the rest wait for
+  # it and then find nothing left to do.
+  (
+    if command -v flock >/dev/null; then flock 9; fi
+    packages=()
+    nn_have_mpi || packages+=("${nn_mpi_packages[@]}")
+    command -v ip >/dev/null || packages+=(iproute2)
+    ((${#packages[@]})) || exit 0
+    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${packages[@]}"
+  ) 9>"$lock_dir/nn-install-mpi.lock" >"$log" 2>&1 || status=$?
+  if ((status)); then
+    cat "$log" >&2
+    rm -f "$log"
+    echo "error: could not install ${packages[*]}" >&2
+    return 1
+  fi
+  rm -f "$log"
+}

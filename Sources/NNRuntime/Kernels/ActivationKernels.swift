@@ -210,15 +210,29 @@ struct DropoutKernel<T: PlanScalar> {
   let input: UnsafeMutablePointer<T>
   let mask: UnsafeMutablePointer<T>
   let output: UnsafeMutablePointer<T>
-  let count: Int
+  let rows: Int
+  let rowLength: Int
+  /// The plan's row offset: the index of this batch's first row within the global batch.
+  let rowOffset: UnsafePointer<Int>
 
+  /// Each row's mask comes from its own stream, keyed by one draw from `random` and the row's
+  /// index in the global batch. A data-parallel rank holding rows k… of a global batch thus
+  /// draws exactly the masks one process running the whole batch draws for those rows, and
+  /// every run consumes one value of `random` whatever its batch size, so all ranks' generators
+  /// stay in step.
   func run(_ random: inout RandomGenerator) {
     // p = 1 drops everything (PyTorch gives zeros rather than 0 · ∞).
     let scale: T = probability < 1 ? T(1 / (1 - probability)) : 0
-    for i in 0..<count {
-      let m: T = random.uniform() < probability ? 0 : scale
-      mask[i] = m
-      output[i] = input[i] * m
+    let key = random.next()
+    let first = rowOffset.pointee
+    for row in 0..<rows {
+      var stream = RandomGenerator(seed: key ^ (UInt64(first + row) &* 0x9E37_79B9_7F4A_7C15))
+      let base = row * rowLength
+      for i in base..<(base + rowLength) {
+        let m: T = stream.uniform() < probability ? 0 : scale
+        mask[i] = m
+        output[i] = input[i] * m
+      }
     }
   }
 }
@@ -253,9 +267,12 @@ extension Kernel {
         activation: activation, saved: p[0], gradient: p[1], output: operands.output,
         rows: rows, columns: columns))
     case .dropout(let probability):
+      // Rows are the batch's samples (the first axis), whatever the sample's shape.
+      let batch = shape.first ?? 1
       return .dropout(DropoutKernel(probability: probability, input: p[0],
                                     mask: operands.auxiliary!, output: operands.output,
-                                    count: count))
+                                    rows: batch, rowLength: batch == 0 ? 0 : count / batch,
+                                    rowOffset: operands.rowOffset))
     case .dropoutGradient:
       // inputs[0] is the dropout node; the compiler passes its mask as that operand.
       return .dropoutGradient(DropoutGradientKernel(mask: p[0], gradient: p[1],

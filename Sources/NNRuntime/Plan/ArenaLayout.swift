@@ -10,7 +10,7 @@ extension PlanCompiler {
     planInputs: (Int) -> [NodeID], stepOf: [Int: Int], fusedInto: [Int: Int]
   ) throws(GraphError) {
     let parameterCount = parameterShapes.reduce(0) { $0 + $1.reduce(1, *) }
-    var end = PlanCompiler.aligned(parameterCount)
+    var end = PlanCompiler.aligned(parameterCount + Schedule.reductionTailCount)
     func reserve(_ count: Int) -> Int {
       defer { end += PlanCompiler.aligned(count) }
       return end

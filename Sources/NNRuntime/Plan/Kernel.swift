@@ -67,6 +67,8 @@ struct KernelOperands<T: PlanScalar> {
   var transposed = [false, false]
   /// The plan is a training plan (batchnorm: batch statistics, running-statistics updates).
   var training = false
+  /// The plan's row offset cell (dropout keys each row's mask by its index in the global batch).
+  var rowOffset: UnsafePointer<Int>
 }
 
 /// Copies `count` elements (a gradient that must land in the gradient region, for example).

@@ -12,6 +12,8 @@ public final class Plan<T: PlanScalar> {
   private(set) var kernels: [Kernel<T>] = []
   let arena: UnsafeMutablePointer<T>
   let inputShapes: [Int: [Int]]
+  /// Read by dropout kernels at run time; see `rowOffset`.
+  private let rowOffsetCell: UnsafeMutablePointer<Int>
 
   /// Compiles `graph`. `outputs` stay readable after `run`; `gradients` lists, in
   /// ParameterStore order, one gradient node per parameter (or nil for none), or is empty for a
@@ -33,6 +35,8 @@ public final class Plan<T: PlanScalar> {
       if case .input(let i) = node.op { shapes[i] = node.shape }
     }
     inputShapes = shapes
+    rowOffsetCell = .allocate(capacity: 1)
+    rowOffsetCell.initialize(to: 0)
     let capacity = Swift.max(schedule.arenaCount, 1)
     arena = UnsafeMutablePointer<T>.allocate(capacity: capacity)
     arena.initialize(repeating: 0, count: capacity)
@@ -47,6 +51,7 @@ public final class Plan<T: PlanScalar> {
 
   deinit {
     arena.deallocate()
+    rowOffsetCell.deallocate()
   }
 
   /// Batchnorm in training needs more than one value per channel (as PyTorch's BatchNorm).
@@ -131,6 +136,33 @@ public final class Plan<T: PlanScalar> {
     UnsafeMutableBufferPointer(start: arena + schedule.gradientOffset, count: parameters.count)
   }
 
+  /// The gradient region followed by `reductionTailCount` values the caller may fill (a
+  /// data-parallel step's loss and status), so that one all-reduce carries them all.
+  public var reductionBuffer: UnsafeMutableBufferPointer<T> {
+    UnsafeMutableBufferPointer(start: arena + schedule.gradientOffset,
+                               count: parameters.count + Self.reductionTailCount)
+  }
+
+  /// The values after the gradient region that no kernel writes (see `reductionBuffer`).
+  public static var reductionTailCount: Int { Schedule.reductionTailCount }
+
+  /// How many values one `run` draws from its generator (one per dropout kernel), so that a
+  /// rank with no rows in a step can advance its generator as the others do.
+  public var randomDraws: Int {
+    kernels.reduce(0) { count, kernel in
+      if case .dropout = kernel { return count + 1 }
+      return count
+    }
+  }
+
+  /// The index, within the global batch, of this plan's first row: 0 for a single process;
+  /// for rank r of a data-parallel step, the rows the ranks before it hold. Dropout keys each
+  /// row's mask by it, so that a sharded batch draws the masks of the whole batch.
+  public var rowOffset: Int {
+    get { rowOffsetCell.pointee }
+    set { rowOffsetCell.pointee = newValue }
+  }
+
   /// The size of the arena (gradient region, inputs, constants and working buffers).
   public var arenaBytes: Int {
     schedule.arenaCount * MemoryLayout<T>.stride
@@ -184,7 +216,8 @@ public final class Plan<T: PlanScalar> {
       inputs: inputs.indices.map { pointer(folded[$0]?.source ?? inputs[$0]) },
       inputShapes: inputs.map { graph.shape(of: $0) },
       output: pointer(node), outputShape: graph.shape(of: node),
-      auxiliary: schedule.maskOffset[node.index].map { arena + $0 }, fusedLoss: fused)
+      auxiliary: schedule.maskOffset[node.index].map { arena + $0 }, fusedLoss: fused,
+      rowOffset: UnsafePointer(rowOffsetCell))
     if case .dropoutGradient = op, let mask = schedule.maskOffset[inputs[0].index] {
       operands.inputs[0] = arena + mask
     }

@@ -38,6 +38,8 @@ struct Schedule {
   var constants: [(Int, Int)] = []
   var arenaCount = 0
   var gradientOffset = 0
+  /// Values reserved after the gradient region for the caller (see `Plan.reductionBuffer`).
+  static let reductionTailCount = 4
   /// The sum of all working buffers without reuse (to show what liveness saved).
   var unsharedWorkingCount = 0
   var workingCount = 0

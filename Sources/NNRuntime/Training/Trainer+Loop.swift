@@ -13,22 +13,26 @@ extension Trainer {
   ) throws(TrainingFailure) -> TrainingHistory {
     let clock = ContinuousClock()
     let runStart = clock.now
-    let rows = data.rows
-    let batchSize = min(configuration.batchSize ?? rows, max(rows, 1))
+    let layout = batchLayout(rows: data.rows)
     let targetRow = Array(data.y.shape.dropFirst())
-    let full: StepPlan
-    var last: StepPlan?
+    var plans: [Int: StepPlan] = [:]
+    var group: DataParallelGroup?
     do {
+      if let communicator, communicator.size > 1 {
+        group = try joinGroup(communicator, data, validation: validation, random: random)
+      }
       try prepare(data, validation: validation)
-      full = try stepPlan(rows: batchSize, targetRow: targetRow)
-      if rows % batchSize > 0 { last = try stepPlan(rows: rows % batchSize, targetRow: targetRow) }
+      for rows in layout.shardSizes {
+        plans[rows] = try stepPlan(rows: rows, targetRow: targetRow)
+      }
+      group?.draws = plans.values.first?.plan.randomDraws ?? 0
     } catch {
       throw TrainingFailure(message: error.message, epoch: 0, batch: 0, graphError: error)
     }
-    let fullBatches = rows / batchSize
-    let batches = fullBatches + (last == nil ? 0 : 1)
+    let batches = layout.steps
+    let first = plans[layout.shard(0).count] ?? plans.values.first!
     let store = network.parameters
-    var order = Array(0..<rows)
+    var order = Array(0..<data.rows)
     var recorder = SeriesRecorder(metrics: configuration.metrics,
                                   validation: validation != nil,
                                   epochs: configuration.epochs)
@@ -48,47 +52,54 @@ extension Trainer {
       var lossSum = 0.0
       var seen = 0
       for batch in 1...batches {
-        let entry = batch <= fullBatches ? full : last!
-        entry.gather(data, order: order, start: (batch - 1) * batchSize)
-        // The generator as the step found it, to replay the step (its dropout masks) when a
-        // failure is traced back to its op. A copy of a few words: it allocates nothing.
-        let replay = random
-        if checkNumerics {
-          if let fault = entry.plan.run(random: &random, checkingNumerics: true) {
-            throw numericFailure(fault, entry, epoch: epoch, batch: batch)
-          }
+        let shard = layout.shard(batch - 1)
+        let stepRows = layout.globalRows(batch - 1)
+        let loss: Double
+        var stop = false
+        if let group {
+          (loss, stop) = try group.step(
+            self, shard.count > 0 ? plans[shard.count] : nil, shard: shard, stepRows: stepRows,
+            data: data, order: order, random: &random, epoch: epoch, batch: batch,
+            learningRate: learningRate, shouldStop: shouldStop)
         } else {
-          entry.plan.run(random: &random)
+          // Every step but the last has the first step's rows: no lookup for those.
+          let entry = shard.count == first.rows ? first : plans[shard.count]!
+          entry.gather(data, order: order, start: shard.start)
+          // The generator as the step found it, to replay the step (its dropout masks) when a
+          // failure is traced back to its op. A copy of a few words: it allocates nothing.
+          let replay = random
+          if checkNumerics {
+            if let fault = entry.plan.run(random: &random, checkingNumerics: true) {
+              throw numericFailure(fault, entry, epoch: epoch, batch: batch)
+            }
+          } else {
+            entry.plan.run(random: &random)
+          }
+          loss = Double(entry.lossValue) + l2Penalty()
+          guard loss.isFinite else {
+            throw nonFiniteLoss(loss, entry, replay: replay, epoch: epoch, batch: batch)
+          }
+          let gradients = entry.plan.gradientBuffer
+          try checkGradient(gradients, entry, replay: replay, epoch: epoch, batch: batch)
+          update(gradients, learningRate: learningRate)
         }
-        let loss = Double(entry.lossValue) + l2Penalty()
-        guard loss.isFinite else {
-          throw nonFiniteLoss(loss, entry, replay: replay, epoch: epoch, batch: batch)
-        }
-        let gradients = entry.plan.gradientBuffer
-        try finishGradient(gradients, entry, replay: replay, epoch: epoch, batch: batch)
-        lastFinite.update(from: store.pointer, count: store.count)
-        optimizerState.step(parameters: store.pointer,
-                            gradients: UnsafePointer(gradients.baseAddress!),
-                            learningRate: learningRate)
-        for range in bufferRanges {
-          // The running statistics as the step's forward pass left them (weight decay aside).
-          (store.pointer + range.lowerBound).update(from: lastFinite + range.lowerBound,
-                                                     count: range.count)
-        }
-        lossSum += loss * Double(entry.rows)
-        seen += entry.rows
+        lossSum += loss * Double(stepRows)
+        seen += stepRows
         progress(TrainingProgress(
           epoch: epoch, epochs: configuration.epochs, batch: batch, batches: batches,
           samplesSeen: seen, runningLoss: lossSum / Double(seen),
           elapsed: Self.seconds(clock.now - epochStart), epochFinished: false, names: [],
           values: [],
           learningRate: learningRate))
-        if shouldStop() {
+        if group == nil ? shouldStop() : stop {
           var history = recorder.history(seconds: Self.seconds(clock.now - runStart))
           history.interrupted = (epoch, batch)
           return history
         }
       }
+      // Each rank's running statistics saw only its own rows: the ranks average them, so that
+      // they hold the same weights again before anything reads them.
+      group?.averageBuffers(self)
       // An update can overflow the weights on the last batch, which no later loss would see.
       if !parametersAreFinite() {
         store.pointer.update(from: lastFinite, count: store.count)
@@ -127,7 +138,7 @@ extension Trainer {
   // MARK: - Around each step
 
   /// l2/2 · Σ W² over the weights, added to the reported loss.
-  private func l2Penalty() -> Double {
+  func l2Penalty() -> Double {
     guard configuration.l2 > 0 else { return 0 }
     let pointer = network.parameters.pointer
     var sum = 0.0
@@ -139,8 +150,10 @@ extension Trainer {
 
   /// Adds l2 · W to the weights' gradients, checks the gradient is finite, and clips its global
   /// L2 norm as torch.nn.utils.clip_grad_norm_ does (scale by clip / (norm + 1e-6) when < 1).
-  private func finishGradient(
-    _ gradients: UnsafeMutableBufferPointer<Float>, _ entry: StepPlan, replay: RandomGenerator,
+  /// A non-finite gradient is traced back to its op by replaying the step of `entry` (nil: the
+  /// gradient summed over ranks, whose step cannot be replayed here).
+  func checkGradient(
+    _ gradients: UnsafeMutableBufferPointer<Float>, _ entry: StepPlan?, replay: RandomGenerator,
     epoch: Int, batch: Int
   ) throws(TrainingFailure) {
     if configuration.l2 > 0 {
@@ -151,22 +164,46 @@ extension Trainer {
       }
     }
     let squares = sumOfSquares(UnsafeBufferPointer(gradients))
-    guard squares.isFinite else {
-      // Replay the step with every kernel checked to name the op (only after a failure).
-      let fault = firstFault(entry, replay: replay)
-      let origin = fault.map { ": " + $0.describe(network: network, lowering: entry.lowering) }
-      throw TrainingFailure(
-        message: "the gradient became non-finite at epoch \(epoch), batch \(batch) (the loss "
-          + "was finite)\(origin ?? ""); the weights of the last finite step were kept",
-        epoch: epoch, batch: batch, layer: fault?.layerName(in: network),
-        layerTag: fault?.layerTag, fault: fault)
-    }
+    guard squares.isFinite else { throw nonFiniteGradient(entry, replay: replay, epoch: epoch,
+                                                          batch: batch) }
     if let clip = configuration.clip {
       let scale = clip / (squares.squareRoot() + 1e-6)
       if scale < 1 {
         let factor = Float(scale)
         for i in gradients.indices { gradients[i] *= factor }
       }
+    }
+  }
+
+  /// The failure for a gradient that is not finite although the loss was.
+  func nonFiniteGradient(
+    _ entry: StepPlan?, replay: RandomGenerator, epoch: Int, batch: Int
+  ) -> TrainingFailure {
+    // Replay the step with every kernel checked to name the op (only after a failure).
+    var fault: NumericFault?
+    var origin = ""
+    if let entry, let found = firstFault(entry, replay: replay) {
+      fault = found
+      origin = ": " + found.describe(network: network, lowering: entry.lowering)
+    }
+    return TrainingFailure(
+      message: "the gradient became non-finite at epoch \(epoch), batch \(batch) (the loss "
+        + "was finite)\(origin); the weights of the last finite step were kept",
+      epoch: epoch, batch: batch, layer: fault?.layerName(in: network),
+      layerTag: fault?.layerTag, fault: fault)
+  }
+
+  /// The optimizer step on a finished gradient, keeping a copy of the weights it replaces and
+  /// leaving the running statistics as the step's forward pass left them.
+  func update(_ gradients: UnsafeMutableBufferPointer<Float>, learningRate: Double) {
+    let store = network.parameters
+    lastFinite.update(from: store.pointer, count: store.count)
+    optimizerState.step(parameters: store.pointer,
+                        gradients: UnsafePointer(gradients.baseAddress!),
+                        learningRate: learningRate)
+    for range in bufferRanges {
+      (store.pointer + range.lowerBound).update(from: lastFinite + range.lowerBound,
+                                                 count: range.count)
     }
   }
 
@@ -178,14 +215,14 @@ extension Trainer {
 
   /// Runs the step of `entry` again on the batch already in its inputs, with the generator as
   /// the step found it and every kernel checked; the first non-finite value, if any.
-  private func firstFault(_ entry: StepPlan, replay: RandomGenerator) -> NumericFault? {
+  func firstFault(_ entry: StepPlan, replay: RandomGenerator) -> NumericFault? {
     var random = replay
     return entry.plan.run(random: &random, checkingNumerics: true)
   }
 
   /// The failure for a `checkNumerics` fault: a forward value (or a parameter) restores the
   /// weights of the last finite step, since the latest ones produced it; a gradient keeps them.
-  private func numericFailure(
+  func numericFailure(
     _ fault: NumericFault, _ entry: StepPlan, epoch: Int, batch: Int
   ) -> TrainingFailure {
     let restore = !fault.backward
@@ -203,7 +240,7 @@ extension Trainer {
   /// The failure for a non-finite batch loss: replays the step with every kernel checked to
   /// find the first layer (and op) whose output is not finite with the weights that produced
   /// it, then restores the weights of the last finite step.
-  private func nonFiniteLoss(
+  func nonFiniteLoss(
     _ loss: Double, _ entry: StepPlan, replay: RandomGenerator, epoch: Int, batch: Int
   ) -> TrainingFailure {
     var layer: String?

@@ -28,6 +28,11 @@ public final class Trainer {
   let lastFinite: UnsafeMutablePointer<Float>
   /// The parameters of the best epoch, restored at the end under early stopping.
   let best: UnsafeMutablePointer<Float>
+  /// The processes that train this network together (data-parallel), or nil for this one
+  /// alone. With more than one rank, `batchSize` is each rank's share of a step: a step
+  /// covers `size × batchSize` rows of the epoch's order, and one all-reduce averages the
+  /// gradient, so every rank applies the same update (see Trainer+DataParallel.swift).
+  public var communicator: (any Communicator)?
 
   /// A trainer for `network`. `lossNode` adds the loss on top of a prediction and a target node
   /// (it is called once per distinct batch size); `weightMask` flags, per parameter, the weights
@@ -86,11 +91,12 @@ public final class Trainer {
   /// errors (with their source tags) surface before the first batch. `train` calls it too.
   public func prepare(_ data: TrainingData, validation: TrainingData?) throws(GraphError) {
     try check(data, role: "training")
-    let rows = data.rows
-    let batch = min(configuration.batchSize ?? rows, rows)
     let targetRow = Array(data.y.shape.dropFirst())
-    _ = try stepPlan(rows: batch, targetRow: targetRow)
-    if rows % batch > 0 { _ = try stepPlan(rows: rows % batch, targetRow: targetRow) }
+    // Every rank compiles the plans of every rank's shares, so that a plan that cannot be
+    // built (a batchnorm share of one row) fails on all ranks alike.
+    for rows in batchLayout(rows: data.rows).shardSizes {
+      _ = try stepPlan(rows: rows, targetRow: targetRow)
+    }
     if let validation {
       try check(validation, role: "validation")
       guard Array(validation.y.shape.dropFirst()) == targetRow else {
