@@ -106,7 +106,8 @@ struct MPITests {
   /// One process with batch N·B and N ranks with batch B each give the same weights. The
   /// gradients are summed in another order (each rank averages its rows, then the all-reduce
   /// adds the ranks), so they agree to float32 round-off, which three epochs of Adam
-  /// (about 80–110 steps) let grow a little: the bound is 1e-4 of the largest weight.
+  /// (about 80–170 steps) let grow a little: measured 2–3e-7 of the largest weight, bounded
+  /// at 1e-5.
   @Test(arguments: [(2, false), (4, false), (2, true), (4, true)])
   func ranksWithBatchBTrainAsOneProcessWithBatchNTimesB(ranks: Int, dropout: Bool) throws {
     try scratch.write("eq.nn", Self.equivalenceScript(dropout: dropout))
@@ -120,7 +121,7 @@ struct MPITests {
     let (difference, scale) = try parameterDifference(
       scratch.url.appendingPathComponent("single.safetensors"),
       scratch.url.appendingPathComponent("mpi.safetensors"))
-    #expect(difference <= 1e-4 * scale, "largest difference \(difference), scale \(scale)")
+    #expect(difference <= 1e-5 * scale, "largest difference \(difference), scale \(scale)")
     // Each epoch's loss is printed once (rank 0), as one process prints it.
     #expect(job.output.components(separatedBy: "epoch 3/3").count == 2, "\(job.output)")
   }
@@ -220,7 +221,7 @@ struct MPITests {
   }
 
   /// A rank killed mid-training: mpirun ends the other rank, every rank's end is explained,
-  /// and nothing hangs (the job is given 120 s; it takes about a second).
+  /// and nothing hangs (the job is given 240 s in all; it ends about a second after the kill).
   @Test func killingOneRankMidTrainingEndsBothWithADiagnostic() throws {
     try scratch.write("long.nn", """
       seed(1)
@@ -236,7 +237,7 @@ struct MPITests {
     FileManager.default.createFile(atPath: errorsURL.path, contents: nil)
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
-    process.arguments = ["-k", "5", "120", MPIRun.launcher.path, "-np", "2", nn.url.path,
+    process.arguments = ["-k", "5", "240", MPIRun.launcher.path, "-np", "2", nn.url.path,
                          "run", "long.nn"]
     process.currentDirectoryURL = scratch.url
     var environment = ProcessInfo.processInfo.environment
@@ -251,7 +252,7 @@ struct MPITests {
 
     let started = scratch.url.appendingPathComponent("started-1").path
     var victim: pid_t?
-    for _ in 0..<600 where victim == nil {
+    for _ in 0..<1200 where victim == nil {
       if FileManager.default.fileExists(atPath: started) {
         victim = Self.process(withEnvironment: ["NN_TEST_JOB=\(marker)", "OMPI_COMM_WORLD_RANK=1"])
       }

@@ -10,6 +10,23 @@ nn and NumPy run with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from their 
 on a user's machine (TOOLCHAIN.md: this machine sets both to work around old OpenBLAS builds,
 and they force a slower kernel); the OpenBLAS kernel each one uses is printed with the table.
 
+The workload `mpi` (in the default list) is the data-parallel section, nn alone: for `digits`
+and `wide` it runs the MPI build (--nn-mpi) as 1 rank with the workload's batch B, as N ranks
+(--ranks, default 2) under scripts/mpirun-local with B/N rows per rank (the same global batch,
+so the same math and equal work), and, for reference, as 1 rank with N OpenBLAS threads (the
+other way to use N cores). Every rank runs with OPENBLAS_NUM_THREADS=1 (except the reference);
+all three alternate per round like the systems above (1 warm-up, median of --runs). It reports
+the training loop's seconds (`h.seconds`, printed by rank 0) and the whole job's wall seconds,
+the speed-ups over 1 rank, and every run's final loss and accuracy (they should agree closely).
+Then an all-reduce probe: the 784-W-W-10 network on 512 rows at a global batch of 2 (256 steps
+of almost no compute), 1 rank × 2 rows against 2 ranks × 1, for W = 512 (wide's 669,706
+parameters), W = 21 (17,167, about digits' 17,226) and W = 1 (807); the difference per step is
+what a distributed step's all-reduce and synchronisation cost. With 1 rank on half the batch
+(a rank's compute per step, not equal work) it makes a step budget: compute + all-reduce
+predicts the 2-rank step, printed beside the measured one. The section is skipped, saying
+why, when mpirun or the MPI build is missing (scripts/bench/run passes --nn-mpi only when it
+could build it); it ignores --threads and --systems and is run once.
+
 Standard library only: this file runs under the system python3; the anchors run under the
 benchmark virtualenv's python, given by --python.
 """
@@ -29,8 +46,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 
 TRAINING = ["xor", "digits", "wide", "linreg"]
-WORKLOADS = TRAINING + ["startup", "script"]
+WORKLOADS = TRAINING + ["startup", "script", "mpi"]
 ANCHORS = ["torch", "jax", "numpy"]
+
+# The data-parallel section: each workload's batch (its script's default) and parameters.
+MPI_WORKLOADS = {"digits": 32, "wide": 128}
+DIGITS_PARAMETERS = 64 * 128 + 128 + 128 * 64 + 64 + 64 * 10 + 10
+MPIRUN_LOCAL = os.path.join(ROOT, "scripts", "mpirun-local")
 
 # Parameters of the wide workload's 784-512-512-10 network: 6 · parameters · samples FLOPs.
 WIDE_PARAMETERS = 784 * 512 + 512 + 512 * 512 + 512 + 512 * 10 + 10
@@ -228,6 +250,218 @@ def targets(results):
     return checks
 
 
+# MARK: - Data-parallel (MPI)
+
+# The all-reduce probe: the wide network's shape at width W on a few rows, a step of almost
+# no compute, so that 2 ranks against 1 shows what a step's all-reduce (and the ranks'
+# synchronisation) costs at that parameter count. Arguments: width, rows, batch per rank.
+PROBE_SCRIPT = """\
+seed(0)
+let width = num(args[0])
+let rows = num(args[1])
+let batch = num(args[2])
+let x = randn(rows, 784)
+let data = dataset(x, argmax(x @ randn(784, 10), axis: 1), classes: 10)
+model net(784) {
+  dense(width, relu)
+  dense(width, relu)
+  dense(10)
+}
+let h = train net on data {
+  loss: cross_entropy
+  optimizer: sgd(lr: 0.01, momentum: 0.9)
+  epochs: 1
+  batch: batch
+  progress: false
+}
+print(json({loop_seconds: h.seconds, steps: ceil(rows / (batch * ranks())),
+            final_loss: h.loss[-1]}))
+"""
+PROBE_ROWS = 512
+PROBE_GLOBAL_BATCH = 2
+# Widths whose 784-W-W-10 network has (about) the parameters of each workload, and a tiny one.
+PROBE_WIDTHS = {"wide": 512, "digits": 21, "tiny": 1}
+
+
+def probe_parameters(width):
+    return 784 * width + width + width * width + width + width * 10 + 10
+
+
+def mpi_unavailable(nn_mpi, mpirun):
+    """Why the data-parallel section cannot run, or None."""
+    if not shutil.which("mpirun"):
+        return "Open MPI is not installed (mpirun not found; scripts/nn --mpi installs it)"
+    if not nn_mpi:
+        return "no MPI build of nn (scripts/bench/run passes --nn-mpi when it can build one)"
+    if not os.access(nn_mpi, os.X_OK):
+        return f"{nn_mpi} is not an executable"
+    if not os.access(mpirun, os.X_OK):
+        return f"{mpirun} is not an executable"
+    try:
+        version = run([nn_mpi, "--version"], environment(1, user_blas=True))[1]
+    except SystemExit:
+        return f"{nn_mpi} --version failed"
+    if "MPI" not in version:
+        return f"{nn_mpi} was built without MPI ({version.strip()})"
+    return None
+
+
+def mpi_configurations(nn_mpi, mpirun, ranks, scratch):
+    """Every run of the section: dicts with workload, kind ("main": equal work, compared with
+    1 rank; "share": 1 rank with one rank's batch, the compute of a rank's step; "probe"),
+    label, ranks, threads, batch (per rank) and command."""
+    configs = []
+
+    def job(n, script, script_args):
+        command = [nn_mpi, "run", script] + [str(a) for a in script_args]
+        if n == 1:
+            return command
+        return [mpirun, "-np", str(n), "-x", "OPENBLAS_NUM_THREADS", "-x", "OMP_NUM_THREADS"] \
+            + command
+
+    def add(workload, kind, label, n, threads, batch, command):
+        configs.append({"workload": workload, "kind": kind, "label": label, "ranks": n,
+                        "threads": threads, "batch": batch, "command": command})
+
+    for workload, batch in MPI_WORKLOADS.items():
+        script = os.path.join(HERE, workload + ".nn")
+        add(workload, "main", "1 rank", 1, 1, batch, job(1, script, [batch]))
+        for n in ranks:
+            add(workload, "main", f"{n} ranks", n, 1, batch // n, job(n, script, [batch // n]))
+            add(workload, "main", f"1 rank, {n} threads", 1, n, batch, job(1, script, [batch]))
+            add(workload, "share", f"1 rank, batch {batch // n}", 1, 1, batch // n,
+                job(1, script, [batch // n]))
+    probe = os.path.join(scratch, "allreduce_probe.nn")
+    with open(probe, "w") as f:
+        f.write(PROBE_SCRIPT)
+    for name, width in PROBE_WIDTHS.items():
+        for n in (1, 2):
+            add(name, "probe", "1 rank" if n == 1 else "2 ranks", n, 1, PROBE_GLOBAL_BATCH // n,
+                job(n, probe, [width, PROBE_ROWS, PROBE_GLOBAL_BATCH // n]))
+    return configs
+
+
+def measure_mpi(configs, rounds):
+    """Runs every configuration `rounds` + 1 times, alternating; sets each one's "runs" (the
+    reports without the warm-up round)."""
+    for config in configs:
+        config["runs"] = []
+    for round_index in range(rounds + 1):
+        for config in configs:
+            seconds, out = run(config["command"], environment(config["threads"], user_blas=True))
+            report = last_json(out)
+            report["wall_seconds"] = seconds
+            if round_index > 0:
+                config["runs"].append(report)
+        sys.stderr.write(f"  mpi · round {round_index}/{rounds}"
+                         f"{' (warm-up)' if round_index == 0 else ''}\n")
+
+
+def data_parallel(nn_mpi, mpirun, ranks, rounds, scratch):
+    """The section's results: {"skipped": why} or the rows, the probe and the step budget."""
+    why = mpi_unavailable(nn_mpi, mpirun)
+    if why:
+        return {"skipped": why}
+    configs = mpi_configurations(nn_mpi, mpirun, ranks, scratch)
+    measure_mpi(configs, rounds)
+    base = {}
+    for c in configs:
+        runs = c["runs"]
+        c.update({"batch_per_rank": c.pop("batch"), "steps": runs[0].get("steps"),
+                  "loop_seconds": median(runs, "loop_seconds"),
+                  "wall_seconds": median(runs, "wall_seconds"),
+                  "final_loss": median(runs, "final_loss")})
+        c["global_batch"] = c["batch_per_rank"] * c["ranks"]
+        c["seconds_per_step"] = c["loop_seconds"] / c["steps"]
+        for key in ("test_accuracy", "train_accuracy"):
+            if median(runs, key) is not None:
+                c["accuracy"], c["accuracy_kind"] = median(runs, key), key.split("_")[0]
+        if c["kind"] == "main":
+            if c["label"] == "1 rank":
+                base[c["workload"]] = c
+            c["speedup_loop"] = base[c["workload"]]["loop_seconds"] / c["loop_seconds"]
+            c["speedup_wall"] = base[c["workload"]]["wall_seconds"] / c["wall_seconds"]
+
+    def find(workload, kind, label):
+        return next(c for c in configs
+                    if c["workload"] == workload and c["kind"] == kind and c["label"] == label)
+
+    probes = []
+    for name, width in PROBE_WIDTHS.items():
+        one, two = find(name, "probe", "1 rank"), find(name, "probe", "2 ranks")
+        probes.append({"name": name, "width": width, "parameters": probe_parameters(width),
+                       "steps": one["steps"],
+                       "one_rank_seconds_per_step": one["seconds_per_step"],
+                       "two_ranks_seconds_per_step": two["seconds_per_step"],
+                       "cost_seconds_per_step":
+                           two["seconds_per_step"] - one["seconds_per_step"]})
+    # The step budget of 2 ranks: a rank's compute (1 rank on its batch share) plus what the
+    # probe of the same size says a distributed step costs, against the measured 2-rank step.
+    budget = []
+    if 2 in ranks:
+        for workload, batch in MPI_WORKLOADS.items():
+            whole = find(workload, "main", "1 rank")["seconds_per_step"]
+            share = find(workload, "share", f"1 rank, batch {batch // 2}")["seconds_per_step"]
+            cost = next(p for p in probes if p["name"] == workload)["cost_seconds_per_step"]
+            measured = find(workload, "main", "2 ranks")["seconds_per_step"]
+            budget.append({"workload": workload, "one_rank_step": whole, "rank_compute": share,
+                           "allreduce_cost": cost, "predicted_step": share + cost,
+                           "predicted_speedup": whole / (share + cost),
+                           "measured_step": measured, "measured_speedup": whole / measured})
+    return {"rows": [c for c in configs if c["kind"] == "main"],
+            "shares": [c for c in configs if c["kind"] == "share"],
+            "probe": probes, "budget": budget,
+            "parameters": {"digits": DIGITS_PARAMETERS, "wide": WIDE_PARAMETERS},
+            "probe_rows": PROBE_ROWS, "probe_global_batch": PROBE_GLOBAL_BATCH}
+
+
+def print_data_parallel(section, rounds):
+    print()
+    if "skipped" in section:
+        print(f"data-parallel (MPI): skipped — {section['skipped']}")
+        return
+    print(f"data-parallel (MPI) — nn's MPI build, median of {rounds} runs after 1 warm-up, "
+          "configurations alternating")
+    print("same global batch in every row (equal work); OPENBLAS_NUM_THREADS=1 per rank unless "
+          "threads > 1; speed-up = 1 rank's seconds / this row's")
+    rows = [["workload", "configuration", "batch/rank", "loop s", "wall s", "µs/step",
+             "speed-up loop", "speed-up wall", "final loss", "accuracy"]]
+    for r in section["rows"]:
+        rows.append([r["workload"], r["label"], str(r["batch_per_rank"]),
+                     fmt(r["loop_seconds"]), fmt(r["wall_seconds"]),
+                     fmt(r["seconds_per_step"] * 1e6), fmt_ratio(r["speedup_loop"]),
+                     fmt_ratio(r["speedup_wall"]), f"{r['final_loss']:.6g}",
+                     f"{r.get('accuracy_kind', '')} {r['accuracy']:.4f}"
+                     if "accuracy" in r else "—"])
+    print()
+    print(table(rows, left=3))
+    print(f"\nall-reduce probe: 784-W-W-10 on {section['probe_rows']} rows, global batch "
+          f"{section['probe_global_batch']} ({section['probe'][0]['steps']} steps of almost no "
+          "compute), 1 rank against 2; cost = the difference")
+    rows = [["size of", "W", "parameters", "all-reduce KiB", "1 rank µs/step",
+             "2 ranks µs/step", "cost µs/step"]]
+    for p in section["probe"]:
+        rows.append([p["name"], str(p["width"]), f"{p['parameters']:,}",
+                     f"{p['parameters'] * 4 / 1024:,.1f}",
+                     fmt(p["one_rank_seconds_per_step"] * 1e6),
+                     fmt(p["two_ranks_seconds_per_step"] * 1e6),
+                     fmt(p["cost_seconds_per_step"] * 1e6)])
+    print()
+    print(table(rows, left=2))
+    if section["budget"]:
+        print("\nstep budget, 2 ranks (µs per step): a rank's compute (1 rank on half the batch) "
+              "+ the probe's cost, against the measured step")
+        rows = [["workload", "1 rank", "rank's compute", "+ all-reduce", "= predicted",
+                 "measured", "predicted speed-up", "measured speed-up"]]
+        for b in section["budget"]:
+            rows.append([b["workload"]] + [fmt(b[k] * 1e6) for k in
+                                           ("one_rank_step", "rank_compute", "allreduce_cost",
+                                            "predicted_step", "measured_step")]
+                        + [fmt_ratio(b["predicted_speedup"]), fmt_ratio(b["measured_speedup"])])
+        print()
+        print(table(rows, left=1))
+
+
 # MARK: - Printing
 
 
@@ -250,11 +484,12 @@ def fmt_ratio(value):
     return "—" if value is None else f"{value:.2f}×"
 
 
-def table(rows):
+def table(rows, left=3):
+    """Rows as aligned columns: the first `left` columns to the left, the rest to the right."""
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
     lines = []
     for index, row in enumerate(rows):
-        cells = [str(cell).ljust(widths[i]) if i < 3 else str(cell).rjust(widths[i])
+        cells = [str(cell).ljust(widths[i]) if i < left else str(cell).rjust(widths[i])
                  for i, cell in enumerate(row)]
         lines.append("  ".join(cells).rstrip())
         if index == 0:
@@ -304,6 +539,11 @@ def main():
     parser.add_argument("--workloads", default=",".join(WORKLOADS))
     parser.add_argument("--systems", default=",".join(["nn"] + ANCHORS))
     parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    parser.add_argument("--nn-mpi", help="the release nn binary built with MPI (workload mpi)")
+    parser.add_argument("--ranks", default="2",
+                        help="rank counts the mpi workload compares with 1 rank, e.g. 2 or 2,4")
+    parser.add_argument("--mpirun", default=MPIRUN_LOCAL,
+                        help="the mpirun wrapper (default scripts/mpirun-local)")
     args = parser.parse_args()
     if args.runs < 1:
         parser.error("--runs must be at least 1")
@@ -313,6 +553,15 @@ def main():
         if w not in WORKLOADS:
             parser.error(f"unknown workload {w!r}; choose from {', '.join(WORKLOADS)}")
     wanted = set(args.systems.split(","))
+    try:
+        ranks = [int(n) for n in args.ranks.split(",") if n]
+    except ValueError:
+        parser.error(f"--ranks {args.ranks!r}: expected rank counts such as 2 or 2,4")
+    for n in ranks:
+        for workload, batch in MPI_WORKLOADS.items():
+            if n < 2 or batch % n:
+                parser.error(f"--ranks {n}: {workload}'s batch {batch} must split evenly over "
+                             "2 or more ranks")
 
     systems = Systems(args.nn, args.python)
     info = machine()
@@ -320,6 +569,8 @@ def main():
     results = {}
     for threads in threads_list:
         for workload in workloads:
+            if workload == "mpi":
+                continue
             # Start-up and the end-to-end script do not depend on threads: once is enough.
             if workload in ("startup", "script") and threads != threads_list[0]:
                 continue
@@ -338,6 +589,16 @@ def main():
                             nn_value, entry["systems"][anchor]["value"], entry["lower_is_better"])
             results[(workload, threads)] = entry
 
+    section = None
+    if "mpi" in workloads:
+        if systems.scratch is None:
+            systems.scratch = tempfile.mkdtemp(prefix="nn-bench-")
+        section = data_parallel(args.nn_mpi, args.mpirun, ranks, args.runs, systems.scratch)
+        if "skipped" in section:
+            sys.stderr.write(f"  mpi · skipped: {section['skipped']}\n")
+    info["load_average_1min_at_end"] = (os.getloadavg()[0] if hasattr(os, "getloadavg")
+                                        else float("nan"))
+
     checks = targets(results)
     if args.json:
         out = {
@@ -345,9 +606,23 @@ def main():
             "results": [{"workload": w, "threads": t, **e} for (w, t), e in results.items()],
             "targets": [{"target": n, "measured": m, "met": ok} for n, m, ok in checks],
         }
+        if section is not None:
+            out["data_parallel"] = section
         print(json.dumps(out, indent=2))
         return
 
+    print(f"nn benchmarks — median of {args.runs} runs after 1 warm-up, systems alternating")
+    print(f"machine: {info['cpu']}, {info['cores']} cores, load (1 min) "
+          f"{info['load_average_1min_at_start']:.2f} at start, "
+          f"{info['load_average_1min_at_end']:.2f} at the end")
+    print(f"OpenBLAS: nn {kernels['nn']}; numpy {kernels['numpy']}")
+    if results:
+        print_results(results, checks)
+    if section is not None:
+        print_data_parallel(section, args.runs)
+
+
+def print_results(results, checks):
     rows = [["workload", "threads", "unit", "nn", "torch", "jax", "numpy",
              "nn vs torch", "nn vs jax", "nn vs numpy"]]
     for (workload, threads), entry in results.items():
@@ -355,10 +630,6 @@ def main():
         rows.append([workload, str(threads), entry["unit"]]
                     + [fmt(s[n]["value"]) if n in s else "—" for n in ["nn"] + ANCHORS]
                     + [fmt_ratio(entry["speedup"].get(a)) for a in ANCHORS])
-    print(f"nn benchmarks — median of {args.runs} runs after 1 warm-up, systems alternating")
-    print(f"machine: {info['cpu']}, {info['cores']} cores, load {info['load_average_1min_at_start']:.2f} "
-          f"at start")
-    print(f"OpenBLAS: nn {kernels['nn']}; numpy {kernels['numpy']}")
     print("ratios: how many times faster (or, for GFLOP/s, higher) nn is than each anchor")
     print()
     print(table(rows))
