@@ -233,8 +233,8 @@ struct MPITests {
     let marker = "nn-test-\(UUID().uuidString)"
     let outputURL = scratch.url.appendingPathComponent("job.out")
     let errorsURL = scratch.url.appendingPathComponent("job.err")
-    FileManager.default.createFile(atPath: outputURL.path, contents: nil)
-    FileManager.default.createFile(atPath: errorsURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: errorsURL.path, contents: nil)
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
     process.arguments = ["-k", "5", "240", MPIRun.launcher.path, "-np", "2", nn.url.path,
