@@ -274,10 +274,10 @@ final class DataParallelGroup {
       let failed = reports.indices.filter { reports[$0][0] != 0 }
       let names = failed.count == 1 ? "rank \(failed[0])"
         : "ranks " + failed.map(String.init).joined(separator: ", ")
-      let theirs = failed.count == 1 ? "'s error" : "' errors"
+      let theirs = failed.count == 1 ? "its error" : "their errors"
       throw TrainingFailure(
-        message: "\(names) failed at epoch \(epoch), batch \(batch) (see \(names)\(theirs)); "
-          + "training stopped on every rank", epoch: epoch, batch: batch)
+        message: "\(names) failed at epoch \(epoch), batch \(batch) (see \(theirs)); training "
+          + "stopped on every rank", epoch: epoch, batch: batch)
     }
     let loss = Double(buffer[lossSlot]) + trainer.l2Penalty()
     guard loss.isFinite else {
