@@ -47,7 +47,10 @@ enum ScriptRunner {
   static func checkFile(_ path: String) -> Int32 {
     let diagnostics = Interpreter().checkFile(path)
     guard !diagnostics.isEmpty else { return ExitStatus.success }
-    StandardStreams.writeDiagnostics(ScriptError(diagnostics))
+    // Under mpirun every rank checks the same file: rank 0 reports (no MPI is started).
+    if (DistributedLaunch.launchedRank() ?? 0) == 0 {
+      StandardStreams.writeDiagnostics(ScriptError(diagnostics))
+    }
     let failed = diagnostics.contains { $0.severity == .error }
     return failed ? ExitStatus.scriptFailure : ExitStatus.success
   }

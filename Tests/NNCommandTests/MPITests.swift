@@ -204,6 +204,14 @@ struct MPITests {
     #expect(!job.errors.contains("rank"), "\(job.errors)")
   }
 
+  @Test func checkUnderMpirunReportsOnce() throws {
+    try scratch.write("broken.nn", "let x = \n")
+    let job = try MPIRun.run(ranks: 2, ["check", "broken.nn"], in: scratch.url)
+    #expect(job.status != 0)
+    let message = "error: expected an expression, found end of input"
+    #expect(job.errors.components(separatedBy: message).count == 2, "\(job.errors)")
+  }
+
   /// A rank that fails alone while the other waits for it inside training: the job ends with
   /// the failing rank's diagnostic, naming it (the other rank would otherwise wait forever).
   @Test func anErrorOnOneRankEndsTheJobNamingTheRank() throws {
