@@ -84,28 +84,18 @@ extension Graph {
   private mutating func gradientRule(
     _ node: NodeID, _ g: NodeID, needs: [Bool]
   ) throws(GraphError) -> [Contribution] {
-    let op = self[node].op
-    switch op {
-    case .input, .parameter, .constant:
-      return []
-    case .linear, .addBias, .matmul, .transpose, .linearWeightGradient:
-      return try linearFamilyGradient(node, g, needs: needs)
-    case .activation, .dropout, .activationGradient, .dropoutGradient:
-      return try activationFamilyGradient(node, g, needs: needs)
-    case .add, .subtract, .multiply, .divide, .power, .negate, .exp, .log, .sqrt, .abs, .sign:
-      return try arithmeticFamilyGradient(node, g, needs: needs)
-    case .sum, .mean, .sumToShape, .broadcast, .reshape:
-      return try reductionFamilyGradient(node, g, needs: needs)
-    case .loss, .lossGradient:
-      return try lossFamilyGradient(node, g, needs: needs)
-    case .embedding, .embeddingGradient, .lstm, .lstmBackward, .lstmGradient:
-      return try sequenceFamilyGradient(node, g, needs: needs)
-    case .conv2d, .conv2dInputGradient, .conv2dWeightGradient:
-      return try convolutionFamilyGradient(node, g, needs: needs)
-    case .pool2d, .pool2dGradient:
-      return try poolingFamilyGradient(node, g, needs: needs)
-    case .normalize, .normalizeInputGradient, .normalizeScaleGradient:
-      return try normalizationFamilyGradient(node, g, needs: needs)
+    switch self[node].op {
+    case .source: return []
+    case .linearAlgebra(let op): return try linearFamilyGradient(op, node, g, needs: needs)
+    case .activations(let op): return try activationFamilyGradient(op, node, g, needs: needs)
+    case .arithmetic(let op): return try arithmeticFamilyGradient(op, node, g, needs: needs)
+    case .reductions(let op): return try reductionFamilyGradient(op, node, g, needs: needs)
+    case .losses(let op): return try lossFamilyGradient(op, node, g, needs: needs)
+    case .sequences(let op): return try sequenceFamilyGradient(op, node, g, needs: needs)
+    case .convolutions(let op): return try convolutionFamilyGradient(op, node, g, needs: needs)
+    case .pooling(let op): return try poolingFamilyGradient(op, node, g, needs: needs)
+    case .normalization(let op):
+      return try normalizationFamilyGradient(op, node, g, needs: needs)
     }
   }
 

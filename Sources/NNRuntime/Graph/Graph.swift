@@ -79,54 +79,30 @@ public struct Graph: Sendable {
   // MARK: - Shape inference
 
   /// The number of operands each op takes.
-  static func arity(_ op: Op) -> Int {
-    switch op {
-    case .input, .parameter, .constant: 0
-    case .activation, .dropout, .negate, .exp, .log, .sqrt, .abs, .sum, .mean, .transpose,
-         .sumToShape, .broadcast, .reshape, .sign, .pool2d: 1
-    case .linear, .addBias, .add, .subtract, .multiply, .divide, .power, .matmul, .loss,
-         .linearWeightGradient, .activationGradient, .dropoutGradient, .conv2dInputGradient,
-         .conv2dWeightGradient, .pool2dGradient: 2
-    case .embedding, .embeddingGradient, .lstmGradient: 2
-    case .lstm: 4
-    case .lstmBackward: 5
-    case .lossGradient, .conv2d: 3
-    case .normalize(let n), .normalizeInputGradient(let n): n.operandCount
-    case .normalizeScaleGradient(let n): n.operandCount - 1
-    }
-  }
+  static func arity(_ op: Op) -> Int { op.arity }
 
   /// The result shape of `op` on operands of `shapes`, dispatched to each family's shape rule
   /// (beside its kernels and gradient rule in Kernels/).
   static func inferShape(_ op: Op, _ shapes: [[Int]]) throws(GraphError) -> [Int] {
-    let expected = arity(op)
+    let expected = op.arity
     guard shapes.count == expected else {
       throw GraphError(message: "\(op.name): expects \(expected) operand"
                        + "\(expected == 1 ? "" : "s"), got \(shapes.count)")
     }
     switch op {
-    case .input, .parameter:
+    case .source(.input), .source(.parameter):
       throw GraphError(message: "\(op.name): add inputs and parameters with Graph.\(op.name)")
-    case .constant(let tensor):
+    case .source(.constant(let tensor)):
       return tensor.shape
-    case .linear, .addBias, .matmul, .transpose, .linearWeightGradient:
-      return try linearFamilyShape(op, shapes)
-    case .activation, .dropout, .activationGradient, .dropoutGradient:
-      return try activationFamilyShape(op, shapes)
-    case .add, .subtract, .multiply, .divide, .power, .negate, .exp, .log, .sqrt, .abs, .sign:
-      return try arithmeticFamilyShape(op, shapes)
-    case .sum, .mean, .sumToShape, .broadcast, .reshape:
-      return try reductionFamilyShape(op, shapes)
-    case .loss, .lossGradient:
-      return try lossFamilyShape(op, shapes)
-    case .embedding, .embeddingGradient, .lstm, .lstmBackward, .lstmGradient:
-      return try sequenceFamilyShape(op, shapes)
-    case .conv2d, .conv2dInputGradient, .conv2dWeightGradient:
-      return try convolutionFamilyShape(op, shapes)
-    case .pool2d, .pool2dGradient:
-      return try poolingFamilyShape(op, shapes)
-    case .normalize, .normalizeInputGradient, .normalizeScaleGradient:
-      return try normalizationFamilyShape(op, shapes)
+    case .linearAlgebra(let op): return try linearFamilyShape(op, shapes)
+    case .activations(let op): return try activationFamilyShape(op, shapes)
+    case .arithmetic(let op): return try arithmeticFamilyShape(op, shapes)
+    case .reductions(let op): return try reductionFamilyShape(op, shapes)
+    case .losses(let op): return try lossFamilyShape(op, shapes)
+    case .sequences(let op): return try sequenceFamilyShape(op, shapes)
+    case .convolutions(let op): return try convolutionFamilyShape(op, shapes)
+    case .pooling(let op): return try poolingFamilyShape(op, shapes)
+    case .normalization(let op): return try normalizationFamilyShape(op, shapes)
     }
   }
 
@@ -136,15 +112,13 @@ public struct Graph: Sendable {
   /// cross-entropy of a softmax, bce of a sigmoid. Autodiff and the plan compiler both ask here,
   /// so the forward value and the gradient always agree.
   func fusedLossLogits(_ node: NodeID) -> NodeID? {
-    guard case .loss(let kind) = nodes[node.index].op else { return nil }
+    guard case .losses(.loss(let kind)) = nodes[node.index].op else { return nil }
     let prediction = nodes[node.index].inputs[0]
     let producer = nodes[prediction.index]
-    switch (kind, producer.op) {
-    case (.crossEntropy, .activation(.softmax)), (.bce, .activation(.sigmoid)):
-      return producer.inputs[0]
-    default:
-      return nil
-    }
+    guard case .activations(.activation(let activation)) = producer.op else { return nil }
+    let fused = (kind == .crossEntropy && activation == .softmax)
+      || (kind == .bce && activation == .sigmoid)
+    return fused ? producer.inputs[0] : nil
   }
 }
 
@@ -156,10 +130,10 @@ extension Graph {
   /// Chains of transposes are peeled (a gradient's `transpose(transpose(x))` reads x as is).
   /// Nil when operand `i` is not a 2-D transpose.
   func transposedOperand(_ node: NodeID, _ i: Int) -> (source: NodeID, flipped: Bool)? {
-    guard case .matmul = nodes[node.index].op else { return nil }
+    guard case .linearAlgebra(.matmul) = nodes[node.index].op else { return nil }
     var operand = nodes[node.index].inputs[i]
     var flipped = false
-    while case .transpose = nodes[operand.index].op, nodes[operand.index].shape.count == 2 {
+    while case .linearAlgebra(.transpose) = nodes[operand.index].op, nodes[operand.index].shape.count == 2 {
       operand = nodes[operand.index].inputs[0]
       flipped.toggle()
     }

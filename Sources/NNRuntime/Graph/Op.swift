@@ -1,5 +1,9 @@
-// The vocabulary of the network IR: a small closed set of primitive ops. Every switch over `Op`
-// is exhaustive, so a new op cannot be added without its shape rule, gradient rule and kernel.
+// The vocabulary of the network IR: a small closed set of primitive ops in two levels. `Op` lists
+// the families once; each family is an enum of its ops, and names, arity, shape rules, gradient
+// rules and kernels all dispatch outer case → family function → an exhaustive switch over the
+// family's enum, with no `default:`. So a new op in a family cannot compile until the family's
+// name, arity, shape rule, gradient rule and kernel (Kernels/) all handle it, and a new family
+// cannot compile until every dispatch over `Op` does.
 
 /// An element-wise (softmax: row-wise) nonlinearity.
 public enum Activation: Hashable, Sendable {
@@ -88,83 +92,240 @@ public struct NodeID: Hashable, Sendable, Comparable {
   public static func < (lhs: NodeID, rhs: NodeID) -> Bool { lhs.index < rhs.index }
 }
 
-/// A primitive operation of the network IR.
+/// A primitive operation of the network IR: one case per family, each carrying that family's
+/// op. Build ops with the static spellings below (`.linear`, `.activation(.relu)`, `.add`), which
+/// read as one flat vocabulary.
 public enum Op: Hashable, Sendable {
+  /// Nodes without operands: inputs, parameters and constants.
+  case source(SourceOp)
+  /// Dense algebra (Kernels/LinearKernels.swift).
+  case linearAlgebra(LinearOp)
+  /// Activations, dropout and their gradients (Kernels/ActivationKernels.swift).
+  case activations(ActivationOp)
+  /// Element-wise arithmetic (Kernels/ArithmeticKernels.swift).
+  case arithmetic(ArithmeticOp)
+  /// Reductions, broadcasts and reshapes (Kernels/ReductionKernels.swift).
+  case reductions(ReductionOp)
+  /// Losses and their gradients (Kernels/LossKernels.swift).
+  case losses(LossOp)
+  /// Embedding and LSTM (Kernels/SequenceKernels.swift).
+  case sequences(SequenceOp)
+  /// 2-D convolution (Kernels/ConvolutionKernels.swift).
+  case convolutions(ConvolutionOp)
+  /// 2-D pooling (Kernels/PoolingKernels.swift).
+  case pooling(PoolingOp)
+  /// Batch and layer normalisation (Kernels/NormalizationKernels.swift).
+  case normalization(NormalizationOp)
+
+  /// The name shown in errors and plan listings.
+  public var name: String {
+    switch self {
+    case .source(let op): op.name
+    case .linearAlgebra(let op): op.name
+    case .activations(let op): op.name
+    case .arithmetic(let op): op.name
+    case .reductions(let op): op.name
+    case .losses(let op): op.name
+    case .sequences(let op): op.name
+    case .convolutions(let op): op.name
+    case .pooling(let op): op.name
+    case .normalization(let op): op.name
+    }
+  }
+
+  /// The number of operands the op takes.
+  public var arity: Int {
+    switch self {
+    case .source: 0
+    case .linearAlgebra(let op): op.arity
+    case .activations(let op): op.arity
+    case .arithmetic(let op): op.arity
+    case .reductions(let op): op.arity
+    case .losses(let op): op.arity
+    case .sequences(let op): op.arity
+    case .convolutions(let op): op.arity
+    case .pooling(let op): op.arity
+    case .normalization(let op): op.arity
+    }
+  }
+}
+
+// MARK: - Families
+
+/// Nodes without operands.
+public enum SourceOp: Hashable, Sendable {
   /// The i-th input; its shape is given when the node is added (`Graph.input`).
   case input(Int)
   /// The i-th parameter of the ParameterStore (`Graph.parameter`).
   case parameter(Int)
   /// A fixed tensor (captured values in traced functions).
   case constant(Tensor)
+
+  /// The name shown in errors and plan listings.
+  public var name: String {
+    switch self {
+    case .input: "input"
+    case .parameter: "parameter"
+    case .constant: "constant"
+    }
+  }
+}
+
+/// Dense algebra.
+public enum LinearOp: Hashable, Sendable {
   /// [x: [B, in], w: [out, in]] → [B, out] = x · wᵀ.
   case linear
   /// [x: [..., n], b: [n]] → x + b on every row.
   case addBias
+  /// np.matmul for rank 1–2 operands.
+  case matmul
+  /// Swaps the last two axes (identity below rank 2).
+  case transpose
+  /// [g: [B, out], x: [B, in]] → [out, in] = gᵀ · x, the weight gradient of `linear`.
+  case linearWeightGradient
+
+  /// The name shown in errors and plan listings.
+  public var name: String {
+    switch self {
+    case .linear: "linear"
+    case .addBias: "bias"
+    case .matmul: "matmul"
+    case .transpose: "transpose"
+    case .linearWeightGradient: "linear_weight_grad"
+    }
+  }
+
+  /// The number of operands.
+  public var arity: Int {
+    switch self {
+    case .transpose: 1
+    case .linear, .addBias, .matmul, .linearWeightGradient: 2
+    }
+  }
+}
+
+/// Activations, dropout and their gradients.
+public enum ActivationOp: Hashable, Sendable {
   /// An activation; softmax over the last axis.
   case activation(Activation)
   /// Inverted dropout with probability p; identity in a plan compiled with `training: false`.
   case dropout(Double)
-  /// Element-wise with NumPy broadcasting.
-  case add, subtract, multiply, divide, power
-  /// np.matmul for rank 1–2 operands.
-  case matmul
-  /// Element-wise.
-  case negate, exp, log, sqrt, abs
-  /// Reductions; a nil axis reduces everything to 0-d; negative axes count from the end.
-  case sum(axis: Int?), mean(axis: Int?)
-  /// Swaps the last two axes (identity below rank 2).
-  case transpose
-  /// [prediction, target] → 0-d.
-  case loss(LossKind)
-
-  // MARK: Ops that autodiff introduces (usable directly too)
-
-  /// [g: [B, out], x: [B, in]] → [out, in] = gᵀ · x, the weight gradient of `linear`.
-  case linearWeightGradient
   /// [saved, g] → dL/dx of the activation, where `saved` is its output when
   /// `gradientUsesOutput`, else its input.
   case activationGradient(Activation)
   /// [the dropout node (for its mask), g] → g · mask / (1 − p).
   case dropoutGradient(Double)
-  /// [prediction (or logits when `fromLogits`), target, upstream 0-d] → dL/dprediction.
-  /// Cross-entropy always reads logits; bce reads logits only when fused with a sigmoid.
-  case lossGradient(LossKind, fromLogits: Bool)
+
+  /// The name shown in errors and plan listings.
+  public var name: String {
+    switch self {
+    case .activation(let activation): activation.name
+    case .dropout: "dropout"
+    case .activationGradient(let activation): activation.name + "_grad"
+    case .dropoutGradient: "dropout_grad"
+    }
+  }
+
+  /// The number of operands.
+  public var arity: Int {
+    switch self {
+    case .activation, .dropout: 1
+    case .activationGradient, .dropoutGradient: 2
+    }
+  }
+}
+
+/// Element-wise arithmetic: binary ops with NumPy broadcasting, and unary ops.
+public enum ArithmeticOp: Hashable, Sendable {
+  case add, subtract, multiply, divide, power
+  case negate, exp, log, sqrt, abs
+  /// Element-wise −1, 0 or 1 (0 for NaN-free zero), the derivative of abs.
+  case sign
+
+  /// The name shown in errors and plan listings.
+  public var name: String {
+    switch self {
+    case .add: "add"
+    case .subtract: "subtract"
+    case .multiply: "multiply"
+    case .divide: "divide"
+    case .power: "power"
+    case .negate: "negate"
+    case .exp: "exp"
+    case .log: "log"
+    case .sqrt: "sqrt"
+    case .abs: "abs"
+    case .sign: "sign"
+    }
+  }
+
+  /// The number of operands.
+  public var arity: Int {
+    switch self {
+    case .add, .subtract, .multiply, .divide, .power: 2
+    case .negate, .exp, .log, .sqrt, .abs, .sign: 1
+    }
+  }
+}
+
+/// Reductions and shape changes.
+public enum ReductionOp: Hashable, Sendable {
+  /// A nil axis reduces everything to 0-d; negative axes count from the end.
+  case sum(axis: Int?), mean(axis: Int?)
   /// [x] → x summed down to `shape` (which broadcasts to x's shape): reverse broadcasting.
   case sumToShape([Int])
   /// [x] → x broadcast to `shape`, times `scale`.
   case broadcast([Int], scale: Double)
   /// [x] → the same elements with another shape of the same count.
   case reshape([Int])
-  /// Element-wise −1, 0 or 1 (0 for NaN-free zero), the derivative of abs.
-  case sign
 
-  // MARK: Image ops (Kernels/ConvolutionKernels.swift, Kernels/PoolingKernels.swift)
+  /// The name shown in errors and plan listings.
+  public var name: String {
+    switch self {
+    case .sum: "sum"
+    case .mean: "mean"
+    case .sumToShape: "sum_to_shape"
+    case .broadcast: "broadcast"
+    case .reshape: "reshape"
+    }
+  }
 
-  /// [x: [B, C, H, W], w: [F, C, kh, kw], b: [F]] → [B, F, OH, OW]: cross-correlation (as
-  /// PyTorch's Conv2d) by im2col + GEMM.
-  case conv2d(ConvolutionGeometry)
-  /// [g: [B, F, OH, OW], w] → dL/dx [B, C, H, W] (GEMM, then col2im).
-  case conv2dInputGradient(ConvolutionGeometry)
-  /// [g: [B, F, OH, OW], x] → dL/dw [F, C, kh, kw] (im2col, then GEMM).
-  case conv2dWeightGradient(ConvolutionGeometry)
-  /// [x: [B, C, H, W]] → [B, C, OH, OW]: the maximum or mean of each window.
-  case pool2d(PoolingGeometry)
-  /// [x, g: [B, C, OH, OW]] → dL/dx: to each window's (first) maximum, or spread evenly.
-  case pool2dGradient(PoolingGeometry)
+  /// The number of operands.
+  public var arity: Int {
+    switch self {
+    case .sum, .mean, .sumToShape, .broadcast, .reshape: 1
+    }
+  }
+}
 
-  // MARK: Normalisation ops (Kernels/NormalizationKernels.swift)
+/// Losses and their gradients.
+public enum LossOp: Hashable, Sendable {
+  /// [prediction, target] → 0-d.
+  case loss(LossKind)
+  /// [prediction (or logits when `fromLogits`), target, upstream 0-d] → dL/dprediction.
+  /// Cross-entropy always reads logits; bce reads logits only when fused with a sigmoid.
+  case lossGradient(LossKind, fromLogits: Bool)
 
-  /// [x, γ, β] (layernorm) or [x, γ, β, running mean, running var] (batchnorm) → y = γ·x̂ + β;
-  /// batchnorm uses batch statistics and updates the running ones in training plans, and the
-  /// running statistics in inference plans.
-  case normalize(NormalizationGeometry)
-  /// [x, γ, g, (running mean, running var)] → dL/dx.
-  case normalizeInputGradient(NormalizationGeometry)
-  /// [x, g, (running mean, running var)] → dL/dγ.
-  case normalizeScaleGradient(NormalizationGeometry)
+  /// The name shown in errors and plan listings.
+  public var name: String {
+    switch self {
+    case .loss(let kind): kind.name
+    case .lossGradient(let kind, let fromLogits):
+      kind.name + (fromLogits && kind == .bce ? "_logits_grad" : "_grad")
+    }
+  }
 
-  // MARK: Sequence ops (Kernels/SequenceKernels.swift)
+  /// The number of operands.
+  public var arity: Int {
+    switch self {
+    case .loss: 2
+    case .lossGradient: 3
+    }
+  }
+}
 
+/// Sequence ops.
+public enum SequenceOp: Hashable, Sendable {
   /// [ids: [B, T], table: [vocab, dim]] → [B, T, dim]: row `id` of the table per position.
   case embedding(vocab: Int, dim: Int)
   /// [ids, g: [B, T, dim]] → dL/dtable [vocab, dim]: g summed into the rows of its ids.
@@ -181,50 +342,101 @@ public enum Op: Hashable, Sendable {
   /// The name shown in errors and plan listings.
   public var name: String {
     switch self {
-    case .input: "input"
-    case .parameter: "parameter"
-    case .constant: "constant"
-    case .linear: "linear"
-    case .addBias: "bias"
-    case .activation(let activation): activation.name
-    case .dropout: "dropout"
-    case .add: "add"
-    case .subtract: "subtract"
-    case .multiply: "multiply"
-    case .divide: "divide"
-    case .power: "power"
-    case .matmul: "matmul"
-    case .negate: "negate"
-    case .exp: "exp"
-    case .log: "log"
-    case .sqrt: "sqrt"
-    case .abs: "abs"
-    case .sum: "sum"
-    case .mean: "mean"
-    case .transpose: "transpose"
-    case .loss(let kind): kind.name
-    case .linearWeightGradient: "linear_weight_grad"
-    case .activationGradient(let activation): activation.name + "_grad"
-    case .dropoutGradient: "dropout_grad"
-    case .lossGradient(let kind, let fromLogits):
-      kind.name + (fromLogits && kind == .bce ? "_logits_grad" : "_grad")
-    case .sumToShape: "sum_to_shape"
-    case .broadcast: "broadcast"
-    case .reshape: "reshape"
-    case .sign: "sign"
     case .embedding: "embedding"
     case .embeddingGradient: "embedding_grad"
     case .lstm: "lstm"
     case .lstmBackward: "lstm_bptt"
     case .lstmGradient(_, let part): "lstm_grad_" + part.name
+    }
+  }
+
+  /// The number of operands.
+  public var arity: Int {
+    switch self {
+    case .embedding, .embeddingGradient, .lstmGradient: 2
+    case .lstm: 4
+    case .lstmBackward: 5
+    }
+  }
+}
+
+/// Image convolution.
+public enum ConvolutionOp: Hashable, Sendable {
+  /// [x: [B, C, H, W], w: [F, C, kh, kw], b: [F]] → [B, F, OH, OW]: cross-correlation (as
+  /// PyTorch's Conv2d) by im2col + GEMM.
+  case conv2d(ConvolutionGeometry)
+  /// [g: [B, F, OH, OW], w] → dL/dx [B, C, H, W] (GEMM, then col2im).
+  case conv2dInputGradient(ConvolutionGeometry)
+  /// [g: [B, F, OH, OW], x] → dL/dw [F, C, kh, kw] (im2col, then GEMM).
+  case conv2dWeightGradient(ConvolutionGeometry)
+
+  /// The name shown in errors and plan listings.
+  public var name: String {
+    switch self {
     case .conv2d: "conv2d"
     case .conv2dInputGradient: "conv2d_input_grad"
     case .conv2dWeightGradient: "conv2d_weight_grad"
+    }
+  }
+
+  /// The number of operands.
+  public var arity: Int {
+    switch self {
+    case .conv2d: 3
+    case .conv2dInputGradient, .conv2dWeightGradient: 2
+    }
+  }
+}
+
+/// Image pooling.
+public enum PoolingOp: Hashable, Sendable {
+  /// [x: [B, C, H, W]] → [B, C, OH, OW]: the maximum or mean of each window.
+  case pool2d(PoolingGeometry)
+  /// [x, g: [B, C, OH, OW]] → dL/dx: to each window's (first) maximum, or spread evenly.
+  case pool2dGradient(PoolingGeometry)
+
+  /// The name shown in errors and plan listings.
+  public var name: String {
+    switch self {
     case .pool2d(let pooling): pooling.kind.name
     case .pool2dGradient(let pooling): pooling.kind.name + "_grad"
+    }
+  }
+
+  /// The number of operands.
+  public var arity: Int {
+    switch self {
+    case .pool2d: 1
+    case .pool2dGradient: 2
+    }
+  }
+}
+
+/// Normalisation.
+public enum NormalizationOp: Hashable, Sendable {
+  /// [x, γ, β] (layernorm) or [x, γ, β, running mean, running var] (batchnorm) → y = γ·x̂ + β;
+  /// batchnorm uses batch statistics and updates the running ones in training plans, and the
+  /// running statistics in inference plans.
+  case normalize(NormalizationGeometry)
+  /// [x, γ, g, (running mean, running var)] → dL/dx.
+  case normalizeInputGradient(NormalizationGeometry)
+  /// [x, g, (running mean, running var)] → dL/dγ.
+  case normalizeScaleGradient(NormalizationGeometry)
+
+  /// The name shown in errors and plan listings.
+  public var name: String {
+    switch self {
     case .normalize(let n): n.kind.name
     case .normalizeInputGradient(let n): n.kind.name + "_input_grad"
     case .normalizeScaleGradient(let n): n.kind.name + "_scale_grad"
+    }
+  }
+
+  /// The number of operands.
+  public var arity: Int {
+    switch self {
+    case .normalize(let n), .normalizeInputGradient(let n): n.operandCount
+    case .normalizeScaleGradient(let n): n.operandCount - 1
     }
   }
 }

@@ -4,7 +4,9 @@
 // MARK: - Shape rules
 
 extension Graph {
-  static func activationFamilyShape(_ op: Op, _ shapes: [[Int]]) throws(GraphError) -> [Int] {
+  static func activationFamilyShape(
+    _ op: ActivationOp, _ shapes: [[Int]]
+  ) throws(GraphError) -> [Int] {
     switch op {
     case .activation:
       return shapes[0]
@@ -19,8 +21,6 @@ extension Graph {
                          + "gradient shape \(shapeText(shapes[1])) differ")
       }
       return shapes[0]
-    default:
-      preconditionFailure("\(op.name) is not in the activation family")
     }
   }
 }
@@ -29,10 +29,10 @@ extension Graph {
 
 extension Graph {
   mutating func activationFamilyGradient(
-    _ node: NodeID, _ g: NodeID, needs: [Bool]
+    _ op: ActivationOp, _ node: NodeID, _ g: NodeID, needs: [Bool]
   ) throws(GraphError) -> [Contribution] {
     let input = self[node].inputs[0]
-    switch self[node].op {
+    switch op {
     case .activation(.identity):
       return [(input, g)]
     case .activation(let activation):
@@ -42,8 +42,6 @@ extension Graph {
       return [(input, try gradientNode(.dropoutGradient(p), [node, g], for: node))]
     case .activationGradient, .dropoutGradient:
       throw noSecondDerivative(node)
-    default:
-      preconditionFailure("\(self[node].op.name) is not in the activation family")
     }
   }
 }
@@ -252,7 +250,7 @@ struct DropoutGradientKernel<T: PlanScalar> {
 extension Kernel {
   /// The kernel of one node of the activation family (in a training plan; inference plans
   /// alias dropout away before asking).
-  static func activationFamily(_ op: Op, _ operands: KernelOperands<T>) -> Kernel {
+  static func activationFamily(_ op: ActivationOp, _ operands: KernelOperands<T>) -> Kernel {
     let shape = operands.outputShape
     let columns = shape.last ?? 1
     let count = shape.reduce(1, *)
@@ -277,8 +275,6 @@ extension Kernel {
       // inputs[0] is the dropout node; the compiler passes its mask as that operand.
       return .dropoutGradient(DropoutGradientKernel(mask: p[0], gradient: p[1],
                                                     output: operands.output, count: count))
-    default:
-      preconditionFailure("\(op.name) is not in the activation family")
     }
   }
 }

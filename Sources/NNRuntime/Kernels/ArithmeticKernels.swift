@@ -5,7 +5,9 @@
 // MARK: - Shape rules
 
 extension Graph {
-  static func arithmeticFamilyShape(_ op: Op, _ shapes: [[Int]]) throws(GraphError) -> [Int] {
+  static func arithmeticFamilyShape(
+    _ op: ArithmeticOp, _ shapes: [[Int]]
+  ) throws(GraphError) -> [Int] {
     switch op {
     case .add, .subtract, .multiply, .divide, .power:
       do {
@@ -16,8 +18,6 @@ extension Graph {
       }
     case .negate, .exp, .log, .sqrt, .abs, .sign:
       return shapes[0]
-    default:
-      preconditionFailure("\(op.name) is not in the arithmetic family")
     }
   }
 }
@@ -26,7 +26,7 @@ extension Graph {
 
 extension Graph {
   mutating func arithmeticFamilyGradient(
-    _ node: NodeID, _ g: NodeID, needs: [Bool]
+    _ op: ArithmeticOp, _ node: NodeID, _ g: NodeID, needs: [Bool]
   ) throws(GraphError) -> [Contribution] {
     let inputs = self[node].inputs
     let a = inputs[0]
@@ -34,7 +34,7 @@ extension Graph {
     // Each contribution is computed first, then summed back to its operand's shape; every
     // mutating call takes only locals, so no access to the graph overlaps another.
     var raw: [(Int, NodeID)] = []
-    switch self[node].op {
+    switch op {
     case .add:
       if needs[0] { raw.append((0, g)) }
       if needs[1] { raw.append((1, g)) }
@@ -83,8 +83,6 @@ extension Graph {
     case .sign:
       // Piecewise constant: no contribution.
       break
-    default:
-      preconditionFailure("\(self[node].op.name) is not in the arithmetic family")
     }
     var result: [Contribution] = []
     for (i, gradient) in raw {
@@ -170,7 +168,7 @@ struct UnaryKernel<T: PlanScalar> {
 
 extension Kernel {
   /// The kernel of one node of the arithmetic family.
-  static func arithmeticFamily(_ op: Op, _ operands: KernelOperands<T>) -> Kernel {
+  static func arithmeticFamily(_ op: ArithmeticOp, _ operands: KernelOperands<T>) -> Kernel {
     let p = operands.inputs
     func binary(_ kind: BinaryKind) -> Kernel {
       .binary(BinaryKernel(kind: kind, a: p[0], b: p[1], output: operands.output,
@@ -193,7 +191,6 @@ extension Kernel {
     case .sqrt: return unary(.sqrt)
     case .abs: return unary(.abs)
     case .sign: return unary(.sign)
-    default: preconditionFailure("\(op.name) is not in the arithmetic family")
     }
   }
 }

@@ -61,7 +61,9 @@ public struct ConvolutionGeometry: Hashable, Sendable {
 // MARK: - Shape rules
 
 extension Graph {
-  static func convolutionFamilyShape(_ op: Op, _ shapes: [[Int]]) throws(GraphError) -> [Int] {
+  static func convolutionFamilyShape(
+    _ op: ConvolutionOp, _ shapes: [[Int]]
+  ) throws(GraphError) -> [Int] {
     switch op {
     case .conv2d(let geometry):
       let (x, w, b) = (shapes[0], shapes[1], shapes[2])
@@ -97,8 +99,6 @@ extension Graph {
                          + "shape \(shapeText(x)) does not fit the convolution")
       }
       return geometry.weightShape
-    default:
-      preconditionFailure("\(op.name) is not in the convolution family")
     }
   }
 }
@@ -107,11 +107,11 @@ extension Graph {
 
 extension Graph {
   mutating func convolutionFamilyGradient(
-    _ node: NodeID, _ g: NodeID, needs: [Bool]
+    _ op: ConvolutionOp, _ node: NodeID, _ g: NodeID, needs: [Bool]
   ) throws(GraphError) -> [Contribution] {
     let inputs = self[node].inputs
     var result: [Contribution] = []
-    switch self[node].op {
+    switch op {
     case .conv2d(let geometry):
       // y = W ⊛ x + b: dx = col2im(Wᵀ · g), dW = Σ_batch g · im2col(x)ᵀ, db = Σ g over all
       // but the channel axis.
@@ -130,8 +130,6 @@ extension Graph {
       }
     case .conv2dInputGradient, .conv2dWeightGradient:
       throw noSecondDerivative(node)
-    default:
-      preconditionFailure("\(self[node].op.name) is not in the convolution family")
     }
     return result
   }
@@ -265,7 +263,7 @@ struct ConvolutionKernel<T: PlanScalar> {
 
 extension Kernel {
   /// The kernel of one node of the convolution family.
-  static func convolutionFamily(_ op: Op, _ operands: KernelOperands<T>) -> Kernel {
+  static func convolutionFamily(_ op: ConvolutionOp, _ operands: KernelOperands<T>) -> Kernel {
     let p = operands.inputs
     let batch = operands.outputShape.first ?? 0
     switch op {
@@ -284,8 +282,6 @@ extension Kernel {
         mode: .weightGradient, geometry: geometry, batch: operands.inputShapes[0][0],
         first: p[0], second: p[1], bias: nil, output: operands.output,
         scratch: ScratchBuffer(count: geometry.patchSize * geometry.positions)))
-    default:
-      preconditionFailure("\(op.name) is not in the convolution family")
     }
   }
 }

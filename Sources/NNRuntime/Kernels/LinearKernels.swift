@@ -5,7 +5,9 @@
 // MARK: - Shape rules
 
 extension Graph {
-  static func linearFamilyShape(_ op: Op, _ shapes: [[Int]]) throws(GraphError) -> [Int] {
+  static func linearFamilyShape(
+    _ op: LinearOp, _ shapes: [[Int]]
+  ) throws(GraphError) -> [Int] {
     switch op {
     case .linear:
       let (x, w) = (shapes[0], shapes[1])
@@ -53,8 +55,6 @@ extension Graph {
                          + "shape \(shapeText(x)) must be [B, out] and [B, in]")
       }
       return [g[1], x[1]]
-    default:
-      preconditionFailure("\(op.name) is not in the linear family")
     }
   }
 }
@@ -63,11 +63,11 @@ extension Graph {
 
 extension Graph {
   mutating func linearFamilyGradient(
-    _ node: NodeID, _ g: NodeID, needs: [Bool]
+    _ op: LinearOp, _ node: NodeID, _ g: NodeID, needs: [Bool]
   ) throws(GraphError) -> [Contribution] {
     let inputs = self[node].inputs
     var result: [Contribution] = []
-    switch self[node].op {
+    switch op {
     case .linear:
       // y = x · wᵀ: dx = g · w, dw = gᵀ · x.
       if needs[0] {
@@ -89,8 +89,6 @@ extension Graph {
       result.append((inputs[0], try gradientNode(.transpose, [g], for: node)))
     case .linearWeightGradient:
       throw noSecondDerivative(node)
-    default:
-      preconditionFailure("\(self[node].op.name) is not in the linear family")
     }
     return result
   }
@@ -231,7 +229,7 @@ struct TransposeKernel<T: PlanScalar> {
 
 extension Kernel {
   /// The kernel of one node of the linear family.
-  static func linearFamily(_ op: Op, _ operands: KernelOperands<T>) -> Kernel {
+  static func linearFamily(_ op: LinearOp, _ operands: KernelOperands<T>) -> Kernel {
     let shapes = operands.inputShapes
     let p = operands.inputs
     switch op {
@@ -263,8 +261,6 @@ extension Kernel {
       let (g, x) = (shapes[0], shapes[1])
       return .gemm(GemmKernel(a: p[0], transposeA: true, b: p[1], transposeB: false,
                               c: operands.output, m: g[1], n: x[1], k: g[0], accumulate: false))
-    default:
-      preconditionFailure("\(op.name) is not in the linear family")
     }
   }
 }

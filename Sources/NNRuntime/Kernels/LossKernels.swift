@@ -12,7 +12,9 @@ import Darwin
 // MARK: - Shape rules
 
 extension Graph {
-  static func lossFamilyShape(_ op: Op, _ shapes: [[Int]]) throws(GraphError) -> [Int] {
+  static func lossFamilyShape(
+    _ op: LossOp, _ shapes: [[Int]]
+  ) throws(GraphError) -> [Int] {
     switch op {
     case .loss(let kind):
       try checkLossOperands(kind, shapes[0], shapes[1])
@@ -24,8 +26,6 @@ extension Graph {
                          + shapeText(shapes[2]))
       }
       return shapes[0]
-    default:
-      preconditionFailure("\(op.name) is not in the loss family")
     }
   }
 
@@ -57,9 +57,9 @@ extension Graph {
 
 extension Graph {
   mutating func lossFamilyGradient(
-    _ node: NodeID, _ g: NodeID, needs: [Bool]
+    _ op: LossOp, _ node: NodeID, _ g: NodeID, needs: [Bool]
   ) throws(GraphError) -> [Contribution] {
-    guard case .loss(let kind) = self[node].op else { throw noSecondDerivative(node) }
+    guard case .loss(let kind) = op else { throw noSecondDerivative(node) }
     let (prediction, target) = (self[node].inputs[0], self[node].inputs[1])
     var result: [Contribution] = []
     if needs[0] {
@@ -257,7 +257,7 @@ struct LossGradientKernel<T: PlanScalar> {
 extension Kernel {
   /// The kernel of one node of the loss family; `operands.fusedLoss` means input 0 holds the
   /// logits of a fused softmax or sigmoid.
-  static func lossFamily(_ op: Op, _ operands: KernelOperands<T>) -> Kernel {
+  static func lossFamily(_ op: LossOp, _ operands: KernelOperands<T>) -> Kernel {
     let prediction = operands.inputShapes[0]
     let target = operands.inputShapes[1]
     let columns = prediction.last ?? 1
@@ -280,8 +280,6 @@ extension Kernel {
       return .lossGradient(LossGradientKernel(
         operands: layout(kind, fromLogits: fromLogits || kind == .crossEntropy),
         upstream: operands.inputs[2], output: operands.output))
-    default:
-      preconditionFailure("\(op.name) is not in the loss family")
     }
   }
 }

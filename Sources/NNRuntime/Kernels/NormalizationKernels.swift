@@ -48,13 +48,13 @@ public struct NormalizationGeometry: Hashable, Sendable {
 // MARK: - Shape rules
 
 extension Graph {
-  static func normalizationFamilyShape(_ op: Op, _ shapes: [[Int]]) throws(GraphError) -> [Int] {
+  static func normalizationFamilyShape(
+    _ op: NormalizationOp, _ shapes: [[Int]]
+  ) throws(GraphError) -> [Int] {
     let geometry: NormalizationGeometry
     switch op {
     case .normalize(let n), .normalizeInputGradient(let n), .normalizeScaleGradient(let n):
       geometry = n
-    default:
-      preconditionFailure("\(op.name) is not in the normalisation family")
     }
     let x = shapes[0]
     guard x.count == geometry.shape.count + 1, Array(x.dropFirst()) == geometry.shape else {
@@ -77,11 +77,11 @@ extension Graph {
 
 extension Graph {
   mutating func normalizationFamilyGradient(
-    _ node: NodeID, _ g: NodeID, needs: [Bool]
+    _ op: NormalizationOp, _ node: NodeID, _ g: NodeID, needs: [Bool]
   ) throws(GraphError) -> [Contribution] {
     let inputs = self[node].inputs
     var result: [Contribution] = []
-    switch self[node].op {
+    switch op {
     case .normalize(let geometry):
       // y = γ·x̂ + β. Training: dx = γ·σ⁻¹/n·(n·g − Σg − x̂·Σ(g·x̂)) over each group;
       // inference (batchnorm): dx = γ·g/√(running var + ε). dγ = Σ g·x̂, dβ = Σ g. No gradient
@@ -108,8 +108,6 @@ extension Graph {
       }
     case .normalizeInputGradient, .normalizeScaleGradient:
       throw noSecondDerivative(node)
-    default:
-      preconditionFailure("\(self[node].op.name) is not in the normalisation family")
     }
     return result
   }
@@ -255,7 +253,7 @@ struct NormalizationKernel<T: PlanScalar> {
 
 extension Kernel {
   /// The kernel of one node of the normalisation family.
-  static func normalizationFamily(_ op: Op, _ operands: KernelOperands<T>) -> Kernel {
+  static func normalizationFamily(_ op: NormalizationOp, _ operands: KernelOperands<T>) -> Kernel {
     let p = operands.inputs
     let batch = operands.inputShapes[0].first ?? 1
     switch op {
@@ -280,8 +278,6 @@ extension Kernel {
         batch: batch, input: p[0], gamma: nil, beta: nil, upstream: p[1],
         runningMean: batchNorm ? p[2] : nil, runningVariance: batchNorm ? p[3] : nil,
         output: operands.output))
-    default:
-      preconditionFailure("\(op.name) is not in the normalisation family")
     }
   }
 }

@@ -47,7 +47,9 @@ public struct PoolingGeometry: Hashable, Sendable {
 // MARK: - Shape rules
 
 extension Graph {
-  static func poolingFamilyShape(_ op: Op, _ shapes: [[Int]]) throws(GraphError) -> [Int] {
+  static func poolingFamilyShape(
+    _ op: PoolingOp, _ shapes: [[Int]]
+  ) throws(GraphError) -> [Int] {
     switch op {
     case .pool2d(let geometry):
       let x = shapes[0]
@@ -66,8 +68,6 @@ extension Graph {
                          + "\(shapeText(g)) does not fit the pooling")
       }
       return x
-    default:
-      preconditionFailure("\(op.name) is not in the pooling family")
     }
   }
 }
@@ -76,9 +76,9 @@ extension Graph {
 
 extension Graph {
   mutating func poolingFamilyGradient(
-    _ node: NodeID, _ g: NodeID, needs: [Bool]
+    _ op: PoolingOp, _ node: NodeID, _ g: NodeID, needs: [Bool]
   ) throws(GraphError) -> [Contribution] {
-    switch self[node].op {
+    switch op {
     case .pool2d(let geometry):
       // max: g goes to the first maximum of each window; average: g / window size to each.
       guard needs[0] else { return [] }
@@ -86,8 +86,6 @@ extension Graph {
       return [(x, try gradientNode(.pool2dGradient(geometry), [x, g], for: node))]
     case .pool2dGradient:
       throw noSecondDerivative(node)
-    default:
-      preconditionFailure("\(self[node].op.name) is not in the pooling family")
     }
   }
 }
@@ -151,7 +149,7 @@ struct PoolingKernel<T: PlanScalar> {
 
 extension Kernel {
   /// The kernel of one node of the pooling family.
-  static func poolingFamily(_ op: Op, _ operands: KernelOperands<T>) -> Kernel {
+  static func poolingFamily(_ op: PoolingOp, _ operands: KernelOperands<T>) -> Kernel {
     let p = operands.inputs
     let x = operands.inputShapes[0]
     switch op {
@@ -161,8 +159,6 @@ extension Kernel {
     case .pool2dGradient(let geometry):
       return .pooling(PoolingKernel(geometry: geometry, planes: x[0] * x[1], gradient: true,
                                     input: p[0], upstream: p[1], output: operands.output))
-    default:
-      preconditionFailure("\(op.name) is not in the pooling family")
     }
   }
 }

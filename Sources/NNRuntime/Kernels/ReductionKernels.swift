@@ -5,7 +5,9 @@
 // MARK: - Shape rules
 
 extension Graph {
-  static func reductionFamilyShape(_ op: Op, _ shapes: [[Int]]) throws(GraphError) -> [Int] {
+  static func reductionFamilyShape(
+    _ op: ReductionOp, _ shapes: [[Int]]
+  ) throws(GraphError) -> [Int] {
     let x = shapes[0]
     switch op {
     case .sum(let axis), .mean(let axis):
@@ -32,13 +34,13 @@ extension Graph {
                          + shapeText(shape))
       }
       return shape
-    default:
-      preconditionFailure("\(op.name) is not in the reduction family")
     }
   }
 
   /// `axis` made non-negative, or an error naming the op, the axis and the shape.
-  static func normalizedAxis(_ axis: Int, of shape: [Int], op: Op) throws(GraphError) -> Int {
+  static func normalizedAxis(
+    _ axis: Int, of shape: [Int], op: ReductionOp
+  ) throws(GraphError) -> Int {
     let normalized = axis < 0 ? axis + shape.count : axis
     guard normalized >= 0 && normalized < shape.count else {
       throw GraphError(message: "\(op.name): axis \(axis) is out of range for shape "
@@ -60,16 +62,16 @@ extension Graph {
 
 extension Graph {
   mutating func reductionFamilyGradient(
-    _ node: NodeID, _ g: NodeID, needs: [Bool]
+    _ op: ReductionOp, _ node: NodeID, _ g: NodeID, needs: [Bool]
   ) throws(GraphError) -> [Contribution] {
     let input = self[node].inputs[0]
     let inputShape = shape(of: input)
-    switch self[node].op {
+    switch op {
     case .sum(let axis), .mean(let axis):
       let kept = Graph.keptShape(inputShape, axis: axis)
       let reduced = inputShape.reduce(1, *) / Swift.max(kept.reduce(1, *), 1)
       var scale = 1.0
-      if case .mean = self[node].op { scale = 1 / Double(reduced) }
+      if case .mean = op { scale = 1 / Double(reduced) }
       let reshaped = try gradientNode(.reshape(kept), [g], for: node)
       return [(input, try gradientNode(.broadcast(inputShape, scale: scale), [reshaped],
                                        for: node))]
@@ -84,8 +86,6 @@ extension Graph {
       return [(input, gradient)]
     case .reshape:
       return [(input, try gradientNode(.reshape(inputShape), [g], for: node))]
-    default:
-      preconditionFailure("\(self[node].op.name) is not in the reduction family")
     }
   }
 }
@@ -148,7 +148,7 @@ struct BroadcastKernel<T: PlanScalar> {
 
 extension Kernel {
   /// The kernel of one node of the reduction family (reshape is an alias, never a kernel).
-  static func reductionFamily(_ op: Op, _ operands: KernelOperands<T>) -> Kernel {
+  static func reductionFamily(_ op: ReductionOp, _ operands: KernelOperands<T>) -> Kernel {
     let x = operands.inputShapes[0]
     let p = operands.inputs
     func reduce(to target: [Int], scale: Double) -> Kernel {
@@ -172,8 +172,6 @@ extension Kernel {
     case .reshape:
       return .copy(CopyKernel(source: p[0], destination: operands.output,
                               count: x.reduce(1, *)))
-    default:
-      preconditionFailure("\(op.name) is not in the reduction family")
     }
   }
 }

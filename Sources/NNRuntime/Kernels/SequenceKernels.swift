@@ -51,7 +51,9 @@ public enum LSTMGradientPart: Hashable, Sendable {
 // MARK: - Shape rules
 
 extension Graph {
-  static func sequenceFamilyShape(_ op: Op, _ shapes: [[Int]]) throws(GraphError) -> [Int] {
+  static func sequenceFamilyShape(
+    _ op: SequenceOp, _ shapes: [[Int]]
+  ) throws(GraphError) -> [Int] {
     switch op {
     case .embedding(let vocab, let dim):
       let (ids, table) = (shapes[0], shapes[1])
@@ -110,8 +112,6 @@ extension Graph {
       case .hiddenWeight: return geometry.hiddenWeightShape
       case .bias: return [4 * geometry.units]
       }
-    default:
-      preconditionFailure("\(op.name) is not in the sequence family")
     }
   }
 }
@@ -120,11 +120,11 @@ extension Graph {
 
 extension Graph {
   mutating func sequenceFamilyGradient(
-    _ node: NodeID, _ g: NodeID, needs: [Bool]
+    _ op: SequenceOp, _ node: NodeID, _ g: NodeID, needs: [Bool]
   ) throws(GraphError) -> [Contribution] {
     let inputs = self[node].inputs
     var result: [Contribution] = []
-    switch self[node].op {
+    switch op {
     case .embedding(let vocab, let dim):
       // Token ids are not differentiable; dL/dtable[v] = Σ of g over the positions holding v.
       if needs[1] {
@@ -144,8 +144,6 @@ extension Graph {
       }
     case .embeddingGradient, .lstmBackward, .lstmGradient:
       throw noSecondDerivative(node)
-    default:
-      preconditionFailure("\(self[node].op.name) is not in the sequence family")
     }
     return result
   }
@@ -376,7 +374,7 @@ struct LSTMKernel<T: PlanScalar> {
 
 extension Kernel {
   /// The kernel of one node of the sequence family.
-  static func sequenceFamily(_ op: Op, _ operands: KernelOperands<T>) -> Kernel {
+  static func sequenceFamily(_ op: SequenceOp, _ operands: KernelOperands<T>) -> Kernel {
     let p = operands.inputs
     switch op {
     case .embedding(let vocab, let dim):
@@ -387,25 +385,23 @@ extension Kernel {
       return .embedding(EmbeddingKernel(
         vocab: vocab, dim: dim, positions: operands.inputShapes[0].reduce(1, *),
         gradient: true, ids: p[0], second: p[1], output: operands.output))
-    case .lstm(let geometry), .lstmBackward(let geometry), .lstmGradient(let geometry, _):
-      let mode: LSTMKernel<T>.Mode
-      let batch: Int
-      switch op {
-      case .lstm:
-        (mode, batch) = (.forward, operands.inputShapes[0][0])
-      case .lstmBackward:
-        (mode, batch) = (.backward, operands.inputShapes[0][0])
-      case .lstmGradient(_, let part):
-        (mode, batch) = (.gradient(part), operands.inputShapes[0][0])
-      default:
-        preconditionFailure("unreachable")
-      }
-      return .lstm(LSTMKernel(
-        mode: mode, geometry: geometry, batch: batch, inputs: p, output: operands.output,
-        scratch: ScratchBuffer(count: LSTMKernel<T>.scratchCount(geometry, batch: batch,
-                                                                  mode: mode))))
-    default:
-      preconditionFailure("\(op.name) is not in the sequence family")
+    case .lstm(let geometry):
+      return lstm(.forward, geometry, operands)
+    case .lstmBackward(let geometry):
+      return lstm(.backward, geometry, operands)
+    case .lstmGradient(let geometry, let part):
+      return lstm(.gradient(part), geometry, operands)
     }
+  }
+
+  private static func lstm(
+    _ mode: LSTMKernel<T>.Mode, _ geometry: LSTMGeometry, _ operands: KernelOperands<T>
+  ) -> Kernel {
+    let batch = operands.inputShapes[0][0]
+    return .lstm(LSTMKernel(
+      mode: mode, geometry: geometry, batch: batch, inputs: operands.inputs,
+      output: operands.output,
+      scratch: ScratchBuffer(count: LSTMKernel<T>.scratchCount(geometry, batch: batch,
+                                                                mode: mode))))
   }
 }

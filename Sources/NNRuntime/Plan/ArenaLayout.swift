@@ -35,17 +35,18 @@ extension PlanCompiler {
     // Persistent nodes: parameters are read in place; inputs and constants get fixed buffers.
     for index in 0..<graph.nodes.count where needed[index] {
       switch graph.nodes[index].op {
-      case .parameter(let i):
+      case .source(.parameter(let i)):
         schedule.placement[index] = .parameter(parameterOffsets[i])
-      case .input(let i):
+      case .source(.input(let i)):
         let offset = reserve(elements(index))
         schedule.placement[index] = .arena(offset)
         schedule.inputOffsets[i, default: []].append(offset)
-      case .constant:
+      case .source(.constant):
         let offset = reserve(elements(index))
         schedule.placement[index] = .arena(offset)
         schedule.constants.append((index, offset))
-      default:
+      case .linearAlgebra, .activations, .arithmetic, .reductions, .losses, .sequences,
+           .convolutions, .pooling, .normalization:
         break
       }
     }
@@ -70,7 +71,7 @@ extension PlanCompiler {
         let size = PlanCompiler.aligned(elements(index))
         schedule.placement[index] = .arena(workStart + allocator.allocate(size))
         unshared += size
-        if case .dropout = graph.nodes[index].op {
+        if case .activations(.dropout) = graph.nodes[index].op {
           schedule.maskOffset[index] = workStart + allocator.allocate(size)
           unshared += size
         }
@@ -90,9 +91,9 @@ extension PlanCompiler {
 
     for index in 0..<graph.nodes.count where needed[index] {
       let root = owner(index)
-      if case .parameter = graph.nodes[root].op { schedule.readable.insert(index) }
-      if case .input = graph.nodes[root].op { schedule.readable.insert(index) }
-      if case .constant = graph.nodes[root].op { schedule.readable.insert(index) }
+      if case .source(.parameter) = graph.nodes[root].op { schedule.readable.insert(index) }
+      if case .source(.input) = graph.nodes[root].op { schedule.readable.insert(index) }
+      if case .source(.constant) = graph.nodes[root].op { schedule.readable.insert(index) }
       if lastUse[root] == Int.max { schedule.readable.insert(index) }
     }
     if fusedInto.isEmpty == false {

@@ -78,14 +78,14 @@ extension Plan {
       for slot in inputPointers(index) {
         guard let element = Self.firstNonFinite(slot, count) else { continue }
         let node = graph.nodes.indices.first {
-          if case .input(index) = graph.nodes[$0].op { return true }
+          if case .source(.input(index)) = graph.nodes[$0].op { return true }
           return false
         }.map { NodeID(index: $0) } ?? NodeID(index: 0)
         return fault(.input(index), node: node, kernel: "", pointer: slot, element: element)
       }
     }
     for (index, node) in graph.nodes.enumerated() {
-      guard case .parameter(let parameter) = node.op else { continue }
+      guard case .source(.parameter(let parameter)) = node.op else { continue }
       let pointer = parameters.pointer + parameters.offsets[parameter]
       guard let element = Self.firstNonFinite(pointer, parameters.count(of: parameter)) else {
         continue
@@ -129,7 +129,7 @@ extension Plan {
     let backward = graph.firstGradientNode.map { node.index >= $0 } ?? false
     let target = backward ? graph.gradientTargets[node.index] : nil
     var parameter: Int?
-    if let target, case .parameter(let i) = graph[target].op { parameter = i }
+    if let target, case .source(.parameter(let i)) = graph[target].op { parameter = i }
     var row: Int?
     let isParameterValue: Bool = {
       if case .parameter = site { return true }

@@ -32,7 +32,7 @@ public final class Plan<T: PlanScalar> {
     schedule = try compiler.compile()
     var shapes = [Int: [Int]]()
     for node in graph.nodes {
-      if case .input(let i) = node.op { shapes[i] = node.shape }
+      if case .source(.input(let i)) = node.op { shapes[i] = node.shape }
     }
     inputShapes = shapes
     rowOffsetCell = .allocate(capacity: 1)
@@ -41,7 +41,7 @@ public final class Plan<T: PlanScalar> {
     arena = UnsafeMutablePointer<T>.allocate(capacity: capacity)
     arena.initialize(repeating: 0, count: capacity)
     for (index, offset) in schedule.constants {
-      guard case .constant(let tensor) = graph.nodes[index].op else { continue }
+      guard case .source(.constant(let tensor)) = graph.nodes[index].op else { continue }
       tensor.withUnsafeBufferPointer { values in
         for i in 0..<values.count { arena[offset + i] = T.fromFloat(values[i]) }
       }
@@ -57,7 +57,7 @@ public final class Plan<T: PlanScalar> {
   /// Batchnorm in training needs more than one value per channel (as PyTorch's BatchNorm).
   private static func checkBatchStatistics(_ graph: Graph) throws(GraphError) {
     for (index, node) in graph.nodes.enumerated() {
-      guard case .normalize(let n) = node.op, n.kind == .batch,
+      guard case .normalization(.normalize(let n)) = node.op, n.kind == .batch,
         (node.shape.first ?? 1) * n.spatial <= 1 else { continue }
       throw GraphError(
         message: "batchnorm: expected more than 1 value per channel when training, got input "
@@ -189,7 +189,9 @@ public final class Plan<T: PlanScalar> {
       let w = graph[linear].inputs[1]
       let tail = activation ?? bias ?? linear
       var kind: Activation?
-      if let activation, case .activation(let a) = graph[activation].op { kind = a }
+      if let activation, case .activations(.activation(let a)) = graph[activation].op {
+        kind = a
+      }
       return .dense(DenseKernel(
         input: pointer(x), weight: pointer(w), bias: bias.map { pointer(graph[$0].inputs[1]) },
         output: pointer(tail), rows: graph.shape(of: x)[0], inFeatures: graph.shape(of: x)[1],
@@ -218,32 +220,24 @@ public final class Plan<T: PlanScalar> {
       output: pointer(node), outputShape: graph.shape(of: node),
       auxiliary: schedule.maskOffset[node.index].map { arena + $0 }, fusedLoss: fused,
       rowOffset: UnsafePointer(rowOffsetCell))
-    if case .dropoutGradient = op, let mask = schedule.maskOffset[inputs[0].index] {
+    if case .activations(.dropoutGradient) = op,
+       let mask = schedule.maskOffset[inputs[0].index] {
       operands.inputs[0] = arena + mask
     }
     operands.transposed = folded.map { $0?.flipped ?? false }
     operands.training = training
     switch op {
-    case .input, .parameter, .constant:
+    case .source:
       preconditionFailure("\(op.name) nodes are buffers, not kernels")
-    case .linear, .addBias, .matmul, .transpose, .linearWeightGradient:
-      return .linearFamily(op, operands)
-    case .activation, .dropout, .activationGradient, .dropoutGradient:
-      return .activationFamily(op, operands)
-    case .add, .subtract, .multiply, .divide, .power, .negate, .exp, .log, .sqrt, .abs, .sign:
-      return .arithmeticFamily(op, operands)
-    case .sum, .mean, .sumToShape, .broadcast, .reshape:
-      return .reductionFamily(op, operands)
-    case .loss, .lossGradient:
-      return .lossFamily(op, operands)
-    case .embedding, .embeddingGradient, .lstm, .lstmBackward, .lstmGradient:
-      return .sequenceFamily(op, operands)
-    case .conv2d, .conv2dInputGradient, .conv2dWeightGradient:
-      return .convolutionFamily(op, operands)
-    case .pool2d, .pool2dGradient:
-      return .poolingFamily(op, operands)
-    case .normalize, .normalizeInputGradient, .normalizeScaleGradient:
-      return .normalizationFamily(op, operands)
+    case .linearAlgebra(let op): return .linearFamily(op, operands)
+    case .activations(let op): return .activationFamily(op, operands)
+    case .arithmetic(let op): return .arithmeticFamily(op, operands)
+    case .reductions(let op): return .reductionFamily(op, operands)
+    case .losses(let op): return .lossFamily(op, operands)
+    case .sequences(let op): return .sequenceFamily(op, operands)
+    case .convolutions(let op): return .convolutionFamily(op, operands)
+    case .pooling(let op): return .poolingFamily(op, operands)
+    case .normalization(let op): return .normalizationFamily(op, operands)
     }
   }
 }

@@ -73,8 +73,8 @@ struct PlanCompiler {
     func planInputs(_ index: Int) -> [NodeID] {
       let node = graph.nodes[index]
       if let logits = fusedLogits[index] { return [logits, node.inputs[1]] }
-      if case .dropoutGradient = node.op, !training { return [node.inputs[1]] }
-      if case .matmul = node.op {
+      if case .activations(.dropoutGradient) = node.op, !training { return [node.inputs[1]] }
+      if case .linearAlgebra(.matmul) = node.op {
         return node.inputs.indices.map { graph.transposedOperand(NodeID(index: index), $0)?
           .source ?? node.inputs[$0] }
       }
@@ -102,7 +102,7 @@ struct PlanCompiler {
     var fusedInto = [Int: Int]()
     var chains: [Int: Step] = [:]
     for index in 0..<count where needed[index] {
-      guard case .linear = graph.nodes[index].op else { continue }
+      guard case .linearAlgebra(.linear) = graph.nodes[index].op else { continue }
       var tail = index
       var bias: NodeID?
       var activation: NodeID?
@@ -110,13 +110,14 @@ struct PlanCompiler {
         guard consumers[node].count == 1, !roots.contains(node) else { return nil }
         return consumers[node][0]
       }
-      if let next = soleConsumer(tail), case .addBias = graph.nodes[next].op,
+      if let next = soleConsumer(tail), case .linearAlgebra(.addBias) = graph.nodes[next].op,
          graph.nodes[next].inputs[0].index == tail {
         bias = NodeID(index: next)
         fusedInto[tail] = next
         tail = next
       }
-      if let next = soleConsumer(tail), case .activation(let kind) = graph.nodes[next].op,
+      if let next = soleConsumer(tail),
+         case .activations(.activation(let kind)) = graph.nodes[next].op,
          kind != .identity {
         activation = NodeID(index: next)
         fusedInto[tail] = next
@@ -127,11 +128,7 @@ struct PlanCompiler {
     // Steps in topological order; interior nodes of a chain run inside its tail's kernel.
     var stepOf = [Int: Int]()
     for index in 0..<count where needed[index] {
-      let op = graph.nodes[index].op
-      switch op {
-      case .input, .parameter, .constant: continue
-      default: break
-      }
+      if case .source = graph.nodes[index].op { continue }
       if schedule.aliasRoot[index] != nil || fusedInto[index] != nil { continue }
       stepOf[index] = schedule.steps.count
       schedule.steps.append(chains[index] ?? .node(NodeID(index: index)))
@@ -145,21 +142,25 @@ struct PlanCompiler {
   private func aliasSource(_ index: Int) -> NodeID? {
     let node = graph.nodes[index]
     let input = node.inputs.first
+    let inputShape = input.map { graph.nodes[$0.index].shape }
     switch node.op {
-    case .reshape, .activation(.identity):
-      return input
-    case .transpose where node.shape.count < 2:
-      return input
-    case .dropout where !training:
-      return input
-    case .dropoutGradient where !training:
-      return node.inputs[1]
-    case .sumToShape(let shape) where shape == graph.nodes[input!.index].shape:
-      return input
-    case .broadcast(let shape, let scale)
-      where scale == 1 && shape == graph.nodes[input!.index].shape:
-      return input
-    default:
+    case .reductions(let op):
+      switch op {
+      case .reshape: return input
+      case .sumToShape(let shape): return shape == inputShape ? input : nil
+      case .broadcast(let shape, let scale): return scale == 1 && shape == inputShape ? input : nil
+      case .sum, .mean: return nil
+      }
+    case .activations(let op):
+      switch op {
+      case .activation(let activation): return activation == .identity ? input : nil
+      case .dropout: return training ? nil : input
+      case .dropoutGradient: return training ? nil : node.inputs[1]
+      case .activationGradient: return nil
+      }
+    case .linearAlgebra(let op):
+      return op == .transpose && node.shape.count < 2 ? input : nil
+    case .source, .arithmetic, .losses, .sequences, .convolutions, .pooling, .normalization:
       return nil
     }
   }
@@ -185,7 +186,7 @@ struct PlanCompiler {
       }
     }
     for (index, node) in graph.nodes.enumerated() {
-      guard case .parameter(let i) = node.op else { continue }
+      guard case .source(.parameter(let i)) = node.op else { continue }
       guard i >= 0 && i < parameterShapes.count else {
         throw GraphError(message: "plan: parameter \(i) is not in the store of "
                          + "\(parameterShapes.count) parameters", node: NodeID(index: index),

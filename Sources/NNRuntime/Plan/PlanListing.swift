@@ -40,7 +40,7 @@ extension Plan {
         reads[0] = logits
         fused = true
       }
-      if case .lossGradient(let kind, true) = op, kind == .bce {
+      if case .losses(.lossGradient(let kind, true)) = op, kind == .bce {
         name = "sigmoid+bce_grad"
       }
       var text = reads.map(buffer)
@@ -49,10 +49,11 @@ extension Plan {
           text[i] = buffer(source) + (flipped ? "ᵀ" : "")
         }
       }
-      if case .dropoutGradient = op, let mask = schedule.maskOffset[reads[0].index] {
+      if case .activations(.dropoutGradient) = op,
+         let mask = schedule.maskOffset[reads[0].index] {
         text[0] = "mask(%\(reads[0].index))@\(mask)"
       }
-      if case .dropout = op, let mask = schedule.maskOffset[node.index] {
+      if case .activations(.dropout) = op, let mask = schedule.maskOffset[node.index] {
         return (name, text, "\(buffer(node)), mask@\(mask)", fused)
       }
       return (name, text, buffer(node), fused)
@@ -77,16 +78,15 @@ extension Plan {
   private func buffer(_ node: NodeID) -> String {
     let root = schedule.aliasRoot[node.index] ?? node.index
     let shape = shapeText(graph.shape(of: node))
-    switch graph.nodes[root].op {
-    case .parameter(let i):
-      return "p\(i)\(shape)"
-    case .input(let i):
-      if case .arena(let offset) = schedule.placement[root] { return "in\(i)\(shape)@\(offset)" }
-      return "in\(i)\(shape)"
-    default:
-      if case .arena(let offset) = schedule.placement[root] { return "%\(root)\(shape)@\(offset)" }
-      return "%\(root)\(shape)"
+    if case .source(.parameter(let i)) = graph.nodes[root].op { return "p\(i)\(shape)" }
+    let name: String
+    if case .source(.input(let i)) = graph.nodes[root].op {
+      name = "in\(i)"
+    } else {
+      name = "%\(root)"
     }
+    if case .arena(let offset) = schedule.placement[root] { return "\(name)\(shape)@\(offset)" }
+    return name + shape
   }
 }
 

@@ -141,7 +141,7 @@ extension Trainer {
   /// The node a loss reads: the input of a final activation, which the loss graph applies again
   /// so that cross-entropy after softmax and bce after sigmoid stay fused (and stable) there.
   static func lossInput(_ graph: Graph, _ output: NodeID) -> NodeID {
-    if case .activation = graph[output].op { return graph[output].inputs[0] }
+    if case .activations(.activation) = graph[output].op { return graph[output].inputs[0] }
     return output
   }
 

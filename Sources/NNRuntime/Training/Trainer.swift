@@ -67,7 +67,8 @@ public final class Trainer {
     var probe = Graph()
     let lowering = try network.lower(into: &probe, batch: 1)
     let lossInput = Self.lossInput(probe, lowering.output)
-    if lossInput != lowering.output, case .activation(let activation) = probe[lowering.output].op {
+    if lossInput != lowering.output,
+       case .activations(.activation(let activation)) = probe[lowering.output].op {
       finalActivation = activation
     } else {
       finalActivation = nil
