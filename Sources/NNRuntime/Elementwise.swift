@@ -42,14 +42,6 @@ func nanMaximum(_ a: Float, _ b: Float) -> Float {
   a.isNaN || b.isNaN ? .nan : Swift.max(a, b)
 }
 
-/// The logistic function, written so neither branch overflows `exp`.
-@inline(__always)
-func stableSigmoid(_ x: Float) -> Float {
-  if x >= 0 { return 1 / (1 + expf(-x)) }
-  let e = expf(x)
-  return e / (1 + e)
-}
-
 @inline(__always)
 func truth(_ condition: Bool) -> Float { condition ? 1 : 0 }
 
@@ -87,9 +79,10 @@ extension UnaryOp {
     case .sqrt: return x.squareRoot()
     case .abs: return Swift.abs(x)
     case .tanh: return tanhf(x)
-    case .sigmoid: return stableSigmoid(x)
-    case .relu: return x > 0 || x.isNaN ? x : 0
-    case .sign: return x > 0 ? 1 : x < 0 ? -1 : x.isNaN ? x : 0
+    // The kernels' own scalar functions, so a number and a tensor element agree.
+    case .sigmoid: return NNRuntime.sigmoid(x)
+    case .relu: return NNRuntime.relu(x)
+    case .sign: return signum(x)
     case .floor: return x.rounded(.down)
     case .ceil: return x.rounded(.up)
     case .round: return x.rounded(.toNearestOrEven)
@@ -105,12 +98,13 @@ extension Tensor {
     _ op: BinaryOp, _ a: Tensor, _ b: Tensor
   ) throws(TensorError) -> Tensor {
     // One specialised loop per op, so the per-element work is a single instruction, not a switch.
+    // The ops of the IR run its kernels, as plans do.
     switch op {
-    case .add: return try zip(a, b) { $0 + $1 }
-    case .subtract: return try zip(a, b) { $0 - $1 }
-    case .multiply: return try zip(a, b) { $0 * $1 }
-    case .divide: return try zip(a, b) { $0 / $1 }
-    case .power: return try zip(a, b) { powf($0, $1) }
+    case .add: return try arithmetic(.add, a, b)
+    case .subtract: return try arithmetic(.subtract, a, b)
+    case .multiply: return try arithmetic(.multiply, a, b)
+    case .divide: return try arithmetic(.divide, a, b)
+    case .power: return try arithmetic(.power, a, b)
     case .remainder: return try zip(a, b, flooredRemainder)
     case .equal: return try zip(a, b) { truth($0 == $1) }
     case .notEqual: return try zip(a, b) { truth($0 != $1) }
@@ -123,22 +117,31 @@ extension Tensor {
     }
   }
 
-  /// `op` applied to every element.
+  /// `op` applied to every element; the ops of the IR run its kernels, as plans do.
   public func unary(_ op: UnaryOp) -> Tensor {
     switch op {
-    case .negate: return map { -$0 }
-    case .exp: return map { expf($0) }
-    case .log: return map { logf($0) }
-    case .sqrt: return map { $0.squareRoot() }
-    case .abs: return map { Swift.abs($0) }
-    case .tanh: return map { tanhf($0) }
-    case .sigmoid: return map(stableSigmoid)
-    case .relu: return map { $0 > 0 || $0.isNaN ? $0 : 0 }
-    case .sign: return map { UnaryOp.sign.apply($0) }
+    case .negate: return Tensor.run(.negate, [self], shape: shape)
+    case .exp: return Tensor.run(.exp, [self], shape: shape)
+    case .log: return Tensor.run(.log, [self], shape: shape)
+    case .sqrt: return Tensor.run(.sqrt, [self], shape: shape)
+    case .abs: return Tensor.run(.abs, [self], shape: shape)
+    case .sign: return Tensor.run(.sign, [self], shape: shape)
+    case .tanh: return Tensor.run(.activation(.tanh), [self], shape: shape)
+    case .sigmoid: return Tensor.run(.activation(.sigmoid), [self], shape: shape)
+    case .relu: return Tensor.run(.activation(.relu), [self], shape: shape)
     case .floor: return map { $0.rounded(.down) }
     case .ceil: return map { $0.rounded(.up) }
     case .round: return map { $0.rounded(.toNearestOrEven) }
     }
+  }
+
+  /// A binary op of the IR on `a` and `b` broadcast together, by its plan kernel.
+  private static func arithmetic(
+    _ op: ArithmeticOp, _ a: Tensor, _ b: Tensor
+  ) throws(TensorError) -> Tensor {
+    let shape = try broadcastShape(a.shape, b.shape)
+    _ = try checkedCount(shape)
+    return run(.arithmetic(op), [a, b], shape: shape)
   }
 
   /// Every element limited to `low...high` (`min(max(x, low), high)`, so NaN stays NaN and

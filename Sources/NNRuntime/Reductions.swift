@@ -225,26 +225,27 @@ extension Tensor {
     return (s0 + s1) + (s2 + s3)
   }
 
-  /// `exp(x) / sum(exp(x))` along `axis`, shifted by the maximum so `exp` cannot overflow.
+  /// `exp(x) / sum(exp(x))` along `axis`, by the softmax kernel a plan runs (shifted by the
+  /// maximum so `exp` cannot overflow). Along another axis than the last, each line is gathered
+  /// into a contiguous row first.
   public func softmax(axis: Int) throws(TensorError) -> Tensor {
     let layout = AxisLayout(shape: shape, axis: try normalizeAxis(axis, rank: rank))
     let result = TensorStorage(count: count)
     let n = layout.length
     let inner = layout.inner
+    let line = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(n, 1))
+    defer { line.deallocate() }
     for o in 0..<layout.outer {
-      let x = UnsafePointer(storage.pointer) + o * n * inner
+      let x = storage.pointer + o * n * inner
       let y = result.pointer + o * n * inner
+      if inner == 1 {
+        ActivationKernel<Float>.softmaxRow(x, y, n)
+        continue
+      }
       for i in 0..<inner {
-        var largest = -Float.infinity
-        for j in 0..<n { largest = nanMaximum(largest, x[j * inner + i]) }
-        var total: Double = 0
-        for j in 0..<n {
-          let e = expf(x[j * inner + i] - largest)
-          y[j * inner + i] = e
-          total += Double(e)
-        }
-        let scale = Float(1 / total)
-        for j in 0..<n { y[j * inner + i] *= scale }
+        for j in 0..<n { line[j] = x[j * inner + i] }
+        ActivationKernel<Float>.softmaxRow(line, line, n)
+        for j in 0..<n { y[j * inner + i] = line[j] }
       }
     }
     return Tensor(shape: shape, storage: result)

@@ -69,8 +69,7 @@ struct ActivationKernel<T: PlanScalar> {
     case .identity:
       map(input, bias, output, rows, columns) { $0 }
     case .relu:
-      // `x < 0 ? 0 : x` keeps NaN, as PyTorch does.
-      map(input, bias, output, rows, columns) { $0 < 0 ? 0 : $0 }
+      map(input, bias, output, rows, columns) { relu($0) }
     case .sigmoid:
       map(input, bias, output, rows, columns) { sigmoid($0) }
     case .tanh:
@@ -125,6 +124,10 @@ struct ActivationKernel<T: PlanScalar> {
     for j in 0..<count { y[j] *= scale }
   }
 }
+
+/// max(x, 0), written `x < 0 ? 0 : x` so it keeps NaN and −0, as PyTorch does.
+@inline(__always)
+func relu<T: PlanScalar>(_ x: T) -> T { x < 0 ? 0 : x }
 
 /// The logistic function, written so neither branch overflows exp.
 @inline(__always)

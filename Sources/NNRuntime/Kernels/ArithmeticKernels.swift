@@ -146,6 +146,10 @@ enum UnaryKind: Sendable {
   case negate, exp, log, sqrt, abs, sign
 }
 
+/// −1, 0 or 1 by the sign of x (+0 for either zero); NaN stays NaN, as NumPy's sign.
+@inline(__always)
+func signum<T: PlanScalar>(_ x: T) -> T { x > 0 ? 1 : x < 0 ? -1 : x.isNaN ? x : 0 }
+
 /// f(x) element by element.
 struct UnaryKernel<T: PlanScalar> {
   let kind: UnaryKind
@@ -161,7 +165,7 @@ struct UnaryKernel<T: PlanScalar> {
     case .log: for i in 0..<count { y[i] = T.logarithm(x[i]) }
     case .sqrt: for i in 0..<count { y[i] = x[i].squareRoot() }
     case .abs: for i in 0..<count { y[i] = Swift.abs(x[i]) }
-    case .sign: for i in 0..<count { y[i] = x[i] > 0 ? 1 : (x[i] < 0 ? -1 : x[i]) }
+    case .sign: for i in 0..<count { y[i] = signum(x[i]) }
     }
   }
 }

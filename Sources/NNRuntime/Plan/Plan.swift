@@ -226,18 +226,9 @@ public final class Plan<T: PlanScalar> {
     }
     operands.transposed = folded.map { $0?.flipped ?? false }
     operands.training = training
-    switch op {
-    case .source:
+    guard let kernel = Kernel<T>.family(op, operands) else {
       preconditionFailure("\(op.name) nodes are buffers, not kernels")
-    case .linearAlgebra(let op): return .linearFamily(op, operands)
-    case .activations(let op): return .activationFamily(op, operands)
-    case .arithmetic(let op): return .arithmeticFamily(op, operands)
-    case .reductions(let op): return .reductionFamily(op, operands)
-    case .losses(let op): return .lossFamily(op, operands)
-    case .sequences(let op): return .sequenceFamily(op, operands)
-    case .convolutions(let op): return .convolutionFamily(op, operands)
-    case .pooling(let op): return .poolingFamily(op, operands)
-    case .normalization(let op): return .normalizationFamily(op, operands)
     }
+    return kernel
   }
 }
