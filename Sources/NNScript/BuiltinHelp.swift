@@ -101,6 +101,8 @@ enum BuiltinHelp {
      "print(sigmoid([-1, 0, 1]))"),
     ("relu", "Computes max(x, 0) of each element; bare, it is a relu layer or activation.",
      "print(relu([-1, 0, 2]))"),
+    ("silu", "Computes x·sigmoid(x) of each element; bare, it is a silu layer or activation.",
+     "print(silu([-1, 0, 2]))"),
     ("floor", "Rounds each element down.", "print(floor([1.5, -1.5]))"),
     ("ceil", "Rounds each element up.", "print(ceil([1.5, -1.5]))"),
     ("round", "Rounds each element to the nearest whole number.", "print(round([1.4, 2.6]))"),

@@ -238,15 +238,8 @@ extension CallContext {
   func applyActivation(
     _ activation: Activation, to tensor: Tensor, wasNumber: Bool
   ) throws(Diagnostic) -> Value {
-    var graph = Graph()
-    let input = graph.input(0, shape: tensor.shape)
-    do {
-      let output = try graph.add(.activation(activation), [input])
-      let plan = try Plan<Float>(graph: graph, outputs: [output], gradients: [],
-                                 parameters: ParameterStore<Float>(shapes: []), training: false)
-      plan.setInput(0, tensor)
-      plan.run(random: &evaluator.random)
-      let result = plan.output(output)
+    do throws(GraphError) {
+      let result = try Tensor.apply(.activation(activation), [tensor])
       return wasNumber ? Evaluator.wrap(result) : .tensor(result)
     } catch {
       throw self.error(.shapeMismatch, error.message)

@@ -76,8 +76,9 @@ extension Builtins {
   // MARK: - Element-wise
 
   private static let elementwise: [Builtin] = [
-    unary("exp", .exp), unary("log", .log), unary("sqrt", .sqrt), unary("abs", .abs),
-    unary("tanh", .tanh), unary("sigmoid", .sigmoid), unary("relu", .relu),
+    unaryOp("exp", .exp), unaryOp("log", .log), unaryOp("sqrt", .sqrt), unaryOp("abs", .abs),
+    unaryOp("tanh", .activation(.tanh)), unaryOp("sigmoid", .activation(.sigmoid)),
+    unaryOp("relu", .activation(.relu)), unaryOp("silu", .activation(.silu)),
     unary("floor", .floor), unary("ceil", .ceil), unary("round", .round), unary("sign", .sign),
     pairwise("maximum", .maximum), pairwise("minimum", .minimum),
     Builtin("clip", ["t", "lo", "hi"]) { (context) throws(Diagnostic) in
@@ -104,29 +105,20 @@ extension Builtins {
     },
   ]
 
-  /// Applying a function to a number gives a number (computed in 64 bits); to a tensor, a tensor.
-  private static func unary(_ name: String, _ op: UnaryOp) -> Builtin {
+  /// A differentiable element-wise built-in, which names its op once: on a number it gives a
+  /// number (the op's kernel in 64 bits), on a tensor a tensor, on a traced tensor a node.
+  private static func unaryOp(_ name: String, _ op: Op) -> Builtin {
     Builtin(name, ["t"]) { (context) throws(Diagnostic) in
-      if case .number(let x)? = context.value("t") { return .number(scalar(op, x)) }
-      if let traced = context.value("t")?.symbolic, let graphOp = tracedOp(op) {
-        return try context.trace(graphOp, [traced])
-      }
-      return .tensor(try context.tensorLike("t").unary(op))
+      try context.apply(op, to: ["t"])
     }
   }
 
-  /// The graph op a differentiable element-wise function traces to.
-  private static func tracedOp(_ op: UnaryOp) -> Op? {
-    switch op {
-    case .negate: return .negate
-    case .exp: return .exp
-    case .log: return .log
-    case .sqrt: return .sqrt
-    case .abs: return .abs
-    case .tanh: return .activation(.tanh)
-    case .sigmoid: return .activation(.sigmoid)
-    case .relu: return .activation(.relu)
-    case .sign, .floor, .ceil, .round: return nil
+  /// A function that cannot be differentiated: a number gives a number (in 64 bits), a tensor
+  /// a tensor.
+  private static func unary(_ name: String, _ op: UnaryOp) -> Builtin {
+    Builtin(name, ["t"]) { (context) throws(Diagnostic) in
+      if case .number(let x)? = context.value("t") { return .number(scalar(op, x)) }
+      return .tensor(try context.tensorLike("t").unary(op))
     }
   }
 
@@ -146,19 +138,25 @@ extension Builtins {
 
   private static func scalar(_ op: UnaryOp, _ x: Double) -> Double {
     switch op {
-    case .negate: return -x
-    case .exp: return exp(x)
-    case .log: return log(x)
-    case .sqrt: return x.squareRoot()
-    case .abs: return Swift.abs(x)
-    case .tanh: return tanh(x)
-    case .sigmoid: return x >= 0 ? 1 / (1 + exp(-x)) : exp(x) / (1 + exp(x))
-    case .relu: return Swift.max(x, 0)
-    case .sign: return x > 0 ? 1 : (x < 0 ? -1 : x)
     case .floor: return x.rounded(.down)
     case .ceil: return x.rounded(.up)
     case .round: return x.rounded(.toNearestOrEven)
+    // The ops of the IR: their kernels, in Double.
+    case .sign: return number(.sign, x)
+    case .negate: return number(.negate, x)
+    case .exp: return number(.exp, x)
+    case .log: return number(.log, x)
+    case .sqrt: return number(.sqrt, x)
+    case .abs: return number(.abs, x)
+    case .tanh: return number(.activation(.tanh), x)
+    case .sigmoid: return number(.activation(.sigmoid), x)
+    case .relu: return number(.activation(.relu), x)
     }
+  }
+
+  /// An element-wise op of the IR on one number; such an op always takes a 0-d operand.
+  private static func number(_ op: Op, _ x: Double) -> Double {
+    (try? Tensor.apply(op, toNumber: x)) ?? .nan
   }
 
   // MARK: - Reductions

@@ -142,7 +142,7 @@ extension Evaluator {
 enum Activations {
   static let byName: [String: Activation] = [
     "identity": .identity, "relu": .relu, "sigmoid": .sigmoid, "tanh": .tanh,
-    "softmax": .softmax, "gelu": .gelu, "elu": .elu(alpha: 1),
+    "softmax": .softmax, "gelu": .gelu, "silu": .silu, "elu": .elu(alpha: 1),
     "leaky_relu": .leakyRelu(alpha: 0.01),
   ]
 }

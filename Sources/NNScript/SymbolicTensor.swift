@@ -94,3 +94,37 @@ extension Evaluator {
     return try traced.apply(graphOp, [a, b], evaluator: self, range: range)
   }
 }
+
+extension CallContext {
+  /// The op of the IR applied to the arguments `names`, whatever they hold: traced tensors add a
+  /// node (numbers and tensors beside them become constants), one number gives a number (the
+  /// op's kernel in Double), tensors give the tensor that kernel computes. So a differentiable
+  /// built-in names its op once and works eagerly and inside `grad(f, x)` alike.
+  func apply(_ op: Op, to names: [String]) throws(Diagnostic) -> Value {
+    var values: [Value] = []
+    for name in names { values.append(try require(name)) }
+    if let traced = values.lazy.compactMap(\.symbolic).first {
+      var inputs: [SymbolicTensor] = []
+      for (name, value) in zip(names, values) {
+        guard let input = traced.operand(value) else {
+          throw error(.typeMismatch, "the argument '\(name)' of \(builtin.name) must be a tensor, "
+                        + "but this is a \(value.typeName)", at: name)
+        }
+        inputs.append(input)
+      }
+      return try trace(op, inputs)
+    }
+    var tensors: [Tensor] = []
+    if values.count != 1 || values[0].number == nil {
+      for name in names { tensors.append(try tensorLike(name)) }
+    }
+    do throws(GraphError) {
+      if tensors.isEmpty, values.count == 1, let x = values[0].number {
+        return .number(try Tensor.apply(op, toNumber: x))
+      }
+      return .tensor(try Tensor.apply(op, tensors))
+    } catch {
+      throw self.error(.shapeMismatch, error.message)
+    }
+  }
+}

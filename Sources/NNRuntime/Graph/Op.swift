@@ -12,6 +12,8 @@ public enum Activation: Hashable, Sendable {
   case softmax
   /// The exact erf form, as PyTorch's default.
   case gelu
+  /// x · sigmoid(x), as PyTorch's SiLU (also called swish).
+  case silu
   case elu(alpha: Double)
   case leakyRelu(alpha: Double)
 
@@ -24,15 +26,17 @@ public enum Activation: Hashable, Sendable {
     case .tanh: "tanh"
     case .softmax: "softmax"
     case .gelu: "gelu"
+    case .silu: "silu"
     case .elu: "elu"
     case .leakyRelu: "leaky_relu"
     }
   }
 
-  /// Activations whose layers default to He initialisation.
+  /// Activations whose layers default to He initialisation: the rectifier and its smooth
+  /// variants (gelu and silu behave like relu away from 0).
   public var isReLUFamily: Bool {
     switch self {
-    case .relu, .leakyRelu, .elu, .gelu: true
+    case .relu, .leakyRelu, .elu, .gelu, .silu: true
     case .identity, .sigmoid, .tanh, .softmax: false
     }
   }
@@ -45,7 +49,7 @@ public enum Activation: Hashable, Sendable {
     // With alpha > 0 the sign of the output is the sign of the input, so the output suffices.
     case .elu(let alpha): alpha > 0
     case .leakyRelu(let alpha): alpha >= 0
-    case .gelu: false
+    case .gelu, .silu: false
     }
   }
 }

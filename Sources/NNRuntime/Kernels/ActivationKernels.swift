@@ -77,6 +77,8 @@ struct ActivationKernel<T: PlanScalar> {
     case .gelu:
       let scale = T(1 / 2.0.squareRoot())
       map(input, bias, output, rows, columns) { x in x * (1 + T.errorFunction(x * scale)) / 2 }
+    case .silu:
+      map(input, bias, output, rows, columns) { x in x * sigmoid(x) }
     case .elu(let alpha):
       let a = T(alpha)
       map(input, bias, output, rows, columns) { x in x > 0 ? x : a * T.exponentialMinusOne(x) }
@@ -172,6 +174,13 @@ struct ActivationGradientKernel<T: PlanScalar> {
         let x = s[i]
         let cdf = (1 + T.errorFunction(x * scale)) / 2
         out[i] = g[i] * (cdf + x * density * T.exponential(-x * x / 2))
+      }
+    case .silu:
+      // d/dx x·σ(x) = σ(x) · (1 + x·(1 − σ(x))).
+      for i in 0..<count {
+        let x = s[i]
+        let sx = sigmoid(x)
+        out[i] = g[i] * sx * (1 + x * (1 - sx))
       }
     case .elu(let alpha):
       let a = T(alpha)
