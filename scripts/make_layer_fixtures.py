@@ -8,7 +8,7 @@
 
 Outputs (relative to the repository root), one file per op, described in the README beside them:
   Tests/NNRuntimeTests/Fixtures/layers/{conv2d,maxpool,avgpool,flatten,reshape,batchnorm,
-                                        layernorm,embedding,lstm}.json
+                                        layernorm,embedding,lstm,silu}.json
 
 For every case the script records the inputs, the parameters, the forward output, a fixed random
 G of the output's shape, and the gradients of L = sum(output * G) with respect to the input and
@@ -455,6 +455,31 @@ def lstm_cases():
 
 # MARK: - Output
 
+# MARK: - silu
+
+def silu_cases():
+    """nn.SiLU alone (saturating inputs included) and fused after a dense layer (nn.Linear)."""
+    cases = []
+    x = exact32(np.concatenate([rng.normal(0.0, 2.0, size=(3, 4)),
+                                [[-30.0, -8.0, 8.0, 30.0]]]))
+    G = normal(4, 4)
+    output, grads = verify("silu", lambda x: torch.nn.functional.silu(x), {"x": x}, G)
+    check("silu", x / (1 + np.exp(-x)), output)
+    cases.append(case("elementwise", x, {}, output, G, {"input": grads["x"]}))
+    x = normal(3, 4)
+    params = {"weight": normal(5, 4, scale=0.5), "bias": normal(5, scale=0.5)}
+    G = normal(3, 5)
+
+    def dense(x, weight, bias):
+        return torch.nn.functional.silu(torch.nn.functional.linear(x, weight, bias))
+
+    output, grads = verify("dense_silu", dense, {"x": x, **params}, G)
+    z = x @ params["weight"].T + params["bias"]
+    check("dense_silu", z / (1 + np.exp(-z)), output)
+    cases.append(case("dense", x, params, output, G, {"input": grads["x"], **grads}))
+    return cases
+
+
 OPS = {
     "conv2d": conv2d_cases,
     "maxpool": lambda: pool_cases("maxpool"),
@@ -465,6 +490,8 @@ OPS = {
     "layernorm": layernorm_cases,
     "embedding": embedding_cases,
     "lstm": lstm_cases,
+    # Last, so the cases above draw the same random numbers as before it was added.
+    "silu": silu_cases,
 }
 
 

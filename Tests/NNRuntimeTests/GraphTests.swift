@@ -67,7 +67,7 @@ private func expectError(
 }
 
 @Test func activationFamilyShapes() {
-  for activation in [Activation.identity, .relu, .sigmoid, .tanh, .softmax, .gelu,
+  for activation in [Activation.identity, .relu, .sigmoid, .tanh, .softmax, .gelu, .silu,
                      .elu(alpha: 1), .leakyRelu(alpha: 0.01)] {
     expectShape(.activation(activation), [[3, 4]], [3, 4])
     expectShape(.activationGradient(activation), [[3, 4], [3, 4]], [3, 4])

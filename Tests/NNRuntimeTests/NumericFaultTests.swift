@@ -331,6 +331,8 @@ struct StableFormulationTests {
     #expect(softmax.gradient == [0, 0, 0, 0])
     let gelu = try activation(.gelu, [1e30, -1e30, -1000])
     #expect(gelu.value == [1e30, 0, 0] && gelu.gradient == [1, 0, 0])
+    let silu = try activation(.silu, [1e30, -1e30, -1000])
+    #expect(silu.value == [1e30, 0, 0] && silu.gradient == [1, 0, 0])
     let elu = try activation(.elu(alpha: 1), [1e30, -1e30])
     #expect(elu.value == [1e30, -1])
   }
