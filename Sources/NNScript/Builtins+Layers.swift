@@ -143,10 +143,8 @@ extension Builtins {
         try context.number(p.name, default: p.fallback)
       } ?? 0
       let activation = make(value)
-      guard let input = context.value("t") else { return context.layer(.activation(activation)) }
-      if let traced = input.symbolic { return try context.trace(.activation(activation), [traced]) }
-      let tensor = try context.tensorLike("t")
-      return try context.applyActivation(activation, to: tensor, wasNumber: !input.isTensor)
+      guard context.value("t") != nil else { return context.layer(.activation(activation)) }
+      return try context.apply(.activation(activation), to: ["t"])
     }
   }
 }
@@ -232,18 +230,6 @@ extension CallContext {
     throw error(.typeMismatch,
                 "an initialiser is he, xavier, normal(std), uniform(low, high), zeros or "
                   + "constant(v), not \(ValueFormatter.describe(value))", at: name)
-  }
-
-  /// An activation applied to a concrete tensor, through a one-op plan.
-  func applyActivation(
-    _ activation: Activation, to tensor: Tensor, wasNumber: Bool
-  ) throws(Diagnostic) -> Value {
-    do throws(GraphError) {
-      let result = try Tensor.apply(.activation(activation), [tensor])
-      return wasNumber ? Evaluator.wrap(result) : .tensor(result)
-    } catch {
-      throw self.error(.shapeMismatch, error.message)
-    }
   }
 }
 
