@@ -40,13 +40,18 @@ public final class NetworkBuilder {
     return try build(input: input, declared, modelName: modelName, random: &random)
   }
 
-  /// The scalars the parameters of `layers` would hold, resolved without allocating them
-  /// (nil when the layers do not resolve).
+  /// The scalars the parameters of `layers` would hold, resolved without allocating them:
+  /// `Int.max` when a layer would be too large for a tensor, nil when the layers do not
+  /// resolve for another reason (building them reports it).
   public static func parameterCount(
     input: [Int], _ layers: [DeclaredLayer], modelName: String = "model"
   ) -> Int? {
     let builder = NetworkBuilder(modelName: modelName)
-    guard (try? builder.resolve(layers, input: input)) != nil else { return nil }
+    do {
+      _ = try builder.resolve(layers, input: input)
+    } catch {
+      return error.code == .resourceLimit ? Int.max : nil
+    }
     var total = 0
     for declaration in builder.parameterDeclarations {
       let (sum, overflow) = total.addingReportingOverflow(declaration.shape.reduce(1, *))

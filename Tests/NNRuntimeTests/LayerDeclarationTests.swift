@@ -1,0 +1,119 @@
+import Foundation
+import Testing
+
+@testable import NNRuntime
+
+// Layers declared in NNRuntime: a network built from declarations alone, which parameters are
+// weights (l2) and buffers, and one l2 SGD step against PyTorch (Fixtures/l2, written by
+// scripts/make_l2_fixture.py).
+
+private struct L2Fixture: Decodable {
+  var rows: Int
+  var time: Int
+  var features: Int
+  var units: Int
+  var l2: Double
+  var lr: Double
+  var x: [Double]
+  var y: [Double]
+  var before: [String: [Double]]
+  var after: [String: [Double]]
+}
+
+private func l2Fixture() throws -> L2Fixture {
+  let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .appendingPathComponent("Fixtures/l2/lstm_dense_step.json")
+  return try JSONDecoder().decode(L2Fixture.self, from: Data(contentsOf: url))
+}
+
+@Test func declarationsSayWhichParametersAreWeightsAndBuffers() throws {
+  var random = RandomGenerator(seed: 3)
+  let net = try NetworkBuilder.build(
+    input: [4, 2],
+    [LSTM(units: 3), Dense(units: 2), Normalization(.batch), Dense(units: 1)],
+    random: &random)
+  #expect(net.parameterNames == [
+    "lstm1.weight_ih", "lstm1.weight_hh", "lstm1.bias", "dense1.weight", "dense1.bias",
+    "batchnorm1.weight", "batchnorm1.bias", "batchnorm1.running_mean", "batchnorm1.running_var",
+    "dense2.weight", "dense2.bias",
+  ])
+  #expect(net.weightMask == [true, true, false, true, false, false, false, false, false, true,
+                             false])
+  #expect(net.bufferParameters == [7, 8])
+  #expect(net.differsInTraining)
+}
+
+@Test func optimizerStepLeavesBuffersAloneUnderWeightDecay() throws {
+  var random = RandomGenerator(seed: 3)
+  let net = try NetworkBuilder.build(
+    input: [2], [Dense(units: 2), Normalization(.batch)], random: &random)
+  let before = net.savedBuffers().map(\.values.scalars)
+  let rule = OptimizerRule.sgd(momentum: 0, dampening: 0, nesterov: false, weightDecay: 0.5)
+  let state = OptimizerState<Float>(rule: rule, count: net.parameterCount)
+  let gradients = [Float](repeating: 0.25, count: net.parameterCount)
+  let weight = net.parameters.tensor(0).scalars
+  gradients.withUnsafeBufferPointer {
+    net.step(state, gradients: $0.baseAddress!, learningRate: 0.1)
+  }
+  #expect(net.savedBuffers().map(\.values.scalars) == before)
+  #expect(net.parameters.tensor(0).scalars != weight)
+}
+
+@Test func resolutionErrorsNameTheLayerAndTheArgument() {
+  var random = RandomGenerator(seed: 0)
+  #expect(throws: LayerError.self) {
+    try NetworkBuilder.build(input: [2, 3], [Dense(units: 1)], random: &random)
+  }
+  do {
+    _ = try NetworkBuilder.build(
+      input: [2], [Dense(units: 1, weight: Tensor(shape: [2], scalars: [1, 2]))],
+      random: &random)
+    Issue.record("a wrong literal weight was accepted")
+  } catch {
+    #expect(error.argument == "weight")
+    #expect(error.tag == 0)
+    #expect(error.message.hasPrefix("dense1: the weight has shape [2]"))
+  }
+}
+
+@Test func oneSGDStepWithL2DecaysLSTMMatricesAsPyTorch() throws {
+  let fixture = try l2Fixture()
+  var random = RandomGenerator(seed: 0)
+  let net = try NetworkBuilder.build(
+    input: [fixture.time, fixture.features], [LSTM(units: fixture.units), Dense(units: 1)],
+    random: &random)
+  for (index, name) in net.parameterNames.enumerated() {
+    let values = try #require(fixture.before[name], "\(name)")
+    net.parameters.assign(index, Tensor(shape: net.parameters.shapes[index],
+                                        scalars: values.map(Float.init)))
+  }
+  let sgd = OptimizerRule.sgd(momentum: 0, dampening: 0, nesterov: false, weightDecay: 0)
+  let configuration = TrainingConfiguration(
+    epochs: 1, batchSize: fixture.rows, shuffle: false, optimizer: sgd,
+    learningRate: fixture.lr, l2: fixture.l2)
+  let trainer = try Trainer(
+    network: net, configuration: configuration,
+    optimizerState: OptimizerState<Float>(rule: sgd, count: net.parameterCount),
+    lossNode: { (graph: inout Graph, prediction: NodeID, target: NodeID) throws(GraphError)
+      -> NodeID in try graph.add(.loss(.mse), [prediction, target]) },
+    weightMask: net.weightMask)
+  let data = TrainingData(
+    x: Tensor(shape: [fixture.rows, fixture.time, fixture.features],
+              scalars: fixture.x.map(Float.init)),
+    y: Tensor(shape: [fixture.rows, 1], scalars: fixture.y.map(Float.init)))
+  var order = RandomGenerator(seed: 0)
+  _ = try trainer.train(data, validation: nil, random: &order, progress: { _ in },
+                        shouldStop: { false })
+  for (index, name) in net.parameterNames.enumerated() {
+    let expected = try #require(fixture.after[name])
+    let actual = net.parameters.tensor(index).scalars
+    for (a, e) in zip(actual, expected) {
+      #expect(abs(Double(a) - e) <= 1e-5 + 1e-4 * abs(e), "\(name): \(a) against \(e)")
+    }
+  }
+  // Without the l2 mask on the LSTM matrices their step would differ by lr · l2 · W.
+  let ih = try #require(fixture.before["lstm1.weight_ih"])
+  #expect(zip(ih, try #require(fixture.after["lstm1.weight_ih"])).contains {
+    abs($0 - $1) > 1e-3
+  })
+}
