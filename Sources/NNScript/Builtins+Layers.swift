@@ -141,7 +141,9 @@ extension Builtins {
         try context.number(p.name, default: p.fallback)
       } ?? 0
       let activation = make(value)
-      guard let input = context.value("t") else { return context.layer(ActivationLayer(activation)) }
+      guard let input = context.value("t") else {
+        return context.layer(ActivationLayer(activation))
+      }
       if let traced = input.symbolic { return try context.trace(.activation(activation), [traced]) }
       let tensor = try context.tensorLike("t")
       return try context.applyActivation(activation, to: tensor, wasNumber: !input.isTensor)

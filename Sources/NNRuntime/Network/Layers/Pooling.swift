@@ -48,7 +48,8 @@ public struct Pool2D: LayerDeclaration {
   }
 
   public func summary(of layer: Layer) -> String {
-    let size = self.size[0] == self.size[1] ? "\(self.size[0])" : "[\(self.size[0]), \(self.size[1])]"
+    let size = self.size[0] == self.size[1]
+      ? "\(self.size[0])" : "[\(self.size[0]), \(self.size[1])]"
     let stride = self.stride[0] == self.stride[1]
       ? "\(self.stride[0])" : "[\(self.stride[0]), \(self.stride[1])]"
     return "\(kind.name)(\(size)" + (stride == size ? "" : ", stride: \(stride)") + ")"
