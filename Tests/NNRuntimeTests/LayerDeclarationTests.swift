@@ -148,3 +148,18 @@ private func l2Fixture() throws -> L2Fixture {
   #expect(registered.subtracting(kinds).isEmpty,
           "not round-tripped: \(registered.subtracting(kinds))")
 }
+
+@Test func aLayerMadeWithoutItsParametersIsAnErrorNotACrash() {
+  let layer = Layer(name: "d", declaration: Dense(units: 1), inputShape: [2], outputShape: [1],
+                    tag: 4)
+  let net = Network(inputShape: [2], layers: [layer], parameterNames: [],
+                    parameters: ParameterStore<Float>(shapes: []))
+  var graph = Graph()
+  do {
+    _ = try net.lower(into: &graph, batch: 1)
+    Issue.record("a dense layer without a weight lowered")
+  } catch {
+    #expect(error.message == "d has no parameter 'weight'")
+    #expect(error.tag == 4)
+  }
+}

@@ -73,10 +73,10 @@ public struct Conv2D: LayerDeclaration {
   public func lower(
     _ layer: Layer, from input: NodeID, into lowering: inout LayerLowering
   ) throws(GraphError) -> (z: NodeID, a: NodeID) {
-    let z = try lowering.graph.add(
-      .conv2d(geometry(layer.inputShape)),
-      [input, lowering.parameter(layer, "weight"), lowering.parameter(layer, "bias")],
-      tag: layer.tag)
+    let weight = try lowering.parameter(layer, "weight")
+    let bias = try lowering.parameter(layer, "bias")
+    let z = try lowering.graph.add(.conv2d(geometry(layer.inputShape)), [input, weight, bias],
+                                   tag: layer.tag)
     return (z, try lowering.activate(z, activation, tag: layer.tag))
   }
 

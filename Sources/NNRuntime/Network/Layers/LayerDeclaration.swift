@@ -84,7 +84,7 @@ public struct ParameterDeclaration: Sendable {
   }
 
   /// A parameter of `shape` filled with one value (a role other than weight).
-  static func constant(
+  public static func constant(
     _ name: String, shape: [Int], value: Double, role: ParameterRole
   ) -> ParameterDeclaration {
     let count = shape.reduce(1, *)
@@ -132,7 +132,7 @@ public struct LayerError: Error, Sendable {
   }
 
   /// A layer that would need a tensor past the element limit.
-  static func tooLarge(_ name: String) -> LayerError {
+  public static func tooLarge(_ name: String) -> LayerError {
     LayerError(.resourceLimit,
                "\(name) would need more than the \(Tensor.maxElements) elements a tensor may "
                  + "hold")
@@ -173,7 +173,7 @@ public struct LayerResolution {
   }
 
   /// Checks that samples are images `[channels, height, width]`.
-  func imageInput(kind: String) throws(LayerError) {
+  public func imageInput(kind: String) throws(LayerError) {
     guard input.count == 3 else {
       throw LayerError(
         .shapeMismatch,
@@ -193,9 +193,12 @@ public struct LayerLowering {
   /// One node per parameter of the network, in parameter order.
   public let parameterNodes: [NodeID]
 
-  /// The node of `layer`'s parameter `name`.
-  public func parameter(_ layer: Layer, _ name: String) -> NodeID {
-    parameterNodes[layer.parameterIndex(name)!]
+  /// The node of `layer`'s parameter `name` (an error for a layer made without it).
+  public func parameter(_ layer: Layer, _ name: String) throws(GraphError) -> NodeID {
+    guard let index = layer.parameterIndex(name), index < parameterNodes.count else {
+      throw GraphError(message: "\(layer.name) has no parameter '\(name)'", tag: layer.tag)
+    }
+    return parameterNodes[index]
   }
 
   /// Lowers a block's body after `input`; returns its output node.
@@ -205,7 +208,7 @@ public struct LayerLowering {
   }
 
   /// `node`, then the activation unless it is the identity.
-  mutating func activate(
+  public mutating func activate(
     _ node: NodeID, _ activation: Activation, tag: Int
   ) throws(GraphError) -> NodeID {
     activation == .identity ? node : try graph.add(.activation(activation), [node], tag: tag)

@@ -39,10 +39,10 @@ public struct Normalization: LayerDeclaration {
   public func lower(
     _ layer: Layer, from input: NodeID, into lowering: inout LayerLowering
   ) throws(GraphError) -> (z: NodeID, a: NodeID) {
-    var operands = [input, lowering.parameter(layer, "weight"), lowering.parameter(layer, "bias")]
-    if kind == .batch {
-      operands += [lowering.parameter(layer, "running_mean"),
-                   lowering.parameter(layer, "running_var")]
+    var operands = [input]
+    for name in kind == .batch ? ["weight", "bias", "running_mean", "running_var"]
+      : ["weight", "bias"] {
+      operands.append(try lowering.parameter(layer, name))
     }
     let output = try lowering.graph.add(
       .normalize(NormalizationGeometry(kind: kind, shape: layer.inputShape)), operands,
