@@ -62,6 +62,10 @@ let package = Package(
     ),
     // The embedding example (examples/embed): a host program using only the library product.
     .executableTarget(name: "EmbedExample", dependencies: ["NNScript"], path: "examples/embed"),
+    // The runtime example (examples/runtime): a network built, trained and run with NNRuntime
+    // alone, from layer declarations.
+    .executableTarget(name: "RuntimeExample", dependencies: ["NNRuntime"],
+                      path: "examples/runtime"),
     .testTarget(name: "NNSyntaxTests", dependencies: ["NNSyntax"]),
     .testTarget(name: "NNRuntimeTests", dependencies: ["NNRuntime"], exclude: ["Fixtures"]),
     .testTarget(

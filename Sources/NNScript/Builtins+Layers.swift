@@ -12,17 +12,15 @@ extension Builtins {
         throw context.error(.invalidArgument, "dense needs at least 1 unit, not \(units)",
                             at: "units")
       }
-      var dense = DenseSpec(units: units)
+      var dense = Dense(units: units)
       if context.has("act"), !(context.value("act")?.isNil ?? true) {
         dense.activation = try context.activation("act")
       }
       if context.has("weight") {
         dense.weight = try context.tensorLike("weight")
-        dense.weightRange = context.bound["weight"]?.range
       }
       if context.has("bias") {
         dense.bias = try context.tensorLike("bias")
-        dense.biasRange = context.bound["bias"]?.range
       }
       if context.has("init") { dense.initializer = try context.initializer("init") }
       if context.has("bias_init") { dense.biasInitializer = try context.initializer("bias_init") }
@@ -31,7 +29,7 @@ extension Builtins {
         throw context.error(.invalidArgument, "a bias was given but use_bias is false",
                             at: "bias")
       }
-      return context.layer(.dense(dense))
+      return context.layer(dense, pointing: ["weight", "bias"])
     },
     Builtin("dropout", ["p"]) { (context) throws(Diagnostic) in
       let p = try context.number("p")
@@ -40,7 +38,7 @@ extension Builtins {
                             "dropout's probability must be in [0, 1), not \(formatNumber(p))",
                             at: "p")
       }
-      return context.layer(.dropout(p))
+      return context.layer(Dropout(p))
     },
     Builtin("conv2d", ["filters", "kernel", "stride", "padding", "act"]) {
       (context) throws(Diagnostic) in
@@ -49,7 +47,7 @@ extension Builtins {
         throw context.error(.invalidArgument, "conv2d needs at least 1 filter, not \(filters)",
                             at: "filters")
       }
-      var conv = ConvolutionSpec(filters: filters, kernel: try context.sizePair("kernel"))
+      var conv = Conv2D(filters: filters, kernel: try context.sizePair("kernel"))
       if context.has("stride") { conv.stride = try context.sizePair("stride") }
       if context.has("padding") {
         switch try context.string("padding") {
@@ -63,7 +61,7 @@ extension Builtins {
       if context.has("act"), !(context.value("act")?.isNil ?? true) {
         conv.activation = try context.activation("act")
       }
-      return context.layer(.conv2d(conv))
+      return context.layer(conv)
     },
     pooling("maxpool", .max),
     pooling("avgpool", .average),
@@ -79,7 +77,7 @@ extension Builtins {
         throw context.error(.invalidArgument, "embedding needs a dimension of at least 1, not "
                               + "\(dim)", at: "dim")
       }
-      return context.layer(.embedding(vocab: vocab, dim: dim))
+      return context.layer(Embedding(vocab: vocab, dim: dim))
     },
     Builtin("lstm", ["units", "return_sequences"]) { (context) throws(Diagnostic) in
       let units = try context.integer("units")
@@ -88,14 +86,14 @@ extension Builtins {
                             at: "units")
       }
       let sequences = try context.bool("return_sequences", default: false)
-      return context.layer(.lstm(units: units, returnSequences: sequences))
+      return context.layer(LSTM(units: units, returnSequences: sequences))
     },
-    Builtin("flatten", []) { (context) throws(Diagnostic) in context.layer(.flatten) },
+    Builtin("flatten", []) { (context) throws(Diagnostic) in context.layer(Flatten()) },
     Builtin("batchnorm", []) { (context) throws(Diagnostic) in
-      context.layer(.normalization(.batch))
+      context.layer(Normalization(.batch))
     },
     Builtin("layernorm", []) { (context) throws(Diagnostic) in
-      context.layer(.normalization(.layer))
+      context.layer(Normalization(.layer))
     },
     activation("gelu", parameter: nil) { _ in .gelu },
     activation("identity", parameter: nil) { _ in .identity },
@@ -128,7 +126,7 @@ extension Builtins {
     Builtin(name, ["size", "stride"]) { (context) throws(Diagnostic) in
       let size = try context.sizePair("size")
       let stride = context.has("stride") ? try context.sizePair("stride") : size
-      return context.layer(.pool(kind, size: size, stride: stride))
+      return context.layer(Pool2D(kind, size: size, stride: stride))
     }
   }
 
@@ -143,16 +141,20 @@ extension Builtins {
         try context.number(p.name, default: p.fallback)
       } ?? 0
       let activation = make(value)
-      guard context.value("t") != nil else { return context.layer(.activation(activation)) }
+      guard context.value("t") != nil else { return context.layer(ActivationLayer(activation)) }
       return try context.apply(.activation(activation), to: ["t"])
     }
   }
 }
 
 extension CallContext {
-  /// A layer specification made at this call.
-  func layer(_ spec: LayerSpecObject.Spec) -> Value {
-    .object(LayerSpecObject(spec, at: SourceSpan(source: source, range: callRange)))
+  /// A layer declaration made at this call; errors about the `pointing` arguments (a literal
+  /// `weight:` of the wrong shape) point at them.
+  func layer(_ declaration: any LayerDeclaration, pointing: [String] = []) -> Value {
+    var ranges: [String: SourceRange] = [:]
+    for name in pointing { ranges[name] = bound[name]?.range }
+    return .object(LayerSpecObject(declaration, at: SourceSpan(source: source, range: callRange),
+                                   argumentRanges: ranges))
   }
 
   /// A window size or stride: one positive whole number for both axes, or a pair [y, x].
@@ -192,7 +194,7 @@ extension CallContext {
     case .builtin(let builtin):
       if let activation = Activations.byName[builtin.name] { return activation }
     case .object(let layer as LayerSpecObject):
-      if case .activation(let activation) = layer.spec { return activation }
+      if let layer = layer.declaration as? ActivationLayer { return layer.activation }
     case .string(let text):
       if let activation = Activations.byName[text] { return activation }
       let hint = Suggestions.nearest(to: text, in: Array(Activations.byName.keys))

@@ -32,8 +32,8 @@ extension Builtins {
       let gradients = try context.flatGradients(model, "g")
       let state = optimizer.state(for: model.network)
       gradients.withUnsafeBufferPointer { buffer in
-        state.step(parameters: model.network.parameters.pointer,
-                   gradients: buffer.baseAddress!, learningRate: optimizer.learningRate)
+        model.network.step(state, gradients: buffer.baseAddress!,
+                           learningRate: optimizer.learningRate)
       }
       return .nil
     },

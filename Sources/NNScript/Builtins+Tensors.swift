@@ -186,7 +186,7 @@ extension Builtins {
     Builtin("reshape", ["t", "shape..."]) { (context) throws(Diagnostic) in
       // `reshape([1, 8, 8])` alone, a list of whole numbers, is the layer.
       if context.rest.isEmpty, let argument = context.bound["t"], argument.value.isShapeLike {
-        return context.layer(.reshape(try context.signedShape(from: [argument])))
+        return context.layer(Reshape(try context.signedShape(from: [argument])))
       }
       let t = try context.tensorLike("t")
       let shape = try context.signedShape(from: context.rest)

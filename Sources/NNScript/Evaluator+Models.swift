@@ -120,11 +120,12 @@ extension Evaluator {
     let here = location(range)
     switch value {
     case .object(let layer as LayerSpecObject):
-      pending.append(ModelBuilder.Pending(name: name?.name, kind: .spec(layer.spec),
-                                          location: here))
+      pending.append(ModelBuilder.Pending(
+        name: name?.name, kind: .spec(layer.declaration, arguments: layer.argumentRanges),
+        location: here))
     case .builtin(let builtin) where Activations.byName[builtin.name] != nil:
       pending.append(ModelBuilder.Pending(
-        name: name?.name, kind: .spec(.activation(Activations.byName[builtin.name]!)),
+        name: name?.name, kind: .spec(ActivationLayer(Activations.byName[builtin.name]!)),
         location: here))
     case .list(let items) where name == nil:
       for item in items { try appendLayers(item, name: nil, range: range, into: &pending) }

@@ -21,27 +21,65 @@ enum GradientCheck {
                               call: context)
     let network = model.network
     let store = network.parameters.converted(to: Double.self)
-    // Dropout is off (an inference-mode plan), so the loss is a fixed function of the weights.
-    let compiled = try runner.lossPlan(
-      model, batch: x.shape[0], target: y.shape, loss: loss, parameters: store,
-      training: false, traceLayers: false, call: context)
+    let buffers = Set(network.bufferParameters)
+    // Inference mode first: dropout off, batchnorm on its running statistics.
+    var inference = try check(
+      runner.lossPlan(model, batch: x.shape[0], target: y.shape, loss: loss, parameters: store,
+                      training: false, traceLayers: false, call: context),
+      x: x, y: y, store: store, skip: buffers, random: nil, checkNumerics: checkNumerics,
+      model: model, runner: runner, context: context)
+    var text = "gradcheck \(model.name)  loss \(loss.name)  \(store.count) parameters, "
+      + "64-bit central differences\n" + inference.text
+    // Training mode too where it computes something else (batch statistics, dropout): the
+    // masks are held fixed by drawing them from one seed on every run.
+    if network.differsInTraining {
+      // A fixed seed: the check leaves the script's random stream as it found it.
+      let seed = RandomGenerator(seed: 0x5EED)
+      let training = try check(
+        runner.lossPlan(model, batch: x.shape[0], target: y.shape, loss: loss,
+                        parameters: store, training: true, traceLayers: false, call: context),
+        x: x, y: y, store: store, skip: buffers, random: seed, checkNumerics: checkNumerics,
+        model: model, runner: runner, context: context)
+      text += "  training mode (batch statistics):\n" + training.text
+      inference.largest = max(inference.largest, training.largest)
+    }
+    text += "  " + "largest".padding(toLength: 24) + formatScientific(inference.largest) + "\n"
+    context.evaluator.emit(text)
+    return .number(inference.largest)
+  }
+
+  /// One plan's analytic gradient against central differences, per trained parameter (the
+  /// buffers in `skip` are state, not trained). `random` nil: the evaluator's generator (an
+  /// inference plan draws nothing); otherwise every run starts from that generator.
+  private static func check(
+    _ compiled: NetworkRunner.LossPlan<Double>, x: Tensor, y: Tensor,
+    store: ParameterStore<Double>, skip: Set<Int>, random: RandomGenerator?,
+    checkNumerics: Bool, model: ModelObject, runner: NetworkRunner, context: CallContext
+  ) throws(Diagnostic) -> (text: String, largest: Double) {
     let plan = compiled.plan
     plan.setInput(0, x)
     plan.setInput(1, y)
+    let saved = (0..<store.count).map { store.pointer[$0] }
+    defer { for i in saved.indices { store.pointer[i] = saved[i] } }
+    func run(checking: Bool) -> NumericFault? {
+      guard var generator = random else {
+        return plan.run(random: &context.evaluator.random, checkingNumerics: checking)
+      }
+      return plan.run(random: &generator, checkingNumerics: checking)
+    }
     func lossValue() -> Double {
-      plan.run(random: &context.evaluator.random)
+      _ = run(checking: false)
       return plan.values(compiled.loss)[0]
     }
     // The analytic run is the one checked: differences of non-finite losses mean nothing.
-    if let fault = plan.run(random: &context.evaluator.random, checkingNumerics: checkNumerics) {
+    if let fault = run(checking: checkNumerics) {
       throw runner.numericFault(fault, model, compiled.lowering, call: context)
     }
     let analytic = Array(plan.gradientBuffer)
     let stride = max(1, store.count / maxCheckedScalars)
-    var text = "gradcheck \(model.name)  loss \(loss.name)  \(store.count) parameters, "
-      + "64-bit central differences\n"
+    var text = ""
     var largest = 0.0
-    for (index, name) in network.parameterNames.enumerated() {
+    for (index, name) in model.network.parameterNames.enumerated() where !skip.contains(index) {
       let start = store.offsets[index]
       let count = store.shapes[index].reduce(1, *)
       var worst = 0.0
@@ -64,9 +102,7 @@ enum GradientCheck {
         + formatScientific(worst) + "\n"
       largest = max(largest, worst)
     }
-    text += "  " + "largest".padding(toLength: 24) + formatScientific(largest) + "\n"
-    context.evaluator.emit(text)
-    return .number(largest)
+    return (text, largest)
   }
 
   /// `3.2e-10`: two significant digits are all an error estimate deserves.

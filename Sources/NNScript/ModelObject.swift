@@ -40,8 +40,7 @@ final class ModelObject: ScriptObject {
   var layerNames: [String] {
     func names(_ layers: [Layer]) -> [String] {
       layers.flatMap { layer -> [String] in
-        if case .residual(let body) = layer.kind { return [layer.name] + names(body) }
-        return [layer.name]
+        [layer.name] + names(layer.body)
       }
     }
     return names(network.layers)

@@ -12,12 +12,10 @@ enum ModelSummary {
       let parameters = parameterCount(of: layer, in: network)
       rows.append([layer.name, layer.summary, ModelBuilder.describe(layer.outputShape),
                    String(parameters), String(flops[index])])
-      if case .residual(let body) = layer.kind {
-        // The body's layers, indented under the block; their counts are in the block's row.
-        for inner in body {
-          rows.append(["  " + inner.name, inner.summary, ModelBuilder.describe(inner.outputShape),
-                       "", ""])
-        }
+      // A block's layers, indented under it; their counts are in the block's row.
+      for inner in layer.body {
+        rows.append(["  " + inner.name, inner.summary, ModelBuilder.describe(inner.outputShape),
+                     "", ""])
       }
     }
     rows.append(["total", "", "", String(network.parameterCount), String(flops.reduce(0, +))])
@@ -36,13 +34,10 @@ enum ModelSummary {
     return text
   }
 
-  /// Parameters of a layer, a residual block's body included.
+  /// Parameters of a layer, a block's body included.
   private static func parameterCount(of layer: Layer, in network: Network) -> Int {
-    if case .residual(let body) = layer.kind {
-      return body.map { parameterCount(of: $0, in: network) }.reduce(0, +)
-    }
-    return network.parameterNames.enumerated().filter { $0.element.hasPrefix(layer.name + ".") }
-      .map { network.parameters.shapes[$0.offset].reduce(1, *) }.reduce(0, +)
+    layer.parameters.map { network.parameters.count(of: $0.index) }.reduce(0, +)
+      + layer.body.map { parameterCount(of: $0, in: network) }.reduce(0, +)
   }
 
   /// The compiled plan for a batch: inference, or training when `loss:` is given.

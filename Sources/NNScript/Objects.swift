@@ -4,98 +4,27 @@ import NNSyntax
 // The runtime objects scripts hold: layer specifications (before they join a model), losses,
 // optimizers and initialisers. Models and traced tensors have files of their own.
 
-/// What a layer call such as `dense(8, tanh)` produces: a specification a model body turns into
-/// a layer.
+/// What a layer call such as `dense(8, tanh)` produces: a runtime layer declaration, which a
+/// model body turns into a layer.
 final class LayerSpecObject: ScriptObject {
-  enum Spec {
-    case dense(DenseSpec)
-    case activation(Activation)
-    case dropout(Double)
-    case conv2d(ConvolutionSpec)
-    /// `maxpool(size, stride:)` / `avgpool(size, stride:)`: window and stride as [y, x].
-    case pool(PoolingGeometry.Kind, size: [Int], stride: [Int])
-    case flatten
-    /// `embedding(vocab, dim)`: token ids `[time]` per sample to `[time, dim]`.
-    case embedding(vocab: Int, dim: Int)
-    /// `lstm(units, return_sequences:)` over `[time, features]` samples.
-    case lstm(units: Int, returnSequences: Bool)
-    /// The per-sample shape; one −1 is inferred from the input.
-    case reshape([Int])
-    /// `batchnorm()` / `layernorm()`.
-    case normalization(NormalizationGeometry.Kind)
-  }
-
-  let spec: Spec
+  let declaration: any LayerDeclaration
   /// Where the call was written, for errors found when the model is assembled.
   let location: SourceSpan
+  /// The source of arguments a layer error may point at (`weight:`), by name.
+  let argumentRanges: [String: SourceRange]
 
-  init(_ spec: Spec, at location: SourceSpan) {
-    self.spec = spec
+  init(
+    _ declaration: any LayerDeclaration, at location: SourceSpan,
+    argumentRanges: [String: SourceRange] = [:]
+  ) {
+    self.declaration = declaration
     self.location = location
+    self.argumentRanges = argumentRanges
   }
 
   var typeName: String { "layer" }
-
-  var kindName: String {
-    switch spec {
-    case .dense: return "dense"
-    case .activation(let activation): return activation.name
-    case .dropout: return "dropout"
-    case .conv2d: return "conv2d"
-    case .pool(let kind, _, _): return kind.name
-    case .embedding: return "embedding"
-    case .lstm: return "lstm"
-    case .flatten: return "flatten"
-    case .reshape: return "reshape"
-    case .normalization(let kind): return kind.name
-    }
-  }
-
-  var displayText: String {
-    switch spec {
-    case .dense(let dense):
-      let act = dense.activation == .identity ? "" : ", \(dense.activation.name)"
-      return "<layer dense(\(dense.units)\(act))>"
-    case .activation(let activation): return "<layer \(activation.name)>"
-    case .dropout(let p): return "<layer dropout(\(formatNumber(p)))>"
-    case .conv2d(let conv):
-      let act = conv.activation == .identity ? "" : ", \(conv.activation.name)"
-      return "<layer conv2d(\(conv.filters), \(ModelBuilder.describe(conv.kernel))\(act))>"
-    case .pool(let kind, let size, _): return "<layer \(kind.name)(\(ModelBuilder.describe(size)))>"
-    case .embedding(let vocab, let dim): return "<layer embedding(\(vocab), \(dim))>"
-    case .lstm(let units, let sequences):
-      return "<layer lstm(\(units)\(sequences ? ", return_sequences: true" : ""))>"
-    case .flatten: return "<layer flatten>"
-    case .reshape(let shape): return "<layer reshape(\(ModelBuilder.describe(shape)))>"
-    case .normalization(let kind): return "<layer \(kind.name)>"
-    }
-  }
-}
-
-/// The arguments of `conv2d(…)`: sizes as [y, x].
-struct ConvolutionSpec {
-  var filters: Int
-  var kernel: [Int]
-  var stride: [Int] = [1, 1]
-  /// `padding: "same"` (the default, LANGUAGE.md §5) or `"valid"`.
-  var same = true
-  var activation: Activation = .identity
-  /// `nil`: He before a ReLU-family activation, Xavier otherwise; `load` uses zeros.
-  var initializer: Initializer?
-}
-
-/// The arguments of `dense(…)`.
-struct DenseSpec {
-  var units: Int
-  var activation: Activation = .identity
-  var weight: Tensor?
-  var weightRange: SourceRange?
-  var bias: Tensor?
-  var biasRange: SourceRange?
-  /// `nil`: He before a ReLU-family activation, Xavier otherwise (LANGUAGE.md §5).
-  var initializer: Initializer?
-  var biasInitializer: Initializer = .zeros
-  var useBias = true
+  var kindName: String { declaration.kindName }
+  var displayText: String { "<layer \(declaration.declarationText)>" }
 }
 
 /// A loss: one of the built-in kinds, or a script function `fn (pred, y)`.

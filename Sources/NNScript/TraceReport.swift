@@ -21,6 +21,9 @@ enum TraceReport {
     let plan = compiled.plan
     plan.setInput(0, x)
     plan.setInput(1, y)
+    // A training plan moves batchnorm's running statistics; only a step that is applied may.
+    let buffers = model.network.savedBuffers()
+    defer { if !apply { model.network.restoreBuffers(buffers) } }
     if let fault = plan.run(random: &context.evaluator.random, checkingNumerics: checkNumerics) {
       throw runner.numericFault(fault, model, compiled.lowering, call: context)
     }
@@ -43,10 +46,11 @@ enum TraceReport {
       fields["a"] = .tensor(a)
       fields["delta"] = .tensor(delta)
       var updates = ""
-      for parameter in ["weight", "weight_ih", "weight_hh", "bias"] {
-        let fullName = "\(layer.name).\(parameter)"
-        guard let parameterIndex = network.parameterNames.firstIndex(of: fullName),
-          case .record(let layerGradients)? = gradients[layer.name],
+      // The trained parameters, as the layer declares them (buffers have no step).
+      for entry in layer.parameters where entry.role != .buffer {
+        let parameter = entry.name
+        let parameterIndex = entry.index
+        guard case .record(let layerGradients)? = gradients[layer.name],
           case .tensor(let gradient)? = layerGradients[parameter]
         else { continue }
         let symbol = parameter == "bias" ? "b"

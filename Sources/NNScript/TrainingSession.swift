@@ -247,7 +247,7 @@ struct TrainingSession {
         return traced.node
       }
     }
-    let mask = model.network.parameterNames.map { $0.hasSuffix(".weight") }
+    let mask = model.network.weightMask
     do {
       let trainer = try Trainer(network: model.network, configuration: configuration,
                                 optimizerState: optimizer.state(for: model.network),

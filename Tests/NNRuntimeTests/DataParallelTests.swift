@@ -103,8 +103,9 @@ struct Scenario: Sendable, CustomTestStringConvertible {
     for (i, layer) in base.layers.enumerated() {
       layers.append(layer)
       if i < base.layers.count - 1 {
-        layers.append(Layer(name: "dropout\(i + 1)", kind: .dropout(dropout),
-                            outputShape: layer.outputShape, tag: 100 + i))
+        layers.append(Layer(name: "dropout\(i + 1)", declaration: Dropout(dropout),
+                            inputShape: layer.outputShape, outputShape: layer.outputShape,
+                            tag: 100 + i))
       }
     }
     return Network(inputShape: base.inputShape, layers: layers,

@@ -166,8 +166,10 @@ func sequenceLayerMatchesPyTorch(_ name: String) throws {
 @Test func embeddingIdsOutsideTheVocabularyAreFound() {
   var store = ParameterStore<Float>(shapes: [[3, 2]])
   _ = store
-  let layer = Layer(name: "emb", kind: .embedding(vocab: 3, dim: 2, table: 0),
-                    outputShape: [2, 2], tag: 0)
+  let layer = Layer(name: "emb", declaration: Embedding(vocab: 3, dim: 2), inputShape: [2],
+                    outputShape: [2, 2],
+                    parameters: [LayerParameter(name: "weight", index: 0, role: .weight)],
+                    tag: 0)
   store = ParameterStore<Float>(shapes: [[3, 2]])
   let network = Network(inputShape: [2], layers: [layer], parameterNames: ["emb.weight"],
                         parameters: store)

@@ -28,9 +28,14 @@ func denseNetwork(
     }
     let activation = activations?[i] ?? .identity
     layers.append(Layer(name: "dense\(i + 1)",
-                        kind: .dense(units: sizes[i + 1], activation: activation,
-                                     weight: weight, bias: biasIndex),
-                        outputShape: [sizes[i + 1]], tag: i))
+                        declaration: Dense(units: sizes[i + 1], activation: activation,
+                                           useBias: bias),
+                        inputShape: [sizes[i]], outputShape: [sizes[i + 1]],
+                        parameters: [LayerParameter(name: "weight", index: weight, role: .weight)]
+                          + (biasIndex.map {
+                            [LayerParameter(name: "bias", index: $0, role: .trained)]
+                          } ?? []),
+                        tag: i))
   }
   let store = ParameterStore<Float>(shapes: shapes)
   var random = RandomGenerator(seed: seed)

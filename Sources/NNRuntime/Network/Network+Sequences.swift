@@ -17,9 +17,10 @@ extension Network {
   /// The first value of `input` (a batch for this network) that is not a whole number in
   /// [0, vocab) of the network's first layer, when that layer is an embedding.
   public func invalidToken(in input: Tensor) -> InvalidToken? {
-    guard let first = layers.first, case .embedding(let vocab, _, _) = first.kind else {
+    guard let first = layers.first, let embedding = first.declaration as? Embedding else {
       return nil
     }
+    let vocab = embedding.vocab
     return input.withUnsafeBufferPointer { values -> InvalidToken? in
       for i in 0..<values.count {
         let v = values[i]

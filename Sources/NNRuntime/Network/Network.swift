@@ -1,5 +1,6 @@
 /// A declared network: its layers, its per-sample input shape, and its parameters in one
 /// contiguous store. Lowered to a `Graph` per batch size; the graph compiles to plans.
+/// `NetworkBuilder` makes one from layer declarations.
 public final class Network: @unchecked Sendable {
   /// Shape of one sample (`[2]` for a model of input size 2).
   public let inputShape: [Int]
@@ -25,20 +26,59 @@ public final class Network: @unchecked Sendable {
   /// Scalars in all parameters.
   public var parameterCount: Int { parameters.count }
 
-  /// The indices of parameters that are state rather than trained (batchnorm's running
-  /// statistics): no gradient reaches them, the trainer restores them around the optimizer's
-  /// step, and l2 and weight decay leave them alone. Saved and loaded with the others.
-  public var bufferParameters: [Int] {
-    func collect(_ layers: [Layer]) -> [Int] {
-      layers.flatMap { layer -> [Int] in
-        switch layer.kind {
-        case .normalization(_, _, _, let mean, let variance): [mean, variance].compactMap { $0 }
-        case .residual(let body): collect(body)
-        default: []
-        }
+  /// Every layer, a block's body after the block, in declaration order.
+  public var allLayers: [Layer] {
+    func flatten(_ layers: [Layer]) -> [Layer] {
+      layers.flatMap { [$0] + flatten($0.body) }
+    }
+    return flatten(layers)
+  }
+
+  /// The role of each parameter, in parameter order, as its layer declared it.
+  public var parameterRoles: [ParameterRole] {
+    var roles = Array(repeating: ParameterRole.trained, count: parameterNames.count)
+    for layer in allLayers {
+      for parameter in layer.parameters where parameter.index < roles.count {
+        roles[parameter.index] = parameter.role
       }
     }
-    return collect(layers)
+    return roles
+  }
+
+  /// Per parameter, whether `l2` applies (a weight matrix or kernel; see `ParameterRole`).
+  public var weightMask: [Bool] { parameterRoles.map { $0 == .weight } }
+
+  /// The indices of parameters that are state rather than trained (batchnorm's running
+  /// statistics): no gradient reaches them, the trainer restores them around the optimizer's
+  /// step, and l2, weight decay and gradient checks leave them alone.
+  public var bufferParameters: [Int] {
+    parameterRoles.indices.filter { parameterRoles[$0] == .buffer }
+  }
+
+  /// Whether a training plan computes something an inference plan does not (dropout, batch
+  /// statistics).
+  public var differsInTraining: Bool {
+    allLayers.contains { $0.declaration.differsInTraining }
+  }
+
+  /// The buffers' current values, to put back with `restoreBuffers`.
+  public func savedBuffers() -> [(index: Int, values: Tensor)] {
+    bufferParameters.map { ($0, parameters.tensor($0)) }
+  }
+
+  /// Puts back buffer values `savedBuffers` returned.
+  public func restoreBuffers(_ saved: [(index: Int, values: Tensor)]) {
+    for (index, values) in saved { parameters.assign(index, values) }
+  }
+
+  /// One optimizer update from a full gradient buffer (one value per parameter scalar); the
+  /// buffers keep their values, whatever the rule's weight decay would do to them.
+  public func step(
+    _ state: OptimizerState<Float>, gradients: UnsafePointer<Float>, learningRate: Double
+  ) {
+    let saved = savedBuffers()
+    state.step(parameters: parameters.pointer, gradients: gradients, learningRate: learningRate)
+    restoreBuffers(saved)
   }
 
   /// The nodes a lowering made: the input, the output, and each top-level layer's
@@ -74,66 +114,23 @@ public final class Network: @unchecked Sendable {
     for (index, shape) in parameters.shapes.enumerated() {
       parameterNodes.append(graph.parameter(index, shape: shape))
     }
+    var lowering = LayerLowering(graph: graph, parameterNodes: parameterNodes)
+    defer { graph = lowering.graph }
     var layerNodes: [LayerNodes] = []
-    let output = try lower(layers, from: input, into: &graph, parameterNodes: parameterNodes,
-                           record: &layerNodes)
+    let output = try Self.lower(layers, from: input, into: &lowering, record: &layerNodes)
     return Lowering(input: input, output: output, layerNodes: layerNodes,
                     parameterNodes: parameterNodes)
   }
 
-  private func lower(
-    _ layers: [Layer], from input: NodeID, into graph: inout Graph, parameterNodes: [NodeID],
+  static func lower(
+    _ layers: [Layer], from input: NodeID, into lowering: inout LayerLowering,
     record: inout [LayerNodes]
   ) throws(GraphError) -> NodeID {
     var current = input
     for layer in layers {
-      let tag = layer.tag
-      var z = current
-      switch layer.kind {
-      case .dense(_, let activation, let weight, let bias):
-        z = try graph.add(.linear, [current, parameterNodes[weight]], tag: tag)
-        if let bias { z = try graph.add(.addBias, [z, parameterNodes[bias]], tag: tag) }
-        current = activation == .identity
-          ? z : try graph.add(.activation(activation), [z], tag: tag)
-      case .activation(let activation):
-        current = try graph.add(.activation(activation), [current], tag: tag)
-      case .dropout(let p):
-        current = try graph.add(.dropout(p), [current], tag: tag)
-      case .residual(let body):
-        var inner: [LayerNodes] = []
-        let bodyOutput = try lower(body, from: current, into: &graph,
-                                   parameterNodes: parameterNodes, record: &inner)
-        z = bodyOutput
-        current = try graph.add(.add, [current, bodyOutput], tag: tag)
-      case .conv2d(let geometry, let activation, let weight, let bias):
-        z = try graph.add(.conv2d(geometry),
-                          [current, parameterNodes[weight], parameterNodes[bias]], tag: tag)
-        current = activation == .identity
-          ? z : try graph.add(.activation(activation), [z], tag: tag)
-      case .pool2d(let geometry):
-        current = try graph.add(.pool2d(geometry), [current], tag: tag)
-        z = current
-      case .embedding(let vocab, let dim, let table):
-        current = try graph.add(.embedding(vocab: vocab, dim: dim),
-                                [current, parameterNodes[table]], tag: tag)
-        z = current
-      case .lstm(let geometry, let weightIH, let weightHH, let bias):
-        current = try graph.add(.lstm(geometry),
-                                [current, parameterNodes[weightIH], parameterNodes[weightHH],
-                                 parameterNodes[bias]], tag: tag)
-        z = current
-      case .flatten, .reshape:
-        let batch = graph.shape(of: current).first ?? 1
-        current = try graph.add(.reshape([batch] + layer.outputShape), [current], tag: tag)
-        z = current
-      case .normalization(let geometry, let gamma, let beta, let mean, let variance):
-        let statistics = [mean, variance].compactMap { $0.map { parameterNodes[$0] } }
-        current = try graph.add(
-          .normalize(geometry),
-          [current, parameterNodes[gamma], parameterNodes[beta]] + statistics, tag: tag)
-        z = current
-      }
-      record.append(LayerNodes(name: layer.name, z: z, a: current))
+      let (z, a) = try layer.declaration.lower(layer, from: current, into: &lowering)
+      current = a
+      record.append(LayerNodes(name: layer.name, z: z, a: a))
     }
     return current
   }
@@ -141,46 +138,6 @@ public final class Network: @unchecked Sendable {
   /// Floating-point operations for one sample's forward pass, per top-level layer (a multiply
   /// and an add count as two).
   public func flopsPerSample() -> [Int] {
-    var inputShape = self.inputShape
-    return layers.map { layer in
-      defer { inputShape = layer.outputShape }
-      return Self.flops(layer, input: inputShape)
-    }
-  }
-
-  private static func flops(_ layer: Layer, input: [Int]) -> Int {
-    let inputCount = input.reduce(1, *)
-    let outputCount = layer.outputShape.reduce(1, *)
-    switch layer.kind {
-    case .dense(let units, let activation, _, let bias):
-      let rows = inputCount / max(input.last ?? 1, 1)
-      let features = input.last ?? 1
-      return rows * (2 * features * units + (bias == nil ? 0 : units)
-        + (activation == .identity ? 0 : units))
-    case .activation, .dropout:
-      return outputCount
-    case .conv2d(let g, let activation, _, _):
-      return outputCount * (2 * g.inChannels * g.kernelHeight * g.kernelWidth + 1
-        + (activation == .identity ? 0 : 1))
-    case .pool2d(let g):
-      return outputCount * g.sizeY * g.sizeX
-    case .embedding:
-      return 0
-    case .lstm(let g, _, _, _):
-      // Per step: the gate pre-activations (two GEMVs and the bias), the gates and the cell.
-      return g.time * (8 * g.units * (g.features + g.units) + 4 * g.units + 10 * g.units)
-    case .flatten, .reshape:
-      return 0
-    case .normalization:
-      return 4 * outputCount
-    case .residual(let body):
-      var shape = input
-      var total = outputCount
-      for inner in body {
-        total += flops(inner, input: shape)
-        shape = inner.outputShape
-      }
-      return total
-    }
+    layers.map { $0.declaration.flops(of: $0) }
   }
 }

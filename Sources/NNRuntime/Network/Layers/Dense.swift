@@ -1,0 +1,127 @@
+/// `dense(units, act)`: `y = x · Wᵀ + b`, then the activation, over `[features]` samples
+/// (PyTorch's `nn.Linear`, weight `[units, features]`).
+public struct Dense: LayerDeclaration {
+  /// Output features.
+  public var units: Int
+  /// Applied after the affine map.
+  public var activation: Activation
+  /// A literal weight `[units, features]` (it replaces the initialiser).
+  public var weight: Tensor?
+  /// A literal bias `[units]`.
+  public var bias: Tensor?
+  /// `nil`: He before a ReLU-family activation, Xavier otherwise.
+  public var initializer: Initializer?
+  /// How the bias starts (zeros).
+  public var biasInitializer: Initializer
+  /// Whether the layer has a bias.
+  public var useBias: Bool
+
+  /// A dense layer; every argument but `units` as the language's defaults.
+  public init(
+    units: Int, activation: Activation = .identity, weight: Tensor? = nil, bias: Tensor? = nil,
+    initializer: Initializer? = nil, biasInitializer: Initializer = .zeros,
+    useBias: Bool = true
+  ) {
+    self.units = units
+    self.activation = activation
+    self.weight = weight
+    self.bias = bias
+    self.initializer = initializer
+    self.biasInitializer = biasInitializer
+    self.useBias = useBias
+  }
+
+  public var kindName: String { "dense" }
+  public static var descriptionKinds: [String] { ["dense"] }
+
+  public var declarationText: String {
+    "dense(\(units)" + (activation == .identity ? "" : ", \(activation.name)") + ")"
+  }
+
+  public func resolve(_ context: LayerResolution) throws(LayerError) -> LayerShape {
+    let name = context.name
+    let input = context.input
+    guard let features = input.last, input.count >= 1 else {
+      throw LayerError(.shapeMismatch, "\(name) needs inputs with at least one axis")
+    }
+    guard input.count == 1 else {
+      throw LayerError(.shapeMismatch,
+                       "\(name): a dense layer needs samples of shape [features], but its "
+                         + "input has shape \(LayerResolution.describe(input))",
+                       hint: "add flatten() before it")
+    }
+    let weightShape = [units, features]
+    guard units.multipliedReportingOverflow(by: features).partialValue <= Tensor.maxElements,
+      !units.multipliedReportingOverflow(by: features).overflow
+    else {
+      throw LayerError(.resourceLimit,
+                       "\(name) would need a \(units) × \(features) weight, more than the "
+                         + "\(Tensor.maxElements) elements a tensor may hold")
+    }
+    if let weight, weight.shape != weightShape {
+      throw LayerError(
+        .shapeMismatch,
+        "\(name): the weight has shape \(LayerResolution.describe(weight.shape)) but the layer "
+          + "needs [units, inputs] = \(LayerResolution.describe(weightShape))",
+        hint: "row i of the weight holds the weights into unit i", argument: "weight")
+    }
+    if let bias, bias.shape != [units] {
+      throw LayerError(
+        .shapeMismatch,
+        "\(name): the bias has shape \(LayerResolution.describe(bias.shape)) but the layer has "
+          + "\(units) units, so it needs [\(units)]", argument: "bias")
+    }
+    let drawn = initializer ?? (activation.isReLUFamily ? .he : .xavier)
+    var parameters = [ParameterDeclaration(
+      "weight", shape: weightShape,
+      initial: weight.map { .values($0) } ?? .drawn(drawn, fanIn: features, fanOut: units),
+      role: .weight)]
+    if useBias {
+      parameters.append(ParameterDeclaration(
+        "bias", shape: [units],
+        initial: bias.map { .values($0) }
+          ?? .drawn(biasInitializer, fanIn: features, fanOut: units),
+        role: .trained))
+    }
+    return LayerShape(output: Array(input.dropLast()) + [units], parameters: parameters)
+  }
+
+  public func lower(
+    _ layer: Layer, from input: NodeID, into lowering: inout LayerLowering
+  ) throws(GraphError) -> (z: NodeID, a: NodeID) {
+    let tag = layer.tag
+    var z = try lowering.graph.add(.linear, [input, lowering.parameter(layer, "weight")],
+                                   tag: tag)
+    if useBias {
+      z = try lowering.graph.add(.addBias, [z, lowering.parameter(layer, "bias")], tag: tag)
+    }
+    return (z, try lowering.activate(z, activation, tag: tag))
+  }
+
+  public func flops(of layer: Layer) -> Int {
+    let features = layer.inputShape.last ?? 1
+    let rows = layer.inputShape.reduce(1, *) / max(features, 1)
+    return rows * (2 * features * units + (useBias ? units : 0)
+      + (activation == .identity ? 0 : units))
+  }
+
+  public func summary(of layer: Layer) -> String {
+    let act = activation == .identity ? "" : ", \(activation.name)"
+    return "dense(\(units)\(act)\(useBias ? "" : ", use_bias: false"))"
+  }
+
+  public func describe(_ layer: Layer, into fields: inout [String: JSONValue]) {
+    fields["kind"] = .string("dense")
+    fields["units"] = .integer(units)
+    LayerDescription.encode(activation, into: &fields)
+    fields["use_bias"] = .bool(useBias)
+  }
+
+  public static func decode(_ fields: LayerFields) throws(LayerDescription.Failure) -> Dense {
+    // The values do not matter (the file's tensors replace them); zeros draw nothing from
+    // the script's random generator.
+    Dense(units: try fields.positive("units", else: "needs a positive whole number of units"),
+          activation: try fields.activation(default: .identity), initializer: .zeros,
+          useBias: try fields.bool("use_bias", default: true))
+  }
+}
