@@ -136,6 +136,12 @@ enum CrossValidation {
                             "the factory must return a model, not a \(made.typeName)",
                             at: "factory")
       }
+      if fold == 0 {
+        // The targets checked once, whole, so an error names the row of the data as given.
+        let loss = context.has("loss") ? try context.lossObject("loss")
+          : TrainingSession.defaultLoss(for: model, classes: data.classes)
+        _ = try TrainingSession.trainingData(data, model: model, loss: loss, context: context)
+      }
       var foldContext = context
       foldContext.bound["net"] = ArgumentValue(label: nil, labelRange: nil, value: made,
                                                range: context.callRange)

@@ -262,7 +262,7 @@ struct NetworkRunner {
           + "target has shape \(ModelBuilder.describe(y.shape))", at: "y")
     }
     do throws(LossTargetError) {
-      return try kind.checkedTarget(y, prediction: prediction, predictionName: model.name)
+      return try kind.checkedTarget(y, prediction: prediction, model: model.name)
     } catch {
       throw call.error(error.row == nil ? .shapeMismatch : .dataError, error.message, at: "y")
     }

@@ -260,10 +260,12 @@ struct TrainingSession {
     do throws(LossTargetError) {
       // The loss's own rule: a dataset without `classes:` whose targets are whole numbers
       // trains with cross-entropy as class indices, and its metrics see classes.
-      y = try kind.checkedTarget(y, prediction: prediction, predictionName: model.name)
+      y = try kind.checkedTarget(y, prediction: prediction, model: model.name)
     } catch {
+      // A wrong value is the data's fault; a wrong shape may be the loss's choice.
       throw context.error(error.row == nil ? .shapeMismatch : .dataError,
-                          "loss \(loss.name): \(error.message)", at: at)
+                          "loss \(loss.name): \(error.message)",
+                          at: error.row == nil ? at : "data")
     }
     let indices = isClassLoss && y.shape == Array(prediction.dropLast())
     return TrainingData(x: data.x, y: y, classes: data.classes ?? (indices ? output.last : nil))

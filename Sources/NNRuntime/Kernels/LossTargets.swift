@@ -55,15 +55,17 @@ extension LossKind {
 
   /// The shape the loss op reads for a target of shape `target` against a prediction of shape
   /// `prediction`, and whether it holds class indices: cross-entropy's `[n, 1]` indices become
-  /// `[n]`. `predictionName` names the prediction in the message ("the prediction", a model).
+  /// `[n]`. `model` names the model whose outputs the prediction is, for the messages.
   public func targetShape(
-    _ target: [Int], prediction: [Int], predictionName: String = "the prediction"
+    _ target: [Int], prediction: [Int], model: String? = nil
   ) throws(LossTargetError) -> (shape: [Int], classIndices: Bool) {
+    let outputs = model.map { "\($0) gives outputs of shape" } ?? "the prediction has shape"
+
     switch targetKind {
     case .classes:
       guard let classes = prediction.last, prediction.count <= 2 else {
-        throw LossTargetError("cross_entropy reads logits of shape [n, C], but \(predictionName) "
-                              + "gives outputs of shape \(describeShape(prediction))")
+        throw LossTargetError("cross_entropy reads logits of shape [n, C], but \(outputs) "
+                              + describeShape(prediction))
       }
       let indices = Array(prediction.dropLast())
       // With one class, [n, 1] is the prediction's shape: probabilities, as PyTorch reads it.
@@ -72,14 +74,13 @@ extension LossKind {
       let indexShapes = indices.isEmpty
         ? "one number" : "\(describeShape(indices)) or \(describeShape(indices + [1]))"
       throw LossTargetError(
-        "\(predictionName) gives outputs of shape \(describeShape(prediction)), so the target "
+        "\(outputs) \(describeShape(prediction)), so the target "
           + "must be class indices (\(indexShapes)) or probability rows "
           + "(\(describeShape(prediction))), not shape \(describeShape(target))")
     case .probabilities, .values:
       guard target == prediction else {
-        throw LossTargetError("\(predictionName) gives outputs of shape "
-                              + "\(describeShape(prediction)) but the target has shape "
-                              + describeShape(target))
+        throw LossTargetError("\(outputs) \(describeShape(prediction)) but the target has "
+                              + "shape \(describeShape(target))")
       }
       return (target, false)
     }
@@ -89,19 +90,22 @@ extension LossKind {
   /// checked and normalised (see `targetShape`), class indices checked to be whole numbers
   /// below the number of classes, bce's targets checked to lie in [0, 1].
   public func checkedTarget(
-    _ target: Tensor, prediction: [Int], predictionName: String = "the prediction"
+    _ target: Tensor, prediction: [Int], model: String? = nil
   ) throws(LossTargetError) -> Tensor {
     let (shape, classIndices) = try targetShape(target.shape, prediction: prediction,
-                                                predictionName: predictionName)
+                                                model: model)
+    let predictionName = model ?? "the prediction"
     let scalars = target.scalars
     if classIndices, let classes = prediction.last {
       for (row, label) in scalars.enumerated() {
         guard label.isFinite, label.rounded() == label, label >= 0, label < Float(classes) else {
-          let kind = label.isFinite && label.rounded() != label ? ", not a whole number" : ""
-          throw LossTargetError(
-            "row \(row) of the target is \(Self.describe(label))\(kind), but \(predictionName) "
-              + "has \(classes) \(classes == 1 ? "class" : "classes") "
-              + "(indices 0 to \(classes - 1))", row: row)
+          let count = "\(classes) \(classes == 1 ? "class" : "classes")"
+          let message = label.isFinite && label.rounded() != label
+            ? "row \(row) of the target is \(Self.describe(label)), but a class index is a whole "
+              + "number (\(predictionName) has \(count), indices 0 to \(classes - 1))"
+            : "row \(row) of the target is \(Self.describe(label)), but \(predictionName) has "
+              + "\(count) (indices 0 to \(classes - 1))"
+          throw LossTargetError(message, row: row)
         }
       }
     } else if targetKind == .probabilities {
