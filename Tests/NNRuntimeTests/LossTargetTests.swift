@@ -97,3 +97,19 @@ func theDeclaredReductionIsTheOneTheLossComputes(kind: LossKind) throws {
   #expect(Metric.accuracy.mismatch(.classes(3)) == nil)
   #expect(Metric.r2.mismatch(.classes(3))?.hasPrefix("r2 compares values") == true)
 }
+
+/// With the weights held still (lr 0), the epoch's loss over mini-batches is the loss of the
+/// whole set, for a loss that sums over rows as for one that averages, l2 penalty included.
+@Test(arguments: [LossKind.sse, .mse], [0.0, 0.3])
+func theEpochLossOfMiniBatchesIsTheWholeSetsLoss(kind: LossKind, l2: Double) throws {
+  let network = denseNetwork([2, 3, 1], activations: [.tanh, .identity], seed: 1)
+  let configuration = TrainingConfiguration(epochs: 1, batchSize: 4, shuffle: false,
+                                            optimizer: plainSGD, learningRate: 0, l2: l2)
+  let trainer = try makeTrainer(network, configuration, loss: kind)
+  trainer.lossKind = kind
+  let data = linearData(10)
+  let whole = try trainer.evaluate(data).loss + trainer.l2Penalty()
+  let history = try train(trainer, data)
+  let epoch = try #require(history["loss"]?.first)
+  #expect(abs(epoch - whole) <= 1e-5 * abs(whole), "epoch \(epoch), whole set \(whole)")
+}
