@@ -90,15 +90,34 @@ extension CallContext {
   /// a traced function); without them, the loss as a value.
   func computeLoss(_ kind: LossKind) throws(Diagnostic) -> Value {
     guard let prediction = value("pred") else { return .object(LossObject(.builtin(kind))) }
-    let target = try require("y")
+    var target = try require("y")
     if let traced = prediction.symbolic ?? target.symbolic {
-      guard let p = traced.operand(prediction), let y = traced.operand(target) else {
+      guard let p = traced.operand(prediction) else {
         throw error(.typeMismatch, "\(kind.name) takes tensors")
+      }
+      // The loss's own target rule (`[n, 1]` indices read as `[n]`): a constant target's
+      // values too, a traced one's shape.
+      if target.symbolic == nil, let constant = target.asTensor {
+        target = .tensor(try checkedTarget(kind, constant, prediction: p.shape))
+      }
+      guard var y = traced.operand(target) else {
+        throw error(.typeMismatch, "\(kind.name) takes tensors")
+      }
+      let shape: [Int]
+      do throws(LossTargetError) {
+        shape = try kind.targetShape(y.shape, prediction: p.shape).shape
+      } catch {
+        throw self.error(.shapeMismatch, "\(kind.name): \(error.message)", at: "y")
+      }
+      if shape != y.shape {
+        guard case .object(let reshaped as SymbolicTensor) = try trace(.reshape(shape), [y])
+        else { throw self.error(.typeMismatch, "\(kind.name) takes tensors") }
+        y = reshaped
       }
       return try trace(.loss(kind), [p, y])
     }
     let p = try tensorLike("pred")
-    let y = try tensorLike("y")
+    let y = try checkedTarget(kind, try tensorLike("y"), prediction: p.shape)
     var graph = Graph()
     let pNode = graph.input(0, shape: p.shape)
     let yNode = graph.input(1, shape: y.shape)
@@ -112,6 +131,18 @@ extension CallContext {
       return Evaluator.wrap(plan.output(loss))
     } catch {
       throw self.error(.shapeMismatch, "\(kind.name): \(error.message)")
+    }
+  }
+
+  /// `y` as the loss reads it against a prediction of shape `prediction` (its target rule).
+  private func checkedTarget(
+    _ kind: LossKind, _ y: Tensor, prediction: [Int]
+  ) throws(Diagnostic) -> Tensor {
+    do throws(LossTargetError) {
+      return try kind.checkedTarget(y, prediction: prediction)
+    } catch {
+      throw self.error(error.row == nil ? .shapeMismatch : .dataError,
+                       "\(kind.name): \(error.message)", at: "y")
     }
   }
 

@@ -25,8 +25,10 @@ enum Evaluation {
     }
     var record = Record()
     record["loss"] = .number(result.loss)
-    if let classes = data.classes {
-      let labels = data.y.scalars.map { Int($0) }
+    // Class metrics for class labels (a dataset's classes, or cross-entropy's indices), value
+    // metrics otherwise; of those, only the ones that apply (auc needs two classes).
+    if let classes = trainingData.classes {
+      let labels = Metrics.labels(from: trainingData.y)
       let report = Metrics.classification(scores: result.predictions, labels: labels,
                                           classes: classes)
       record["accuracy"] = .number(report.accuracy)
@@ -35,7 +37,9 @@ enum Evaluation {
       record["f1"] = .number(report.f1)
       let confusion = report.confusion.flatMap { $0.map(Float.init) }
       record["confusion"] = .tensor(Tensor(shape: [classes, classes], scalars: confusion))
-      if let auc = report.auc { record["auc"] = .number(auc) }
+      if let auc = report.auc, Metric.auc.mismatch(.classes(classes)) == nil {
+        record["auc"] = .number(auc)
+      }
     } else {
       let report = Metrics.regression(predictions: result.predictions, targets: trainingData.y)
       record["mse"] = .number(report.mse)
@@ -131,6 +135,12 @@ enum CrossValidation {
         throw context.error(.typeMismatch,
                             "the factory must return a model, not a \(made.typeName)",
                             at: "factory")
+      }
+      if fold == 0 {
+        // The targets checked once, whole, so an error names the row of the data as given.
+        let loss = context.has("loss") ? try context.lossObject("loss")
+          : TrainingSession.defaultLoss(for: model, classes: data.classes)
+        _ = try TrainingSession.trainingData(data, model: model, loss: loss, context: context)
       }
       var foldContext = context
       foldContext.bound["net"] = ArgumentValue(label: nil, labelRange: nil, value: made,

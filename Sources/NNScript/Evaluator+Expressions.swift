@@ -56,7 +56,7 @@ extension Evaluator {
     case .function(let declaration):
       return .function(FunctionValue(declaration: declaration, closure: scope, source: source))
     case .conditional(let condition, let then, let otherwise):
-      if try truth(evaluate(condition, in: scope), range: condition.range) {
+      if try truth(evaluateOutsideBody(condition, in: scope), range: condition.range) {
         return try run(then, in: scope)
       }
       guard let otherwise else { return .nil }

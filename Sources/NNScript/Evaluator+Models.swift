@@ -7,8 +7,7 @@ extension Evaluator {
     let name = declaration.name?.name ?? "model"
     let shapeValue = try evaluate(declaration.inputShape, in: scope)
     let inputShape = try modelInputShape(shapeValue, range: declaration.inputShape.range)
-    var pending: [ModelBuilder.Pending] = []
-    try collectLayers(declaration.body.statements, in: Scope(parent: scope), into: &pending)
+    let pending = try collectLayers(declaration.body, in: Scope(parent: scope))
     guard !pending.isEmpty else {
       throw failure(.invalidOperation, "the model \(name) has no layers",
                     at: declaration.name?.range ?? declaration.range,
@@ -47,68 +46,53 @@ extension Evaluator {
 
   // MARK: - Layer statements
 
-  /// Runs a model body: expression statements are layers, `name = layer` names one,
-  /// `residual { … }` nests, and `let`, `for`, `while` and `if` build structure.
-  func collectLayers(
-    _ statements: [Stmt], in scope: Scope, into pending: inout [ModelBuilder.Pending]
-  ) throws(Unwind) {
-    for statement in statements {
-      try tick(statement.range)
-      switch statement.kind {
-      case .expression(let expression):
-        if case .conditional(let condition, let then, let otherwise) = expression.kind {
-          if try truth(evaluate(condition, in: scope), range: condition.range) {
-            try collectLayers(then.statements, in: Scope(parent: scope), into: &pending)
-          } else if let otherwise {
-            try collectLayers(otherwise.statements, in: Scope(parent: scope), into: &pending)
-          }
-          continue
-        }
-        let value = try evaluate(expression, in: scope)
-        try appendLayers(value, name: nil, range: expression.range, into: &pending)
-      case .namedLayer(let name, let layer):
-        let value = try evaluate(layer, in: scope)
-        try appendLayers(value, name: name, range: statement.range, into: &pending)
-      case .blockLayer(let name, let kind, let arguments, let body):
-        guard kind.name == "residual" else {
-          throw failure(.undefinedName, "unknown block layer '\(kind.name)'", at: kind.range,
-                        hint: "the block layer is residual { … }")
-        }
-        if let first = arguments.first {
-          throw failure(.invalidArgument, "residual takes no arguments", at: first.range)
-        }
-        var inner: [ModelBuilder.Pending] = []
-        try collectLayers(body.statements, in: Scope(parent: scope), into: &inner)
-        pending.append(ModelBuilder.Pending(name: name?.name, kind: .residual(inner),
-                                            location: location(statement.range)))
-      case .forLoop(let pattern, let sequence, let body):
-        let collection = try evaluate(sequence, in: scope)
-        var iterator = try makeIterator(collection, pattern: pattern, range: sequence.range)
-        loop: while let element = try iterator.next(self) {
-          let iterationScope = Scope(parent: scope)
-          try bind(pattern, to: element, in: iterationScope, valueRange: sequence.range)
-          do {
-            try collectLayers(body.statements, in: iterationScope, into: &pending)
-          } catch .breakLoop {
-            break loop
-          } catch .continueLoop {
-            continue loop
-          }
-        }
-      case .whileLoop(let condition, let body):
-        loop: while try truth(evaluate(condition, in: scope), range: condition.range) {
-          do {
-            try collectLayers(body.statements, in: Scope(parent: scope), into: &pending)
-          } catch .breakLoop {
-            break loop
-          } catch .continueLoop {
-            continue loop
-          }
-        }
-      default:
-        _ = try execute(statement, in: scope)
-      }
+  /// Runs a model body with the evaluator's own statements (so its loops tick, and stop on
+  /// Ctrl-C and the limits, like every other loop), collecting the layers its layer
+  /// statements deliver: expression statements, `name = layer` and `residual { … }`.
+  func collectLayers(_ body: Block, in scope: Scope) throws(Unwind) -> [ModelBuilder.Pending] {
+    let sink = LayerSink()
+    let outer = layerSink
+    layerSink = sink
+    defer { layerSink = outer }
+    _ = try runStatements(of: body, in: scope)
+    return sink.pending
+  }
+
+  /// An expression statement of a body being collected: a layer (or a list of them) delivered
+  /// to the sink, or an `if` that runs as everywhere else, its branch delivering its own.
+  func deliverLayer(_ expression: Expr, to sink: LayerSink, in scope: Scope) throws(Unwind) {
+    if case .conditional = expression.kind {
+      _ = try evaluate(expression, in: scope)
+      return
     }
+    let value = try evaluateOutsideBody(expression, in: scope)
+    try appendLayers(value, name: nil, range: expression.range, into: &sink.pending)
+  }
+
+  /// `name = layer` in a body being collected.
+  func deliverNamedLayer(
+    _ name: Identifier, _ layer: Expr, statement: SourceRange, to sink: LayerSink, in scope: Scope
+  ) throws(Unwind) {
+    let value = try evaluateOutsideBody(layer, in: scope)
+    try appendLayers(value, name: name, range: statement, into: &sink.pending)
+  }
+
+  /// `residual { … }` (or `name = residual { … }`) in a body being collected: its own body
+  /// collects into a sink of its own, and the block is one layer of this one.
+  func deliverBlockLayer(
+    _ name: Identifier?, _ kind: Identifier, _ arguments: [Argument], _ body: Block,
+    statement: SourceRange, to sink: LayerSink, in scope: Scope
+  ) throws(Unwind) {
+    guard kind.name == "residual" else {
+      throw failure(.undefinedName, "unknown block layer '\(kind.name)'", at: kind.range,
+                    hint: "the block layer is residual { … }")
+    }
+    if let first = arguments.first {
+      throw failure(.invalidArgument, "residual takes no arguments", at: first.range)
+    }
+    let inner = try collectLayers(body, in: Scope(parent: scope))
+    sink.pending.append(ModelBuilder.Pending(name: name?.name, kind: .residual(inner),
+                                             location: location(statement)))
   }
 
   /// Adds what a layer statement produced: a layer, an activation function named bare
@@ -137,6 +121,11 @@ extension Evaluator {
                       + "residual { … }; compute other values with let")
     }
   }
+}
+
+/// Where the layer statements of the model body being run deliver their layers.
+final class LayerSink {
+  var pending: [ModelBuilder.Pending] = []
 }
 
 /// The activations a model accepts by name, bare (`relu`) or as `act` (`dense(8, relu)`).

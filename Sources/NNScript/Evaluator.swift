@@ -28,6 +28,9 @@ final class Evaluator {
   var importStack: [String] = []
   /// Call sites of the functions being evaluated, innermost last, for error notes.
   var callSites: [(name: String, location: SourceSpan)] = []
+  /// Where the layer statements of the model body being run deliver (nil outside bodies, and
+  /// while a body computes a value).
+  var layerSink: LayerSink?
 
   /// Set by `Interpreter.cancel()` from another thread.
   let cancellation = CancellationHandle()
@@ -156,6 +159,29 @@ final class Evaluator {
 
   func execute(_ statement: Stmt, in scope: Scope) throws(Unwind) -> Value {
     try tick(statement.range)
+    let outer = layerSink
+    if let sink = outer {
+      // Inside a model body: layer statements deliver to the sink; loops, `break` and
+      // `continue` run as everywhere else (their bodies' statements come back here); the
+      // statements that compute values run with the sink closed.
+      switch statement.kind {
+      case .expression(let expression):
+        try deliverLayer(expression, to: sink, in: scope)
+        return .nil
+      case .namedLayer(let name, let layer):
+        try deliverNamedLayer(name, layer, statement: statement.range, to: sink, in: scope)
+        return .nil
+      case .blockLayer(let name, let kind, let arguments, let body):
+        try deliverBlockLayer(name, kind, arguments, body, statement: statement.range,
+                              to: sink, in: scope)
+        return .nil
+      case .forLoop, .whileLoop, .breakLoop, .continueLoop, .function:
+        break
+      case .letBinding, .assignment, .model, .returnValue, .importFile:
+        layerSink = nil
+      }
+    }
+    defer { layerSink = outer }
     switch statement.kind {
     case .expression(let expression):
       return try evaluate(expression, in: scope)
@@ -251,7 +277,7 @@ final class Evaluator {
   // MARK: - Loops
 
   func runWhile(_ condition: Expr, _ body: Block, in scope: Scope) throws(Unwind) {
-    while try truth(evaluate(condition, in: scope), range: condition.range) {
+    while try truth(evaluateOutsideBody(condition, in: scope), range: condition.range) {
       // A step per iteration, as `for` counts: `while true { }` evaluates nothing else that
       // counts, and must still stop on Ctrl-C, cancel() and the step and time limits.
       try tick(body.range)
@@ -266,7 +292,7 @@ final class Evaluator {
   }
 
   func runFor(_ pattern: Pattern, _ sequence: Expr, _ body: Block, in scope: Scope) throws(Unwind) {
-    let collection = try evaluate(sequence, in: scope)
+    let collection = try evaluateOutsideBody(sequence, in: scope)
     var iterator = try makeIterator(collection, pattern: pattern, range: sequence.range)
     while let element = try iterator.next(self) {
       try tick(body.range)
@@ -280,6 +306,15 @@ final class Evaluator {
         continue
       }
     }
+  }
+
+  /// Evaluates a value (a condition, a loop's sequence, a layer's arguments) with the model
+  /// body's layer sink closed: the statements of blocks inside it compute values, not layers.
+  func evaluateOutsideBody(_ expression: Expr, in scope: Scope) throws(Unwind) -> Value {
+    guard let sink = layerSink else { return try evaluate(expression, in: scope) }
+    layerSink = nil
+    defer { layerSink = sink }
+    return try evaluate(expression, in: scope)
   }
 
   /// The truth of a condition. Only bools are conditions: `if n` on a number is a mistake often

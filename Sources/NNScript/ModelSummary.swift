@@ -47,8 +47,11 @@ enum ModelSummary {
     let runner = NetworkRunner(evaluator: context.evaluator)
     if context.has("loss") {
       let loss = try context.lossObject("loss")
+      // The target a built-in loss reads first: class indices for cross-entropy.
       var target = [batch] + model.network.outputShape
-      if case .builtin(.crossEntropy) = loss.kind { target = [batch] }
+      if case .builtin(let kind) = loss.kind, kind.targetKind == .classes {
+        target = Array(target.dropLast())
+      }
       let compiled = try runner.lossPlan(
         model, batch: batch, target: target, loss: loss, parameters: model.network.parameters,
         training: true, traceLayers: false, call: context)

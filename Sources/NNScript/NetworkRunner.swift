@@ -229,41 +229,43 @@ struct NetworkRunner {
       in: source, at: range)
   }
 
-  /// The target in the shape the loss needs for `rows` samples.
+  /// The target in the shape the loss needs for `rows` samples: a built-in loss's own target
+  /// rule (`LossKind.checkedTarget`) decides, after one sample's target may drop its row axis
+  /// and one output's targets may be a plain list.
   func target(
     _ model: ModelObject, _ value: Value, rows: Int, loss: LossObject, call: CallContext
   ) throws(Diagnostic) -> Tensor {
-    guard let y = value.asTensor, value.symbolic == nil else {
+    guard var y = value.asTensor, value.symbolic == nil else {
       throw call.error(.typeMismatch, "the target must be a tensor, not a \(value.typeName)",
                        at: "y")
     }
     let output = model.network.outputShape
-    if case .builtin(.crossEntropy) = loss.kind, output.count == 1 {
-      let classes = output[0]
-      // Class indices: [rows] or [rows, 1] (or one number for one sample).
-      let indexShaped = y.shape == [rows] || y.shape == [rows, 1] || (rows == 1 && y.rank == 0)
-      if y.count == rows, indexShaped {
-        for (row, label) in y.scalars.enumerated() {
-          guard label >= 0, label < Float(classes), label.rounded() == label else {
-            throw call.error(.dataError,
-                             "row \(row) of the target is \(formatNumber(label)), but the model "
-                               + "has \(classes) classes (indices 0 to \(classes - 1))", at: "y")
-          }
-        }
-        return Self.reshaped(y, [rows])
-      }
+    let prediction = [rows] + output
+    var classes = false
+    if case .builtin(let kind) = loss.kind { classes = kind.targetKind == .classes }
+    if rows == 1, y.shape == output || (classes && y.rank == 0) {
+      y = Self.reshaped(y, [1] + y.shape)
+    } else if output == [1], y.shape == [rows], !classes {
+      y = Self.reshaped(y, [rows, 1])
     }
-    if y.shape == [rows] + output { return y }
-    if rows == 1, y.shape == output { return Self.reshaped(y, [1] + output) }
-    if output == [1], y.shape == [rows] { return Self.reshaped(y, [rows, 1]) }
-    if let first = y.shape.first, first != rows, y.rank == output.count + 1 {
+    if let first = y.shape.first, first != rows,
+      y.rank == output.count + 1 || (classes && y.rank == 1)
+    {
       throw call.error(.shapeMismatch,
                        "the input has \(rows) rows but the target has \(first)", at: "y")
     }
-    throw call.error(
-      .shapeMismatch,
-      "\(model.name) gives outputs of shape \(ModelBuilder.describe([rows] + output)) but the "
-        + "target has shape \(ModelBuilder.describe(y.shape))", at: "y")
+    guard case .builtin(let kind) = loss.kind else {
+      if y.shape == prediction { return y }
+      throw call.error(
+        .shapeMismatch,
+        "\(model.name) gives outputs of shape \(ModelBuilder.describe(prediction)) but the "
+          + "target has shape \(ModelBuilder.describe(y.shape))", at: "y")
+    }
+    do throws(LossTargetError) {
+      return try kind.checkedTarget(y, prediction: prediction, model: model.name)
+    } catch {
+      throw call.error(error.row == nil ? .shapeMismatch : .dataError, error.message, at: "y")
+    }
   }
 
   static func reshaped(_ tensor: Tensor, _ shape: [Int]) -> Tensor {

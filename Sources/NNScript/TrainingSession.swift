@@ -33,6 +33,7 @@ struct TrainingSession {
       try Self.trainingData(set, model: model, loss: loss, context: context)
     }
     validation = nil
+    try checkMetrics(configuration.metrics, against: trainingData, loss: loss)
     var random = context.has("seed")
       ? RandomGenerator(seed: UInt64(bitPattern: Int64(try context.integer("seed"))))
       : context.evaluator.random
@@ -150,6 +151,58 @@ struct TrainingSession {
     }
   }
 
+  // MARK: - Metrics
+
+  /// Each `metrics:` entry must fit the targets: an error at that entry, never a meaningless
+  /// number.
+  private func checkMetrics(
+    _ metrics: [Metric], against data: TrainingData, loss: LossObject
+  ) throws(Diagnostic) {
+    let targets = Self.metricTargets(data, model: model, loss: loss)
+    for metric in metrics {
+      guard let problem = metric.mismatch(targets) else { continue }
+      let range = context.bound["metrics"].map { entryRange(metric.rawValue, in: $0.range) }
+      throw context.error(.invalidArgument, problem, range: range ?? context.callRange)
+    }
+  }
+
+  /// What the targets are to metrics: class labels (the data's classes, cross-entropy's
+  /// indices), probabilities (cross-entropy's probability rows, bce's targets), or values.
+  static func metricTargets(
+    _ data: TrainingData, model: ModelObject, loss: LossObject
+  ) -> MetricTargets {
+    if let classes = data.classes { return .classes(classes) }
+    guard case .builtin(let kind) = loss.kind else { return .values }
+    let columns = model.network.outputShape.last ?? 1
+    switch kind.targetKind {
+    case .classes, .probabilities: return .probabilities(max(2, columns))
+    case .values: return .values
+    }
+  }
+
+  /// The range of the entry naming `name` in the source of a `metrics:` argument (a list
+  /// literal such as `[accuracy, r2]`), or the whole argument when it is not written there.
+  private func entryRange(_ name: String, in argument: SourceRange) -> SourceRange {
+    let bytes = context.source.bytes
+    let word = Array(name.utf8)
+    let end = min(argument.end, bytes.count)
+    func isNamePart(_ byte: UInt8) -> Bool {
+      (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || byte == 0x5f
+        || (byte >= 0x61 && byte <= 0x7a)
+    }
+    var start = argument.start
+    while start + word.count <= end {
+      if Array(bytes[start..<(start + word.count)]) == word,
+        start == 0 || !isNamePart(bytes[start - 1]),
+        start + word.count >= bytes.count || !isNamePart(bytes[start + word.count])
+      {
+        return SourceRange(start: start, end: start + word.count)
+      }
+      start += 1
+    }
+    return argument
+  }
+
   // MARK: - Data and trainer
 
   /// A dataset's rows as the loss needs them: class indices for cross-entropy, one column for a
@@ -175,34 +228,47 @@ struct TrainingSession {
         at: "data")
     }
     var y = data.y
+    var isClassLoss = false
+    if case .builtin(let kind) = loss.kind { isClassLoss = kind.targetKind == .classes }
     if let classes = data.classes {
-      if case .builtin(.crossEntropy) = loss.kind {
+      if isClassLoss {
         guard output == [classes] || output.last == classes else {
           throw context.error(.shapeMismatch,
                               "\(model.name) has \(output.last ?? 0) outputs but the data has "
                                 + "\(classes) classes", at: "loss")
         }
-        y = NetworkRunner.reshaped(y, [rows])
       } else if output == [1] {
         y = NetworkRunner.reshaped(y, [rows, 1])
       } else if output == [classes] {
         y = oneHot(y, classes: classes)
       }
-    } else if output == [1], y.shape == [rows] {
+    } else if output == [1], y.shape == [rows], !isClassLoss {
       y = NetworkRunner.reshaped(y, [rows, 1])
     }
-    let crossEntropyIndices: Bool = {
-      if case .builtin(.crossEntropy) = loss.kind { return y.shape == [rows] }
-      return false
-    }()
-    guard y.shape == [rows] + output || crossEntropyIndices else {
-      throw context.error(
-        .shapeMismatch,
-        "loss \(loss.name): \(model.name) gives outputs of shape "
-          + "\(ModelBuilder.describe([rows] + output)) but the targets have shape "
-          + ModelBuilder.describe(y.shape), at: context.has("loss") ? "loss" : "data")
+    let prediction = [rows] + output
+    let at = context.has("loss") ? "loss" : "data"
+    guard case .builtin(let kind) = loss.kind else {
+      guard y.shape == prediction else {
+        throw context.error(
+          .shapeMismatch,
+          "loss \(loss.name): \(model.name) gives outputs of shape "
+            + "\(ModelBuilder.describe(prediction)) but the target has shape "
+            + ModelBuilder.describe(y.shape), at: at)
+      }
+      return TrainingData(x: data.x, y: y, classes: data.classes)
     }
-    return TrainingData(x: data.x, y: y, classes: data.classes)
+    do throws(LossTargetError) {
+      // The loss's own rule: a dataset without `classes:` whose targets are whole numbers
+      // trains with cross-entropy as class indices, and its metrics see classes.
+      y = try kind.checkedTarget(y, prediction: prediction, model: model.name)
+    } catch {
+      // A wrong value is the data's fault; a wrong shape may be the loss's choice.
+      throw context.error(error.row == nil ? .shapeMismatch : .dataError,
+                          "loss \(loss.name): \(error.message)",
+                          at: error.row == nil ? at : "data")
+    }
+    let indices = isClassLoss && y.shape == Array(prediction.dropLast())
+    return TrainingData(x: data.x, y: y, classes: data.classes ?? (indices ? output.last : nil))
   }
 
   static func oneHot(_ labels: Tensor, classes: Int) -> Tensor {
@@ -253,6 +319,7 @@ struct TrainingSession {
                                 optimizerState: optimizer.state(for: model.network),
                                 lossNode: lossNode, weightMask: mask)
       trainer.communicator = evaluator.options.communicator
+      if case .builtin(let kind) = loss.kind { trainer.lossKind = kind }
       return trainer
     } catch {
       throw context.error(.shapeMismatch, "loss \(loss.name): \(error.message)")

@@ -69,6 +69,14 @@ import Testing
     #expect(outcome.errors.contains("the script ran past its time limit of 0.3 s"))
   }
 
+  /// A model body's loops run through the evaluator's own statements and stop like any loop.
+  @Test func anEndlessLoopInAModelBodyStopsAtTheTimeLimit() throws {
+    let outcome = try run("--time-limit", "1", "-e", "model m(2) { while true { } }")
+    #expect(outcome.status == 1)
+    #expect(outcome.errors.contains("the script ran past its time limit of 1 s"))
+    #expect(outcome.errors.contains("<-e>:1:"))
+  }
+
   /// The limits apply to standard input run entry by entry, as in the REPL.
   @Test func theLimitsApplyToTheREPLToo() throws {
     let outcome = try run("--max-tensor-elements", "10", input: "zeros(2, 2)\nzeros(4, 4)\n")

@@ -10,6 +10,34 @@ public enum Metric: String, Sendable, CaseIterable {
     }
   }
 
+  /// The targets the metric applies to.
+  public var applicability: MetricApplicability {
+    switch self {
+    case .accuracy, .precision, .recall, .f1: .classes
+    case .auc: .twoClasses
+    case .mse, .mae, .r2: .values
+    }
+  }
+
+  /// Why the metric cannot be computed against `targets`, or nil when it can: a class metric
+  /// of regression targets, a value metric of class labels, or `auc` of more than two classes
+  /// would be a number that means nothing.
+  public func mismatch(_ targets: MetricTargets) -> String? {
+    switch (applicability, targets) {
+    case (.classes, .classes), (.values, .values), (.classes, .probabilities),
+      (.values, .probabilities):
+      return nil
+    case (.twoClasses, .classes(let count)), (.twoClasses, .probabilities(let count)):
+      return count <= 2 ? nil : "\(rawValue) needs two classes, but the targets have \(count)"
+    case (.classes, .values), (.twoClasses, .values):
+      return "\(rawValue) compares predicted classes with class labels, but the targets are "
+        + "values (a regression); mse, mae and r2 apply to them"
+    case (.values, .classes):
+      return "\(rawValue) compares values, but the targets are class labels; accuracy, "
+        + "precision, recall, f1 and auc (two classes) apply to them"
+    }
+  }
+
   /// The metric's value in a report of its kind; nil when undefined (AUC with one class).
   public func value(in report: ClassificationReport) -> Double? {
     switch self {
@@ -31,6 +59,28 @@ public enum Metric: String, Sendable, CaseIterable {
     case .accuracy, .precision, .recall, .f1, .auc: nil
     }
   }
+}
+
+/// What a metric needs of the targets.
+public enum MetricApplicability: Sendable, Equatable {
+  /// Class labels (indices, one-hot or probability rows, or bce's 0/1 targets).
+  case classes
+  /// Class labels of at most two classes.
+  case twoClasses
+  /// Values (regression targets).
+  case values
+}
+
+/// What a dataset's targets are, as far as metrics care.
+public enum MetricTargets: Sendable, Equatable {
+  /// Class labels of this many classes.
+  case classes(Int)
+  /// Probabilities of this many classes (bce's targets, cross-entropy's probability rows):
+  /// both labels (the likeliest class) and values, so every metric but a many-class auc
+  /// applies.
+  case probabilities(Int)
+  /// Values (a regression).
+  case values
 }
 
 /// Classification metrics over a whole dataset.

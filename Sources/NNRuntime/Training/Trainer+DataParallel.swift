@@ -60,14 +60,6 @@ struct BatchLayout {
   }
 }
 
-/// How the losses of a step's shares add up to the loss of the whole step.
-enum LossReduction {
-  /// The loss is a mean over rows: each share counts by its fraction of the step's rows.
-  case mean
-  /// The loss is a sum over rows (sse, or a script's own sum): shares add up.
-  case sum
-}
-
 extension Trainer {
   /// The batch layout of this trainer's configuration and communicator over `rows` rows.
   func batchLayout(rows: Int) -> BatchLayout {
@@ -132,7 +124,9 @@ extension Trainer {
     }
     communicator.broadcast(UnsafeMutableBufferPointer(start: store.pointer, count: store.count),
                            from: 0)
-    let reduction = try lossReduction(data)
+    // A built-in loss declares its reduction; a script's own loss is probed.
+    let reduction: LossReduction
+    if let lossKind { reduction = lossKind.reduction } else { reduction = try lossReduction(data) }
     return DataParallelGroup(communicator: communicator, reduction: reduction,
                              parameterCount: store.count,
                              bufferCount: bufferRanges.reduce(0) { $0 + $1.count })

@@ -43,15 +43,25 @@ extension Trainer {
     var early = EarlyStopping(patience: configuration.earlyStop)
     let checkNumerics = configuration.checkNumerics
 
+    let sumsRows = lossKind?.reduction == .sum
     for epoch in 1...configuration.epochs {
       let epochStart = clock.now
       let learningRate = configuration.schedule.learningRate(
         base: configuration.learningRate, epoch: epoch - 1, totalEpochs: configuration.epochs)
       // One batch holds every row whatever the order, so only real batching needs shuffling.
       if configuration.shuffle && batches > 1 { random.shuffle(&order) }
+      // A loss that is a mean over rows weighs each step by its rows; one that is a sum (sse)
+      // adds up over the epoch's steps, so the epoch's loss is that of the whole set either
+      // way. The l2 penalty is averaged over the steps by their rows in both.
       var lossSum = 0.0
+      var penaltySum = 0.0
       var seen = 0
+      func epochLoss() -> Double {
+        guard sumsRows else { return lossSum / Double(seen) }
+        return lossSum * Double(data.rows) / Double(seen) + penaltySum / Double(seen)
+      }
       for batch in 1...batches {
+        let penalty = sumsRows ? l2Penalty() : 0
         let shard = layout.shard(batch - 1)
         let stepRows = layout.globalRows(batch - 1)
         let loss: Double
@@ -83,11 +93,16 @@ extension Trainer {
           try checkGradient(gradients, entry, replay: replay, epoch: epoch, batch: batch)
           update(gradients, learningRate: learningRate)
         }
-        lossSum += loss * Double(stepRows)
+        if sumsRows {
+          lossSum += loss - penalty
+          penaltySum += penalty * Double(stepRows)
+        } else {
+          lossSum += loss * Double(stepRows)
+        }
         seen += stepRows
         progress(TrainingProgress(
           epoch: epoch, epochs: configuration.epochs, batch: batch, batches: batches,
-          samplesSeen: seen, runningLoss: lossSum / Double(seen),
+          samplesSeen: seen, runningLoss: epochLoss(),
           elapsed: Self.seconds(clock.now - epochStart), epochFinished: false, names: [],
           values: [],
           learningRate: learningRate))
@@ -108,12 +123,11 @@ extension Trainer {
             + "the weights of the last finite step were restored",
           epoch: epoch, batch: batches)
       }
-      try epochValues(loss: lossSum / Double(seen), data, validation, epoch: epoch,
-                      into: &values)
+      try epochValues(loss: epochLoss(), data, validation, epoch: epoch, into: &values)
       recorder.append(values)
       progress(TrainingProgress(
         epoch: epoch, epochs: configuration.epochs, batch: batches, batches: batches,
-        samplesSeen: seen, runningLoss: lossSum / Double(seen),
+        samplesSeen: seen, runningLoss: epochLoss(),
         elapsed: Self.seconds(clock.now - epochStart), epochFinished: true,
         names: recorder.names, values: values,
         learningRate: learningRate))

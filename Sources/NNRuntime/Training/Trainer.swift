@@ -33,6 +33,9 @@ public final class Trainer {
   /// covers `size × batchSize` rows of the epoch's order, and one all-reduce averages the
   /// gradient, so every rank applies the same update (see Trainer+DataParallel.swift).
   public var communicator: (any Communicator)?
+  /// The built-in loss `lossNode` adds, when it is one: data-parallel steps then weigh each
+  /// rank's share by the loss's declared reduction over rows instead of probing the loss.
+  public var lossKind: LossKind?
 
   /// A trainer for `network`. `lossNode` adds the loss on top of a prediction and a target node
   /// (it is called once per distinct batch size); `weightMask` flags, per parameter, the weights

@@ -1,0 +1,127 @@
+// What each loss compares its prediction with, and how it reduces over rows: declared once,
+// beside the loss kernels, so every caller (the loss function, training, evaluation, gradients,
+// traces, data-parallel steps) takes the same targets and weighs batches the same way.
+
+/// The targets a loss takes.
+public enum LossTargetKind: Sendable, Equatable {
+  /// Class indices, one whole number per row (`[n]` or `[n, 1]`), or probability rows of the
+  /// prediction's shape (cross-entropy).
+  case classes
+  /// Probabilities in [0, 1], of the prediction's shape (bce).
+  case probabilities
+  /// Values of the prediction's shape (mse, sse, mae, huber).
+  case values
+}
+
+/// How a loss combines its rows: what a mini-batch's or a rank's share of a step weighs.
+public enum LossReduction: Sendable, Equatable {
+  /// A mean over rows: each share counts by its fraction of the step's rows.
+  case mean
+  /// A sum over rows (sse, or a script's own sum): shares add up.
+  case sum
+}
+
+/// A target a loss cannot take, and why.
+public struct LossTargetError: Error, Sendable, Equatable {
+  /// What is wrong, naming the row and value or the two shapes.
+  public var message: String
+  /// The first row whose value is wrong; nil when the shape is.
+  public var row: Int?
+
+  /// An error with its message.
+  public init(_ message: String, row: Int? = nil) {
+    self.message = message
+    self.row = row
+  }
+}
+
+extension LossKind {
+  /// The targets this loss takes.
+  public var targetKind: LossTargetKind {
+    switch self {
+    case .crossEntropy: .classes
+    case .bce: .probabilities
+    case .mse, .sse, .mae, .huber: .values
+    }
+  }
+
+  /// How this loss reduces over rows.
+  public var reduction: LossReduction {
+    switch self {
+    case .sse: .sum
+    case .mse, .mae, .huber, .crossEntropy, .bce: .mean
+    }
+  }
+
+  /// The shape the loss op reads for a target of shape `target` against a prediction of shape
+  /// `prediction`, and whether it holds class indices: cross-entropy's `[n, 1]` indices become
+  /// `[n]`. `model` names the model whose outputs the prediction is, for the messages.
+  public func targetShape(
+    _ target: [Int], prediction: [Int], model: String? = nil
+  ) throws(LossTargetError) -> (shape: [Int], classIndices: Bool) {
+    let outputs = model.map { "\($0) gives outputs of shape" } ?? "the prediction has shape"
+
+    switch targetKind {
+    case .classes:
+      guard let classes = prediction.last, prediction.count <= 2 else {
+        throw LossTargetError("cross_entropy reads logits of shape [n, C], but \(outputs) "
+                              + describeShape(prediction))
+      }
+      let indices = Array(prediction.dropLast())
+      // With one class, [n, 1] is the prediction's shape: probabilities, as PyTorch reads it.
+      if target == prediction { return (target, false) }
+      if target == indices || target == indices + [1] { return (indices, true) }
+      let indexShapes = indices.isEmpty
+        ? "one number" : "\(describeShape(indices)) or \(describeShape(indices + [1]))"
+      throw LossTargetError(
+        "\(outputs) \(describeShape(prediction)), so the target "
+          + "must be class indices (\(indexShapes)) or probability rows "
+          + "(\(describeShape(prediction))), not shape \(describeShape(target))")
+    case .probabilities, .values:
+      guard target == prediction else {
+        throw LossTargetError("\(outputs) \(describeShape(prediction)) but the target has "
+                              + "shape \(describeShape(target))")
+      }
+      return (target, false)
+    }
+  }
+
+  /// `target` as the loss op reads it against a prediction of shape `prediction`: its shape
+  /// checked and normalised (see `targetShape`), class indices checked to be whole numbers
+  /// below the number of classes, bce's targets checked to lie in [0, 1].
+  public func checkedTarget(
+    _ target: Tensor, prediction: [Int], model: String? = nil
+  ) throws(LossTargetError) -> Tensor {
+    let (shape, classIndices) = try targetShape(target.shape, prediction: prediction,
+                                                model: model)
+    let predictionName = model ?? "the prediction"
+    let scalars = target.scalars
+    if classIndices, let classes = prediction.last {
+      for (row, label) in scalars.enumerated() {
+        guard label.isFinite, label.rounded() == label, label >= 0, label < Float(classes) else {
+          let count = "\(classes) \(classes == 1 ? "class" : "classes")"
+          let message = label.isFinite && label.rounded() != label
+            ? "row \(row) of the target is \(Self.describe(label)), but a class index is a whole "
+              + "number (\(predictionName) has \(count), indices 0 to \(classes - 1))"
+            : "row \(row) of the target is \(Self.describe(label)), but \(predictionName) has "
+              + "\(count) (indices 0 to \(classes - 1))"
+          throw LossTargetError(message, row: row)
+        }
+      }
+    } else if targetKind == .probabilities {
+      let width = max(1, prediction.dropFirst().reduce(1, *))
+      for (position, value) in scalars.enumerated() where !(value >= 0 && value <= 1) {
+        throw LossTargetError(
+          "row \(position / width) of the target holds \(Self.describe(value)), but bce's "
+            + "targets are probabilities in [0, 1]", row: position / width)
+      }
+    }
+    return shape == target.shape ? target : Tensor(shape: shape, storage: target.storage)
+  }
+
+  /// A target value as a script writes it: whole numbers without a fraction.
+  private static func describe(_ value: Float) -> String {
+    if value.isFinite, value.rounded() == value, abs(value) < 1e15 { return String(Int(value)) }
+    return "\(value)"
+  }
+}
