@@ -5,8 +5,9 @@ import Darwin
 #endif
 
 // NAdam (torch/optim/nadam.py, 2.x, `_single_tensor_nadam` with decoupled_weight_decay=False):
-
-
+// Adam whose step mixes the current gradient and the first moment with Nesterov
+// coefficients μₜ = β₁·(1 − ½·0.96^(t·momentum_decay)), their running product kept as
+// PyTorch keeps it.
 
 extension OptimizerRule {
   static let nadamDeclaration = OptimizerDeclaration(
