@@ -19,9 +19,14 @@ enum BuiltinHelp {
     "plots and files", "ranks",
   ]
 
-  /// Help for every name in `Builtins.all`.
+  /// Help for every name in `Builtins.all`: declared with the built-in (`Builtin.doc`), or,
+  /// for families not yet converted, from the table below.
   static let entries: [String: Entry] = {
     var table: [String: Entry] = [:]
+    for builtin in Builtins.all {
+      guard let doc = builtin.doc else { continue }
+      table[builtin.name] = Entry(family: doc.family, summary: doc.summary, example: doc.example)
+    }
     for (family, items) in groups {
       for (name, summary, example) in items {
         precondition(table[name] == nil, "two help entries for \(name)")
@@ -36,9 +41,8 @@ enum BuiltinHelp {
   private static let groups: [(String, [Item])] = [
     ("output", output), ("values", values), ("tensors", tensors),
     ("element-wise", elementwise), ("reductions", reductions), ("shapes", shapes),
-    ("layers", layers), ("initialisers", initialisers), ("losses", losses),
-    ("optimizers", optimizers), ("gradients", gradients), ("training", training),
-    ("metrics", metrics), ("data", data), ("plots and files", files), ("ranks", ranks),
+    ("layers", layers), ("initialisers", initialisers), ("gradients", gradients),
+    ("training", training), ("metrics", metrics), ("data", data), ("plots and files", files), ("ranks", ranks),
   ]
 
   private static let output: [Item] = [
@@ -189,34 +193,6 @@ enum BuiltinHelp {
      "let m = model(2) { dense(4, init: uniform(-0.1, 0.1)) }"),
     ("constant", "An initialiser that sets every value to one number.",
      "let m = model(2) { dense(4, bias_init: constant(0.1)) }\nprint(m.dense1.bias)"),
-  ]
-
-  private static let losses: [Item] = [
-    ("mse", "Mean squared error: a value for loss:, or computed as mse(pred, y).",
-     "print(mse([[1], [2]], [[1], [3]]))"),
-    ("sse", "Half the sum of squared errors over everything, the tutorial's L.",
-     "print(sse([[1], [2]], [[1], [3]]))"),
-    ("mae", "Mean absolute error: a value for loss:, or computed as mae(pred, y).",
-     "print(mae([[1], [2]], [[1], [4]]))"),
-    ("cross_entropy", "Softmax cross-entropy of logits against class indices or one-hot rows.",
-     "print(cross_entropy([[2, 0], [0, 2]], [0, 1]))"),
-    ("bce", "Binary cross-entropy of probabilities (or logits after a final sigmoid).",
-     "print(bce([[0.9], [0.2]], [[1], [0]]))"),
-    ("huber", "Huber loss, quadratic within delta (1 by default) and linear beyond.",
-     "print(huber([[0], [3]], [[0], [0]], delta: 1))"),
-  ]
-
-  private static let optimizers: [Item] = [
-    ("sgd", "Stochastic gradient descent with optional momentum, Nesterov and weight decay.",
-     "let opt = sgd(lr: 0.1, momentum: 0.9)\nprint(opt.lr)"),
-    ("adam", "The Adam optimizer with PyTorch's update rule and defaults (lr 0.001).",
-     "let opt = adam(lr: 0.01)\nprint(opt.lr)"),
-    ("adamw", "Adam with decoupled weight decay (0.01 by default).",
-     "let opt = adamw(lr: 0.01, weight_decay: 0.05)"),
-    ("rmsprop", "RMSprop: scales steps by a running average of squared gradients.",
-     "let opt = rmsprop(lr: 0.01, alpha: 0.9)"),
-    ("adagrad", "Adagrad: scales steps by the sum of all past squared gradients.",
-     "let opt = adagrad(lr: 0.1)"),
   ]
 
   private static let gradients: [Item] = [
