@@ -91,15 +91,25 @@ public struct Parameter: Sendable, ExpressibleByStringLiteral {
   }
 
   /// A number with a default and a range.
-  public static func number(_ name: String, _ value: Double, _ range: NumberRange = .finite,
+  public static func number(_ name: String, _ value: Double, _ range: NumberRange,
                             _ summary: String) -> Self {
     Self(name, .number, default: .number(value), range: range, summary)
   }
 
   /// A whole number with a default and a range.
-  public static func whole(_ name: String, _ value: Int, _ range: NumberRange = .finite,
+  public static func whole(_ name: String, _ value: Int, _ range: NumberRange,
                            _ summary: String) -> Self {
     Self(name, .wholeNumber, default: .number(Double(value)), range: range, summary)
+  }
+
+  /// A finite number with a default.
+  public static func number(_ name: String, _ value: Double, _ summary: String) -> Self {
+    number(name, value, .finite, summary)
+  }
+
+  /// A whole number with a default.
+  public static func whole(_ name: String, _ value: Int, _ summary: String) -> Self {
+    whole(name, value, .finite, summary)
   }
 
   /// An on/off option.
@@ -156,5 +166,28 @@ extension Parameter {
       self.init(hyperparameter.name, .bool, default: .bool(hyperparameter.defaultValue != 0),
                 hyperparameter.summary)
     }
+  }
+}
+
+// MARK: - Parameters many built-ins share
+
+extension Parameter {
+  /// `every_rank:` of the built-ins that act on rank 0 only.
+  static let everyRank = flag("every_rank", false, "act on every rank, not only rank 0")
+  /// `t`, the tensor (or number) an element-wise or reduction built-in works on.
+  static let tensorInput = required("t", .tensor, "a tensor or number")
+  /// `tensors`, a list of tensors.
+  static let tensorList = required("tensors", .list, "a list of tensors")
+  /// `shape...`: separate whole numbers or one list.
+  static let shapeDimensions = required("shape...", .shape, "whole numbers, or one list")
+  /// `seed:` of a generated data set.
+  static let seed = optional("seed", .wholeNumber, "seed; nil: the interpreter's generator")
+
+  /// `n:` of a generated data set.
+  static func rows(_ value: Int) -> Self { whole("n", value, "number of rows") }
+
+  /// `noise:` of a generated data set.
+  static func noise(_ value: Double) -> Self {
+    number("noise", value, .nonNegative, "standard deviation of the noise")
   }
 }

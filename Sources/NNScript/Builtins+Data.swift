@@ -20,7 +20,13 @@ extension Builtins {
   // MARK: - Making data sets
 
   private static let making: [Builtin] = [
-    Builtin("load_csv", ["path", "target", "classes", "header", "delimiter"]) {
+    Builtin("load_csv", [
+      .required("path", .string, "the file"),
+      Parameter("target", .any, default: .described("the last column"), "column name or index"),
+      .optional("classes", .wholeNumber, "number of classes of a class target"),
+      .flag("header", true, "the first row names the columns"),
+      Parameter("delimiter", .string, default: .string(","), "the separator"),
+    ]) {
       (context) throws(Diagnostic) in
       let path = try context.string("path")
       let target = try context.csvTarget("target")
@@ -45,7 +51,10 @@ extension Builtins {
         throw context.dataError(error, file: path)
       }
     },
-    Builtin("dataset", ["x", "y", "classes"]) { (context) throws(Diagnostic) in
+    Builtin("dataset", [
+      .required("x", .tensor, "inputs, one row per sample"), .required("y", .tensor, "targets"),
+      .optional("classes", .wholeNumber, "number of classes of class-index targets"),
+    ]) { (context) throws(Diagnostic) in
       let x = try context.tensorLike("x")
       let y = try context.tensorLike("y")
       let classes = try context.classCount("classes")
@@ -60,7 +69,11 @@ extension Builtins {
   // MARK: - Splitting, shuffling, scaling
 
   private static let transforming: [Builtin] = [
-    Builtin("split", ["data", "fraction", "seed"]) { (context) throws(Diagnostic) in
+    Builtin("split", [
+      .required("data", .dataset, "the data"),
+      .required("fraction", .number, "share of rows in the first part"),
+      .optional("seed", .wholeNumber, "seed for the shuffle"),
+    ]) { (context) throws(Diagnostic) in
       let data = try context.dataArgument("data")
       let fraction = try context.number("fraction")
       guard fraction > 0, fraction < 1 else {
@@ -77,11 +90,16 @@ extension Builtins {
       }
       return .list([.object(DatasetObject(first)), .object(DatasetObject(second))])
     },
-    Builtin("shuffle", ["data", "seed"]) { (context) throws(Diagnostic) in
+    Builtin("shuffle", [
+      .required("data", .dataset, "the data"), .optional("seed", .wholeNumber, "seed"),
+    ]) { (context) throws(Diagnostic) in
       let data = try context.dataArgument("data")
       return .object(DatasetObject(try context.withRandom { data.shuffled(random: &$0) }))
     },
-    Builtin("standardize", ["data", "others..."]) { (context) throws(Diagnostic) in
+    Builtin("standardize", [
+      .required("data", .dataset, "the data the statistics come from"),
+      .optional("others...", .dataset, "more data scaled the same way"),
+    ]) { (context) throws(Diagnostic) in
       let first = try context.dataArgument("data")
       let features = Array(first.x.shape.dropFirst())
       var results = [first]
@@ -108,7 +126,10 @@ extension Builtins {
       let (mean, std) = first.standardization()
       return .list(results.map { .object(DatasetObject($0.standardized(mean: mean, std: std))) })
     },
-    Builtin("onehot", ["y", "classes"]) { (context) throws(Diagnostic) in
+    Builtin("onehot", [
+      .required("y", .tensor, "class indices"),
+      Parameter("classes", .wholeNumber, default: .described("largest index + 1"), "width"),
+    ]) { (context) throws(Diagnostic) in
       var labels = try context.tensorLike("y")
       if labels.rank == 2, labels.shape[1] == 1 {
         labels = try context.runtime { () throws(TensorError) in try labels.reshaped([-1]) }
@@ -139,7 +160,10 @@ extension Builtins {
 
   private static let generated: [Builtin] = [
     Builtin("xor", []) { (_) throws(Diagnostic) in .object(DatasetObject(SyntheticData.xor())) },
-    Builtin("linear", ["n", "w", "b", "noise", "seed"]) { (context) throws(Diagnostic) in
+    Builtin("linear", [
+      .rows(100), Parameter("w", .tensor, default: .number(2), "weight, one per feature"),
+      .number("b", 0, "bias"), .noise(0.1), .seed,
+    ]) { (context) throws(Diagnostic) in
       let n = try context.rowCount("n", default: 100)
       let w = try context.weights("w")
       let b = try context.number("b", default: 0)
@@ -149,7 +173,9 @@ extension Builtins {
         SyntheticData.linear(n: n, w: w, b: b, noise: noise, random: &$0)
       }))
     },
-    Builtin("spirals", ["n", "classes", "noise", "seed"]) { (context) throws(Diagnostic) in
+    Builtin("spirals", [
+      .rows(100), .whole("classes", 3, "number of arms"), .noise(0.2), .seed,
+    ]) { (context) throws(Diagnostic) in
       let n = try context.rowCount("n", default: 100)
       let classes = try context.width("classes", default: 3)
       let noise = try context.nonNegative("noise", default: 0.2)
@@ -158,14 +184,16 @@ extension Builtins {
         SyntheticData.spirals(n: n, classes: classes, noise: noise, random: &$0)
       }))
     },
-    Builtin("moons", ["n", "noise", "seed"]) { (context) throws(Diagnostic) in
+    Builtin("moons", [.rows(200), .noise(0.1), .seed]) { (context) throws(Diagnostic) in
       let n = try context.rowCount("n", default: 200)
       let noise = try context.nonNegative("noise", default: 0.1)
       return .object(DatasetObject(try context.withRandom {
         SyntheticData.moons(n: n, noise: noise, random: &$0)
       }))
     },
-    Builtin("circles", ["n", "noise", "factor", "seed"]) { (context) throws(Diagnostic) in
+    Builtin("circles", [
+      .rows(200), .noise(0.05), .number("factor", 0.5, "inner radius / outer"), .seed,
+    ]) { (context) throws(Diagnostic) in
       let n = try context.rowCount("n", default: 200)
       let noise = try context.nonNegative("noise", default: 0.05)
       let factor = try context.number("factor", default: 0.5)
@@ -178,7 +206,11 @@ extension Builtins {
         SyntheticData.circles(n: n, noise: noise, factor: factor, random: &$0)
       }))
     },
-    Builtin("blobs", ["n", "centers", "dim", "spread", "seed"]) { (context) throws(Diagnostic) in
+    Builtin("blobs", [
+      .rows(200), .whole("centers", 3, "number of clusters"),
+      .whole("dim", 2, "features"),
+      .number("spread", 1, .nonNegative, "standard deviation of each cluster"), .seed,
+    ]) { (context) throws(Diagnostic) in
       let n = try context.rowCount("n", default: 200)
       let centers = try context.width("centers", default: 3)
       let dim = try context.width("dim", default: 2)

@@ -5,7 +5,14 @@ extension Builtins {
   /// Layers a model body is built from, the activations that have no element-wise built-in of
   /// their own yet, and initialisers.
   static let layers: [Builtin] = [
-    Builtin("dense", ["units", "act", "weight", "bias", "init", "bias_init", "use_bias"]) {
+    Builtin("dense", [
+      .required("units", .wholeNumber, "outputs"), .optional("act", .activation, "activation"),
+      .optional("weight", .tensor, "fixed [in, units] weights"),
+      .optional("bias", .tensor, "fixed [units] bias"),
+      Parameter("init", .initializer, default: .described("he"), "weight initialiser"),
+      Parameter("bias_init", .initializer, default: .described("zeros"), "bias initialiser"),
+      .flag("use_bias", true, "whether the layer adds a bias"),
+    ], produces: .layer) {
       (context) throws(Diagnostic) in
       let units = try context.integer("units")
       guard units > 0 else {
@@ -33,7 +40,8 @@ extension Builtins {
       }
       return context.layer(.dense(dense))
     },
-    Builtin("dropout", ["p"]) { (context) throws(Diagnostic) in
+    Builtin("dropout", [.required("p", .number, "the probability of zeroing an input, in [0, 1)")],
+            produces: .layer) { (context) throws(Diagnostic) in
       let p = try context.number("p")
       guard p >= 0, p < 1 else {
         throw context.error(.invalidArgument,
@@ -42,7 +50,13 @@ extension Builtins {
       }
       return context.layer(.dropout(p))
     },
-    Builtin("conv2d", ["filters", "kernel", "stride", "padding", "act"]) {
+    Builtin("conv2d", [
+      .required("filters", .wholeNumber, "output channels"),
+      .required("kernel", .any, "window: a whole number or [height, width]"),
+      Parameter("stride", .any, default: .number(1), "a whole number or [y, x]"),
+      Parameter("padding", .string, default: .string("valid"), "\"valid\" or \"same\""),
+      .optional("act", .activation, "activation"),
+    ], produces: .layer) {
       (context) throws(Diagnostic) in
       let filters = try context.integer("filters")
       guard filters > 0 else {
@@ -67,7 +81,10 @@ extension Builtins {
     },
     pooling("maxpool", .max),
     pooling("avgpool", .average),
-    Builtin("embedding", ["vocab", "dim"]) { (context) throws(Diagnostic) in
+    Builtin("embedding", [
+      .required("vocab", .wholeNumber, "number of tokens"),
+      .required("dim", .wholeNumber, "vector size"),
+    ], produces: .layer) { (context) throws(Diagnostic) in
       let vocab = try context.integer("vocab")
       let dim = try context.integer("dim")
       guard vocab > 0 else {
@@ -81,7 +98,10 @@ extension Builtins {
       }
       return context.layer(.embedding(vocab: vocab, dim: dim))
     },
-    Builtin("lstm", ["units", "return_sequences"]) { (context) throws(Diagnostic) in
+    Builtin("lstm", [
+      .required("units", .wholeNumber, "hidden size"),
+      .flag("return_sequences", false, "output every step, not only the last"),
+    ], produces: .layer) { (context) throws(Diagnostic) in
       let units = try context.integer("units")
       guard units > 0 else {
         throw context.error(.invalidArgument, "lstm needs at least 1 unit, not \(units)",
@@ -90,27 +110,30 @@ extension Builtins {
       let sequences = try context.bool("return_sequences", default: false)
       return context.layer(.lstm(units: units, returnSequences: sequences))
     },
-    Builtin("flatten", []) { (context) throws(Diagnostic) in context.layer(.flatten) },
-    Builtin("batchnorm", []) { (context) throws(Diagnostic) in
+    Builtin("flatten", [], produces: .layer) { (context) throws(Diagnostic) in context.layer(.flatten) },
+    Builtin("batchnorm", [], produces: .layer) { (context) throws(Diagnostic) in
       context.layer(.normalization(.batch))
     },
-    Builtin("layernorm", []) { (context) throws(Diagnostic) in
+    Builtin("layernorm", [], produces: .layer) { (context) throws(Diagnostic) in
       context.layer(.normalization(.layer))
     },
     activation("gelu", parameter: nil) { _ in .gelu },
     activation("identity", parameter: nil) { _ in .identity },
     activation("elu", parameter: ("alpha", 1)) { .elu(alpha: $0) },
     activation("leaky_relu", parameter: ("alpha", 0.01)) { .leakyRelu(alpha: $0) },
-    Builtin("he", []) { (_) throws(Diagnostic) in .object(InitializerObject(.he)) },
-    Builtin("xavier", []) { (_) throws(Diagnostic) in .object(InitializerObject(.xavier)) },
-    Builtin("normal", ["std"]) { (context) throws(Diagnostic) in
+    Builtin("he", [], produces: .initializer) { (_) throws(Diagnostic) in .object(InitializerObject(.he)) },
+    Builtin("xavier", [], produces: .initializer) { (_) throws(Diagnostic) in .object(InitializerObject(.xavier)) },
+    Builtin("normal", [.number("std", 0.01, "standard deviation")],
+            produces: .initializer) { (context) throws(Diagnostic) in
       let std = try context.number("std", default: 0.01)
       guard std >= 0 else {
         throw context.error(.invalidArgument, "a standard deviation is ≥ 0", at: "std")
       }
       return .object(InitializerObject(.normal(std: std)))
     },
-    Builtin("uniform", ["low", "high"]) { (context) throws(Diagnostic) in
+    Builtin("uniform", [
+      .number("low", -0.05, "lowest value"), .number("high", 0.05, "highest value"),
+    ], produces: .initializer) { (context) throws(Diagnostic) in
       let low = try context.number("low", default: -0.05)
       let high = try context.number("high", default: 0.05)
       guard low <= high else {
@@ -118,14 +141,18 @@ extension Builtins {
       }
       return .object(InitializerObject(.uniform(low: low, high: high)))
     },
-    Builtin("constant", ["value"]) { (context) throws(Diagnostic) in
+    Builtin("constant", [.required("value", .number, "every element")],
+            produces: .initializer) { (context) throws(Diagnostic) in
       .object(InitializerObject(.constant(try context.number("value"))))
     },
   ]
 
   /// `maxpool(size, stride: size)` and `avgpool(size, stride: size)`.
   private static func pooling(_ name: String, _ kind: PoolingGeometry.Kind) -> Builtin {
-    Builtin(name, ["size", "stride"]) { (context) throws(Diagnostic) in
+    Builtin(name, [
+      .required("size", .any, "window: a whole number or [height, width]"),
+      Parameter("stride", .any, default: .described("size"), "a whole number or [y, x]"),
+    ], produces: .layer) { (context) throws(Diagnostic) in
       let size = try context.sizePair("size")
       let stride = context.has("stride") ? try context.sizePair("stride") : size
       return context.layer(.pool(kind, size: size, stride: stride))
@@ -138,7 +165,9 @@ extension Builtins {
     _ name: String, parameter: (name: String, fallback: Double)?,
     _ make: @escaping @Sendable (Double) -> Activation
   ) -> Builtin {
-    Builtin(name, ["t"] + (parameter.map { [$0.name] } ?? [])) { (context) throws(Diagnostic) in
+    Builtin(name, [.optional("t", .tensor, "input; without it the call is a layer")]
+            + (parameter.map { [.number($0.name, $0.fallback, "slope parameter")] } ?? []),
+            produces: .activation) { (context) throws(Diagnostic) in
       let value = try parameter.map { (p) throws(Diagnostic) in
         try context.number(p.name, default: p.fallback)
       } ?? 0

@@ -4,7 +4,12 @@ import NNSyntax
 extension Builtins {
   /// Gradients by hand, the worked-example trace, gradient checks and model inspection.
   static let networks: [Builtin] = [
-    Builtin("grad", ["net", "x", "y", "loss", "check_numerics"]) {
+    Builtin("grad", [
+      .required("net", .any, "a model, or a function f"), .required("x", .tensor, "inputs"),
+      .optional("y", .tensor, "targets (for a model)"),
+      Parameter("loss", .loss, default: .described("mse"), "the loss (for a model)"),
+      .flag("check_numerics", true, "fail on NaN or infinity"),
+    ]) {
       (context) throws(Diagnostic) in
       let first = try context.require("net")
       if case .function(let function) = first {
@@ -24,7 +29,12 @@ extension Builtins {
       record["loss"] = .number(Value.element(compiled.plan.output(compiled.loss)[flat: 0]))
       return .record(record)
     },
-    Builtin("step", ["net", "opt", "g", "every", "gamma"]) { (context) throws(Diagnostic) in
+    Builtin("step", [
+      .optional("net", .model, "the model to update"), .optional("opt", .optimizer, "optimizer"),
+      .optional("g", .record, "gradients from grad"),
+      Parameter("every", .wholeNumber, default: .number(10), "schedule: epochs per decay"),
+      Parameter("gamma", .number, default: .number(0.5), "schedule: the decay factor"),
+    ]) { (context) throws(Diagnostic) in
       // `step(every: 10, gamma: 0.5)` is the step schedule (LANGUAGE.md §6).
       if !context.has("net") { return try context.stepSchedule() }
       let model = try context.model("net")
@@ -37,20 +47,35 @@ extension Builtins {
       }
       return .nil
     },
-    Builtin("trace", ["net", "x", "y", "loss", "lr", "apply", "check_numerics"]) {
+    Builtin("trace", [
+      .required("net", .model, "the model"), .required("x", .tensor, "inputs"),
+      .required("y", .tensor, "targets"),
+      Parameter("loss", .loss, default: .described("mse"), "the loss"),
+      .number("lr", 0.1, "learning rate of the step shown"),
+      .flag("apply", false, "also apply the step to the model"),
+      .flag("check_numerics", true, "fail on NaN or infinity"),
+    ]) {
       (context) throws(Diagnostic) in
       try TraceReport.run(context)
     },
-    Builtin("gradcheck", ["net", "x", "y", "loss", "check_numerics"]) {
+    Builtin("gradcheck", [
+      .required("net", .model, "the model"), .required("x", .tensor, "inputs"),
+      .required("y", .tensor, "targets"),
+      Parameter("loss", .loss, default: .described("mse"), "the loss"),
+      .flag("check_numerics", true, "fail on NaN or infinity"),
+    ]) {
       (context) throws(Diagnostic) in
       try GradientCheck.run(context)
     },
-    Builtin("summary", ["net"]) { (context) throws(Diagnostic) in
+    Builtin("summary", [.required("net", .model, "the model")]) { (context) throws(Diagnostic) in
       let model = try context.model("net")
       context.evaluator.emit(ModelSummary.text(model))
       return .nil
     },
-    Builtin("ir", ["net", "batch", "loss"]) { (context) throws(Diagnostic) in
+    Builtin("ir", [
+      .required("net", .model, "the model"), .whole("batch", 1, "rows of the batch shown"),
+      .optional("loss", .loss, "also show the loss and backward pass"),
+    ]) { (context) throws(Diagnostic) in
       let model = try context.model("net")
       let batch = try context.integer("batch", default: 1)
       guard batch > 0 else {

@@ -12,35 +12,40 @@ extension Builtins {
   // MARK: - Creation
 
   private static let creation: [Builtin] = [
-    Builtin("tensor", ["value"]) { (context) throws(Diagnostic) in
+    Builtin("tensor", [.required("value", .tensor, "a number, or nested lists of numbers")]) { (context) throws(Diagnostic) in
       .tensor(try context.tensorLike("value"))
     },
     filled("zeros", 0),
     filled("ones", 1),
-    Builtin("full", ["shape", "value"]) { (context) throws(Diagnostic) in
+    Builtin("full", [
+      .required("shape", .shape, "the shape"), .required("value", .number, "every element"),
+    ]) { (context) throws(Diagnostic) in
       let shape = try context.shape(from: [context.bound["shape"]].compactMap { $0 })
       let value = try context.number("value")
       return .tensor(try context.runtime { () throws(TensorError) in
         try Tensor.filled(shape, Float(value))
       })
     },
-    Builtin("eye", ["n"]) { (context) throws(Diagnostic) in
+    Builtin("eye", [.required("n", .wholeNumber, "rows and columns")]) { (context) throws(Diagnostic) in
       let n = try context.integer("n")
       return .tensor(try context.runtime { () throws(TensorError) in try Tensor.eye(n) })
     },
-    Builtin("rand", ["shape..."]) { (context) throws(Diagnostic) in
+    Builtin("rand", [.shapeDimensions]) { (context) throws(Diagnostic) in
       let shape = try context.shape(from: context.rest)
       return .tensor(try context.runtime { () throws(TensorError) in
         try Tensor.uniform(shape, using: &context.evaluator.random)
       })
     },
-    Builtin("randn", ["shape..."]) { (context) throws(Diagnostic) in
+    Builtin("randn", [.shapeDimensions]) { (context) throws(Diagnostic) in
       let shape = try context.shape(from: context.rest)
       return .tensor(try context.runtime { () throws(TensorError) in
         try Tensor.normal(shape, using: &context.evaluator.random)
       })
     },
-    Builtin("arange", ["start", "stop", "step"]) { (context) throws(Diagnostic) in
+    Builtin("arange", [
+      .required("start", .number, "the first value (the stop when alone)"),
+      .optional("stop", .number, "the bound, excluded"), .number("step", 1, "the increment"),
+    ]) { (context) throws(Diagnostic) in
       // `arange(n)` counts from 0, as in NumPy.
       var start = try context.number("start")
       var stop = 0.0
@@ -54,7 +59,10 @@ extension Builtins {
         try Tensor.arange(start, stop, step)
       })
     },
-    Builtin("linspace", ["start", "stop", "count"]) { (context) throws(Diagnostic) in
+    Builtin("linspace", [
+      .required("start", .number, "the first value"),
+      .required("stop", .number, "the last value"), .whole("count", 50, "how many values"),
+    ]) { (context) throws(Diagnostic) in
       let start = try context.number("start")
       let stop = try context.number("stop")
       let count = try context.integer("count", default: 50)
@@ -65,7 +73,7 @@ extension Builtins {
   ]
 
   private static func filled(_ name: String, _ value: Float) -> Builtin {
-    Builtin(name, ["shape..."]) { (context) throws(Diagnostic) in
+    Builtin(name, [.shapeDimensions]) { (context) throws(Diagnostic) in
       let shape = try context.shape(from: context.rest)
       return .tensor(try context.runtime { () throws(TensorError) in
         try Tensor.filled(shape, value)
@@ -80,7 +88,10 @@ extension Builtins {
     unary("tanh", .tanh), unary("sigmoid", .sigmoid), unary("relu", .relu),
     unary("floor", .floor), unary("ceil", .ceil), unary("round", .round), unary("sign", .sign),
     pairwise("maximum", .maximum), pairwise("minimum", .minimum),
-    Builtin("clip", ["t", "lo", "hi"]) { (context) throws(Diagnostic) in
+    Builtin("clip", [
+      .tensorInput, .required("lo", .number, "the lowest value kept"),
+      .required("hi", .number, "the highest value kept"),
+    ]) { (context) throws(Diagnostic) in
       let t = try context.tensorLike("t")
       let low = try context.number("lo")
       let high = try context.number("hi")
@@ -90,7 +101,7 @@ extension Builtins {
       }
       return wrap(t.clipped(Float(low), Float(high)), like: context.value("t"))
     },
-    Builtin("softmax", ["t", "axis"]) { (context) throws(Diagnostic) in
+    Builtin("softmax", [.tensorInput, .whole("axis", -1, "the axis that sums to 1")]) { (context) throws(Diagnostic) in
       let axis = try context.optionalInteger("axis") ?? -1
       if let traced = context.value("t")?.symbolic {
         guard axis == -1 || axis == traced.shape.count - 1 else {
@@ -106,7 +117,7 @@ extension Builtins {
 
   /// Applying a function to a number gives a number (computed in 64 bits); to a tensor, a tensor.
   private static func unary(_ name: String, _ op: UnaryOp) -> Builtin {
-    Builtin(name, ["t"]) { (context) throws(Diagnostic) in
+    Builtin(name, [.tensorInput]) { (context) throws(Diagnostic) in
       if case .number(let x)? = context.value("t") { return .number(scalar(op, x)) }
       if let traced = context.value("t")?.symbolic, let graphOp = tracedOp(op) {
         return try context.trace(graphOp, [traced])
@@ -131,7 +142,9 @@ extension Builtins {
   }
 
   private static func pairwise(_ name: String, _ op: BinaryOp) -> Builtin {
-    Builtin(name, ["a", "b"]) { (context) throws(Diagnostic) in
+    Builtin(name, [
+      .required("a", .tensor, "a tensor or number"), .required("b", .tensor, "a tensor or number"),
+    ]) { (context) throws(Diagnostic) in
       let a = try context.tensorLike("a")
       let b = try context.tensorLike("b")
       let result = try context.runtime { () throws(TensorError) in try Tensor.binary(op, a, b) }
@@ -171,7 +184,8 @@ extension Builtins {
 
   /// Over all axes the result is a number; with `axis:` a tensor (LANGUAGE.md §3).
   private static func reduction(_ name: String, _ op: ReduceOp) -> Builtin {
-    Builtin(name, ["t", "axis"]) { (context) throws(Diagnostic) in
+    Builtin(name, [.tensorInput, .optional("axis", .wholeNumber, "the axis; nil: all elements")]) {
+      (context) throws(Diagnostic) in
       let axis = try context.optionalInteger("axis")
       if let traced = context.value("t")?.symbolic, op == .sum || op == .mean {
         return try context.trace(op == .sum ? .sum(axis: axis) : .mean(axis: axis), [traced])
@@ -185,7 +199,7 @@ extension Builtins {
   // MARK: - Shapes
 
   private static let shaping: [Builtin] = [
-    Builtin("reshape", ["t", "shape..."]) { (context) throws(Diagnostic) in
+    Builtin("reshape", [.tensorInput, .shapeDimensions]) { (context) throws(Diagnostic) in
       // `reshape([1, 8, 8])` alone, a list of whole numbers, is the layer.
       if context.rest.isEmpty, let argument = context.bound["t"], argument.value.isShapeLike {
         return context.layer(.reshape(try context.signedShape(from: [argument])))
@@ -194,14 +208,14 @@ extension Builtins {
       let shape = try context.signedShape(from: context.rest)
       return .tensor(try context.runtime { () throws(TensorError) in try t.reshaped(shape) })
     },
-    Builtin("concat", ["tensors", "axis"]) { (context) throws(Diagnostic) in
+    Builtin("concat", [.tensorList, .whole("axis", 0, "the axis they are joined along")]) { (context) throws(Diagnostic) in
       let parts = try context.tensorList("tensors")
       let axis = try context.integer("axis", default: 0)
       return .tensor(try context.runtime { () throws(TensorError) in
         try Tensor.concat(parts, axis: axis)
       })
     },
-    Builtin("stack", ["tensors", "axis"]) { (context) throws(Diagnostic) in
+    Builtin("stack", [.tensorList, .whole("axis", 0, "the new axis")]) { (context) throws(Diagnostic) in
       let parts = try context.tensorList("tensors")
       let axis = try context.integer("axis", default: 0)
       return .tensor(try context.runtime { () throws(TensorError) in

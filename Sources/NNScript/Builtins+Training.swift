@@ -3,9 +3,24 @@ import NNSyntax
 
 extension Builtins {
   /// Names of `fit`'s options, which are also the options of a `train … on … { }` block.
-  static let trainingOptions = [
-    "loss", "optimizer", "epochs", "batch", "shuffle", "validate", "metrics", "l2", "clip",
-    "schedule", "early_stop", "seed", "progress", "check_numerics",
+  static let trainingOptions = trainingParameters.map(\.name)
+
+  /// `fit`'s options, declared once for `fit`, `train … { }` and `crossval`.
+  static let trainingParameters: [Parameter] = [
+    Parameter("loss", .loss, default: .described("from the targets"), "the loss"),
+    Parameter("optimizer", .optimizer, default: .described("adam"), "the optimizer"),
+    .whole("epochs", 10, "passes over the data"),
+    Parameter("batch", .wholeNumber, default: .described("all rows"), "rows per step"),
+    .flag("shuffle", true, "shuffle the rows every epoch"),
+    .optional("validate", .any, "a dataset, or a fraction held out from the end"),
+    .optional("metrics", .metric, "metrics reported each epoch"),
+    .number("l2", 0, "L2 penalty on the weights"),
+    .optional("clip", .number, "largest gradient norm"),
+    Parameter("schedule", .schedule, default: .described("constant"), "learning-rate schedule"),
+    .optional("early_stop", .wholeNumber, "patience in epochs"),
+    .optional("seed", .wholeNumber, "seed for shuffling and dropout"),
+    .flag("progress", true, "print one line per epoch"),
+    .flag("check_numerics", false, "fail on NaN or infinity"),
   ]
 
   /// `fit(net, data, …)`; `train net on data { … }` calls the same built-in under its own name.
@@ -13,7 +28,9 @@ extension Builtins {
   static let trainBlock = trainingBuiltin("train")
 
   private static func trainingBuiltin(_ name: String) -> Builtin {
-    Builtin(name, ["net", "data"] + trainingOptions) { (context) throws(Diagnostic) in
+    Builtin(name, [
+      .required("net", .model, "the model"), .required("data", .dataset, "the training data"),
+    ] + trainingParameters) { (context) throws(Diagnostic) in
       try TrainingSession(context).run()
     }
   }
@@ -21,25 +38,35 @@ extension Builtins {
   /// Training, schedules, metrics and evaluation.
   static let training: [Builtin] = [
     fit,
-    Builtin("exponential", ["gamma"]) { (context) throws(Diagnostic) in
+    Builtin("exponential", [.number("gamma", 0.9, "decay factor per epoch")],
+            produces: .schedule) { (context) throws(Diagnostic) in
       try context.schedule(.exponential(gamma: try context.number("gamma", default: 0.9)))
     },
-    Builtin("cosine", ["min"]) { (context) throws(Diagnostic) in
+    Builtin("cosine", [.number("min", 0, "the final learning rate")], produces: .schedule) { (context) throws(Diagnostic) in
       try context.schedule(.cosine(minimum: try context.number("min", default: 0)))
     },
-    Builtin("warmup", ["epochs", "then"]) { (context) throws(Diagnostic) in
+    Builtin("warmup", [
+      .whole("epochs", 2, "epochs of linear warm-up"),
+      Parameter("then", .schedule, default: .described("constant"), "the schedule after"),
+    ], produces: .schedule) { (context) throws(Diagnostic) in
       let then = context.has("then") ? try context.scheduleValue("then") : .constant
       return try context.schedule(.warmup(epochs: try context.integer("epochs", default: 2),
                                           then: then))
     },
     metric("accuracy"), metric("precision"), metric("recall"), metric("f1"), metric("auc"),
     metric("r2"),
-    Builtin("evaluate", ["net", "data", "loss"]) { (context) throws(Diagnostic) in
+    Builtin("evaluate", [
+      .required("net", .model, "the model"), .required("data", .dataset, "the data"),
+      Parameter("loss", .loss, default: .described("from the targets"), "the loss"),
+    ]) { (context) throws(Diagnostic) in
       let model = try context.model("net")
       let data = try context.dataArgument("data")
       return .record(try Evaluation.record(model, data, context: context))
     },
-    Builtin("crossval", ["factory", "data", "folds"] + trainingOptions.filter { $0 != "data" }) {
+    Builtin("crossval", [
+      .required("factory", .function, "fn () making a fresh model"),
+      .required("data", .dataset, "the data"), .whole("folds", 5, "number of folds"),
+    ] + trainingParameters) {
       (context) throws(Diagnostic) in
       try CrossValidation.run(context)
     },
@@ -47,7 +74,9 @@ extension Builtins {
 
   /// `accuracy(pred, y)` and friends compute the metric; named bare they are `metrics:` entries.
   private static func metric(_ name: String) -> Builtin {
-    Builtin(name, ["pred", "y"]) { (context) throws(Diagnostic) in
+    Builtin(name, [
+      .required("pred", .tensor, "predictions"), .required("y", .tensor, "targets"),
+    ]) { (context) throws(Diagnostic) in
       let predictions = try context.tensorLike("pred")
       let targets = try context.tensorLike("y")
       let value = try Evaluation.metric(name, predictions: predictions, targets: targets,
