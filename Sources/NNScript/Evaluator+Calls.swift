@@ -215,6 +215,12 @@ extension Evaluator {
     return result
   }
 
+  /// A bare built-in name used as a value (`flatten` as a layer statement): the built-in called
+  /// with no arguments, so a missing required argument is reported as for `dense()`.
+  func callBare(_ builtin: Builtin, at range: SourceRange) throws(Unwind) -> Value {
+    try callBuiltin(builtin, [], callRange: range)
+  }
+
   /// One argument checked against its declared parameter: its kind and range, with the
   /// diagnostic at the argument; a bare built-in name for an object kind (`optimizer: adam`)
   /// becomes that built-in's no-argument call. `nil` passes, for the body to read as "not
@@ -227,7 +233,7 @@ extension Evaluator {
       made == parameter.kind || (parameter.kind == .layer && made == .activation),
       bare.callableBare
     {
-      return try callBuiltin(bare, [], callRange: argument.range)
+      return try callBare(bare, at: argument.range)
     }
     if let problem = SignatureCheck.problem(value, for: parameter, of: builtin.name) {
       throw failure(problem.code, problem.message, at: argument.range)
