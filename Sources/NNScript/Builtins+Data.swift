@@ -31,7 +31,7 @@ extension Builtins {
       let path = try context.string("path")
       let target = try context.csvTarget("target")
       let classes = try context.classCount("classes")
-      let header = try context.bool("header", default: true)
+      let header = try context.bool("header")
       let delimiter = try context.delimiter("delimiter")
       let bytes: [UInt8]
       switch context.readFile(try context.checkedPath(path, write: false), limit: maxCSVBytes) {

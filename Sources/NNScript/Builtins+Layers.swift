@@ -33,7 +33,7 @@ extension Builtins {
       }
       if context.has("init") { dense.initializer = try context.initializer("init") }
       if context.has("bias_init") { dense.biasInitializer = try context.initializer("bias_init") }
-      dense.useBias = try context.bool("use_bias", default: true)
+      dense.useBias = try context.bool("use_bias")
       if !dense.useBias, dense.bias != nil {
         throw context.error(.invalidArgument, "a bias was given but use_bias is false",
                             at: "bias")
@@ -107,7 +107,7 @@ extension Builtins {
         throw context.error(.invalidArgument, "lstm needs at least 1 unit, not \(units)",
                             at: "units")
       }
-      let sequences = try context.bool("return_sequences", default: false)
+      let sequences = try context.bool("return_sequences")
       return context.layer(.lstm(units: units, returnSequences: sequences))
     },
     Builtin("flatten", [], produces: .layer) { (context) throws(Diagnostic) in context.layer(.flatten) },
@@ -125,7 +125,7 @@ extension Builtins {
     Builtin("xavier", [], produces: .initializer) { (_) throws(Diagnostic) in .object(InitializerObject(.xavier)) },
     Builtin("normal", [.number("std", 0.01, "standard deviation")],
             produces: .initializer) { (context) throws(Diagnostic) in
-      let std = try context.number("std", default: 0.01)
+      let std = try context.number("std")
       guard std >= 0 else {
         throw context.error(.invalidArgument, "a standard deviation is ≥ 0", at: "std")
       }
@@ -134,8 +134,8 @@ extension Builtins {
     Builtin("uniform", [
       .number("low", -0.05, "lowest value"), .number("high", 0.05, "highest value"),
     ], produces: .initializer) { (context) throws(Diagnostic) in
-      let low = try context.number("low", default: -0.05)
-      let high = try context.number("high", default: 0.05)
+      let low = try context.number("low")
+      let high = try context.number("high")
       guard low <= high else {
         throw context.error(.invalidArgument, "uniform needs low ≤ high")
       }
@@ -169,7 +169,7 @@ extension Builtins {
             + (parameter.map { [.number($0.name, $0.fallback, "slope parameter")] } ?? []),
             produces: .activation) { (context) throws(Diagnostic) in
       let value = try parameter.map { (p) throws(Diagnostic) in
-        try context.number(p.name, default: p.fallback)
+        try context.number(p.name)
       } ?? 0
       let activation = make(value)
       guard let input = context.value("t") else { return context.layer(.activation(activation)) }

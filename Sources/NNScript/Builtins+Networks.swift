@@ -24,7 +24,7 @@ extension Builtins {
       let runner = NetworkRunner(evaluator: context.evaluator)
       let compiled = try runner.gradients(
         model, x: try context.require("x"), y: try context.require("y"), loss: loss,
-        checkNumerics: try context.bool("check_numerics", default: true), call: context)
+        checkNumerics: try context.bool("check_numerics"), call: context)
       var record = context.gradientRecord(model, compiled.plan.gradientBuffer)
       record["loss"] = .number(Value.element(compiled.plan.output(compiled.loss)[flat: 0]))
       return .record(record)
@@ -77,7 +77,7 @@ extension Builtins {
       .optional("loss", .loss, "also show the loss and backward pass"),
     ]) { (context) throws(Diagnostic) in
       let model = try context.model("net")
-      let batch = try context.integer("batch", default: 1)
+      let batch = try context.integer("batch")
       guard batch > 0 else {
         throw context.error(.invalidArgument, "the batch size must be at least 1", at: "batch")
       }

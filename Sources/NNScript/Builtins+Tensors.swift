@@ -54,7 +54,7 @@ extension Builtins {
       } else {
         (start, stop) = (0, start)
       }
-      let step = try context.number("step", default: 1)
+      let step = try context.number("step")
       return .tensor(try context.runtime { () throws(TensorError) in
         try Tensor.arange(start, stop, step)
       })
@@ -65,7 +65,7 @@ extension Builtins {
     ]) { (context) throws(Diagnostic) in
       let start = try context.number("start")
       let stop = try context.number("stop")
-      let count = try context.integer("count", default: 50)
+      let count = try context.integer("count")
       return .tensor(try context.runtime { () throws(TensorError) in
         try Tensor.linspace(start, stop, count)
       })
@@ -210,14 +210,14 @@ extension Builtins {
     },
     Builtin("concat", [.tensorList, .whole("axis", 0, "the axis they are joined along")]) { (context) throws(Diagnostic) in
       let parts = try context.tensorList("tensors")
-      let axis = try context.integer("axis", default: 0)
+      let axis = try context.integer("axis")
       return .tensor(try context.runtime { () throws(TensorError) in
         try Tensor.concat(parts, axis: axis)
       })
     },
     Builtin("stack", [.tensorList, .whole("axis", 0, "the new axis")]) { (context) throws(Diagnostic) in
       let parts = try context.tensorList("tensors")
-      let axis = try context.integer("axis", default: 0)
+      let axis = try context.integer("axis")
       return .tensor(try context.runtime { () throws(TensorError) in
         try Tensor.stack(parts, axis: axis)
       })

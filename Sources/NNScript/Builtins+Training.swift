@@ -40,17 +40,17 @@ extension Builtins {
     fit,
     Builtin("exponential", [.number("gamma", 0.9, "decay factor per epoch")],
             produces: .schedule) { (context) throws(Diagnostic) in
-      try context.schedule(.exponential(gamma: try context.number("gamma", default: 0.9)))
+      try context.schedule(.exponential(gamma: try context.number("gamma")))
     },
     Builtin("cosine", [.number("min", 0, "the final learning rate")], produces: .schedule) { (context) throws(Diagnostic) in
-      try context.schedule(.cosine(minimum: try context.number("min", default: 0)))
+      try context.schedule(.cosine(minimum: try context.number("min")))
     },
     Builtin("warmup", [
       .whole("epochs", 2, "epochs of linear warm-up"),
       Parameter("then", .schedule, default: .described("constant"), "the schedule after"),
     ], produces: .schedule) { (context) throws(Diagnostic) in
       let then = context.has("then") ? try context.scheduleValue("then") : .constant
-      return try context.schedule(.warmup(epochs: try context.integer("epochs", default: 2),
+      return try context.schedule(.warmup(epochs: try context.integer("epochs"),
                                           then: then))
     },
     metric("accuracy"), metric("precision"), metric("recall"), metric("f1"), metric("auc"),
