@@ -9,7 +9,8 @@ extension Builtins {
       .required("units", .wholeNumber, "outputs"), .optional("act", .activation, "activation"),
       .optional("weight", .tensor, "fixed [in, units] weights"),
       .optional("bias", .tensor, "fixed [units] bias"),
-      Parameter("init", .initializer, default: .described("he"), "weight initialiser"),
+      Parameter("init", .initializer, default: .described("he after relu, else xavier"),
+                "weight initialiser"),
       Parameter("bias_init", .initializer, default: .described("zeros"), "bias initialiser"),
       .flag("use_bias", true, "whether the layer adds a bias"),
     ], produces: .layer) {
@@ -54,7 +55,7 @@ extension Builtins {
       .required("filters", .wholeNumber, "output channels"),
       .required("kernel", .any, "window: a whole number or [height, width]"),
       Parameter("stride", .any, default: .number(1), "a whole number or [y, x]"),
-      Parameter("padding", .string, default: .string("valid"), "\"valid\" or \"same\""),
+      Parameter("padding", .string, default: .string("same"), "\"same\" or \"valid\""),
       .optional("act", .activation, "activation"),
     ], produces: .layer) {
       (context) throws(Diagnostic) in
