@@ -13,7 +13,11 @@ extension Builtins {
                 "weight initialiser"),
       Parameter("bias_init", .initializer, default: .described("zeros"), "bias initialiser"),
       .flag("use_bias", true, "whether the layer adds a bias"),
-    ], produces: .layer) {
+    ], doc: BuiltinDoc(
+      "layers",
+      "A fully connected layer of units outputs with an optional activation.",
+      "let m = model(3) { dense(4, relu, init: he); dense(1) }\n"
+      + "print(m(ones(3)))"), produces: .layer) {
       (context) throws(Diagnostic) in
       let units = try context.integer("units")
       guard units > 0 else {
@@ -41,7 +45,13 @@ extension Builtins {
       }
       return context.layer(.dense(dense))
     },
-    Builtin("dropout", [.required("p", .number, "the probability of zeroing an input, in [0, 1)")],
+    Builtin("dropout", [
+      .required("p", .number, "the probability of zeroing an input, in [0, 1)"),
+    ], doc: BuiltinDoc(
+      "layers",
+      "A layer that zeroes each input with probability p while training.",
+      "let m = model(4) { dense(8, relu); dropout(0.5); dense(1) }\n"
+      + "summary(m)"),
             produces: .layer) { (context) throws(Diagnostic) in
       let p = try context.number("p")
       guard p >= 0, p < 1 else {
@@ -57,7 +67,11 @@ extension Builtins {
       Parameter("stride", .any, default: .number(1), "a whole number or [y, x]"),
       Parameter("padding", .string, default: .string("same"), "\"same\" or \"valid\""),
       .optional("act", .activation, "activation"),
-    ], produces: .layer) {
+    ], doc: BuiltinDoc(
+      "layers",
+      "A 2-D convolution of filters kernel-sized windows over [channels, h, w] samples.",
+      "let m = model([1, 5, 5]) { conv2d(4, 3, padding: \"valid\", act: relu) }\n"
+      + "summary(m)"), produces: .layer) {
       (context) throws(Diagnostic) in
       let filters = try context.integer("filters")
       guard filters > 0 else {
@@ -85,7 +99,11 @@ extension Builtins {
     Builtin("embedding", [
       .required("vocab", .wholeNumber, "number of tokens"),
       .required("dim", .wholeNumber, "vector size"),
-    ], produces: .layer) { (context) throws(Diagnostic) in
+    ], doc: BuiltinDoc(
+      "layers",
+      "A first layer mapping each token id in [0, vocab) to a learned dim-vector.",
+      "let m = model(3) { embedding(10, 4) }\n"
+      + "print(m([[1, 2, 9]]).shape)"), produces: .layer) { (context) throws(Diagnostic) in
       let vocab = try context.integer("vocab")
       let dim = try context.integer("dim")
       guard vocab > 0 else {
@@ -102,7 +120,12 @@ extension Builtins {
     Builtin("lstm", [
       .required("units", .wholeNumber, "hidden size"),
       .flag("return_sequences", false, "output every step, not only the last"),
-    ], produces: .layer) { (context) throws(Diagnostic) in
+    ], doc: BuiltinDoc(
+      "layers",
+      "An LSTM over [time, features] samples: the last hidden state, or all with "
+      + "return_sequences.",
+      "let m = model([5, 2]) { lstm(8); dense(1) }\n"
+      + "summary(m)"), produces: .layer) { (context) throws(Diagnostic) in
       let units = try context.integer("units")
       guard units > 0 else {
         throw context.error(.invalidArgument, "lstm needs at least 1 unit, not \(units)",
@@ -111,20 +134,50 @@ extension Builtins {
       let sequences = try context.bool("return_sequences")
       return context.layer(.lstm(units: units, returnSequences: sequences))
     },
-    Builtin("flatten", [], produces: .layer) { (context) throws(Diagnostic) in context.layer(.flatten) },
-    Builtin("batchnorm", [], produces: .layer) { (context) throws(Diagnostic) in
+    Builtin("flatten", [], doc: BuiltinDoc(
+      "layers",
+      "A layer turning each sample into one vector, as a dense layer needs.",
+      "let m = model([2, 3, 3]) { flatten(); dense(1) }\n"
+      + "summary(m)"), produces: .layer) { (context) throws(Diagnostic) in
+      context.layer(.flatten)
+    },
+    Builtin("batchnorm", [], doc: BuiltinDoc(
+      "layers",
+      "A layer normalising each feature or channel by batch, else running, statistics.",
+      "let m = model(4) { dense(8); batchnorm(); relu; dense(1) }\n"
+      + "summary(m)"), produces: .layer) { (context) throws(Diagnostic) in
       context.layer(.normalization(.batch))
     },
-    Builtin("layernorm", [], produces: .layer) { (context) throws(Diagnostic) in
+    Builtin("layernorm", [], doc: BuiltinDoc(
+      "layers",
+      "A layer normalising each sample over its whole shape, then a learned per-element scale "
+      + "and shift.",
+      "let m = model(4) { dense(8); layernorm(); tanh; dense(1) }\n"
+      + "summary(m)"), produces: .layer) { (context) throws(Diagnostic) in
       context.layer(.normalization(.layer))
     },
     activation("gelu", parameter: nil) { _ in .gelu },
     activation("identity", parameter: nil) { _ in .identity },
     activation("elu", parameter: ("alpha", 1)) { .elu(alpha: $0) },
     activation("leaky_relu", parameter: ("alpha", 0.01)) { .leakyRelu(alpha: $0) },
-    Builtin("he", [], produces: .initializer) { (_) throws(Diagnostic) in .object(InitializerObject(.he)) },
-    Builtin("xavier", [], produces: .initializer) { (_) throws(Diagnostic) in .object(InitializerObject(.xavier)) },
-    Builtin("normal", [.number("std", 0.01, "standard deviation")],
+    Builtin("he", [], doc: BuiltinDoc(
+      "initialisers",
+      "The He-normal initialiser, N(0, 2/fan_in), for init: or bias_init:.",
+      "let m = model(2) { dense(4, relu, "
+      + "init: he) }"), produces: .initializer) { (_) throws(Diagnostic) in
+      .object(InitializerObject(.he))
+    },
+    Builtin("xavier", [], doc: BuiltinDoc(
+      "initialisers",
+      "The Xavier-uniform initialiser, U(±√(6/(fan_in + fan_out))).",
+      "let m = model(2) { dense(4, tanh, "
+      + "init: xavier) }"), produces: .initializer) { (_) throws(Diagnostic) in
+      .object(InitializerObject(.xavier))
+    },
+    Builtin("normal", [.number("std", 0.01, "standard deviation")], doc: BuiltinDoc(
+      "initialisers",
+      "An initialiser drawing from N(0, std²), std 0.01 when bare.",
+      "let m = model(2) { dense(4, init: normal(0.1)) }"),
             produces: .initializer) { (context) throws(Diagnostic) in
       let std = try context.number("std")
       guard std >= 0 else {
@@ -134,7 +187,11 @@ extension Builtins {
     },
     Builtin("uniform", [
       .number("low", -0.05, "lowest value"), .number("high", 0.05, "highest value"),
-    ], produces: .initializer) { (context) throws(Diagnostic) in
+    ], doc: BuiltinDoc(
+      "initialisers",
+      "An initialiser drawing from U(low, high), ±0.05 when bare.",
+      "let m = model(2) { dense(4, "
+      + "init: uniform(-0.1, 0.1)) }"), produces: .initializer) { (context) throws(Diagnostic) in
       let low = try context.number("low")
       let high = try context.number("high")
       guard low <= high else {
@@ -142,7 +199,11 @@ extension Builtins {
       }
       return .object(InitializerObject(.uniform(low: low, high: high)))
     },
-    Builtin("constant", [.required("value", .number, "every element")],
+    Builtin("constant", [.required("value", .number, "every element")], doc: BuiltinDoc(
+      "initialisers",
+      "An initialiser that sets every value to one number.",
+      "let m = model(2) { dense(4, bias_init: constant(0.1)) }\n"
+      + "print(m.dense1.bias)"),
             produces: .initializer) { (context) throws(Diagnostic) in
       .object(InitializerObject(.constant(try context.number("value"))))
     },

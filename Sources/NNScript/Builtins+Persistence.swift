@@ -12,7 +12,11 @@ extension Builtins {
   static let persistence: [Builtin] = [
     Builtin("save", [
       .required("net", .model, "the model"), .required("path", .string, "the file"), .everyRank,
-    ]) { (context) throws(Diagnostic) in
+    ], doc: BuiltinDoc(
+      "plots and files",
+      "Writes a network's parameters and layers to a safetensors file; rank 0 only.",
+      "let m = model(2) { dense(1) }\n"
+      + "save(m, \"m.safetensors\")")) { (context) throws(Diagnostic) in
       let model = try context.model("net")
       let path = try context.string("path")
       let store = model.network.parameters
@@ -35,7 +39,11 @@ extension Builtins {
     Builtin("load", [
       .required("path", .string, "the file"),
       .optional("into", .model, "a model to copy the weights into"),
-    ]) { (context) throws(Diagnostic) in
+    ], doc: BuiltinDoc(
+      "plots and files",
+      "Rebuilds a network from a safetensors file, or copies its tensors into: one.",
+      "save(model(2) { dense(1) }, \"m.safetensors\")\n"
+      + "print(load(\"m.safetensors\"))")) { (context) throws(Diagnostic) in
       let path = try context.string("path")
       let file = try context.readSafeTensors(path)
       if let value = context.value("into"), !value.isNil {

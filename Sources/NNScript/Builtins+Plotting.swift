@@ -28,7 +28,11 @@ extension Builtins {
                   "height"),
         .optional("x", .any, "the x values"), .optional("xlabel", .string, "x axis label"),
         .optional("ylabel", .string, "y axis label"), .everyRank,
-      ]
+      ],
+      doc: BuiltinDoc(
+        "plots and files",
+        "Draws series as a braille chart, or with file: writes an SVG; rank 0 only.",
+        "plot(arange(10) ^ 2, title: \"squares\")\nplot(arange(10), file: \"line.svg\")")
     ) { (context) throws(Diagnostic) in
       let chart = try context.chart()
       guard let file = context.value("file"), !file.isNil else {

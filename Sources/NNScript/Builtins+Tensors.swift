@@ -12,31 +12,48 @@ extension Builtins {
   // MARK: - Creation
 
   private static let creation: [Builtin] = [
-    Builtin("tensor", [.required("value", .tensor, "a number, or nested lists of numbers")]) { (context) throws(Diagnostic) in
+    Builtin("tensor", [
+      .required("value", .tensor, "a number, or nested lists of numbers"),
+    ], doc: BuiltinDoc(
+      "tensors",
+      "Makes a tensor from a number, a nested list of numbers or a list of tensors.",
+      "print(tensor([1, 2, 3]) * 2)")) { (context) throws(Diagnostic) in
       .tensor(try context.tensorLike("value"))
     },
     filled("zeros", 0),
     filled("ones", 1),
     Builtin("full", [
       .required("shape", .shape, "the shape"), .required("value", .number, "every element"),
-    ]) { (context) throws(Diagnostic) in
+    ], doc: BuiltinDoc(
+      "tensors",
+      "Makes a tensor of the given shape filled with one value.",
+      "print(full([2, 2], 7))")) { (context) throws(Diagnostic) in
       let shape = try context.shape(from: [context.bound["shape"]].compactMap { $0 })
       let value = try context.number("value")
       return .tensor(try context.runtime { () throws(TensorError) in
         try Tensor.filled(shape, Float(value))
       })
     },
-    Builtin("eye", [.required("n", .wholeNumber, "rows and columns")]) { (context) throws(Diagnostic) in
+    Builtin("eye", [.required("n", .wholeNumber, "rows and columns")], doc: BuiltinDoc(
+      "tensors",
+      "Makes the n×n identity matrix.",
+      "print(eye(3))")) { (context) throws(Diagnostic) in
       let n = try context.integer("n")
       return .tensor(try context.runtime { () throws(TensorError) in try Tensor.eye(n) })
     },
-    Builtin("rand", [.shapeDimensions]) { (context) throws(Diagnostic) in
+    Builtin("rand", [.shapeDimensions], doc: BuiltinDoc(
+      "tensors",
+      "Makes a tensor of uniform random numbers in [0, 1).",
+      "print(rand(2, 3))")) { (context) throws(Diagnostic) in
       let shape = try context.shape(from: context.rest)
       return .tensor(try context.runtime { () throws(TensorError) in
         try Tensor.uniform(shape, using: &context.evaluator.random)
       })
     },
-    Builtin("randn", [.shapeDimensions]) { (context) throws(Diagnostic) in
+    Builtin("randn", [.shapeDimensions], doc: BuiltinDoc(
+      "tensors",
+      "Makes a tensor of standard normal random numbers.",
+      "print(randn(4))")) { (context) throws(Diagnostic) in
       let shape = try context.shape(from: context.rest)
       return .tensor(try context.runtime { () throws(TensorError) in
         try Tensor.normal(shape, using: &context.evaluator.random)
@@ -45,7 +62,10 @@ extension Builtins {
     Builtin("arange", [
       .required("start", .number, "the first value (the stop when alone)"),
       .optional("stop", .number, "the bound, excluded"), .number("step", 1, "the increment"),
-    ]) { (context) throws(Diagnostic) in
+    ], doc: BuiltinDoc(
+      "tensors",
+      "Counts from start up to (not including) stop by step; arange(n) counts from 0.",
+      "print(arange(0, 1, 0.25), arange(4))")) { (context) throws(Diagnostic) in
       // `arange(n)` counts from 0, as in NumPy.
       var start = try context.number("start")
       var stop = 0.0
@@ -62,7 +82,10 @@ extension Builtins {
     Builtin("linspace", [
       .required("start", .number, "the first value"),
       .required("stop", .number, "the last value"), .whole("count", 50, "how many values"),
-    ]) { (context) throws(Diagnostic) in
+    ], doc: BuiltinDoc(
+      "tensors",
+      "Returns count evenly spaced numbers from start to stop, both included.",
+      "print(linspace(0, 1, 5))")) { (context) throws(Diagnostic) in
       let start = try context.number("start")
       let stop = try context.number("stop")
       let count = try context.integer("count")
@@ -91,7 +114,10 @@ extension Builtins {
     Builtin("clip", [
       .tensorInput, .required("lo", .number, "the lowest value kept"),
       .required("hi", .number, "the highest value kept"),
-    ]) { (context) throws(Diagnostic) in
+    ], doc: BuiltinDoc(
+      "element-wise",
+      "Limits every element to the range [lo, hi].",
+      "print(clip([-2, 0.5, 3], 0, 1))")) { (context) throws(Diagnostic) in
       let t = try context.tensorLike("t")
       let low = try context.number("lo")
       let high = try context.number("hi")
@@ -101,7 +127,12 @@ extension Builtins {
       }
       return wrap(t.clipped(Float(low), Float(high)), like: context.value("t"))
     },
-    Builtin("softmax", [.tensorInput, .whole("axis", -1, "the axis that sums to 1")]) { (context) throws(Diagnostic) in
+    Builtin("softmax", [
+      .tensorInput, .whole("axis", -1, "the axis that sums to 1"),
+    ], doc: BuiltinDoc(
+      "element-wise",
+      "Normalises exponentials along an axis (the last by default); bare, a layer.",
+      "print(softmax([[1, 2, 3]], axis: -1))")) { (context) throws(Diagnostic) in
       let axis = try context.optionalInteger("axis") ?? -1
       if let traced = context.value("t")?.symbolic {
         guard axis == -1 || axis == traced.shape.count - 1 else {
@@ -199,7 +230,10 @@ extension Builtins {
   // MARK: - Shapes
 
   private static let shaping: [Builtin] = [
-    Builtin("reshape", [.tensorInput, .shapeDimensions]) { (context) throws(Diagnostic) in
+    Builtin("reshape", [.tensorInput, .shapeDimensions], doc: BuiltinDoc(
+      "shapes",
+      "Gives a tensor a new shape (one -1 inferred); reshape(shape) alone is a layer.",
+      "print(reshape(arange(6), 2, -1))")) { (context) throws(Diagnostic) in
       // `reshape([1, 8, 8])` alone, a list of whole numbers, is the layer.
       if context.rest.isEmpty, let argument = context.bound["t"], argument.value.isShapeLike {
         return context.layer(.reshape(try context.signedShape(from: [argument])))
@@ -208,14 +242,24 @@ extension Builtins {
       let shape = try context.signedShape(from: context.rest)
       return .tensor(try context.runtime { () throws(TensorError) in try t.reshaped(shape) })
     },
-    Builtin("concat", [.tensorList, .whole("axis", 0, "the axis they are joined along")]) { (context) throws(Diagnostic) in
+    Builtin("concat", [
+      .tensorList, .whole("axis", 0, "the axis they are joined along"),
+    ], doc: BuiltinDoc(
+      "shapes",
+      "Joins a list of tensors along an existing axis (0 by default).",
+      "let a = ones(2)\n"
+      + "print(concat([a, zeros(3)]))")) { (context) throws(Diagnostic) in
       let parts = try context.tensorList("tensors")
       let axis = try context.integer("axis")
       return .tensor(try context.runtime { () throws(TensorError) in
         try Tensor.concat(parts, axis: axis)
       })
     },
-    Builtin("stack", [.tensorList, .whole("axis", 0, "the new axis")]) { (context) throws(Diagnostic) in
+    Builtin("stack", [.tensorList, .whole("axis", 0, "the new axis")], doc: BuiltinDoc(
+      "shapes",
+      "Stacks a list of equally shaped tensors along a new axis (0 by default).",
+      "let a = ones(2)\n"
+      + "print(stack([a, zeros(2)], axis: 1))")) { (context) throws(Diagnostic) in
       let parts = try context.tensorList("tensors")
       let axis = try context.integer("axis")
       return .tensor(try context.runtime { () throws(TensorError) in
