@@ -39,11 +39,9 @@ enum BuiltinHelp {
   private typealias Item = (name: String, summary: String, example: String)
 
   /// The families whose help is not yet declared with their built-ins: those made by the
-  /// element-wise, reduction, filling, pooling and activation helpers of the shared
-  /// `Builtins+Tensors.swift` and `Builtins+Layers.swift`.
+  /// element-wise, reduction and filling helpers of the shared `Builtins+Tensors.swift`.
   private static let groups: [(String, [Item])] = [
     ("tensors", tensors), ("element-wise", elementwise), ("reductions", reductions),
-    ("layers", layers),
   ]
 
   private static let tensors: [Item] = [
@@ -93,21 +91,6 @@ enum BuiltinHelp {
      "print(var([1, 2, 3, 4]))"),
     ("prod", "Multiplies the elements, all of them or along axis:.",
      "print(prod([1, 2, 3, 4]))"),
-  ]
-
-  private static let layers: [Item] = [
-    ("maxpool", "A layer keeping the maximum of each size×size window (stride: size).",
-     "let m = model([2, 4, 4]) { maxpool(2) }\nprint(m(ones(1, 2, 4, 4)).shape)"),
-    ("avgpool", "A layer keeping the mean of each size×size window (stride: size).",
-     "let m = model([1, 4, 4]) { avgpool(2, stride: 1) }\nprint(m(ones(1, 1, 4, 4)).shape)"),
-    ("gelu", "The exact (erf) GELU: computes it on a tensor; bare, a layer or activation.",
-     "print(gelu([-1, 0, 1]))"),
-    ("identity", "Returns its input unchanged; bare, a layer that does nothing.",
-     "print(identity([1, 2]))"),
-    ("elu", "ELU with alpha (1 by default): computes it on a tensor, or is a layer.",
-     "print(elu([-1, 1], alpha: 0.5))"),
-    ("leaky_relu", "Leaky ReLU with slope alpha (0.01 by default) below zero, or a layer.",
-     "let m = model(2) { dense(4, leaky_relu(alpha: 0.2)); dense(1) }\nprint(m([1, 2]))"),
   ]
 
   private static let ranks: [Item] = [

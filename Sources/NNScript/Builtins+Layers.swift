@@ -94,8 +94,12 @@ extension Builtins {
       }
       return context.layer(.conv2d(conv))
     },
-    pooling("maxpool", .max),
-    pooling("avgpool", .average),
+    pooling("maxpool", .max,
+            "A layer keeping the maximum of each size×size window (stride: size).",
+            "let m = model([2, 4, 4]) { maxpool(2) }\nprint(m(ones(1, 2, 4, 4)).shape)"),
+    pooling("avgpool", .average,
+            "A layer keeping the mean of each size×size window (stride: size).",
+            "let m = model([1, 4, 4]) { avgpool(2, stride: 1) }\nprint(m(ones(1, 1, 4, 4)).shape)"),
     Builtin("embedding", [
       .required("vocab", .wholeNumber, "number of tokens"),
       .required("dim", .wholeNumber, "vector size"),
@@ -156,10 +160,19 @@ extension Builtins {
       + "summary(m)"), produces: .layer) { (context) throws(Diagnostic) in
       context.layer(.normalization(.layer))
     },
-    activation("gelu", parameter: nil) { _ in .gelu },
-    activation("identity", parameter: nil) { _ in .identity },
-    activation("elu", parameter: ("alpha", 1)) { .elu(alpha: $0) },
-    activation("leaky_relu", parameter: ("alpha", 0.01)) { .leakyRelu(alpha: $0) },
+    activation("gelu", parameter: nil,
+               "The exact (erf) GELU: computes it on a tensor; bare, a layer or activation.",
+               "print(gelu([-1, 0, 1]))") { _ in .gelu },
+    activation("identity", parameter: nil,
+               "Returns its input unchanged; bare, a layer that does nothing.",
+               "print(identity([1, 2]))") { _ in .identity },
+    activation("elu", parameter: ("alpha", 1),
+               "ELU with alpha (1 by default): computes it on a tensor, or is a layer.",
+               "print(elu([-1, 1], alpha: 0.5))") { .elu(alpha: $0) },
+    activation("leaky_relu", parameter: ("alpha", 0.01),
+               "Leaky ReLU with slope alpha (0.01 by default) below zero, or a layer.",
+               "let m = model(2) { dense(4, leaky_relu(alpha: 0.2)); dense(1) }\n"
+                 + "print(m([1, 2]))") { .leakyRelu(alpha: $0) },
     Builtin("he", [], doc: BuiltinDoc(
       "initialisers",
       "The He-normal initialiser, N(0, 2/fan_in), for init: or bias_init:.",
@@ -210,11 +223,14 @@ extension Builtins {
   ]
 
   /// `maxpool(size, stride: size)` and `avgpool(size, stride: size)`.
-  private static func pooling(_ name: String, _ kind: PoolingGeometry.Kind) -> Builtin {
+  private static func pooling(
+    _ name: String, _ kind: PoolingGeometry.Kind, _ summary: String, _ example: String
+  ) -> Builtin {
     Builtin(name, [
       .required("size", .any, "window: a whole number or [height, width]"),
       Parameter("stride", .any, default: .described("size"), "a whole number or [y, x]"),
-    ], produces: .layer) { (context) throws(Diagnostic) in
+    ], doc: BuiltinDoc("layers", summary, example), produces: .layer) {
+      (context) throws(Diagnostic) in
       let size = try context.sizePair("size")
       let stride = context.has("stride") ? try context.sizePair("stride") : size
       return context.layer(.pool(kind, size: size, stride: stride))
@@ -224,12 +240,13 @@ extension Builtins {
   /// An activation that has no element-wise built-in yet: applied to a tensor it computes;
   /// called without one (`leaky_relu(alpha: 0.2)`) it is a layer.
   private static func activation(
-    _ name: String, parameter: (name: String, fallback: Double)?,
-    _ make: @escaping @Sendable (Double) -> Activation
+    _ name: String, parameter: (name: String, fallback: Double)?, _ summary: String,
+    _ example: String, _ make: @escaping @Sendable (Double) -> Activation
   ) -> Builtin {
     Builtin(name, [.optional("t", .tensor, "input; without it the call is a layer")]
             + (parameter.map { [.number($0.name, $0.fallback, "slope parameter")] } ?? []),
-            produces: .activation) { (context) throws(Diagnostic) in
+            doc: BuiltinDoc("layers", summary, example), produces: .activation) {
+      (context) throws(Diagnostic) in
       let value = try parameter.map { (p) throws(Diagnostic) in
         try context.number(p.name)
       } ?? 0
