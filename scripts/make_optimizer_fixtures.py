@@ -61,6 +61,12 @@ CASES = [
     ("adagrad", torch.optim.Adagrad,
      {"lr": 0.1, "lr_decay": 0.01, "weight_decay": 0.05, "initial_accumulator_value": 0.1,
       "eps": 1e-6}),
+    ("nadam", torch.optim.NAdam, {}),
+    ("nadam", torch.optim.NAdam, {"lr": 0.01, "betas": (0.8, 0.95), "eps": 1e-6}),
+    ("nadam", torch.optim.NAdam, {"lr": 0.01, "weight_decay": 0.1}),
+    ("nadam", torch.optim.NAdam, {"lr": 0.01, "momentum_decay": 0.05}),
+    ("nadam", torch.optim.NAdam,
+     {"lr": 0.02, "betas": (0.5, 0.9), "weight_decay": 0.05, "momentum_decay": 0.0}),
 ]
 
 # Cases whose learning rate changes every step, as a schedule would change it.
@@ -70,6 +76,7 @@ SCHEDULED = [
     ("adamw", torch.optim.AdamW, {"lr": 0.01, "weight_decay": 0.1}),
     ("rmsprop", torch.optim.RMSprop, {"lr": 0.01, "momentum": 0.5}),
     ("adagrad", torch.optim.Adagrad, {"lr": 0.1, "lr_decay": 0.02}),
+    ("nadam", torch.optim.NAdam, {"lr": 0.01, "weight_decay": 0.01}),
 ]
 
 
@@ -92,6 +99,8 @@ def rule(name, options):
                     "centered": False, "weight_decay": 0.0},
         "adagrad": {"lr": 1e-2, "lr_decay": 0.0, "weight_decay": 0.0,
                     "initial_accumulator_value": 0.0, "eps": 1e-10},
+        "nadam": {"lr": 2e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0,
+                  "momentum_decay": 4e-3},
     }[name]
     merged = {**defaults, **options}
     if "betas" in merged:

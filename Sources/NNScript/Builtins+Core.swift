@@ -3,13 +3,21 @@ import NNSyntax
 
 extension Builtins {
   static let core: [Builtin] = [
-    Builtin("print", ["values...", "every_rank"]) { (context) throws(Diagnostic) in
+    Builtin("print", [.optional("values...", .any, "what to print"), .everyRank], doc: BuiltinDoc(
+      "output",
+      "Writes its arguments separated by a space, then a line break; rank 0 only.",
+      "print(\"loss\", 0.25, [1, 2])")) { (context) throws(Diagnostic) in
       guard try context.actsOnThisRank() else { return .nil }
       let text = context.rest.map { ValueFormatter.display($0.value) }.joined(separator: " ")
       context.evaluator.options.output(text + "\n")
       return .nil
     },
-    Builtin("len", ["value"]) { (context) throws(Diagnostic) in
+    Builtin("len", [
+      .required("value", .any, "a string, list, record, dataset or tensor"),
+    ], doc: BuiltinDoc(
+      "values",
+      "Returns the length of a string, list, record, dataset or a tensor's first axis.",
+      "print(len([1, 2, 3]), len(\"abc\"))")) { (context) throws(Diagnostic) in
       let value = try context.require("value")
       switch value {
       case .list(let items): return .number(Double(items.count))
@@ -22,13 +30,22 @@ extension Builtins {
         throw context.error(.typeMismatch, "a \(value.typeName) has no length", at: "value")
       }
     },
-    Builtin("type", ["value"]) { (context) throws(Diagnostic) in
+    Builtin("type", [.required("value", .any, "any value")], doc: BuiltinDoc(
+      "values",
+      "Returns the name of a value's type.",
+      "print(type(1), type(\"a\"), type(zeros(2)))")) { (context) throws(Diagnostic) in
       .string(try context.require("value").typeName)
     },
-    Builtin("str", ["value"]) { (context) throws(Diagnostic) in
+    Builtin("str", [.required("value", .any, "any value")], doc: BuiltinDoc(
+      "values",
+      "Returns a value's printed form as a string.",
+      "print(str(3) + \" items\")")) { (context) throws(Diagnostic) in
       .string(ValueFormatter.display(try context.require("value")))
     },
-    Builtin("num", ["text"]) { (context) throws(Diagnostic) in
+    Builtin("num", [.required("text", .string, "the text of a number")], doc: BuiltinDoc(
+      "values",
+      "Parses a string as a number.",
+      "print(num(\"2.5\") * 2)")) { (context) throws(Diagnostic) in
       let text = try context.string("text")
       let cleaned = text.trimmingWhitespace
       guard let x = Double(cleaned) else {
@@ -37,7 +54,12 @@ extension Builtins {
       }
       return .number(x)
     },
-    Builtin("append", ["list", "value"]) { (context) throws(Diagnostic) in
+    Builtin("append", [
+      .required("list", .list, "the list"), .required("value", .any, "the value to add"),
+    ], doc: BuiltinDoc(
+      "values",
+      "Returns a new list with a value added at the end.",
+      "print(append([\"a\", \"b\"], \"c\"))")) { (context) throws(Diagnostic) in
       let list = try context.require("list")
       guard case .list(var items) = list else {
         throw context.error(.typeMismatch, "append needs a list, not a \(list.typeName)",
@@ -49,7 +71,10 @@ extension Builtins {
       items.append(try context.require("value"))
       return .list(items)
     },
-    Builtin("keys", ["record"]) { (context) throws(Diagnostic) in
+    Builtin("keys", [.required("record", .record, "a record")], doc: BuiltinDoc(
+      "values",
+      "Returns the field names of a record, in order.",
+      "print(keys({lr: 0.1, epochs: 10}))")) { (context) throws(Diagnostic) in
       let value = try context.require("record")
       guard case .record(let record) = value else {
         throw context.error(.typeMismatch, "keys needs a record, not a \(value.typeName)",
@@ -57,7 +82,10 @@ extension Builtins {
       }
       return .list(record.names.map { .string($0) })
     },
-    Builtin("list", ["value"]) { (context) throws(Diagnostic) in
+    Builtin("list", [.required("value", .any, "a range, tensor, string or list")], doc: BuiltinDoc(
+      "values",
+      "Turns a range, string, tensor or record into a list of its elements.",
+      "print(list(0..<3))")) { (context) throws(Diagnostic) in
       let value = try context.require("value")
       switch value {
       case .list: return value
@@ -76,7 +104,13 @@ extension Builtins {
         throw context.error(.typeMismatch, "cannot make a list of a \(value.typeName)", at: "value")
       }
     },
-    Builtin("assert", ["condition", "message"]) { (context) throws(Diagnostic) in
+    Builtin("assert", [
+      .required("condition", .bool, "what must hold"),
+      Parameter("message", .any, default: .string("assertion failed"), "the error's text"),
+    ], doc: BuiltinDoc(
+      "values",
+      "Stops the script with the message when the condition is false.",
+      "assert(1 + 1 == 2, \"arithmetic works\")")) { (context) throws(Diagnostic) in
       let condition = try context.require("condition")
       guard case .bool(let flag) = condition else {
         throw context.error(.typeMismatch, "assert needs a bool, not a \(condition.typeName)",
@@ -88,15 +122,28 @@ extension Builtins {
       }
       return .nil
     },
-    Builtin("seed", ["n"]) { (context) throws(Diagnostic) in
+    Builtin("seed", [.required("n", .wholeNumber, "the seed")], doc: BuiltinDoc(
+      "values",
+      "Seeds the interpreter's random generator so runs repeat exactly.",
+      "seed(42)\n"
+      + "print(rand(2))")) { (context) throws(Diagnostic) in
       let n = try context.integer("n")
       context.evaluator.random = RandomGenerator(seed: UInt64(bitPattern: Int64(n)))
       return .nil
     },
-    Builtin("json", ["value"]) { (context) throws(Diagnostic) in
+    Builtin("json", [.required("value", .any, "any value")], doc: BuiltinDoc(
+      "output",
+      "Returns a value as JSON text (non-finite numbers become null).",
+      "print(json({lr: 0.1, sizes: [2, 3]}))")) { (context) throws(Diagnostic) in
       .string(JSONEncoding.encode(try context.require("value")))
     },
-    Builtin("read", ["path"]) { (context) throws(Diagnostic) in
+    Builtin("read", [
+      .required("path", .string, "the file, relative to the script"),
+    ], doc: BuiltinDoc(
+      "plots and files",
+      "Returns the text of a file, relative to the script's folder.",
+      "write(\"notes.txt\", \"hello\")\n"
+      + "print(read(\"notes.txt\"))")) { (context) throws(Diagnostic) in
       let path = try context.string("path")
       let resolved = try context.checkedPath(path, write: false)
       if let kept = context.evaluator.keptFiles[resolved] {
@@ -108,7 +155,13 @@ extension Builtins {
         throw context.error(.fileError, "cannot read '\(path)': \(reason)", at: "path")
       }
     },
-    Builtin("write", ["path", "text", "every_rank"]) { (context) throws(Diagnostic) in
+    Builtin("write", [
+      .required("path", .string, "the file, relative to the script"),
+      .required("text", .any, "what to write (any value, as print shows it)"), .everyRank,
+    ], doc: BuiltinDoc(
+      "plots and files",
+      "Writes a string, or a value's printed form, to a file atomically; rank 0 only.",
+      "write(\"out.txt\", \"loss: {0.25}\")")) { (context) throws(Diagnostic) in
       let path = try context.string("path")
       let text = ValueFormatter.display(try context.require("text"))
       // Atomic, like `save`: a crash never leaves half a file in place of a good one.

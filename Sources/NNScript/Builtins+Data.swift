@@ -20,12 +20,25 @@ extension Builtins {
   // MARK: - Making data sets
 
   private static let making: [Builtin] = [
-    Builtin("load_csv", ["path", "target", "classes", "header", "delimiter"]) {
+    Builtin("load_csv", [
+      .required("path", .string, "the file"),
+      Parameter("target", .any, default: .described("the last column"), "column name or index"),
+      .optional("classes", .wholeNumber, "number of classes of a class target"),
+      .flag("header", true, "the first row names the columns"),
+      Parameter("delimiter", .string, default: .string(","), "the separator"),
+    ], doc: BuiltinDoc(
+      "data",
+      "Reads a CSV file into a dataset; target: picks the target column.",
+      "write(\"d.csv\", \"a,b,y\\n"
+      + "1,2,0\\n"
+      + "3,4,1\\n"
+      + "\")\n"
+      + "print(load_csv(\"d.csv\", target: \"y\", classes: 2))")) {
       (context) throws(Diagnostic) in
       let path = try context.string("path")
       let target = try context.csvTarget("target")
       let classes = try context.classCount("classes")
-      let header = try context.bool("header", default: true)
+      let header = try context.bool("header")
       let delimiter = try context.delimiter("delimiter")
       let bytes: [UInt8]
       switch context.readFile(try context.checkedPath(path, write: false), limit: maxCSVBytes) {
@@ -45,7 +58,14 @@ extension Builtins {
         throw context.dataError(error, file: path)
       }
     },
-    Builtin("dataset", ["x", "y", "classes"]) { (context) throws(Diagnostic) in
+    Builtin("dataset", [
+      .required("x", .tensor, "inputs, one row per sample"), .required("y", .tensor, "targets"),
+      .optional("classes", .wholeNumber, "number of classes of class-index targets"),
+    ], doc: BuiltinDoc(
+      "data",
+      "Makes a dataset from inputs x and targets y (class indices with classes:).",
+      "print(dataset(randn(10, 2), [0, 1, 0, 1, 0, 1, 0, 1, 0, "
+      + "1], classes: 2))")) { (context) throws(Diagnostic) in
       let x = try context.tensorLike("x")
       let y = try context.tensorLike("y")
       let classes = try context.classCount("classes")
@@ -60,7 +80,15 @@ extension Builtins {
   // MARK: - Splitting, shuffling, scaling
 
   private static let transforming: [Builtin] = [
-    Builtin("split", ["data", "fraction", "seed"]) { (context) throws(Diagnostic) in
+    Builtin("split", [
+      .required("data", .dataset, "the data"),
+      .required("fraction", .number, "share of rows in the first part"),
+      .optional("seed", .wholeNumber, "seed for the shuffle"),
+    ], doc: BuiltinDoc(
+      "data",
+      "Shuffles a dataset and returns [train, test] with fraction of rows in train.",
+      "let (tr, te) = split(moons(), 0.8, seed: 1)\n"
+      + "print(tr.n, te.n)")) { (context) throws(Diagnostic) in
       let data = try context.dataArgument("data")
       let fraction = try context.number("fraction")
       guard fraction > 0, fraction < 1 else {
@@ -77,11 +105,23 @@ extension Builtins {
       }
       return .list([.object(DatasetObject(first)), .object(DatasetObject(second))])
     },
-    Builtin("shuffle", ["data", "seed"]) { (context) throws(Diagnostic) in
+    Builtin("shuffle", [
+      .required("data", .dataset, "the data"), .optional("seed", .wholeNumber, "seed"),
+    ], doc: BuiltinDoc(
+      "data",
+      "Returns a dataset with its rows in random order.",
+      "print(shuffle(xor(), seed: 3).y)")) { (context) throws(Diagnostic) in
       let data = try context.dataArgument("data")
       return .object(DatasetObject(try context.withRandom { data.shuffled(random: &$0) }))
     },
-    Builtin("standardize", ["data", "others..."]) { (context) throws(Diagnostic) in
+    Builtin("standardize", [
+      .required("data", .dataset, "the data the statistics come from"),
+      .optional("others...", .dataset, "more data scaled the same way"),
+    ], doc: BuiltinDoc(
+      "data",
+      "Scales datasets to zero mean and unit variance by the first's statistics.",
+      "let (tr, te) = split(blobs(), 0.8)\n"
+      + "let (a, b) = standardize(tr, te)")) { (context) throws(Diagnostic) in
       let first = try context.dataArgument("data")
       let features = Array(first.x.shape.dropFirst())
       var results = [first]
@@ -108,7 +148,13 @@ extension Builtins {
       let (mean, std) = first.standardization()
       return .list(results.map { .object(DatasetObject($0.standardized(mean: mean, std: std))) })
     },
-    Builtin("onehot", ["y", "classes"]) { (context) throws(Diagnostic) in
+    Builtin("onehot", [
+      .required("y", .tensor, "class indices"),
+      Parameter("classes", .wholeNumber, default: .described("largest index + 1"), "width"),
+    ], doc: BuiltinDoc(
+      "data",
+      "Turns class indices into one-hot rows.",
+      "print(onehot([0, 2, 1], 3))")) { (context) throws(Diagnostic) in
       var labels = try context.tensorLike("y")
       if labels.rank == 2, labels.shape[1] == 1 {
         labels = try context.runtime { () throws(TensorError) in try labels.reshaped([-1]) }
@@ -138,8 +184,19 @@ extension Builtins {
   // MARK: - Generated data sets
 
   private static let generated: [Builtin] = [
-    Builtin("xor", []) { (_) throws(Diagnostic) in .object(DatasetObject(SyntheticData.xor())) },
-    Builtin("linear", ["n", "w", "b", "noise", "seed"]) { (context) throws(Diagnostic) in
+    Builtin("xor", [], doc: BuiltinDoc(
+      "data",
+      "The four rows of XOR, with one target column.",
+      "print(xor())")) { (_) throws(Diagnostic) in
+      .object(DatasetObject(SyntheticData.xor()))
+    },
+    Builtin("linear", [
+      .rows(100), Parameter("w", .tensor, default: .number(2), "weight, one per feature"),
+      .number("b", 0, "bias"), .noise(0.1), .seed,
+    ], doc: BuiltinDoc(
+      "data",
+      "Noisy points on the line y = w·x + b for regression.",
+      "print(linear(n: 50, w: 3, b: 1, noise: 0.1))")) { (context) throws(Diagnostic) in
       let n = try context.rowCount("n", default: 100)
       let w = try context.weights("w")
       let b = try context.number("b", default: 0)
@@ -149,7 +206,12 @@ extension Builtins {
         SyntheticData.linear(n: n, w: w, b: b, noise: noise, random: &$0)
       }))
     },
-    Builtin("spirals", ["n", "classes", "noise", "seed"]) { (context) throws(Diagnostic) in
+    Builtin("spirals", [
+      .rows(100), .whole("classes", 3, "number of arms"), .noise(0.2), .seed,
+    ], doc: BuiltinDoc(
+      "data",
+      "Interleaved spiral arms, n points per class.",
+      "print(spirals(n: 100, classes: 3, noise: 0.2))")) { (context) throws(Diagnostic) in
       let n = try context.rowCount("n", default: 100)
       let classes = try context.width("classes", default: 3)
       let noise = try context.nonNegative("noise", default: 0.2)
@@ -158,14 +220,22 @@ extension Builtins {
         SyntheticData.spirals(n: n, classes: classes, noise: noise, random: &$0)
       }))
     },
-    Builtin("moons", ["n", "noise", "seed"]) { (context) throws(Diagnostic) in
+    Builtin("moons", [.rows(200), .noise(0.1), .seed], doc: BuiltinDoc(
+      "data",
+      "Two interleaving half circles, two classes.",
+      "print(moons(n: 200, noise: 0.1))")) { (context) throws(Diagnostic) in
       let n = try context.rowCount("n", default: 200)
       let noise = try context.nonNegative("noise", default: 0.1)
       return .object(DatasetObject(try context.withRandom {
         SyntheticData.moons(n: n, noise: noise, random: &$0)
       }))
     },
-    Builtin("circles", ["n", "noise", "factor", "seed"]) { (context) throws(Diagnostic) in
+    Builtin("circles", [
+      .rows(200), .noise(0.05), .number("factor", 0.5, "inner radius / outer"), .seed,
+    ], doc: BuiltinDoc(
+      "data",
+      "A small circle inside a larger one, two classes.",
+      "print(circles(n: 200, noise: 0.05, factor: 0.5))")) { (context) throws(Diagnostic) in
       let n = try context.rowCount("n", default: 200)
       let noise = try context.nonNegative("noise", default: 0.05)
       let factor = try context.number("factor", default: 0.5)
@@ -178,7 +248,14 @@ extension Builtins {
         SyntheticData.circles(n: n, noise: noise, factor: factor, random: &$0)
       }))
     },
-    Builtin("blobs", ["n", "centers", "dim", "spread", "seed"]) { (context) throws(Diagnostic) in
+    Builtin("blobs", [
+      .rows(200), .whole("centers", 3, "number of clusters"),
+      .whole("dim", 2, "features"),
+      .number("spread", 1, .nonNegative, "standard deviation of each cluster"), .seed,
+    ], doc: BuiltinDoc(
+      "data",
+      "Gaussian clusters around random centres, one class per centre.",
+      "print(blobs(n: 200, centers: 3, dim: 2, spread: 1))")) { (context) throws(Diagnostic) in
       let n = try context.rowCount("n", default: 200)
       let centers = try context.width("centers", default: 3)
       let dim = try context.width("dim", default: 2)
@@ -193,10 +270,16 @@ extension Builtins {
   // MARK: - Shipped data sets
 
   private static let shipped: [Builtin] = [
-    Builtin("iris", []) { (context) throws(Diagnostic) in
+    Builtin("iris", [], doc: BuiltinDoc(
+      "data",
+      "The iris flowers: 150 rows of 4 measurements in 3 classes.",
+      "print(iris())")) { (context) throws(Diagnostic) in
       try context.shippedData(DatasetResources.iris)
     },
-    Builtin("digits", []) { (context) throws(Diagnostic) in
+    Builtin("digits", [], doc: BuiltinDoc(
+      "data",
+      "The 8×8 handwritten digits: 1,797 rows of 64 pixels in 10 classes.",
+      "print(digits())")) { (context) throws(Diagnostic) in
       try context.shippedData(DatasetResources.digits)
     },
   ]

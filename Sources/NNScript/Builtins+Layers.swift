@@ -5,7 +5,19 @@ extension Builtins {
   /// Layers a model body is built from, the activations that have no element-wise built-in of
   /// their own yet, and initialisers.
   static let layers: [Builtin] = [
-    Builtin("dense", ["units", "act", "weight", "bias", "init", "bias_init", "use_bias"]) {
+    Builtin("dense", [
+      .required("units", .wholeNumber, "outputs"), .optional("act", .activation, "activation"),
+      .optional("weight", .tensor, "fixed [in, units] weights"),
+      .optional("bias", .tensor, "fixed [units] bias"),
+      Parameter("init", .initializer, default: .described("he after relu, else xavier"),
+                "weight initialiser"),
+      Parameter("bias_init", .initializer, default: .described("zeros"), "bias initialiser"),
+      .flag("use_bias", true, "whether the layer adds a bias"),
+    ], doc: BuiltinDoc(
+      "layers",
+      "A fully connected layer of units outputs with an optional activation.",
+      "let m = model(3) { dense(4, relu, init: he); dense(1) }\n"
+      + "print(m(ones(3)))"), produces: .layer) {
       (context) throws(Diagnostic) in
       let units = try context.integer("units")
       guard units > 0 else {
@@ -24,14 +36,21 @@ extension Builtins {
       }
       if context.has("init") { dense.initializer = try context.initializer("init") }
       if context.has("bias_init") { dense.biasInitializer = try context.initializer("bias_init") }
-      dense.useBias = try context.bool("use_bias", default: true)
+      dense.useBias = try context.bool("use_bias")
       if !dense.useBias, dense.bias != nil {
         throw context.error(.invalidArgument, "a bias was given but use_bias is false",
                             at: "bias")
       }
       return context.layer(dense, pointing: ["weight", "bias"])
     },
-    Builtin("dropout", ["p"]) { (context) throws(Diagnostic) in
+    Builtin("dropout", [
+      .required("p", .number, "the probability of zeroing an input, in [0, 1)"),
+    ], doc: BuiltinDoc(
+      "layers",
+      "A layer that zeroes each input with probability p while training.",
+      "let m = model(4) { dense(8, relu); dropout(0.5); dense(1) }\n"
+      + "summary(m)"),
+            produces: .layer) { (context) throws(Diagnostic) in
       let p = try context.number("p")
       guard p >= 0, p < 1 else {
         throw context.error(.invalidArgument,
@@ -40,7 +59,17 @@ extension Builtins {
       }
       return context.layer(Dropout(p))
     },
-    Builtin("conv2d", ["filters", "kernel", "stride", "padding", "act"]) {
+    Builtin("conv2d", [
+      .required("filters", .wholeNumber, "output channels"),
+      .required("kernel", .any, "window: a whole number or [height, width]"),
+      Parameter("stride", .any, default: .number(1), "a whole number or [y, x]"),
+      Parameter("padding", .string, default: .string("same"), "\"same\" or \"valid\""),
+      .optional("act", .activation, "activation"),
+    ], doc: BuiltinDoc(
+      "layers",
+      "A 2-D convolution of filters kernel-sized windows over [channels, h, w] samples.",
+      "let m = model([1, 5, 5]) { conv2d(4, 3, padding: \"valid\", act: relu) }\n"
+      + "summary(m)"), produces: .layer) {
       (context) throws(Diagnostic) in
       let filters = try context.integer("filters")
       guard filters > 0 else {
@@ -63,9 +92,20 @@ extension Builtins {
       }
       return context.layer(conv)
     },
-    pooling("maxpool", .max),
-    pooling("avgpool", .average),
-    Builtin("embedding", ["vocab", "dim"]) { (context) throws(Diagnostic) in
+    pooling("maxpool", .max,
+            "A layer keeping the maximum of each size×size window (stride: size).",
+            "let m = model([2, 4, 4]) { maxpool(2) }\nprint(m(ones(1, 2, 4, 4)).shape)"),
+    pooling("avgpool", .average,
+            "A layer keeping the mean of each size×size window (stride: size).",
+            "let m = model([1, 4, 4]) { avgpool(2, stride: 1) }\nprint(m(ones(1, 1, 4, 4)).shape)"),
+    Builtin("embedding", [
+      .required("vocab", .wholeNumber, "number of tokens"),
+      .required("dim", .wholeNumber, "vector size"),
+    ], doc: BuiltinDoc(
+      "layers",
+      "A first layer mapping each token id in [0, vocab) to a learned dim-vector.",
+      "let m = model(3) { embedding(10, 4) }\n"
+      + "print(m([[1, 2, 9]]).shape)"), produces: .layer) { (context) throws(Diagnostic) in
       let vocab = try context.integer("vocab")
       let dim = try context.integer("dim")
       guard vocab > 0 else {
@@ -79,51 +119,116 @@ extension Builtins {
       }
       return context.layer(Embedding(vocab: vocab, dim: dim))
     },
-    Builtin("lstm", ["units", "return_sequences"]) { (context) throws(Diagnostic) in
+    Builtin("lstm", [
+      .required("units", .wholeNumber, "hidden size"),
+      .flag("return_sequences", false, "output every step, not only the last"),
+    ], doc: BuiltinDoc(
+      "layers",
+      "An LSTM over [time, features] samples: the last hidden state, or all with "
+      + "return_sequences.",
+      "let m = model([5, 2]) { lstm(8); dense(1) }\n"
+      + "summary(m)"), produces: .layer) { (context) throws(Diagnostic) in
       let units = try context.integer("units")
       guard units > 0 else {
         throw context.error(.invalidArgument, "lstm needs at least 1 unit, not \(units)",
                             at: "units")
       }
-      let sequences = try context.bool("return_sequences", default: false)
+      let sequences = try context.bool("return_sequences")
       return context.layer(LSTM(units: units, returnSequences: sequences))
     },
-    Builtin("flatten", []) { (context) throws(Diagnostic) in context.layer(Flatten()) },
-    Builtin("batchnorm", []) { (context) throws(Diagnostic) in
+    Builtin("flatten", [], doc: BuiltinDoc(
+      "layers",
+      "A layer turning each sample into one vector, as a dense layer needs.",
+      "let m = model([2, 3, 3]) { flatten(); dense(1) }\n"
+      + "summary(m)"), produces: .layer) { (context) throws(Diagnostic) in
+      context.layer(Flatten())
+    },
+    Builtin("batchnorm", [], doc: BuiltinDoc(
+      "layers",
+      "A layer normalising each feature or channel by batch, else running, statistics.",
+      "let m = model(4) { dense(8); batchnorm(); relu; dense(1) }\n"
+      + "summary(m)"), produces: .layer) { (context) throws(Diagnostic) in
       context.layer(Normalization(.batch))
     },
-    Builtin("layernorm", []) { (context) throws(Diagnostic) in
+    Builtin("layernorm", [], doc: BuiltinDoc(
+      "layers",
+      "A layer normalising each sample over its whole shape, then a learned per-element scale "
+      + "and shift.",
+      "let m = model(4) { dense(8); layernorm(); tanh; dense(1) }\n"
+      + "summary(m)"), produces: .layer) { (context) throws(Diagnostic) in
       context.layer(Normalization(.layer))
     },
-    activation("gelu", parameter: nil) { _ in .gelu },
-    activation("identity", parameter: nil) { _ in .identity },
-    activation("elu", parameter: ("alpha", 1)) { .elu(alpha: $0) },
-    activation("leaky_relu", parameter: ("alpha", 0.01)) { .leakyRelu(alpha: $0) },
-    Builtin("he", []) { (_) throws(Diagnostic) in .object(InitializerObject(.he)) },
-    Builtin("xavier", []) { (_) throws(Diagnostic) in .object(InitializerObject(.xavier)) },
-    Builtin("normal", ["std"]) { (context) throws(Diagnostic) in
-      let std = try context.number("std", default: 0.01)
+    activation("gelu", parameter: nil,
+               "The exact (erf) GELU: computes it on a tensor; bare, a layer or activation.",
+               "print(gelu([-1, 0, 1]))") { _ in .gelu },
+    activation("identity", parameter: nil,
+               "Returns its input unchanged; bare, a layer that does nothing.",
+               "print(identity([1, 2]))") { _ in .identity },
+    activation("elu", parameter: ("alpha", 1),
+               "ELU with alpha (1 by default): computes it on a tensor, or is a layer.",
+               "print(elu([-1, 1], alpha: 0.5))") { .elu(alpha: $0) },
+    activation("leaky_relu", parameter: ("alpha", 0.01),
+               "Leaky ReLU with slope alpha (0.01 by default) below zero, or a layer.",
+               "let m = model(2) { dense(4, leaky_relu(alpha: 0.2)); dense(1) }\n"
+                 + "print(m([1, 2]))") { .leakyRelu(alpha: $0) },
+    Builtin("he", [], doc: BuiltinDoc(
+      "initialisers",
+      "The He-normal initialiser, N(0, 2/fan_in), for init: or bias_init:.",
+      "let m = model(2) { dense(4, relu, "
+      + "init: he) }"), produces: .initializer) { (_) throws(Diagnostic) in
+      .object(InitializerObject(.he))
+    },
+    Builtin("xavier", [], doc: BuiltinDoc(
+      "initialisers",
+      "The Xavier-uniform initialiser, U(±√(6/(fan_in + fan_out))).",
+      "let m = model(2) { dense(4, tanh, "
+      + "init: xavier) }"), produces: .initializer) { (_) throws(Diagnostic) in
+      .object(InitializerObject(.xavier))
+    },
+    Builtin("normal", [.number("std", 0.01, "standard deviation")], doc: BuiltinDoc(
+      "initialisers",
+      "An initialiser drawing from N(0, std²), std 0.01 when bare.",
+      "let m = model(2) { dense(4, init: normal(0.1)) }"),
+            produces: .initializer) { (context) throws(Diagnostic) in
+      let std = try context.number("std")
       guard std >= 0 else {
         throw context.error(.invalidArgument, "a standard deviation is ≥ 0", at: "std")
       }
       return .object(InitializerObject(.normal(std: std)))
     },
-    Builtin("uniform", ["low", "high"]) { (context) throws(Diagnostic) in
-      let low = try context.number("low", default: -0.05)
-      let high = try context.number("high", default: 0.05)
+    Builtin("uniform", [
+      .number("low", -0.05, "lowest value"), .number("high", 0.05, "highest value"),
+    ], doc: BuiltinDoc(
+      "initialisers",
+      "An initialiser drawing from U(low, high), ±0.05 when bare.",
+      "let m = model(2) { dense(4, "
+      + "init: uniform(-0.1, 0.1)) }"), produces: .initializer) { (context) throws(Diagnostic) in
+      let low = try context.number("low")
+      let high = try context.number("high")
       guard low <= high else {
         throw context.error(.invalidArgument, "uniform needs low ≤ high")
       }
       return .object(InitializerObject(.uniform(low: low, high: high)))
     },
-    Builtin("constant", ["value"]) { (context) throws(Diagnostic) in
+    Builtin("constant", [.required("value", .number, "every element")], doc: BuiltinDoc(
+      "initialisers",
+      "An initialiser that sets every value to one number.",
+      "let m = model(2) { dense(4, bias_init: constant(0.1)) }\n"
+      + "print(m.dense1.bias)"),
+            produces: .initializer) { (context) throws(Diagnostic) in
       .object(InitializerObject(.constant(try context.number("value"))))
     },
   ]
 
   /// `maxpool(size, stride: size)` and `avgpool(size, stride: size)`.
-  private static func pooling(_ name: String, _ kind: PoolingGeometry.Kind) -> Builtin {
-    Builtin(name, ["size", "stride"]) { (context) throws(Diagnostic) in
+  private static func pooling(
+    _ name: String, _ kind: PoolingGeometry.Kind, _ summary: String, _ example: String
+  ) -> Builtin {
+    Builtin(name, [
+      .required("size", .any, "window: a whole number or [height, width]"),
+      Parameter("stride", .any, default: .described("size"), "a whole number or [y, x]"),
+    ], doc: BuiltinDoc("layers", summary, example), produces: .layer) {
+      (context) throws(Diagnostic) in
       let size = try context.sizePair("size")
       let stride = context.has("stride") ? try context.sizePair("stride") : size
       return context.layer(Pool2D(kind, size: size, stride: stride))
@@ -133,12 +238,15 @@ extension Builtins {
   /// An activation that has no element-wise built-in yet: applied to a tensor it computes;
   /// called without one (`leaky_relu(alpha: 0.2)`) it is a layer.
   private static func activation(
-    _ name: String, parameter: (name: String, fallback: Double)?,
-    _ make: @escaping @Sendable (Double) -> Activation
+    _ name: String, parameter: (name: String, fallback: Double)?, _ summary: String,
+    _ example: String, _ make: @escaping @Sendable (Double) -> Activation
   ) -> Builtin {
-    Builtin(name, ["t"] + (parameter.map { [$0.name] } ?? [])) { (context) throws(Diagnostic) in
+    Builtin(name, [.optional("t", .tensor, "input; without it the call is a layer")]
+            + (parameter.map { [.number($0.name, $0.fallback, "slope parameter")] } ?? []),
+            doc: BuiltinDoc("layers", summary, example), produces: .activation) {
+      (context) throws(Diagnostic) in
       let value = try parameter.map { (p) throws(Diagnostic) in
-        try context.number(p.name, default: p.fallback)
+        try context.number(p.name)
       } ?? 0
       let activation = make(value)
       guard context.value("t") != nil else { return context.layer(ActivationLayer(activation)) }

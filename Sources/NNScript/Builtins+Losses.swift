@@ -5,80 +5,66 @@ extension Builtins {
   /// Losses and optimizers. A loss built-in is a value for `loss:` and, called with a
   /// prediction and a target, computes the loss (`mse(pred, y)`).
   static let losses: [Builtin] = [
-    loss("mse", .mse), loss("sse", .sse), loss("mae", .mae),
-    loss("cross_entropy", .crossEntropy), loss("bce", .bce),
-    Builtin("huber", ["pred", "y", "delta"]) { (context) throws(Diagnostic) in
-      let delta = try context.number("delta", default: 1)
-      guard delta > 0 else {
-        throw context.error(.invalidArgument, "huber's delta must be > 0", at: "delta")
-      }
+    loss("mse", .mse, "Mean squared error: a value for loss:, or computed as mse(pred, y).",
+         "print(mse([[1], [2]], [[1], [3]]))"),
+    loss("sse", .sse, "Half the sum of squared errors over everything, the tutorial's L.",
+         "print(sse([[1], [2]], [[1], [3]]))"),
+    loss("mae", .mae, "Mean absolute error: a value for loss:, or computed as mae(pred, y).",
+         "print(mae([[1], [2]], [[1], [4]]))"),
+    loss("cross_entropy", .crossEntropy,
+         "Softmax cross-entropy of logits against class indices or one-hot rows.",
+         "print(cross_entropy([[2, 0], [0, 2]], [0, 1]))"),
+    loss("bce", .bce, "Binary cross-entropy of probabilities (or logits after a final sigmoid).",
+         "print(bce([[0.9], [0.2]], [[1], [0]]))"),
+    Builtin("huber", lossParameters + [
+      .number("delta", 1, .positive, "where the loss turns from quadratic to linear"),
+    ], doc: BuiltinDoc("losses",
+                       "Huber loss, quadratic within delta (1 by default) and linear beyond.",
+                       "print(huber([[0], [3]], [[0], [0]], delta: 1))"),
+    produces: .loss) { (context) throws(Diagnostic) in
+      let delta = try context.number("delta")
       guard context.has("pred") else {
         return .object(LossObject(.builtin(.huber(delta: delta))))
       }
       return try context.computeLoss(.huber(delta: delta))
     },
-    optimizer("sgd", ["momentum", "dampening", "nesterov", "weight_decay"]) {
-      (context) throws(Diagnostic) in
-      .sgd(momentum: try context.number("momentum", default: 0),
-           dampening: try context.number("dampening", default: 0),
-           nesterov: try context.bool("nesterov", default: false),
-           weightDecay: try context.number("weight_decay", default: 0))
-    },
-    optimizer("adam", ["beta1", "beta2", "eps", "weight_decay", "amsgrad"]) {
-      (context) throws(Diagnostic) in
-      .adam(beta1: try context.number("beta1", default: 0.9),
-            beta2: try context.number("beta2", default: 0.999),
-            eps: try context.number("eps", default: 1e-8),
-            weightDecay: try context.number("weight_decay", default: 0),
-            amsgrad: try context.bool("amsgrad", default: false))
-    },
-    optimizer("adamw", ["beta1", "beta2", "eps", "weight_decay", "amsgrad"]) {
-      (context) throws(Diagnostic) in
-      .adamw(beta1: try context.number("beta1", default: 0.9),
-             beta2: try context.number("beta2", default: 0.999),
-             eps: try context.number("eps", default: 1e-8),
-             weightDecay: try context.number("weight_decay", default: 0.01),
-             amsgrad: try context.bool("amsgrad", default: false))
-    },
-    optimizer("rmsprop", ["alpha", "eps", "momentum", "centered", "weight_decay"]) {
-      (context) throws(Diagnostic) in
-      .rmsprop(alpha: try context.number("alpha", default: 0.99),
-               eps: try context.number("eps", default: 1e-8),
-               momentum: try context.number("momentum", default: 0),
-               centered: try context.bool("centered", default: false),
-               weightDecay: try context.number("weight_decay", default: 0))
-    },
-    optimizer("adagrad", ["eps", "lr_decay", "weight_decay", "initial_accumulator"]) {
-      (context) throws(Diagnostic) in
-      .adagrad(eps: try context.number("eps", default: 1e-10),
-               lrDecay: try context.number("lr_decay", default: 0),
-               weightDecay: try context.number("weight_decay", default: 0),
-               initialAccumulator: try context.number("initial_accumulator", default: 0))
-    },
+  ] + OptimizerRule.declarations.map(optimizer)
+
+  /// `pred` and `y`: given, the loss is computed; absent, the call is the loss as a value.
+  private static let lossParameters: [Parameter] = [
+    .optional("pred", .tensor, "predictions; without them the call is the loss itself"),
+    .optional("y", .tensor, "targets"),
   ]
 
-  private static func loss(_ name: String, _ kind: LossKind) -> Builtin {
-    Builtin(name, ["pred", "y"]) { (context) throws(Diagnostic) in
+  private static func loss(
+    _ name: String, _ kind: LossKind, _ summary: String, _ example: String
+  ) -> Builtin {
+    Builtin(name, lossParameters, doc: BuiltinDoc("losses", summary, example),
+            produces: .loss) { (context) throws(Diagnostic) in
       try context.computeLoss(kind)
     }
   }
 
-  /// `sgd(lr, …)`, `adam(lr: 0.001, …)`: PyTorch's rules and defaults.
-  private static func optimizer(
-    _ name: String, _ options: [String],
-    _ rule: @escaping @Sendable (CallContext) throws(Diagnostic) -> OptimizerRule
-  ) -> Builtin {
-    Builtin(name, ["lr"] + options) { (context) throws(Diagnostic) in
-      let fallback = OptimizerRule.defaultLearningRates[name] ?? 0.001
-      let lr = try context.number("lr", default: fallback)
-      guard lr >= 0, lr.isFinite else {
-        throw context.error(.invalidArgument,
-                            "the learning rate must be a number ≥ 0, not \(formatNumber(lr))",
-                            at: "lr")
+  /// `sgd(lr, …)`, `adam(lr: 0.001, …)`: the built-in is derived from the runtime's
+  /// declaration (PyTorch's rules and defaults), so names, defaults and ranges exist once.
+  private static func optimizer(_ declaration: OptimizerDeclaration) -> Builtin {
+    let lr = Parameter.number("lr", declaration.learningRate, .nonNegative, "learning rate")
+    let signature = [lr] + declaration.hyperparameters.map(Parameter.init)
+    return Builtin(declaration.name, signature,
+                   doc: BuiltinDoc("optimizers", declaration.summary, declaration.example),
+                   produces: .optimizer) { (context) throws(Diagnostic) in
+      let lr = try context.number("lr")
+      var values: [String: Double] = [:]
+      for hyperparameter in declaration.hyperparameters {
+        switch hyperparameter.kind {
+        case .number: values[hyperparameter.name] = try context.number(hyperparameter.name)
+        case .flag:
+          values[hyperparameter.name] = try context.bool(hyperparameter.name) ? 1 : 0
+        }
       }
-      let made = try rule(context)
+      let made = declaration.make(values)
       if let problem = made.validate() {
-        throw context.error(.invalidArgument, "\(name): \(problem)")
+        throw context.error(.invalidArgument, "\(declaration.name): \(problem)")
       }
       return .object(OptimizerObject(rule: made, learningRate: lr))
     }
@@ -188,9 +174,10 @@ extension CallContext {
       let lr = OptimizerRule.defaultLearningRates[builtin.name] ?? 0.001
       return OptimizerObject(rule: rule, learningRate: lr)
     }
+    let makers = OptimizerRule.names.map { "\($0)(…)" }
     throw error(.typeMismatch,
-                "an optimizer is made by sgd(…), adam(…), adamw(…), rmsprop(…) or adagrad(…), "
-                  + "not \(ValueFormatter.describe(value))", at: name)
+                "an optimizer is made by \(makers.dropLast().joined(separator: ", ")) or "
+                  + "\(makers.last!), not \(ValueFormatter.describe(value))", at: name)
   }
 
   func model(_ name: String) throws(Diagnostic) -> ModelObject {

@@ -4,7 +4,16 @@ import NNSyntax
 extension Builtins {
   /// Gradients by hand, the worked-example trace, gradient checks and model inspection.
   static let networks: [Builtin] = [
-    Builtin("grad", ["net", "x", "y", "loss", "check_numerics"]) {
+    Builtin("grad", [
+      .required("net", .any, "a model, or a function f"), .required("x", .tensor, "inputs"),
+      .optional("y", .tensor, "targets (for a model)"),
+      Parameter("loss", .loss, default: .described("mse"), "the loss (for a model)"),
+      .flag("check_numerics", true, "fail on NaN or infinity"),
+    ], doc: BuiltinDoc(
+      "gradients",
+      "Returns a network's loss and parameter gradients, or ∂f/∂x of a function f.",
+      "let m = model(2) { dense(1) }\n"
+      + "print(grad(m, [[1, 2]], [[1]], loss: mse).loss, grad(fn (x) { x * x }, 3))")) {
       (context) throws(Diagnostic) in
       let first = try context.require("net")
       if case .function(let function) = first {
@@ -19,12 +28,21 @@ extension Builtins {
       let runner = NetworkRunner(evaluator: context.evaluator)
       let compiled = try runner.gradients(
         model, x: try context.require("x"), y: try context.require("y"), loss: loss,
-        checkNumerics: try context.bool("check_numerics", default: true), call: context)
+        checkNumerics: try context.bool("check_numerics"), call: context)
       var record = context.gradientRecord(model, compiled.plan.gradientBuffer)
       record["loss"] = .number(Value.element(compiled.plan.output(compiled.loss)[flat: 0]))
       return .record(record)
     },
-    Builtin("step", ["net", "opt", "g", "every", "gamma"]) { (context) throws(Diagnostic) in
+    Builtin("step", [
+      .optional("net", .model, "the model to update"), .optional("opt", .optimizer, "optimizer"),
+      .optional("g", .record, "gradients from grad"),
+      Parameter("every", .wholeNumber, default: .number(10), "schedule: epochs per decay"),
+      Parameter("gamma", .number, default: .number(0.5), "schedule: the decay factor"),
+    ], doc: BuiltinDoc(
+      "gradients",
+      "Applies one optimizer update from grad's gradients; step(every:) is a schedule.",
+      "let m = model(2) { dense(1) }; let opt = sgd(lr: 0.1)\n"
+      + "step(m, opt, grad(m, [[1, 2]], [[1]], loss: mse))")) { (context) throws(Diagnostic) in
       // `step(every: 10, gamma: 0.5)` is the step schedule (LANGUAGE.md §6).
       if !context.has("net") { return try context.stepSchedule() }
       let model = try context.model("net")
@@ -37,22 +55,51 @@ extension Builtins {
       }
       return .nil
     },
-    Builtin("trace", ["net", "x", "y", "loss", "lr", "apply", "check_numerics"]) {
+    Builtin("trace", [
+      .required("net", .model, "the model"), .required("x", .tensor, "inputs"),
+      .required("y", .tensor, "targets"),
+      Parameter("loss", .loss, default: .described("mse"), "the loss"),
+      .number("lr", 0.1, "learning rate of the step shown"),
+      .flag("apply", false, "also apply the step to the model"),
+      .flag("check_numerics", true, "fail on NaN or infinity"),
+    ], doc: BuiltinDoc(
+      "gradients",
+      "Prints and returns every layer's forward and backward values for one step.",
+      "let m = model(2) { dense(1) }\n"
+      + "let t = trace(m, [[1, 2]], [[1]], loss: mse)")) {
       (context) throws(Diagnostic) in
       try TraceReport.run(context)
     },
-    Builtin("gradcheck", ["net", "x", "y", "loss", "check_numerics"]) {
+    Builtin("gradcheck", [
+      .required("net", .model, "the model"), .required("x", .tensor, "inputs"),
+      .required("y", .tensor, "targets"),
+      Parameter("loss", .loss, default: .described("mse"), "the loss"),
+      .flag("check_numerics", true, "fail on NaN or infinity"),
+    ], doc: BuiltinDoc(
+      "gradients",
+      "Returns the largest relative error of backprop against finite differences.",
+      "let m = model(2) { dense(3, tanh); dense(1) }\n"
+      + "print(gradcheck(m, [[1, 2]], [[1]], loss: mse) < 1e-6)")) {
       (context) throws(Diagnostic) in
       try GradientCheck.run(context)
     },
-    Builtin("summary", ["net"]) { (context) throws(Diagnostic) in
+    Builtin("summary", [.required("net", .model, "the model")], doc: BuiltinDoc(
+      "gradients",
+      "Prints a network's layers, output shapes, parameters and FLOPs.",
+      "summary(model(3) { dense(4, relu); dense(2) })")) { (context) throws(Diagnostic) in
       let model = try context.model("net")
       context.evaluator.emit(ModelSummary.text(model))
       return .nil
     },
-    Builtin("ir", ["net", "batch", "loss"]) { (context) throws(Diagnostic) in
+    Builtin("ir", [
+      .required("net", .model, "the model"), .whole("batch", 1, "rows of the batch shown"),
+      .optional("loss", .loss, "also show the loss and backward pass"),
+    ], doc: BuiltinDoc(
+      "gradients",
+      "Prints a network's compiled plan: kernels, buffers and arena.",
+      "ir(model(3) { dense(2, tanh) }, batch: 4)")) { (context) throws(Diagnostic) in
       let model = try context.model("net")
-      let batch = try context.integer("batch", default: 1)
+      let batch = try context.integer("batch")
       guard batch > 0 else {
         throw context.error(.invalidArgument, "the batch size must be at least 1", at: "batch")
       }

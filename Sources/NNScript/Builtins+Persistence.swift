@@ -10,7 +10,13 @@ extension Builtins {
   /// `save` and `load`: a model's weights in the safetensors format, with its architecture in the
   /// file's metadata so `load(path)` can rebuild it (LANGUAGE.md §9).
   static let persistence: [Builtin] = [
-    Builtin("save", ["net", "path", "every_rank"]) { (context) throws(Diagnostic) in
+    Builtin("save", [
+      .required("net", .model, "the model"), .required("path", .string, "the file"), .everyRank,
+    ], doc: BuiltinDoc(
+      "plots and files",
+      "Writes a network's parameters and layers to a safetensors file; rank 0 only.",
+      "let m = model(2) { dense(1) }\n"
+      + "save(m, \"m.safetensors\")")) { (context) throws(Diagnostic) in
       let model = try context.model("net")
       let path = try context.string("path")
       let store = model.network.parameters
@@ -30,7 +36,14 @@ extension Builtins {
         throw context.error(.fileError, "cannot save to '\(path)': \(failure.reason)", at: "path")
       }
     },
-    Builtin("load", ["path", "into"]) { (context) throws(Diagnostic) in
+    Builtin("load", [
+      .required("path", .string, "the file"),
+      .optional("into", .model, "a model to copy the weights into"),
+    ], doc: BuiltinDoc(
+      "plots and files",
+      "Rebuilds a network from a safetensors file, or copies its tensors into: one.",
+      "save(model(2) { dense(1) }, \"m.safetensors\")\n"
+      + "print(load(\"m.safetensors\"))")) { (context) throws(Diagnostic) in
       let path = try context.string("path")
       let file = try context.readSafeTensors(path)
       if let value = context.value("into"), !value.isNil {

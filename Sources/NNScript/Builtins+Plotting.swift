@@ -19,8 +19,20 @@ extension Builtins {
   static let plotting: [Builtin] = [
     Builtin(
       "plot",
-      ["series...", "title", "labels", "file", "width", "height", "x", "xlabel", "ylabel",
-       "every_rank"]
+      [
+        .optional("series...", .any, "lists, tensors or a history's losses"),
+        .optional("title", .string, "title"), .optional("labels", .list, "one per series"),
+        .optional("file", .string, "an .svg file to write instead of printing"),
+        Parameter("width", .wholeNumber, default: .described("60 cells or 640 pixels"), "width"),
+        Parameter("height", .wholeNumber, default: .described("15 cells or 400 pixels"),
+                  "height"),
+        .optional("x", .any, "the x values"), .optional("xlabel", .string, "x axis label"),
+        .optional("ylabel", .string, "y axis label"), .everyRank,
+      ],
+      doc: BuiltinDoc(
+        "plots and files",
+        "Draws series as a braille chart, or with file: writes an SVG; rank 0 only.",
+        "plot(arange(10) ^ 2, title: \"squares\")\nplot(arange(10), file: \"line.svg\")")
     ) { (context) throws(Diagnostic) in
       let chart = try context.chart()
       guard let file = context.value("file"), !file.isNil else {

@@ -7,10 +7,17 @@ import NNSyntax
 
 extension Builtins {
   static let ranks: [Builtin] = [
-    Builtin("rank", []) { (context) throws(Diagnostic) in
+    Builtin("rank", [], doc: BuiltinDoc(
+      "ranks",
+      "This process's index in an mpirun job (0 alone); every_rank: true outputs on all.",
+      "print(\"rank {rank()} of {ranks()}\", every_rank: true)")) { (context) throws(Diagnostic) in
       .number(Double(context.evaluator.rank))
     },
-    Builtin("ranks", []) { (context) throws(Diagnostic) in
+    Builtin("ranks", [], doc: BuiltinDoc(
+      "ranks",
+      "How many processes train together under mpirun; 1 when it runs alone.",
+      "if ranks() > 1 { print(\"data-parallel over {ranks()} "
+      + "processes\") }")) { (context) throws(Diagnostic) in
       .number(Double(context.evaluator.rankCount))
     },
   ]

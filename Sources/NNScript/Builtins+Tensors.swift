@@ -12,35 +12,60 @@ extension Builtins {
   // MARK: - Creation
 
   private static let creation: [Builtin] = [
-    Builtin("tensor", ["value"]) { (context) throws(Diagnostic) in
+    Builtin("tensor", [
+      .required("value", .tensor, "a number, or nested lists of numbers"),
+    ], doc: BuiltinDoc(
+      "tensors",
+      "Makes a tensor from a number, a nested list of numbers or a list of tensors.",
+      "print(tensor([1, 2, 3]) * 2)")) { (context) throws(Diagnostic) in
       .tensor(try context.tensorLike("value"))
     },
     filled("zeros", 0),
     filled("ones", 1),
-    Builtin("full", ["shape", "value"]) { (context) throws(Diagnostic) in
+    Builtin("full", [
+      .required("shape", .shape, "the shape"), .required("value", .number, "every element"),
+    ], doc: BuiltinDoc(
+      "tensors",
+      "Makes a tensor of the given shape filled with one value.",
+      "print(full([2, 2], 7))")) { (context) throws(Diagnostic) in
       let shape = try context.shape(from: [context.bound["shape"]].compactMap { $0 })
       let value = try context.number("value")
       return .tensor(try context.runtime { () throws(TensorError) in
         try Tensor.filled(shape, Float(value))
       })
     },
-    Builtin("eye", ["n"]) { (context) throws(Diagnostic) in
+    Builtin("eye", [.required("n", .wholeNumber, "rows and columns")], doc: BuiltinDoc(
+      "tensors",
+      "Makes the n×n identity matrix.",
+      "print(eye(3))")) { (context) throws(Diagnostic) in
       let n = try context.integer("n")
       return .tensor(try context.runtime { () throws(TensorError) in try Tensor.eye(n) })
     },
-    Builtin("rand", ["shape..."]) { (context) throws(Diagnostic) in
+    Builtin("rand", [.shapeDimensions], doc: BuiltinDoc(
+      "tensors",
+      "Makes a tensor of uniform random numbers in [0, 1).",
+      "print(rand(2, 3))")) { (context) throws(Diagnostic) in
       let shape = try context.shape(from: context.rest)
       return .tensor(try context.runtime { () throws(TensorError) in
         try Tensor.uniform(shape, using: &context.evaluator.random)
       })
     },
-    Builtin("randn", ["shape..."]) { (context) throws(Diagnostic) in
+    Builtin("randn", [.shapeDimensions], doc: BuiltinDoc(
+      "tensors",
+      "Makes a tensor of standard normal random numbers.",
+      "print(randn(4))")) { (context) throws(Diagnostic) in
       let shape = try context.shape(from: context.rest)
       return .tensor(try context.runtime { () throws(TensorError) in
         try Tensor.normal(shape, using: &context.evaluator.random)
       })
     },
-    Builtin("arange", ["start", "stop", "step"]) { (context) throws(Diagnostic) in
+    Builtin("arange", [
+      .required("start", .number, "the first value (the stop when alone)"),
+      .optional("stop", .number, "the bound, excluded"), .number("step", 1, "the increment"),
+    ], doc: BuiltinDoc(
+      "tensors",
+      "Counts from start up to (not including) stop by step; arange(n) counts from 0.",
+      "print(arange(0, 1, 0.25), arange(4))")) { (context) throws(Diagnostic) in
       // `arange(n)` counts from 0, as in NumPy.
       var start = try context.number("start")
       var stop = 0.0
@@ -49,15 +74,21 @@ extension Builtins {
       } else {
         (start, stop) = (0, start)
       }
-      let step = try context.number("step", default: 1)
+      let step = try context.number("step")
       return .tensor(try context.runtime { () throws(TensorError) in
         try Tensor.arange(start, stop, step)
       })
     },
-    Builtin("linspace", ["start", "stop", "count"]) { (context) throws(Diagnostic) in
+    Builtin("linspace", [
+      .required("start", .number, "the first value"),
+      .required("stop", .number, "the last value"), .whole("count", 50, "how many values"),
+    ], doc: BuiltinDoc(
+      "tensors",
+      "Returns count evenly spaced numbers from start to stop, both included.",
+      "print(linspace(0, 1, 5))")) { (context) throws(Diagnostic) in
       let start = try context.number("start")
       let stop = try context.number("stop")
-      let count = try context.integer("count", default: 50)
+      let count = try context.integer("count")
       return .tensor(try context.runtime { () throws(TensorError) in
         try Tensor.linspace(start, stop, count)
       })
@@ -65,7 +96,7 @@ extension Builtins {
   ]
 
   private static func filled(_ name: String, _ value: Float) -> Builtin {
-    Builtin(name, ["shape..."]) { (context) throws(Diagnostic) in
+    Builtin(name, [.shapeDimensions]) { (context) throws(Diagnostic) in
       let shape = try context.shape(from: context.rest)
       return .tensor(try context.runtime { () throws(TensorError) in
         try Tensor.filled(shape, value)
@@ -81,7 +112,13 @@ extension Builtins {
     unaryOp("relu", .activation(.relu)), unaryOp("silu", .activation(.silu)),
     unary("floor", .floor), unary("ceil", .ceil), unary("round", .round), unary("sign", .sign),
     pairwise("maximum", .maximum), pairwise("minimum", .minimum),
-    Builtin("clip", ["t", "lo", "hi"]) { (context) throws(Diagnostic) in
+    Builtin("clip", [
+      .tensorInput, .required("lo", .number, "the lowest value kept"),
+      .required("hi", .number, "the highest value kept"),
+    ], doc: BuiltinDoc(
+      "element-wise",
+      "Limits every element to the range [lo, hi].",
+      "print(clip([-2, 0.5, 3], 0, 1))")) { (context) throws(Diagnostic) in
       let t = try context.tensorLike("t")
       let low = try context.number("lo")
       let high = try context.number("hi")
@@ -91,7 +128,12 @@ extension Builtins {
       }
       return wrap(t.clipped(Float(low), Float(high)), like: context.value("t"))
     },
-    Builtin("softmax", ["t", "axis"]) { (context) throws(Diagnostic) in
+    Builtin("softmax", [
+      .tensorInput, .whole("axis", -1, "the axis that sums to 1"),
+    ], doc: BuiltinDoc(
+      "element-wise",
+      "Normalises exponentials along an axis (the last by default); bare, a layer.",
+      "print(softmax([[1, 2, 3]], axis: -1))")) { (context) throws(Diagnostic) in
       let axis = try context.optionalInteger("axis") ?? -1
       if let traced = context.value("t")?.symbolic {
         guard axis == -1 || axis == traced.shape.count - 1 else {
@@ -108,7 +150,7 @@ extension Builtins {
   /// A differentiable element-wise built-in, which names its op once: on a number it gives a
   /// number (the op's kernel in 64 bits), on a tensor a tensor, on a traced tensor a node.
   private static func unaryOp(_ name: String, _ op: Op) -> Builtin {
-    Builtin(name, ["t"]) { (context) throws(Diagnostic) in
+    Builtin(name, [.tensorInput]) { (context) throws(Diagnostic) in
       try context.apply(op, to: ["t"])
     }
   }
@@ -116,14 +158,16 @@ extension Builtins {
   /// A function that cannot be differentiated: a number gives a number (in 64 bits), a tensor
   /// a tensor.
   private static func unary(_ name: String, _ op: UnaryOp) -> Builtin {
-    Builtin(name, ["t"]) { (context) throws(Diagnostic) in
+    Builtin(name, [.tensorInput]) { (context) throws(Diagnostic) in
       if case .number(let x)? = context.value("t") { return .number(scalar(op, x)) }
       return .tensor(try context.tensorLike("t").unary(op))
     }
   }
 
   private static func pairwise(_ name: String, _ op: BinaryOp) -> Builtin {
-    Builtin(name, ["a", "b"]) { (context) throws(Diagnostic) in
+    Builtin(name, [
+      .required("a", .tensor, "a tensor or number"), .required("b", .tensor, "a tensor or number"),
+    ]) { (context) throws(Diagnostic) in
       let a = try context.tensorLike("a")
       let b = try context.tensorLike("b")
       let result = try context.runtime { () throws(TensorError) in try Tensor.binary(op, a, b) }
@@ -169,7 +213,8 @@ extension Builtins {
 
   /// Over all axes the result is a number; with `axis:` a tensor (LANGUAGE.md §3).
   private static func reduction(_ name: String, _ op: ReduceOp) -> Builtin {
-    Builtin(name, ["t", "axis"]) { (context) throws(Diagnostic) in
+    Builtin(name, [.tensorInput, .optional("axis", .wholeNumber, "the axis; nil: all elements")]) {
+      (context) throws(Diagnostic) in
       let axis = try context.optionalInteger("axis")
       if let traced = context.value("t")?.symbolic, op == .sum || op == .mean {
         return try context.trace(op == .sum ? .sum(axis: axis) : .mean(axis: axis), [traced])
@@ -183,7 +228,10 @@ extension Builtins {
   // MARK: - Shapes
 
   private static let shaping: [Builtin] = [
-    Builtin("reshape", ["t", "shape..."]) { (context) throws(Diagnostic) in
+    Builtin("reshape", [.tensorInput, .shapeDimensions], doc: BuiltinDoc(
+      "shapes",
+      "Gives a tensor a new shape (one -1 inferred); reshape(shape) alone is a layer.",
+      "print(reshape(arange(6), 2, -1))")) { (context) throws(Diagnostic) in
       // `reshape([1, 8, 8])` alone, a list of whole numbers, is the layer.
       if context.rest.isEmpty, let argument = context.bound["t"], argument.value.isShapeLike {
         return context.layer(Reshape(try context.signedShape(from: [argument])))
@@ -192,16 +240,26 @@ extension Builtins {
       let shape = try context.signedShape(from: context.rest)
       return .tensor(try context.runtime { () throws(TensorError) in try t.reshaped(shape) })
     },
-    Builtin("concat", ["tensors", "axis"]) { (context) throws(Diagnostic) in
+    Builtin("concat", [
+      .tensorList, .whole("axis", 0, "the axis they are joined along"),
+    ], doc: BuiltinDoc(
+      "shapes",
+      "Joins a list of tensors along an existing axis (0 by default).",
+      "let a = ones(2)\n"
+      + "print(concat([a, zeros(3)]))")) { (context) throws(Diagnostic) in
       let parts = try context.tensorList("tensors")
-      let axis = try context.integer("axis", default: 0)
+      let axis = try context.integer("axis")
       return .tensor(try context.runtime { () throws(TensorError) in
         try Tensor.concat(parts, axis: axis)
       })
     },
-    Builtin("stack", ["tensors", "axis"]) { (context) throws(Diagnostic) in
+    Builtin("stack", [.tensorList, .whole("axis", 0, "the new axis")], doc: BuiltinDoc(
+      "shapes",
+      "Stacks a list of equally shaped tensors along a new axis (0 by default).",
+      "let a = ones(2)\n"
+      + "print(stack([a, zeros(2)], axis: 1))")) { (context) throws(Diagnostic) in
       let parts = try context.tensorList("tensors")
-      let axis = try context.integer("axis", default: 0)
+      let axis = try context.integer("axis")
       return .tensor(try context.runtime { () throws(TensorError) in
         try Tensor.stack(parts, axis: axis)
       })

@@ -3,17 +3,37 @@ import NNSyntax
 
 extension Builtins {
   /// Names of `fit`'s options, which are also the options of a `train … on … { }` block.
-  static let trainingOptions = [
-    "loss", "optimizer", "epochs", "batch", "shuffle", "validate", "metrics", "l2", "clip",
-    "schedule", "early_stop", "seed", "progress", "check_numerics",
+  static let trainingOptions = trainingParameters.map(\.name)
+
+  /// `fit`'s options, declared once for `fit`, `train … { }` and `crossval`.
+  static let trainingParameters: [Parameter] = [
+    Parameter("loss", .loss, default: .described("from the targets"), "the loss"),
+    Parameter("optimizer", .optimizer, default: .described("adam"), "the optimizer"),
+    .whole("epochs", 10, "passes over the data"),
+    Parameter("batch", .wholeNumber, default: .described("all rows"), "rows per step"),
+    .flag("shuffle", true, "shuffle the rows every epoch"),
+    .optional("validate", .any, "a dataset, or a fraction held out from the end"),
+    .optional("metrics", .metric, "metrics reported each epoch"),
+    .number("l2", 0, "L2 penalty on the weights"),
+    .optional("clip", .number, "largest gradient norm"),
+    Parameter("schedule", .schedule, default: .described("constant"), "learning-rate schedule"),
+    .optional("early_stop", .wholeNumber, "patience in epochs"),
+    .optional("seed", .wholeNumber, "seed for shuffling and dropout"),
+    .flag("progress", true, "print one line per epoch"),
+    .flag("check_numerics", false, "fail on NaN or infinity"),
   ]
 
   /// `fit(net, data, …)`; `train net on data { … }` calls the same built-in under its own name.
-  static let fit = trainingBuiltin("fit")
-  static let trainBlock = trainingBuiltin("train")
+  static let fit = trainingBuiltin("fit", doc: BuiltinDoc(
+    "training", "Trains a network on a dataset and returns the per-epoch history.",
+    "let m = model(2) { dense(8, tanh); dense(1, sigmoid) }\n"
+      + "let h = fit(m, xor(), epochs: 5, optimizer: adam(lr: 0.1), progress: false)"))
+  static let trainBlock = trainingBuiltin("train", doc: nil)
 
-  private static func trainingBuiltin(_ name: String) -> Builtin {
-    Builtin(name, ["net", "data"] + trainingOptions) { (context) throws(Diagnostic) in
+  private static func trainingBuiltin(_ name: String, doc: BuiltinDoc?) -> Builtin {
+    Builtin(name, [
+      .required("net", .model, "the model"), .required("data", .dataset, "the training data"),
+    ] + trainingParameters, doc: doc) { (context) throws(Diagnostic) in
       try TrainingSession(context).run()
     }
   }
@@ -21,33 +41,82 @@ extension Builtins {
   /// Training, schedules, metrics and evaluation.
   static let training: [Builtin] = [
     fit,
-    Builtin("exponential", ["gamma"]) { (context) throws(Diagnostic) in
-      try context.schedule(.exponential(gamma: try context.number("gamma", default: 0.9)))
+    Builtin("exponential", [.number("gamma", 0.9, "decay factor per epoch")], doc: BuiltinDoc(
+      "training",
+      "A schedule multiplying the learning rate by gamma every epoch.",
+      "let m = model(2) { dense(1, sigmoid) }\n"
+      + "fit(m, xor(), epochs: 3, schedule: exponential(0.9), progress: false)"),
+            produces: .schedule) { (context) throws(Diagnostic) in
+      try context.schedule(.exponential(gamma: try context.number("gamma")))
     },
-    Builtin("cosine", ["min"]) { (context) throws(Diagnostic) in
-      try context.schedule(.cosine(minimum: try context.number("min", default: 0)))
+    Builtin("cosine", [.number("min", 0, "the final learning rate")], doc: BuiltinDoc(
+      "training",
+      "A schedule annealing the learning rate to min along a cosine over the run.",
+      "let m = model(2) { dense(1, sigmoid) }\n"
+      + "fit(m, xor(), epochs: 3, "
+      + "schedule: cosine(min: 0.001), "
+      + "progress: false)"), produces: .schedule) { (context) throws(Diagnostic) in
+      try context.schedule(.cosine(minimum: try context.number("min")))
     },
-    Builtin("warmup", ["epochs", "then"]) { (context) throws(Diagnostic) in
+    Builtin("warmup", [
+      .whole("epochs", 2, "epochs of linear warm-up"),
+      Parameter("then", .schedule, default: .described("constant"), "the schedule after"),
+    ], doc: BuiltinDoc(
+      "training",
+      "A schedule ramping the rate up linearly over epochs, then following then.",
+      "let m = model(2) { dense(1, sigmoid) }\n"
+      + "fit(m, xor(), epochs: 4, "
+      + "schedule: warmup(epochs: 2, "
+      + "then: cosine()), progress: false)"), produces: .schedule) { (context) throws(Diagnostic) in
       let then = context.has("then") ? try context.scheduleValue("then") : .constant
-      return try context.schedule(.warmup(epochs: try context.integer("epochs", default: 2),
+      return try context.schedule(.warmup(epochs: try context.integer("epochs"),
                                           then: then))
     },
-    metric("accuracy"), metric("precision"), metric("recall"), metric("f1"), metric("auc"),
-    metric("r2"),
-    Builtin("evaluate", ["net", "data", "loss"]) { (context) throws(Diagnostic) in
+    metric("accuracy",
+           "The fraction of rows whose predicted class is the target; bare, a metric.",
+           "print(accuracy([[0.9, 0.1], [0.2, 0.8]], [0, 0]))"),
+    metric("precision",
+           "Of the rows predicted positive, the fraction that are (macro for classes).",
+           "print(precision([[0.9, 0.1], [0.2, 0.8], [0.3, 0.7]], [0, 1, 0]))"),
+    metric("recall",
+           "Of the positive rows, the fraction predicted positive (macro for classes).",
+           "print(recall([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]], [0, 1, 1]))"),
+    metric("f1", "The harmonic mean of precision and recall.",
+           "print(f1([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]], [0, 1, 1]))"),
+    metric("auc", "The area under the ROC curve for two classes.",
+           "print(auc([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]], [0, 1, 1, 1]))"),
+    metric("r2", "The coefficient of determination of a regression.",
+           "print(r2([[1], [2], [3]], [[1], [2], [4]]))"),
+    Builtin("evaluate", [
+      .required("net", .model, "the model"), .required("data", .dataset, "the data"),
+      Parameter("loss", .loss, default: .described("from the targets"), "the loss"),
+    ], doc: BuiltinDoc(
+      "training",
+      "Returns a record of the loss and metrics of a network over a whole dataset.",
+      "let m = model(2) { dense(1, sigmoid) }\n"
+      + "print(evaluate(m, xor()).loss)")) { (context) throws(Diagnostic) in
       let model = try context.model("net")
       let data = try context.dataArgument("data")
       return .record(try Evaluation.record(model, data, context: context))
     },
-    Builtin("crossval", ["factory", "data", "folds"] + trainingOptions.filter { $0 != "data" }) {
+    Builtin("crossval", [
+      .required("factory", .function, "fn () making a fresh model"),
+      .required("data", .dataset, "the data"), .whole("folds", 5, "number of folds"),
+    ] + trainingParameters, doc: BuiltinDoc(
+      "training",
+      "Trains a fresh model per fold and returns each metric's mean and std.",
+      "let f = fn () { model(2) { dense(4, tanh); dense(1, sigmoid) } }\n"
+      + "print(crossval(f, moons(n: 40, seed: 1), folds: 2, epochs: 2))")) {
       (context) throws(Diagnostic) in
       try CrossValidation.run(context)
     },
   ]
 
   /// `accuracy(pred, y)` and friends compute the metric; named bare they are `metrics:` entries.
-  private static func metric(_ name: String) -> Builtin {
-    Builtin(name, ["pred", "y"]) { (context) throws(Diagnostic) in
+  private static func metric(_ name: String, _ summary: String, _ example: String) -> Builtin {
+    Builtin(name, [
+      .required("pred", .tensor, "predictions"), .required("y", .tensor, "targets"),
+    ], doc: BuiltinDoc("metrics", summary, example)) { (context) throws(Diagnostic) in
       let predictions = try context.tensorLike("pred")
       let targets = try context.tensorLike("y")
       let value = try Evaluation.metric(name, predictions: predictions, targets: targets,

@@ -14,6 +14,9 @@ enum Builtins {
 
   /// Names of every built-in, for suggestions and completion.
   static let names: [String] = all.map(\.name)
+
+  /// Every built-in by name.
+  static let byName: [String: Builtin] = Dictionary(all.map { ($0.name, $0) }) { first, _ in first }
 }
 
 extension Value {

@@ -40,8 +40,9 @@ struct CallContext {
 
   func value(_ name: String) -> Value? { bound[name]?.value }
 
+  /// The argument `name`, or its declared default when it was not given.
   func require(_ name: String) throws(Diagnostic) -> Value {
-    guard let value = bound[name]?.value else {
+    guard let value = bound[name]?.value ?? builtin.parameter(name)?.defaultValue?.value else {
       throw error(.invalidArgument, "\(builtin.name) needs the argument '\(name)'")
     }
     return value
@@ -87,6 +88,13 @@ struct CallContext {
     let value = try require(name)
     guard case .string(let text) = value else { throw mismatch(name, "a string", value) }
     return text
+  }
+
+  /// A bool argument, or its declared default.
+  func bool(_ name: String) throws(Diagnostic) -> Bool {
+    let value = try require(name)
+    guard case .bool(let flag) = value else { throw mismatch(name, "a bool", value) }
+    return flag
   }
 
   func bool(_ name: String, default fallback: Bool) throws(Diagnostic) -> Bool {

@@ -2,12 +2,17 @@ import NNSyntax
 
 /// `nn check`: everything that can be found without running the script. Syntax errors, names
 /// used but declared nowhere, assignments to undeclared names, `break`/`continue` outside a
-/// loop, and imports that are missing or broken (checked recursively).
+/// loop, imports that are missing or broken (checked recursively), and calls of built-ins
+/// against their declared signatures: argument labels, and the kinds and ranges of literal
+/// arguments.
 struct Checker {
   let options: InterpreterOptions
   let globals: [String]
   private var diagnostics: [Diagnostic] = []
   private var declared: Set<String> = []
+  /// Names the script itself declares: a call of one of these is not a built-in's call even
+  /// when a built-in has the same name.
+  private var declaredByScript: Set<String> = []
   private var visitedFiles: Set<String> = []
   private var source = Source(name: "", text: "")
   /// Whether the statement being visited is inside a loop of the current function.
@@ -72,10 +77,10 @@ struct Checker {
         declare(pattern)
         collectDeclarations(in: value)
       case .function(let function):
-        if let name = function.name { declared.insert(name.name) }
+        if let name = function.name { noteDeclared(name.name) }
         collectDeclarations(function)
       case .model(let model):
-        if let name = model.name { declared.insert(name.name) }
+        if let name = model.name { noteDeclared(name.name) }
         collectDeclarations(model.body.statements)
       case .blockLayer(_, _, _, let body):
         collectDeclarations(body.statements)
@@ -95,7 +100,7 @@ struct Checker {
   }
 
   private mutating func collectDeclarations(_ function: FunctionDecl) {
-    for parameter in function.parameters { declared.insert(parameter.name.name) }
+    for parameter in function.parameters { noteDeclared(parameter.name.name) }
     collectDeclarations(function.body.statements)
   }
 
@@ -115,10 +120,15 @@ struct Checker {
     }
   }
 
+  private mutating func noteDeclared(_ name: String) {
+    declared.insert(name)
+    declaredByScript.insert(name)
+  }
+
   private mutating func declare(_ pattern: Pattern) {
     switch pattern {
-    case .name(let identifier): declared.insert(identifier.name)
-    case .tuple(let names, _): for name in names { declared.insert(name.name) }
+    case .name(let identifier): noteDeclared(identifier.name)
+    case .tuple(let names, _): for name in names { noteDeclared(name.name) }
     }
   }
 
@@ -199,6 +209,7 @@ struct Checker {
     case .call(let callee, let arguments):
       visit(callee)
       for argument in arguments { visit(argument.value) }
+      checkBuiltinCall(callee, arguments)
     case .index(let base, let subscripts):
       visit(base)
       for item in subscripts {
@@ -224,6 +235,67 @@ struct Checker {
       visit(model)
       visit(data)
       for option in options { visit(option.value) }
+      checkLabels(options.map { ($0.name, $0.value) }, of: Builtins.trainBlock, noun: "option")
+    }
+  }
+
+  // MARK: - Built-in signatures
+
+  /// A call of a built-in the script does not shadow, checked against its declaration.
+  private mutating func checkBuiltinCall(_ callee: Expr, _ arguments: [Argument]) {
+    guard case .identifier(let name) = callee.kind, !declaredByScript.contains(name),
+      let builtin = Builtins.byName[name]
+    else { return }
+    let fixed = builtin.signature.prefix { !$0.isVariadic }
+    for (parameter, argument) in zip(fixed, arguments.filter { $0.label == nil }) {
+      checkLiteral(argument.value, for: parameter, of: builtin)
+    }
+    let named = arguments.compactMap { argument in argument.label.map { ($0, argument.value) } }
+    checkLabels(named, of: builtin, noun: "parameter")
+  }
+
+  /// Each label must name a parameter (with a suggestion when it is a likely typo), and a
+  /// literal value must fit the parameter's kind and range. The texts are the binder's.
+  private mutating func checkLabels(
+    _ arguments: [(label: Identifier, value: Expr)], of builtin: Builtin, noun: String
+  ) {
+    let labels = builtin.signature.filter { !$0.isVariadic }.map(\.name)
+    for (label, value) in arguments {
+      guard let parameter = builtin.parameter(label.name), !parameter.isVariadic else {
+        let hint = Suggestions.nearest(to: label.name, in: labels).map { "did you mean '\($0)'?" }
+          ?? (labels.isEmpty ? nil : "its \(noun)s are: \(labels.joined(separator: ", "))")
+        report(.invalidArgument, "\(builtin.name) has no \(noun) named '\(label.name)'",
+               label.range, hint: hint)
+        continue
+      }
+      checkLiteral(value, for: parameter, of: builtin)
+    }
+  }
+
+  private mutating func checkLiteral(_ expression: Expr, for parameter: Parameter,
+                                     of builtin: Builtin) {
+    guard let value = Self.literal(expression),
+      let problem = SignatureCheck.problem(value, for: parameter, of: builtin.name)
+    else { return }
+    report(problem.code, problem.message, expression.range)
+  }
+
+  /// The value of a literal number, negated number, bool or plain string; nil otherwise.
+  private static func literal(_ expression: Expr) -> Value? {
+    switch expression.kind {
+    case .number(let x): return .number(x)
+    case .unary(.negate, let operand):
+      if case .number(let x) = operand.kind { return .number(-x) }
+      return nil
+    case .bool(let flag): return .bool(flag)
+    case .string(let segments):
+      var text = ""
+      for segment in segments {
+        guard case .text(let part) = segment else { return nil }
+        text += part
+      }
+      return .string(text)
+    default: return nil
     }
   }
 

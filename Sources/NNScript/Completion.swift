@@ -48,6 +48,13 @@ extension Interpreter {
     let word = String(before.reversed().prefix { !Self.codeWordBreaks.contains($0) }.reversed())
     if word.contains(".") { return completions(prefix: word) }
     var candidates = Set<String>()
+    if let frame = scan.frames.last,
+      let kind = valueKind(before: before.dropLast(word.count), in: frame)
+    {
+      // After `optimizer: ` the values that fit are the optimizers, from the declarations.
+      let fitting = Self.builtinNames(making: kind).filter { $0.hasPrefix(word) }
+      if !fitting.isEmpty { return fitting.sorted() }
+    }
     if let frame = scan.frames.last, scan.isArgumentStart(wordLength: word.count) {
       let labels = labels(for: frame).filter { !frame.given.contains($0) }
       candidates.formUnion(labels.map { $0 + ":" }.filter { $0.hasPrefix(word) })
@@ -57,6 +64,41 @@ extension Interpreter {
     }
     candidates.formUnion(completions(prefix: word))
     return candidates.sorted()
+  }
+
+  /// The declared kind of the parameter whose value starts here (`adam(…, optimizer: |`),
+  /// when it is a kind a built-in named bare can fill (optimizer, loss, activation, …).
+  private func valueKind(before: ArraySlice<Character>, in frame: LineScan.Frame)
+    -> ParameterKind?
+  {
+    var text = before
+    while text.last == " " { text.removeLast() }
+    guard text.last == ":" else { return nil }
+    text.removeLast()
+    let label = String(text.reversed().prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+      .reversed())
+    guard !label.isEmpty else { return nil }
+    let builtin: Builtin
+    if frame.isTrainBlock {
+      builtin = Builtins.trainBlock
+    } else if frame.opener == "(", let callee = frame.callee,
+      case .builtin(let found)? = evaluator.globals.lookup(callee)
+    {
+      builtin = found
+    } else {
+      return nil
+    }
+    guard let kind = builtin.parameter(label)?.kind, kind.takesBareBuiltin else { return nil }
+    return kind
+  }
+
+  /// The built-ins whose value fits a parameter of `kind`: those declared as making it, and
+  /// for activations and layers the activation functions models accept by name.
+  static func builtinNames(making kind: ParameterKind) -> [String] {
+    var names = Builtins.all.filter { $0.produces == kind }.map(\.name)
+    if kind == .activation || kind == .layer { names += Activations.byName.keys }
+    if kind == .initializer { names += ["zeros", "ones"] }
+    return Array(Set(names))
   }
 
   /// The names a call or block frame accepts as `name:` entries.

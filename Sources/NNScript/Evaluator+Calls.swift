@@ -175,13 +175,13 @@ extension Evaluator {
     _ builtin: Builtin, _ arguments: [ArgumentValue], callRange: SourceRange
   ) throws(Unwind) -> Value {
     try tick(callRange)
-    var fixed = builtin.parameters
-    var variadic: String?
+    var fixed = builtin.signature
+    var variadic: Parameter?
     // Parameters after a variadic one can only be named (`plot(a, b, title: "loss")`), as after
     // Python's `*args`.
-    var namedOnly: [String] = []
-    if let index = fixed.firstIndex(where: { $0.hasSuffix("...") }) {
-      variadic = String(fixed[index].dropLast(3))
+    var namedOnly: [Parameter] = []
+    if let index = fixed.firstIndex(where: \.isVariadic) {
+      variadic = fixed[index]
       namedOnly = Array(fixed[(index + 1)...])
       fixed = Array(fixed[..<index])
     }
@@ -194,12 +194,15 @@ extension Evaluator {
       positional = Array(positional[..<fixed.count])
     }
     let named = arguments.filter { $0.label != nil }
-    let bound = try bindArguments(positional + named, to: fixed + namedOnly,
+    let declared = fixed + namedOnly
+    let bound = try bindArguments(positional + named, to: declared.map(\.name),
                                   functionName: builtin.name, callRange: callRange)
     var context = CallContext(evaluator: self, builtin: builtin, callRange: callRange,
                               source: source)
-    for (name, argument) in zip(fixed + namedOnly, bound) {
-      if let argument { context.bound[name] = argument }
+    for (parameter, argument) in zip(declared, bound) {
+      guard var argument else { continue }
+      argument.value = try bind(argument, to: parameter, of: builtin)
+      context.bound[parameter.name] = argument
     }
     context.rest = rest
     let result: Value
@@ -210,5 +213,64 @@ extension Evaluator {
     }
     try checkTensorLimits(result, range: callRange)
     return result
+  }
+
+  /// A bare built-in name used as a value (`flatten` as a layer statement): the built-in called
+  /// with no arguments, so a missing required argument is reported as for `dense()`.
+  func callBare(_ builtin: Builtin, at range: SourceRange) throws(Unwind) -> Value {
+    try callBuiltin(builtin, [], callRange: range)
+  }
+
+  /// One argument checked against its declared parameter: its kind and range, with the
+  /// diagnostic at the argument; a bare built-in name for an object kind (`optimizer: adam`)
+  /// becomes that built-in's no-argument call. `nil` passes, for the body to read as "not
+  /// given" or reject.
+  private func bind(
+    _ argument: ArgumentValue, to parameter: Parameter, of builtin: Builtin
+  ) throws(Unwind) -> Value {
+    let value = argument.value
+    if case .builtin(let bare) = value, let made = bare.produces, parameter.kind.takesBareBuiltin,
+      made == parameter.kind || (parameter.kind == .layer && made == .activation),
+      bare.callableBare
+    {
+      return try callBare(bare, at: argument.range)
+    }
+    if let problem = SignatureCheck.problem(value, for: parameter, of: builtin.name) {
+      throw failure(problem.code, problem.message, at: argument.range)
+    }
+    return value
+  }
+}
+
+/// The checks a declared parameter makes of a value, shared by the binder and `nn check`
+/// (which applies them to literal arguments).
+enum SignatureCheck {
+  /// What is wrong with `value` for `parameter`, or nil when it fits (or the body decides).
+  static func problem(
+    _ value: Value, for parameter: Parameter, of function: String
+  ) -> (code: DiagnosticCode, message: String)? {
+    let subject = "the argument '\(parameter.label)' of \(function)"
+    func mismatch(_ expected: String) -> (DiagnosticCode, String) {
+      (.typeMismatch, "\(subject) must be \(expected), but this is a \(value.typeName)")
+    }
+    switch (parameter.kind, value) {
+    case (_, .nil):
+      return nil
+    case (.number, .number(let x)), (.wholeNumber, .number(let x)):
+      if parameter.kind == .wholeNumber, CallContext.exactInteger(x) == nil {
+        return (.invalidArgument, "\(subject) must be a whole number, not \(formatNumber(x))")
+      }
+      if let range = parameter.range, !range.contains(x) {
+        let expected = range == .finite ? "finite" : "a number \(range.text)"
+        return (.invalidArgument, "\(subject) must be \(expected), not \(formatNumber(x))")
+      }
+      return nil
+    case (.number, _): return mismatch("a number")
+    case (.wholeNumber, _): return mismatch("a whole number")
+    case (.bool, .bool), (.string, .string): return nil
+    case (.bool, _): return mismatch("a bool")
+    case (.string, _): return mismatch("a string")
+    default: return nil
+    }
   }
 }

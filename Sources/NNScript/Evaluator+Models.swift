@@ -113,6 +113,8 @@ extension Evaluator {
         location: here))
     case .list(let items) where name == nil:
       for item in items { try appendLayers(item, name: nil, range: range, into: &pending) }
+    case .builtin(let builtin) where builtin.produces == .layer:
+      try appendLayers(try callBare(builtin, at: range), name: name, range: range, into: &pending)
     default:
       throw failure(.typeMismatch,
                     "a model body holds layers, but this is a \(value.typeName)",

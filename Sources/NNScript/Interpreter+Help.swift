@@ -10,10 +10,12 @@ extension Interpreter {
     var text = """
       # Built-in functions
 
-      Generated from `Sources/NNScript/BuiltinHelp.swift` by `Interpreter.builtinReference()`;
-      `:help NAME` in the REPL prints the same text. Do not edit by hand: run the tests with
-      `NN_RECORD_GOLDEN=1` to regenerate it. [The language page](language.md) describes the
-      choices behind them.
+      Generated from the built-ins' declared signatures (and `Sources/NNScript/BuiltinHelp.swift`
+      for the help not yet declared beside them) by `Interpreter.builtinReference()`; `:help NAME`
+      in the REPL prints the same text. Each declared parameter shows its kind, allowed range,
+      default (`= …`; none means the argument is required) and what it does. Do not edit by
+      hand: run the tests with `NN_RECORD_GOLDEN=1` to regenerate it. [The language
+      page](language.md) describes the choices behind them.
 
       """
     for family in BuiltinHelp.families {
@@ -23,6 +25,11 @@ extension Interpreter {
       for builtin in members {
         guard let entry = BuiltinHelp.entries[builtin.name] else { continue }
         text += "\n### \(builtin.name)\n\n`\(helpSignature(of: builtin))`\n\n\(entry.summary)\n"
+        let lines = declaredParameters(of: builtin).map { (parameter) -> String in
+          let line = "- `\(parameter.signatureText)`"
+          return parameter.summary.isEmpty ? line : line + " — " + parameter.summary
+        }
+        if !lines.isEmpty { text += "\n" + lines.joined(separator: "\n") + "\n" }
         text += "\n```nn\n\(entry.example)\n```\n"
       }
     }
@@ -36,11 +43,19 @@ extension Interpreter {
     else { return nil }
     let example = entry.example.split(separator: "\n", omittingEmptySubsequences: false)
       .joined(separator: "\n           ")
-    return "\(helpSignature(of: builtin))\n  \(entry.summary)\n  example: \(example)"
+    let parameters = declaredParameters(of: builtin).map { "  \($0.helpLine)\n" }.joined()
+    return "\(helpSignature(of: builtin))\n  \(entry.summary)\n\(parameters)  example: \(example)"
   }
 
   /// `name(p, q, rest...)`, from the built-in's parameter list (variadic ones end in `...`).
   static func helpSignature(of builtin: Builtin) -> String {
     "\(builtin.name)(\(builtin.parameters.joined(separator: ", ")))"
+  }
+
+  /// The parameters help lists one per line: all of them once any is declared (a built-in
+  /// still declared by names alone shows only its signature).
+  static func declaredParameters(of builtin: Builtin) -> [Parameter] {
+    let declared = builtin.signature.contains { $0.kind != .any || !$0.summary.isEmpty }
+    return declared ? builtin.signature : []
   }
 }

@@ -38,8 +38,8 @@ extension CallContext {
                   "step(net, opt, g) takes a model, an optimizer and gradients; "
                     + "step(every:, gamma:) is the step schedule")
     }
-    return try schedule(.step(every: try integer("every", default: 10),
-                              gamma: try number("gamma", default: 0.5)))
+    return try schedule(.step(every: try integer("every"),
+                              gamma: try number("gamma")))
   }
 
   /// `schedule:` — a schedule value, or a schedule built-in named bare (`cosine`).

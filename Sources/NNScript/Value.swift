@@ -114,13 +114,22 @@ public final class FunctionValue {
   public var name: String { declaration.name?.name ?? "<anonymous>" }
 }
 
-/// A function provided by the interpreter (or, later, by the host).
+/// A function provided by the interpreter (or, later, by the host), with its declared
+/// signature: every parameter's kind, default, range and help, from which the binder, help,
+/// completion, `nn check` and `docs/builtins.md` are derived.
 public final class Builtin: Sendable {
   /// The name scripts call the builtin by.
   public let name: String
   /// Names of the parameters, for errors, named arguments and completion. A trailing `...`
   /// marks a variadic one.
   public let parameters: [String]
+  /// The declared parameters, in order (`parameters` are their names).
+  public let signature: [Parameter]
+  /// Help declared with the built-in; nil while its help is still in `BuiltinHelp`'s table.
+  public let doc: BuiltinDoc?
+  /// The kind of value a no-argument call makes (`adam` makes an optimizer), for the binder's
+  /// bare-name rule; nil for other built-ins.
+  public let produces: ParameterKind?
   let body: @Sendable (inout CallContext) throws(Diagnostic) -> Value
 
   init(
@@ -129,7 +138,33 @@ public final class Builtin: Sendable {
   ) {
     self.name = name
     self.parameters = parameters
+    self.signature = parameters.map { Parameter(stringLiteral: $0) }
+    self.doc = nil
+    self.produces = nil
     self.body = body
+  }
+
+  init(
+    _ name: String, _ signature: [Parameter], doc: BuiltinDoc? = nil,
+    produces: ParameterKind? = nil,
+    _ body: @escaping @Sendable (inout CallContext) throws(Diagnostic) -> Value
+  ) {
+    self.name = name
+    self.parameters = signature.map(\.name)
+    self.signature = signature
+    self.doc = doc
+    self.produces = produces
+    self.body = body
+  }
+
+  /// The declared parameter labelled `label`.
+  func parameter(_ label: String) -> Parameter? {
+    signature.first { $0.name == label }
+  }
+
+  /// Whether a call with no arguments is valid: no parameter is required.
+  var callableBare: Bool {
+    signature.allSatisfy { $0.defaultValue != nil || $0.isVariadic }
   }
 }
 

@@ -64,6 +64,9 @@ struct OptimizerCase: Decodable, Sendable, CustomStringConvertible {
       .adagrad(eps: number("eps"), lrDecay: number("lr_decay"),
                weightDecay: number("weight_decay"),
                initialAccumulator: number("initial_accumulator_value"))
+    case "nadam":
+      .nadam(beta1: number("beta1"), beta2: number("beta2"), eps: number("eps"),
+             weightDecay: number("weight_decay"), momentumDecay: number("momentum_decay"))
     default:
       fatalError("unknown optimizer \(optimizer)")
     }
@@ -175,6 +178,8 @@ private func largestRelativeError(_ actual: [Double], _ expected: [Double],
     #expect(some("adagrad") { if case let .adagrad(_, l, _, _) = $0 { l > 0 } else { false } })
     #expect(some("adagrad") { if case let .adagrad(_, _, w, _) = $0 { w > 0 } else { false } })
     #expect(some("adagrad") { if case let .adagrad(_, _, _, i) = $0 { i > 0 } else { false } })
+    #expect(some("nadam") { if case let .nadam(_, _, _, w, _) = $0 { w > 0 } else { false } })
+    #expect(some("nadam") { if case let .nadam(_, _, _, _, d) = $0 { d != 0.004 } else { false } })
     for name in OptimizerRule.names {
       #expect(cases.contains { $0.optimizer == name && $0.learningRates != nil },
               "\(name) has no scheduled case")
@@ -185,7 +190,7 @@ private func largestRelativeError(_ actual: [Double], _ expected: [Double],
 
   /// Two separate step() calls on one state equal the fixture's steps 1 and 2; a fresh state
   /// started from the step-1 parameters does not (the moments carry over between calls).
-  @Test(arguments: ["sgd", "adam", "rmsprop", "adagrad"])
+  @Test(arguments: ["sgd", "adam", "rmsprop", "adagrad", "nadam"])
   func statePersistsAcrossCalls(_ name: String) {
     let rule: OptimizerRule = switch name {
     case "sgd": .sgd(momentum: 0.9, dampening: 0, nesterov: false, weightDecay: 0)
@@ -260,7 +265,10 @@ private func largestRelativeError(_ actual: [Double], _ expected: [Double],
       == .adagrad(eps: 1e-10, lrDecay: 0, weightDecay: 0, initialAccumulator: 0))
     #expect(OptimizerRule.defaults("lbfgs") == nil)
     #expect(OptimizerRule.defaultLearningRates
-      == ["sgd": 1e-3, "adam": 1e-3, "adamw": 1e-3, "rmsprop": 1e-2, "adagrad": 1e-2])
+      == ["sgd": 1e-3, "adam": 1e-3, "adamw": 1e-3, "rmsprop": 1e-2, "adagrad": 1e-2,
+          "nadam": 2e-3])
+    #expect(OptimizerRule.defaults("nadam")
+      == .nadam(beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, momentumDecay: 4e-3))
     for name in OptimizerRule.names {
       #expect(OptimizerRule.defaults(name)?.name == name)
       #expect(OptimizerRule.defaults(name)?.validate() == nil)
@@ -293,7 +301,11 @@ private func largestRelativeError(_ actual: [Double], _ expected: [Double],
     (.adagrad(eps: 1e-10, lrDecay: -0.1, weightDecay: 0, initialAccumulator: 0),
      "lr_decay must be a finite number >= 0, got -0.1"),
     (.adagrad(eps: 1e-10, lrDecay: 0, weightDecay: 0, initialAccumulator: -1),
-     "initial_accumulator_value must be a finite number >= 0, got -1.0"),
+     "initial_accumulator must be a finite number >= 0, got -1.0"),
+    (.nadam(beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, momentumDecay: -0.004),
+     "momentum_decay must be a finite number >= 0, got -0.004"),
+    (.nadam(beta1: 0.9, beta2: 1, eps: 1e-8, weightDecay: 0, momentumDecay: 0.004),
+     "beta2 must be in [0, 1), got 1.0"),
   ])
   func validateRejects(_ rule: OptimizerRule, _ message: String) {
     #expect(rule.validate() == message)

@@ -33,6 +33,37 @@ struct CheckerTests {
     #expect(output.text == "")
   }
 
+  @Test func aMisspeltArgumentLabelOfABuiltinIsReportedWithASuggestion() {
+    let diagnostics = Interpreter().check("let opt = adam(lr: 0.01, beta_1: 0.8)", name: "c.nn")
+    #expect(diagnostics.map(\.message) == ["adam has no parameter named 'beta_1'"])
+    #expect(diagnostics.first?.hint == "did you mean 'beta1'?")
+    #expect(diagnostics.first?.code == .invalidArgument)
+    #expect(messages("nadam(lr: 0.01, momentum_dacay: 0.1)")
+      == ["1: nadam has no parameter named 'momentum_dacay'"])
+  }
+
+  @Test func literalArgumentsOfBuiltinsAreCheckedAgainstTheirDeclaration() {
+    #expect(messages("adagrad(initial_accumulator: -1)")
+      == ["1: the argument 'initial_accumulator' of adagrad must be a number ≥ 0, not -1"])
+    #expect(messages("sgd(0.1, nesterov: \"yes\")")
+      == ["1: the argument 'nesterov' of sgd must be a bool, but this is a string"])
+    #expect(messages("sgd(\"fast\")")
+      == ["1: the argument 'lr' of sgd must be a number, but this is a string"])
+    // Values that are not literals are left to the run.
+    #expect(messages("let b = 2\nadam(beta1: b)") == [])
+  }
+
+  @Test func aTrainBlockOptionIsCheckedAgainstTheTrainingOptions() {
+    let script = "let m = model(1) { dense(1) }\ntrain m on xor() { epocs: 2 }"
+    let diagnostics = Interpreter().check(script, name: "c.nn")
+    #expect(diagnostics.map(\.message) == ["train has no option named 'epocs'"])
+    #expect(diagnostics.first?.hint == "did you mean 'epochs'?")
+  }
+
+  @Test func aFunctionThatShadowsABuiltinIsNotCheckedAsTheBuiltin() {
+    #expect(messages("fn adam(rate) { rate }\nprint(adam(rate: 1))") == [])
+  }
+
   @Test func undefinedNamesAreReportedWithSuggestions() {
     let diagnostics = Interpreter().check("let rate = 1\nprint(rat)\nprint(zzz)", name: "c.nn")
     #expect(diagnostics.map(\.message) == ["undefined name 'rat'", "undefined name 'zzz'"])

@@ -21,6 +21,13 @@ struct CompletionTests {
 
   static let codeCases: [Case] = [
     Case(line: "adam(", expected: adamArguments),
+    // After a label whose declared kind a bare built-in fills, the fitting built-ins.
+    Case(line: "fit(net, data, optimizer: ",
+         expected: ["adagrad", "adam", "adamw", "nadam", "rmsprop", "sgd"]),
+    Case(line: "fit(net, data, optimizer: na", expected: ["nadam"]),
+    Case(line: "train net on data { loss: h", expected: ["huber"]),
+    Case(line: "dense(4, init: x", expected: ["xavier"]),
+    Case(line: "warmup(then: co", expected: ["cosine"]),
     Case(line: "adam(be", expected: ["beta1:", "beta2:"]),
     Case(line: "adam(lr: 0.1, ", expected: adamArguments.filter { $0 != "lr:" }),
     Case(line: "adam(lr: 0.1, beta1: 0.8, b", expected: ["beta2:"], includes: true),

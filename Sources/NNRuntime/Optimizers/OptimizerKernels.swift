@@ -5,9 +5,9 @@ import Darwin
 #endif
 
 // The element-wise update loops, one per rule. Each mirrors the single-tensor path of
-// torch.optim (torch/optim/{sgd,adam,rmsprop,adagrad}.py, 2.x): the same operations in the
-// same order, with Python-float hyper-parameters rounded to the element type as PyTorch's CPU
-// kernels round their scalar arguments. `addcmul(a, x, y, value: v)` is `a + v·x·y` and
+// torch.optim (torch/optim/{sgd,adam,rmsprop,adagrad}.py, 2.x; NAdam's is in NAdam.swift):
+// the same operations in the same order, with Python-float hyper-parameters rounded to the
+// element type as PyTorch's CPU kernels round their scalar arguments. `addcmul(a, x, y, value: v)` is `a + v·x·y` and
 // `addcdiv(a, x, y, value: v)` is `a + v·x / y`, as in ATen's CPU kernels.
 
 /// The buffers and per-step values one update works on.
@@ -20,6 +20,8 @@ struct OptimizerKernelContext<U: BinaryFloatingPoint> {
   /// The 1-based number of this step.
   var step: Int
   var learningRate: Double
+  /// The rule's one scalar of state kept in float32 (NAdam's `mu_product`; 1 when unused).
+  var product: UnsafeMutablePointer<Float>
 
   /// The state buffer at `slot`.
   func buffer(_ slot: Int) -> UnsafeMutablePointer<U> { state + slot * count }
@@ -44,6 +46,9 @@ func applyOptimizerUpdate<U: BinaryFloatingPoint>(
                   weightDecay: weightDecay)
   case let .adagrad(eps, lrDecay, weightDecay, _):
     adagradUpdate(context, eps: eps, lrDecay: lrDecay, weightDecay: weightDecay)
+  case let .nadam(beta1, beta2, eps, weightDecay, momentumDecay):
+    nadamUpdate(context, beta1: beta1, beta2: beta2, eps: eps, weightDecay: weightDecay,
+                momentumDecay: momentumDecay)
   }
 }
 
@@ -51,7 +56,7 @@ func applyOptimizerUpdate<U: BinaryFloatingPoint>(
 /// it inside `body`'s loop folds away. LLVM does not unswitch these loops by itself, and a
 /// loop-invariant branch left inside a loop stops it from being vectorised (4–10× slower).
 @inline(__always)
-private func unswitch(_ flag: Bool, _ body: (Bool) -> Void) {
+func unswitch(_ flag: Bool, _ body: (Bool) -> Void) {
   if flag { body(true) } else { body(false) }
 }
 
@@ -59,7 +64,7 @@ private func unswitch(_ flag: Bool, _ body: (Bool) -> Void) {
 /// step): each form is exact at its own end, and matching it keeps Float results within
 /// rounding of PyTorch's.
 @inline(__always)
-private func lerp<U: BinaryFloatingPoint>(_ start: U, _ end: U, _ weight: U, small: Bool) -> U {
+func lerp<U: BinaryFloatingPoint>(_ start: U, _ end: U, _ weight: U, small: Bool) -> U {
   small ? start + weight * (end - start) : end - (end - start) * (1 - weight)
 }
 
@@ -70,7 +75,7 @@ private func lerp<U: BinaryFloatingPoint>(_ start: U, _ end: U, _ weight: U, sma
 /// emits plain `sqrtps`/`sqrtpd`. NaN still propagates; only a negative input, which PyTorch
 /// would turn into NaN, gives 0 instead.
 @inline(__always)
-private func rootOfNonNegative<U: BinaryFloatingPoint>(_ value: U) -> U {
+func rootOfNonNegative<U: BinaryFloatingPoint>(_ value: U) -> U {
   (value < 0 ? 0 : value).squareRoot()
 }
 

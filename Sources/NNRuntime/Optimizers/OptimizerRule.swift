@@ -1,8 +1,9 @@
 /// An optimizer's update rule and its hyper-parameters, less the learning rate (which a
 /// schedule may change every step, so it is passed to each `OptimizerState.step` instead).
 ///
-/// Every rule follows `torch.optim` exactly (the single-tensor path, `maximize=False`), and
-/// the parameter names in `validate()` messages are PyTorch's.
+/// Every rule follows `torch.optim` exactly (the single-tensor path, `maximize=False`). Each
+/// optimizer's hyper-parameters (language names, defaults, ranges) are declared once, in
+/// `OptimizerRule.declarations`; the built-ins, help and `validate()` are derived from them.
 public enum OptimizerRule: Sendable, Equatable {
   /// `torch.optim.SGD`: L2 weight decay added to the gradient, then (heavy-ball or Nesterov)
   /// momentum whose buffer starts as the first gradient.
@@ -18,6 +19,11 @@ public enum OptimizerRule: Sendable, Equatable {
   /// `lr / (1 + (step − 1)·lrDecay)`, accumulator starting at `initialAccumulator`.
   case adagrad(eps: Double, lrDecay: Double, weightDecay: Double, initialAccumulator: Double)
 
+  /// `torch.optim.NAdam`: Adam with Nesterov momentum whose coefficient `μₜ` warms up
+  /// by `momentumDecay`; L2 weight decay added to the gradient.
+  case nadam(beta1: Double, beta2: Double, eps: Double, weightDecay: Double,
+             momentumDecay: Double)
+
   /// The optimizer's name as the language and PyTorch (lower-cased) spell it.
   public var name: String {
     switch self {
@@ -26,35 +32,45 @@ public enum OptimizerRule: Sendable, Equatable {
     case .adamw: "adamw"
     case .rmsprop: "rmsprop"
     case .adagrad: "adagrad"
+    case .nadam: "nadam"
+    }
+  }
+
+  /// The hyper-parameters by their language names (a flag as 0 or 1), as the declaration
+  /// lists them.
+  public var values: [String: Double] {
+    func bit(_ flag: Bool) -> Double { flag ? 1 : 0 }
+    switch self {
+    case let .sgd(momentum, dampening, nesterov, weightDecay):
+      return ["momentum": momentum, "dampening": dampening, "nesterov": bit(nesterov),
+              "weight_decay": weightDecay]
+    case let .adam(beta1, beta2, eps, weightDecay, amsgrad),
+         let .adamw(beta1, beta2, eps, weightDecay, amsgrad):
+      return ["beta1": beta1, "beta2": beta2, "eps": eps, "weight_decay": weightDecay,
+              "amsgrad": bit(amsgrad)]
+    case let .rmsprop(alpha, eps, momentum, centered, weightDecay):
+      return ["alpha": alpha, "eps": eps, "momentum": momentum, "centered": bit(centered),
+              "weight_decay": weightDecay]
+    case let .adagrad(eps, lrDecay, weightDecay, initialAccumulator):
+      return ["eps": eps, "lr_decay": lrDecay, "weight_decay": weightDecay,
+              "initial_accumulator": initialAccumulator]
+    case let .nadam(beta1, beta2, eps, weightDecay, momentumDecay):
+      return ["beta1": beta1, "beta2": beta2, "eps": eps, "weight_decay": weightDecay,
+              "momentum_decay": momentumDecay]
     }
   }
 
   /// The names `defaults(_:)` knows, in a stable order (for listings and suggestions).
-  public static let names = ["sgd", "adam", "adamw", "rmsprop", "adagrad"]
+  public static let names = declarations.map(\.name)
 
   /// The rule named `name` with PyTorch's default hyper-parameters, or nil for an unknown name.
   public static func defaults(_ name: String) -> OptimizerRule? {
-    switch name {
-    case "sgd":
-      .sgd(momentum: 0, dampening: 0, nesterov: false, weightDecay: 0)
-    case "adam":
-      .adam(beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, amsgrad: false)
-    case "adamw":
-      // AdamW is the one rule whose default weight decay is not zero (torch.optim.AdamW).
-      .adamw(beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, amsgrad: false)
-    case "rmsprop":
-      .rmsprop(alpha: 0.99, eps: 1e-8, momentum: 0, centered: false, weightDecay: 0)
-    case "adagrad":
-      .adagrad(eps: 1e-10, lrDecay: 0, weightDecay: 0, initialAccumulator: 0)
-    default:
-      nil
-    }
+    declaration(name)?.defaultRule
   }
 
   /// PyTorch's default learning rate for each optimizer (SGD's has been 1e-3 since 2.x).
-  public static let defaultLearningRates: [String: Double] = [
-    "sgd": 1e-3, "adam": 1e-3, "adamw": 1e-3, "rmsprop": 1e-2, "adagrad": 1e-2,
-  ]
+  public static let defaultLearningRates: [String: Double] = Dictionary(
+    uniqueKeysWithValues: declarations.map { ($0.name, $0.learningRate) })
 
   /// The number of per-scalar state buffers the rule keeps (momentum, moments, sums).
   var stateSlots: Int {
@@ -67,6 +83,8 @@ public enum OptimizerRule: Sendable, Equatable {
       1 + (centered ? 1 : 0) + (momentum > 0 ? 1 : 0)
     case .adagrad:
       1
+    case .nadam:
+      2
     }
   }
 
@@ -74,50 +92,39 @@ public enum OptimizerRule: Sendable, Equatable {
 
   /// A message describing the first invalid hyper-parameter, or nil when all are valid.
   ///
-  /// The checks are `torch.optim`'s constructor checks, plus finiteness everywhere (PyTorch
-  /// rejects NaN only by accident of `not 0 <= x`, and an infinite value only makes NaNs).
+  /// Each hyper-parameter must lie in its declared range (`torch.optim`'s constructor checks,
+  /// plus finiteness everywhere); the messages use the language's names.
   public func validate() -> String? {
-    switch self {
-    case let .sgd(momentum, dampening, nesterov, weightDecay):
-      if let message = Self.nonNegative("momentum", momentum) { return message }
-      if !dampening.isFinite { return "dampening must be finite, got \(dampening)" }
-      if let message = Self.nonNegative("weight_decay", weightDecay) { return message }
-      if nesterov && (momentum <= 0 || dampening != 0) {
-        return "nesterov momentum requires a momentum > 0 and zero dampening"
-      }
-    case let .adam(beta1, beta2, eps, weightDecay, _),
-         let .adamw(beta1, beta2, eps, weightDecay, _):
-      if let message = Self.nonNegative("eps", eps) { return message }
-      if let message = Self.unitInterval("beta1", beta1) { return message }
-      if let message = Self.unitInterval("beta2", beta2) { return message }
-      if let message = Self.nonNegative("weight_decay", weightDecay) { return message }
-    case let .rmsprop(alpha, eps, momentum, _, weightDecay):
-      if let message = Self.nonNegative("eps", eps) { return message }
-      if let message = Self.nonNegative("momentum", momentum) { return message }
-      if let message = Self.nonNegative("weight_decay", weightDecay) { return message }
-      if let message = Self.nonNegative("alpha", alpha) { return message }
-    case let .adagrad(eps, lrDecay, weightDecay, initialAccumulator):
-      if let message = Self.nonNegative("lr_decay", lrDecay) { return message }
-      if let message = Self.nonNegative("weight_decay", weightDecay) { return message }
-      if let message = Self.nonNegative("initial_accumulator_value", initialAccumulator) {
-        return message
-      }
-      if let message = Self.nonNegative("eps", eps) { return message }
+    let values = self.values
+    for hyperparameter in declaration.hyperparameters {
+      guard let range = hyperparameter.range, let value = values[hyperparameter.name],
+        !range.contains(value)
+      else { continue }
+      return Self.message(hyperparameter.name, range, value)
+    }
+    if case let .sgd(momentum, dampening, nesterov, _) = self,
+      nesterov && (momentum <= 0 || dampening != 0)
+    {
+      return "nesterov momentum requires a momentum > 0 and zero dampening"
     }
     return nil
+  }
+
+  /// `NAME must be …, got VALUE`, in the words PyTorch-era tests and scripts know.
+  static func message(_ name: String, _ range: NumberRange, _ value: Double) -> String {
+    switch range {
+    case .nonNegative: "\(name) must be a finite number >= 0, got \(value)"
+    case .unitInterval: "\(name) must be in [0, 1), got \(value)"
+    case .finite: "\(name) must be finite, got \(value)"
+    default: "\(name) must be \(range.text), got \(value)"
+    }
   }
 
   /// A message when `learningRate` is negative or not finite, as PyTorch's optimizers check
   /// it; nil otherwise. Separate from `validate()` because the rule does not hold the rate.
   public static func validate(learningRate: Double) -> String? {
-    nonNegative("lr", learningRate)
+    NumberRange.nonNegative.contains(learningRate)
+      ? nil : message("lr", .nonNegative, learningRate)
   }
 
-  private static func nonNegative(_ name: String, _ value: Double) -> String? {
-    value.isFinite && value >= 0 ? nil : "\(name) must be a finite number >= 0, got \(value)"
-  }
-
-  private static func unitInterval(_ name: String, _ value: Double) -> String? {
-    value >= 0 && value < 1 ? nil : "\(name) must be in [0, 1), got \(value)"
-  }
 }

@@ -17,6 +17,8 @@ public final class OptimizerState<T: BinaryFloatingPoint>: @unchecked Sendable {
   /// `rule.stateSlots` buffers of `count` scalars each, back to back.
   private let buffers: UnsafeMutablePointer<T>
   private let bufferCount: Int
+  /// NAdam's running product of momentum coefficients (a float32 scalar in PyTorch).
+  private let product: UnsafeMutablePointer<Float>
 
   /// A fresh state (no steps taken) for a buffer of `count` scalars.
   public init(rule: OptimizerRule, count: Int) {
@@ -28,6 +30,8 @@ public final class OptimizerState<T: BinaryFloatingPoint>: @unchecked Sendable {
     // Never allocate zero bytes: some allocators return nil-like pointers for that.
     buffers = .allocate(capacity: max(bufferCount, 1))
     buffers.initialize(repeating: 0, count: max(bufferCount, 1))
+    product = .allocate(capacity: 1)
+    product.initialize(to: 1)
     TensorStorage.account(bytes: max(bufferCount, 1) * MemoryLayout<T>.stride)
     reset()
   }
@@ -35,12 +39,14 @@ public final class OptimizerState<T: BinaryFloatingPoint>: @unchecked Sendable {
   deinit {
     TensorStorage.account(bytes: -max(bufferCount, 1) * MemoryLayout<T>.stride)
     buffers.deallocate()
+    product.deallocate()
   }
 
   /// Forgets all steps: moments back to zero (Adagrad's sums to their initial value), and the
   /// next step is a first step again.
   public func reset() {
     steps = 0
+    product.pointee = 1
     var initial: T = 0
     if case let .adagrad(_, _, _, initialAccumulator) = rule {
       initial = T(initialAccumulator)
@@ -77,6 +83,6 @@ public final class OptimizerState<T: BinaryFloatingPoint>: @unchecked Sendable {
       parameters: UnsafeMutableRawPointer(parameters).assumingMemoryBound(to: U.self),
       gradients: UnsafeRawPointer(gradients).assumingMemoryBound(to: U.self),
       state: UnsafeMutableRawPointer(buffers).assumingMemoryBound(to: U.self),
-      count: count, step: steps, learningRate: learningRate)
+      count: count, step: steps, learningRate: learningRate, product: product)
   }
 }

@@ -69,7 +69,7 @@ public enum LearningRateSchedule: Sendable, Equatable {
       return Self.positive("exponential: gamma", gamma)
     case .cosine(let minimum):
       guard minimum.isFinite && minimum >= 0 else {
-        return "cosine: minimum must be a finite number >= 0, got \(minimum)"
+        return "cosine: min must be a finite number >= 0, got \(minimum)"
       }
       return nil
     case .warmup(let epochs, let then):
