@@ -10,7 +10,7 @@ extension Interpreter {
     var text = """
       # Built-in functions
 
-      Generated from the built-ins' declared signatures (and `Sources/NNScript/BuiltinHelp.swift`
+      Generated from the built-ins' declared signatures (and `Sources/NNScript/Builtins/BuiltinHelp.swift`
       for the help not yet declared beside them) by `Interpreter.builtinReference()`; `:help NAME`
       in the REPL prints the same text. Each declared parameter shows its kind, allowed range,
       default (`= …`; none means the argument is required) and what it does. Do not edit by

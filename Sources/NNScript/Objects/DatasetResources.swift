@@ -29,15 +29,16 @@ enum DatasetResources {
   }
 
   /// The first place the file exists: the resource bundle (named as SwiftPM names it on Linux
-  /// and on macOS), then the source folder this file was compiled from.
+  /// and on macOS), then the target's source folder.
   private static func path(of file: String) -> String? {
     let executableFolder = Bundle.main.bundleURL.path
     var candidates = ["nn_NNScript.resources", "nn_NNScript.bundle",
                       "nn_NNScript.bundle/Contents/Resources"].map {
       executableFolder + "/" + $0 + "/Resources/" + file
     }
+    // This file sits in Objects/, one folder below the target's Resources/.
     if let sourceFolder = FileAccess.directory(of: #filePath) {
-      candidates.append(sourceFolder + "/Resources/" + file)
+      candidates.append(sourceFolder + "/../Resources/" + file)
     }
     return candidates.first { FileManager.default.isReadableFile(atPath: $0) }
   }
