@@ -7,7 +7,7 @@ enum Evaluation {
     _ model: ModelObject, _ data: Dataset, context: CallContext
   ) throws(Diagnostic) -> Record {
     let loss = context.has("loss") ? try context.lossObject("loss")
-      : TrainingSession.defaultLoss(for: model, classes: data.classes)
+      : TrainingSession.defaultLoss(for: model, data: data)
     let trainingData = try TrainingSession.trainingData(data, model: model, loss: loss,
                                                         context: context)
     let configuration = TrainingConfiguration(
@@ -139,7 +139,7 @@ enum CrossValidation {
       if fold == 0 {
         // The targets checked once, whole, so an error names the row of the data as given.
         let loss = context.has("loss") ? try context.lossObject("loss")
-          : TrainingSession.defaultLoss(for: model, classes: data.classes)
+          : TrainingSession.defaultLoss(for: model, data: data)
         _ = try TrainingSession.trainingData(data, model: model, loss: loss, context: context)
       }
       var foldContext = context

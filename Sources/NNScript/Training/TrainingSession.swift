@@ -15,15 +15,26 @@ struct TrainingSession {
   }
 
   /// The loss when none is given: cross-entropy for class targets (bce for one output),
-  /// mean squared error otherwise.
-  static func defaultLoss(for model: ModelObject, classes: Int?) -> LossObject {
-    guard classes != nil else { return LossObject(.builtin(.mse)) }
-    return LossObject(.builtin(model.network.outputShape == [1] ? .bce : .crossEntropy))
+  /// mean squared error otherwise. Targets of a data set made without `classes:` count as
+  /// classes when a model of C > 1 outputs meets one column of whole numbers in 0..<C
+  /// (`dataset(x, labels)`), as they do when training with cross_entropy.
+  static func defaultLoss(for model: ModelObject, data: Dataset) -> LossObject {
+    let output = model.network.outputShape
+    if data.classes != nil {
+      return LossObject(.builtin(output == [1] ? .bce : .crossEntropy))
+    }
+    let column = data.y.shape == [data.n] || data.y.shape == [data.n, 1]
+    if output.count == 1, output[0] > 1, column, data.y.scalars.allSatisfy({
+      $0 >= 0 && $0 < Float(output[0]) && $0.rounded() == $0
+    }) {
+      return LossObject(.builtin(.crossEntropy))
+    }
+    return LossObject(.builtin(.mse))
   }
 
   func run() throws(Diagnostic) -> Value {
     let loss = context.has("loss") ? try context.lossObject("loss")
-      : Self.defaultLoss(for: model, classes: data.classes)
+      : Self.defaultLoss(for: model, data: data)
     let optimizer = context.has("optimizer") ? try context.optimizerObject("optimizer")
       : OptimizerObject(rule: OptimizerRule.defaults("adam")!, learningRate: 0.001)
     let configuration = try self.configuration(optimizer: optimizer)
