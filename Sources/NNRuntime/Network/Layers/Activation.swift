@@ -6,14 +6,6 @@ public struct ActivationLayer: LayerDeclaration {
   /// An activation layer.
   public init(_ activation: Activation) { self.activation = activation }
 
-  /// The activations by the names the language and model descriptions use, each with its
-  /// default parameter.
-  public static let byName: [String: Activation] = [
-    "identity": .identity, "relu": .relu, "sigmoid": .sigmoid, "tanh": .tanh,
-    "softmax": .softmax, "gelu": .gelu, "elu": .elu(alpha: 1),
-    "leaky_relu": .leakyRelu(alpha: 0.01),
-  ]
-
   public var kindName: String { activation.name }
   public var declarationText: String { activation.name }
   public static var descriptionKinds: [String] { ["activation"] }
