@@ -44,9 +44,7 @@ public struct Dropout: LayerDeclaration {
   public init(_ p: Double) { self.p = p }
 
   public var kindName: String { "dropout" }
-  public var declarationText: String {
-    "dropout(" + (p == p.rounded() ? String(Int(p)) : "\(p)") + ")"
-  }
+  public var declarationText: String { "dropout(\(formatNumber(p)))" }
   public static var descriptionKinds: [String] { ["dropout"] }
   public var differsInTraining: Bool { p > 0 }
 
@@ -61,7 +59,6 @@ public struct Dropout: LayerDeclaration {
   }
 
   public func flops(of layer: Layer) -> Int { layer.outputShape.reduce(1, *) }
-  public func summary(of layer: Layer) -> String { "dropout(\(p))" }
 
   public func describe(_ layer: Layer, into fields: inout [String: JSONValue]) {
     fields["kind"] = .string("dropout")
