@@ -5,8 +5,8 @@
 // activation built-ins (one per `Activation.all`), dense and conv2d's default initialiser.
 //
 // A new activation is a new case here: the compiler then names every switch below that lacks
-// it (`kind`, `Kind.declaration`, `gradientUsesOutput`, `forward`, `backward`), and nothing
-// outside this file needs to change.
+// it (`kind`, then a `Kind` case and `Kind.declaration`, `parameterValue`,
+// `gradientUsesOutput`, `withForward`, `withBackward`), and nothing outside this file changes.
 
 /// An element-wise (softmax: row-wise) nonlinearity.
 public enum Activation: Hashable, Sendable {
@@ -177,45 +177,76 @@ extension Activation {
     }
   }
 
-  /// f(x) of one element (relu is `x < 0 ? 0 : x`, which keeps NaN and −0, as PyTorch does).
-  /// Softmax works on rows, so ActivationKernel computes it itself and
-  /// never asks for it here.
+  /// Runs `body` with this activation's scalar function f(x) (relu is `x < 0 ? 0 : x`, which
+  /// keeps NaN and −0, as PyTorch does). One closure per activation, so a kernel's loop over
+  /// `body`'s argument is compiled once per activation: a switch inside the loop would run 2–5×
+  /// slower. Softmax works on rows, so ActivationKernel computes it itself and never asks.
   @inline(__always)
-  func forward<T: PlanScalar>(_ x: T) -> T {
+  func withForward<T: PlanScalar, R>(_ body: ((T) -> T) -> R) -> R {
     switch self {
-    case .identity, .softmax: x
-    case .relu: x < 0 ? 0 : x
-    case .sigmoid: NNRuntime.sigmoid(x)
-    case .tanh: T.hyperbolicTangent(x)
-    case .gelu: x * (1 + T.errorFunction(x * T(1 / 2.0.squareRoot()))) / 2
-    case .silu: x * NNRuntime.sigmoid(x)
-    case .elu(let alpha): x > 0 ? x : T(alpha) * T.exponentialMinusOne(x)
-    case .leakyRelu(let alpha): x > 0 ? x : T(alpha) * x
+    case .identity, .softmax:
+      return body { x in x }
+    case .relu:
+      return body { x in x < 0 ? 0 : x }
+    case .sigmoid:
+      return body { x in NNRuntime.sigmoid(x) }
+    case .tanh:
+      return body { x in T.hyperbolicTangent(x) }
+    case .gelu:
+      let scale = T(1 / 2.0.squareRoot())
+      return body { x in x * (1 + T.errorFunction(x * scale)) / 2 }
+    case .silu:
+      return body { x in x * NNRuntime.sigmoid(x) }
+    case .elu(let alpha):
+      let a = T(alpha)
+      return body { x in x > 0 ? x : a * T.exponentialMinusOne(x) }
+    case .leakyRelu(let alpha):
+      let a = T(alpha)
+      return body { x in x > 0 ? x : a * x }
     }
   }
 
-  /// dL/dx of one element from `s` (its output when `gradientUsesOutput`, else its input) and
-  /// the upstream gradient `g`. A zero slope gives 0, not g · 0, so an infinite g stays out of
-  /// the dead side. Softmax's gradient mixes a row, so ActivationGradientKernel computes it.
+  /// Runs `body` with this activation's dL/dx as a function of `s` (its output when
+  /// `gradientUsesOutput`, else its input) and the upstream gradient `g`, compiled once per
+  /// activation like `withForward`. A zero slope gives 0, not g · 0, so an infinite g stays
+  /// out of the dead side. Softmax's gradient mixes a row, so ActivationGradientKernel
+  /// computes it.
   @inline(__always)
-  func backward<T: PlanScalar>(_ s: T, _ g: T) -> T {
+  func withBackward<T: PlanScalar, R>(_ body: ((T, T) -> T) -> R) -> R {
     switch self {
-    case .identity, .softmax: g
-    case .relu: s > 0 ? g : 0
-    case .sigmoid: g * s * (1 - s)
-    case .tanh: g * (1 - s * s)
+    case .identity, .softmax:
+      return body { _, g in g }
+    case .relu:
+      return body { s, g in s > 0 ? g : 0 }
+    case .sigmoid:
+      return body { s, g in g * s * (1 - s) }
+    case .tanh:
+      return body { s, g in g * (1 - s * s) }
     case .gelu:
       // d/dx x·Φ(x) = Φ(x) + x·φ(x).
-      g * ((1 + T.errorFunction(s * T(1 / 2.0.squareRoot()))) / 2
-           + s * T(1 / (2 * Double.pi).squareRoot()) * T.exponential(-s * s / 2))
+      let scale = T(1 / 2.0.squareRoot())
+      let density = T(1 / (2 * Double.pi).squareRoot())
+      return body { x, g in
+        g * ((1 + T.errorFunction(x * scale)) / 2 + x * density * T.exponential(-x * x / 2))
+      }
     case .silu:
-      siluBackward(s, g)
+      return body { x, g in siluBackward(x, g) }
     case .elu(let alpha):
+      let a = T(alpha)
       // From the output (alpha > 0): for x ≤ 0, y = α(eˣ − 1), so dy/dx = y + α.
-      s > 0 ? g : (alpha > 0 ? g * (s + T(alpha)) : g * T(alpha) * T.exponential(s))
-    case .leakyRelu(let alpha): s > 0 ? g : g * T(alpha)
+      if gradientUsesOutput { return body { s, g in s > 0 ? g : g * (s + a) } }
+      return body { x, g in x > 0 ? g : g * a * T.exponential(x) }
+    case .leakyRelu(let alpha):
+      let a = T(alpha)
+      return body { s, g in s > 0 ? g : g * a }
     }
   }
+
+  /// f(x) of one number.
+  func forward<T: PlanScalar>(_ x: T) -> T { withForward { f in f(x) } }
+
+  /// dL/dx of one number from its saved value and upstream gradient (see `withBackward`).
+  func backward<T: PlanScalar>(_ saved: T, _ g: T) -> T { withBackward { f in f(saved, g) } }
 }
 
 /// d/dx x·σ(x) = σ(x) · (1 + x·(1 − σ(x))), with σ computed once.

@@ -71,7 +71,7 @@ struct ActivationKernel<T: PlanScalar> {
       let source = bias != nil ? output : input
       for row in 0..<rows { softmaxRow(source + row * columns, output + row * columns, columns) }
     } else {
-      map(input, bias, output, rows, columns) { activation.forward($0) }
+      activation.withForward { (f: (T) -> T) in map(input, bias, output, rows, columns, f) }
     }
   }
 
@@ -137,9 +137,11 @@ struct ActivationGradientKernel<T: PlanScalar> {
     } else {
       // g is loaded before the test: a load under the condition would be a branch per
       // element, which LLVM can neither vectorise nor predict (relu's mask is random).
-      for i in 0..<count {
-        let gi = g[i]
-        out[i] = activation.backward(s[i], gi)
+      activation.withBackward { (derivative: (T, T) -> T) in
+        for i in 0..<count {
+          let gi = g[i]
+          out[i] = derivative(s[i], gi)
+        }
       }
     }
   }
