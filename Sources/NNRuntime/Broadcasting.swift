@@ -16,7 +16,7 @@ extension Tensor {
         result[axis] = y
       } else {
         throw TensorError(.shapeMismatch,
-                          "cannot broadcast shapes \(describeShape(a)) and \(describeShape(b))")
+                          "cannot broadcast shapes \(shapeText(a)) and \(shapeText(b))")
       }
     }
     return result
@@ -39,8 +39,8 @@ extension Tensor {
     if shape == target { return self }
     let joined = try Tensor.broadcastShape(shape, target)
     guard joined == target else {
-      throw TensorError(.shapeMismatch, "cannot broadcast a tensor of shape \(describeShape(shape))"
-                        + " to shape \(describeShape(target))")
+      throw TensorError(.shapeMismatch, "cannot broadcast a tensor of shape \(shapeText(shape))"
+                        + " to shape \(shapeText(target))")
     }
     let total = try Tensor.checkedCount(target)
     let result = Tensor(zeros: target)

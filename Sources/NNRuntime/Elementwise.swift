@@ -80,8 +80,8 @@ extension UnaryOp {
     case .abs: return Swift.abs(x)
     case .tanh: return tanhf(x)
     // The kernels' own scalar functions, so a number and a tensor element agree.
-    case .sigmoid: return NNRuntime.sigmoid(x)
-    case .relu: return NNRuntime.relu(x)
+    case .sigmoid: return Activation.sigmoid.forward(x)
+    case .relu: return Activation.relu.forward(x)
     case .sign: return signum(x)
     case .floor: return x.rounded(.down)
     case .ceil: return x.rounded(.up)

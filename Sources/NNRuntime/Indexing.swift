@@ -42,8 +42,8 @@ extension Tensor {
     let joined = try? Tensor.broadcastShape(value.shape, region.resultShape)
     guard joined == region.resultShape else {
       throw TensorError(.shapeMismatch, "cannot assign a tensor of shape "
-                        + "\(describeShape(value.shape)) to a region of shape "
-                        + describeShape(region.resultShape))
+                        + "\(shapeText(value.shape)) to a region of shape "
+                        + shapeText(region.resultShape))
     }
     let filler = try value.broadcast(to: region.resultShape)
     var result = self

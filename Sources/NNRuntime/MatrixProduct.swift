@@ -7,7 +7,7 @@ extension Tensor {
   /// 1-D × 1-D is a 0-d dot product); higher ranks are stacks of matrices whose leading (batch)
   /// axes broadcast.
   public static func matmul(_ a: Tensor, _ b: Tensor) throws(TensorError) -> Tensor {
-    let label = "matmul: \(describeShape(a.shape)) @ \(describeShape(b.shape))"
+    let label = "matmul: \(shapeText(a.shape)) @ \(shapeText(b.shape))"
     guard a.rank >= 1 && b.rank >= 1 else {
       throw TensorError(.invalidArgument, "\(label): operands must have at least one axis")
     }
@@ -27,7 +27,7 @@ extension Tensor {
       batch = try broadcastShape(aBatch, bBatch)
     } catch {
       throw TensorError(.shapeMismatch, "\(label): cannot broadcast batch dimensions "
-                        + "\(describeShape(aBatch)) and \(describeShape(bBatch))")
+                        + "\(shapeText(aBatch)) and \(shapeText(bBatch))")
     }
     var outShape = batch + [m, n]
     _ = try checkedCount(outShape)

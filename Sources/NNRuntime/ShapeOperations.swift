@@ -4,8 +4,8 @@ extension Tensor {
   /// The same elements with a new shape of equal count; one extent may be -1 (inferred).
   /// Shares storage with `self`.
   public func reshaped(_ newShape: [Int]) throws(TensorError) -> Tensor {
-    let label = "cannot reshape a tensor of shape \(describeShape(shape)) into shape "
-      + describeShape(newShape)
+    let label = "cannot reshape a tensor of shape \(shapeText(shape)) into shape "
+      + shapeText(newShape)
     var inferred: Int? = nil
     var known = 1
     for (axis, extent) in newShape.enumerated() {
@@ -82,14 +82,14 @@ extension Tensor {
     for tensor in tensors {
       var other = tensor.shape
       guard other.count == first.rank else {
-        throw TensorError(.shapeMismatch, "concat: cannot join shapes \(describeShape(first.shape))"
-                          + " and \(describeShape(tensor.shape)) of different rank")
+        throw TensorError(.shapeMismatch, "concat: cannot join shapes \(shapeText(first.shape))"
+                          + " and \(shapeText(tensor.shape)) of different rank")
       }
       let extent = other[axis]
       other[axis] = 0
       guard other == reference else {
-        throw TensorError(.shapeMismatch, "concat: shapes \(describeShape(first.shape)) and "
-                          + "\(describeShape(tensor.shape)) differ outside axis \(axis)")
+        throw TensorError(.shapeMismatch, "concat: shapes \(shapeText(first.shape)) and "
+                          + "\(shapeText(tensor.shape)) differ outside axis \(axis)")
       }
       let (sum, overflow) = shape[axis].addingReportingOverflow(extent)
       guard !overflow else { throw tooLargeError(shape) }
@@ -125,8 +125,8 @@ extension Tensor {
     expanded.reserveCapacity(tensors.count)
     for tensor in tensors {
       guard tensor.shape == first.shape else {
-        throw TensorError(.shapeMismatch, "stack: shapes \(describeShape(first.shape)) and "
-                          + "\(describeShape(tensor.shape)) differ")
+        throw TensorError(.shapeMismatch, "stack: shapes \(shapeText(first.shape)) and "
+                          + "\(shapeText(tensor.shape)) differ")
       }
       var shape = tensor.shape
       shape.insert(1, at: axis)

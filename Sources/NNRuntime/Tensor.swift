@@ -77,7 +77,7 @@ public struct Tensor: Sendable, Equatable {
     for dimension in shape {
       if dimension < 0 {
         throw TensorError(.invalidArgument,
-                          "negative dimension \(dimension) in shape \(describeShape(shape))")
+                          "negative dimension \(dimension) in shape \(shapeText(shape))")
       }
       if dimension == 0 {
         hasZero = true
@@ -93,7 +93,7 @@ public struct Tensor: Sendable, Equatable {
   }
 
   static func tooLargeError(_ shape: [Int]) -> TensorError {
-    TensorError(.tooLarge, "shape \(describeShape(shape)) has more than the limit of "
+    TensorError(.tooLarge, "shape \(shapeText(shape)) has more than the limit of "
                 + "\(maxElements) elements")
   }
 
@@ -178,6 +178,6 @@ extension Tensor: CustomStringConvertible {
   /// formatter instead.
   public var description: String {
     let shown = scalars.prefix(8).map { "\($0)" }.joined(separator: ", ")
-    return "Tensor(\(describeShape(shape)): \(shown)\(count > 8 ? ", …" : ""))"
+    return "Tensor(\(shapeText(shape)): \(shown)\(count > 8 ? ", …" : ""))"
   }
 }

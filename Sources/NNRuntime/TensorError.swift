@@ -22,7 +22,13 @@ extension TensorError: CustomStringConvertible {
   public var description: String { message }
 }
 
-/// `[2, 3]` — the way every message in this module writes a shape.
-func describeShape(_ shape: [Int]) -> String {
-  "[" + shape.map(String.init).joined(separator: ", ") + "]"
+/// `[2, 3]`: the way every message (of this module and of the language) writes a shape. With
+/// `atMost`, a shape of more dimensions (a hostile file's can have thousands) shows that many
+/// and how many there are: `[1, 1, … (4096 dimensions)]`.
+public func shapeText(_ shape: [Int], atMost limit: Int? = nil) -> String {
+  guard let limit, shape.count > limit else {
+    return "[" + shape.map(String.init).joined(separator: ", ") + "]"
+  }
+  let shown = shape.prefix(limit).map(String.init).joined(separator: ", ")
+  return "[" + shown + ", … (\(shape.count) dimensions)]"
 }

@@ -121,9 +121,9 @@ let gradientCases: [String: GradientCase] = {
       let b = try graph.add(.addBias, [z, nodes[2]])
       return try graph.add(.activation(.tanh), [b])
     }
-  let activations: [Activation] = [.identity, .relu, .sigmoid, .tanh, .softmax, .gelu, .silu,
-                                   .elu(alpha: 1), .elu(alpha: -0.5), .leakyRelu(alpha: 0.1),
-                                   .leakyRelu(alpha: -0.2)]
+  // Every declared activation, and the hyperparameters that change how the gradient is read.
+  let activations = Activation.all + [.elu(alpha: -0.5), .leakyRelu(alpha: 0.1),
+                                      .leakyRelu(alpha: -0.2)]
   for activation in activations {
     cases["activation \(activation)"] = direct(.activation(activation), [([3, 5], .signed)])
   }

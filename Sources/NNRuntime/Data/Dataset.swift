@@ -56,7 +56,7 @@ public struct Dataset: Sendable, Equatable {
       if y.rank == 2, y.shape[1] == 1 { y = Tensor(shape: [y.shape[0]], storage: y.storage) }
       guard y.rank == 1 else {
         throw DataError("with classes, y holds one class index per row (shape [\(y.shape[0])]), "
-                          + "not shape \(describeShape(y.shape))")
+                          + "not shape \(shapeText(y.shape))")
       }
       for (row, label) in y.scalars.enumerated() {
         if let problem = Self.labelProblem(Double(label), classes: classes) {

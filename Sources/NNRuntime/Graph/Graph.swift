@@ -140,8 +140,3 @@ extension Graph {
     return operand == nodes[node.index].inputs[i] ? nil : (operand, flipped)
   }
 }
-
-/// `[2, 3]`, the way every message writes a shape.
-func shapeText(_ shape: [Int]) -> String {
-  describeShape(shape)
-}

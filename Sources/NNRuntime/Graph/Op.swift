@@ -5,54 +5,7 @@
 // name, arity, shape rule, gradient rule and kernel (Kernels/) all handle it, and a new family
 // cannot compile until every dispatch over `Op` does.
 
-/// An element-wise (softmax: row-wise) nonlinearity.
-public enum Activation: Hashable, Sendable {
-  case identity, relu, sigmoid, tanh
-  /// Over the last axis.
-  case softmax
-  /// The exact erf form, as PyTorch's default.
-  case gelu
-  /// x · sigmoid(x), as PyTorch's SiLU (also called swish).
-  case silu
-  case elu(alpha: Double)
-  case leakyRelu(alpha: Double)
-
-  /// The name a script uses for it.
-  public var name: String {
-    switch self {
-    case .identity: "identity"
-    case .relu: "relu"
-    case .sigmoid: "sigmoid"
-    case .tanh: "tanh"
-    case .softmax: "softmax"
-    case .gelu: "gelu"
-    case .silu: "silu"
-    case .elu: "elu"
-    case .leakyRelu: "leaky_relu"
-    }
-  }
-
-  /// Activations whose layers default to He initialisation: the rectifier and its smooth
-  /// variants (gelu and silu behave like relu away from 0).
-  public var isReLUFamily: Bool {
-    switch self {
-    case .relu, .leakyRelu, .elu, .gelu, .silu: true
-    case .identity, .sigmoid, .tanh, .softmax: false
-    }
-  }
-
-  /// Whether the derivative is computed from the activation's output rather than its input.
-  /// Reading the output lets the plan fuse the pre-activation away even when training.
-  var gradientUsesOutput: Bool {
-    switch self {
-    case .sigmoid, .tanh, .softmax, .relu, .identity: true
-    // With alpha > 0 the sign of the output is the sign of the input, so the output suffices.
-    case .elu(let alpha): alpha > 0
-    case .leakyRelu(let alpha): alpha >= 0
-    case .gelu, .silu: false
-    }
-  }
-}
+// `Activation` is declared in Graph/Activations.swift.
 
 /// A loss function reducing a prediction and a target to a 0-d value.
 public enum LossKind: Hashable, Sendable {

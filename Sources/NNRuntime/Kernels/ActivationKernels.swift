@@ -65,30 +65,13 @@ struct ActivationKernel<T: PlanScalar> {
     _ activation: Activation, input: UnsafeMutablePointer<T>, bias: UnsafeMutablePointer<T>?,
     output: UnsafeMutablePointer<T>, rows: Int, columns: Int
   ) {
-    switch activation {
-    case .identity:
-      map(input, bias, output, rows, columns) { $0 }
-    case .relu:
-      map(input, bias, output, rows, columns) { relu($0) }
-    case .sigmoid:
-      map(input, bias, output, rows, columns) { sigmoid($0) }
-    case .tanh:
-      map(input, bias, output, rows, columns) { T.hyperbolicTangent($0) }
-    case .gelu:
-      let scale = T(1 / 2.0.squareRoot())
-      map(input, bias, output, rows, columns) { x in x * (1 + T.errorFunction(x * scale)) / 2 }
-    case .silu:
-      map(input, bias, output, rows, columns) { x in x * sigmoid(x) }
-    case .elu(let alpha):
-      let a = T(alpha)
-      map(input, bias, output, rows, columns) { x in x > 0 ? x : a * T.exponentialMinusOne(x) }
-    case .leakyRelu(let alpha):
-      let a = T(alpha)
-      map(input, bias, output, rows, columns) { x in x > 0 ? x : a * x }
-    case .softmax:
+    // Softmax works on rows; every other activation is its scalar function (Activations.swift).
+    if case .softmax = activation {
       if bias != nil { map(input, bias, output, rows, columns) { $0 } }
       let source = bias != nil ? output : input
       for row in 0..<rows { softmaxRow(source + row * columns, output + row * columns, columns) }
+    } else {
+      activation.withForward { (f: (T) -> T) in map(input, bias, output, rows, columns, f) }
     }
   }
 
@@ -127,18 +110,6 @@ struct ActivationKernel<T: PlanScalar> {
   }
 }
 
-/// max(x, 0), written `x < 0 ? 0 : x` so it keeps NaN and −0, as PyTorch does.
-@inline(__always)
-func relu<T: PlanScalar>(_ x: T) -> T { x < 0 ? 0 : x }
-
-/// The logistic function, written so neither branch overflows exp.
-@inline(__always)
-func sigmoid<T: PlanScalar>(_ x: T) -> T {
-  if x >= 0 { return 1 / (1 + T.exponential(-x)) }
-  let e = T.exponential(x)
-  return e / (1 + e)
-}
-
 /// dL/dx of an activation from `saved` (its output or input, see `gradientUsesOutput`) and the
 /// upstream gradient.
 struct ActivationGradientKernel<T: PlanScalar> {
@@ -152,54 +123,8 @@ struct ActivationGradientKernel<T: PlanScalar> {
   func run() {
     let count = rows * columns
     let (s, g, out) = (saved, gradient, output)
-    switch activation {
-    case .identity:
-      for i in 0..<count { out[i] = g[i] }
-    case .relu:
-      // g is loaded before the test in these loops: a load under the condition would be a
-      // branch per element, which LLVM can neither vectorise nor predict (the mask is random).
-      for i in 0..<count {
-        let gi = g[i]
-        out[i] = s[i] > 0 ? gi : 0
-      }
-    case .sigmoid:
-      for i in 0..<count { out[i] = g[i] * s[i] * (1 - s[i]) }
-    case .tanh:
-      for i in 0..<count { out[i] = g[i] * (1 - s[i] * s[i]) }
-    case .gelu:
-      // d/dx x·Φ(x) = Φ(x) + x·φ(x).
-      let scale = T(1 / 2.0.squareRoot())
-      let density = T(1 / (2 * Double.pi).squareRoot())
-      for i in 0..<count {
-        let x = s[i]
-        let cdf = (1 + T.errorFunction(x * scale)) / 2
-        out[i] = g[i] * (cdf + x * density * T.exponential(-x * x / 2))
-      }
-    case .silu:
-      // d/dx x·σ(x) = σ(x) · (1 + x·(1 − σ(x))).
-      for i in 0..<count {
-        let x = s[i]
-        let sx = sigmoid(x)
-        out[i] = g[i] * sx * (1 + x * (1 - sx))
-      }
-    case .elu(let alpha):
-      let a = T(alpha)
-      if activation.gradientUsesOutput {
-        // For x ≤ 0, y = α(eˣ − 1), so dy/dx = y + α.
-        for i in 0..<count {
-          let gi = g[i]
-          out[i] = s[i] > 0 ? gi : gi * (s[i] + a)
-        }
-      } else {
-        for i in 0..<count { out[i] = s[i] > 0 ? g[i] : g[i] * a * T.exponential(s[i]) }
-      }
-    case .leakyRelu(let alpha):
-      let a = T(alpha)
-      for i in 0..<count {
-        let gi = g[i]
-        out[i] = s[i] > 0 ? gi : gi * a
-      }
-    case .softmax:
+    // Softmax's gradient mixes a row; every other activation's is its scalar derivative.
+    if case .softmax = activation {
       // dx = y ⊙ (g − Σ g·y) per row.
       for row in 0..<rows {
         let y = s + row * columns
@@ -208,6 +133,15 @@ struct ActivationGradientKernel<T: PlanScalar> {
         var dot: T = 0
         for j in 0..<columns { dot += gr[j] * y[j] }
         for j in 0..<columns { o[j] = y[j] * (gr[j] - dot) }
+      }
+    } else {
+      // g is loaded before the test: a load under the condition would be a branch per
+      // element, which LLVM can neither vectorise nor predict (relu's mask is random).
+      activation.withBackward { (derivative: (T, T) -> T) in
+        for i in 0..<count {
+          let gi = g[i]
+          out[i] = derivative(s[i], gi)
+        }
       }
     }
   }

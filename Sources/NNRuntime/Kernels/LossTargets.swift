@@ -65,22 +65,22 @@ extension LossKind {
     case .classes:
       guard let classes = prediction.last, prediction.count <= 2 else {
         throw LossTargetError("cross_entropy reads logits of shape [n, C], but \(outputs) "
-                              + describeShape(prediction))
+                              + shapeText(prediction))
       }
       let indices = Array(prediction.dropLast())
       // With one class, [n, 1] is the prediction's shape: probabilities, as PyTorch reads it.
       if target == prediction { return (target, false) }
       if target == indices || target == indices + [1] { return (indices, true) }
       let indexShapes = indices.isEmpty
-        ? "one number" : "\(describeShape(indices)) or \(describeShape(indices + [1]))"
+        ? "one number" : "\(shapeText(indices)) or \(shapeText(indices + [1]))"
       throw LossTargetError(
-        "\(outputs) \(describeShape(prediction)), so the target "
+        "\(outputs) \(shapeText(prediction)), so the target "
           + "must be class indices (\(indexShapes)) or probability rows "
-          + "(\(describeShape(prediction))), not shape \(describeShape(target))")
+          + "(\(shapeText(prediction))), not shape \(shapeText(target))")
     case .probabilities, .values:
       guard target == prediction else {
-        throw LossTargetError("\(outputs) \(describeShape(prediction)) but the target has "
-                              + "shape \(describeShape(target))")
+        throw LossTargetError("\(outputs) \(shapeText(prediction)) but the target has "
+                              + "shape \(shapeText(target))")
       }
       return (target, false)
     }

@@ -20,10 +20,10 @@ public enum Initializer: Hashable, Sendable {
     switch self {
     case .he: return "he"
     case .xavier: return "xavier"
-    case .normal(let std): return "normal(\(std))"
-    case .uniform(let low, let high): return "uniform(\(low), \(high))"
+    case .normal(let std): return "normal(\(formatNumber(std)))"
+    case .uniform(let low, let high): return "uniform(\(formatNumber(low)), \(formatNumber(high)))"
     case .zeros: return "zeros"
-    case .constant(let value): return "constant(\(value))"
+    case .constant(let value): return "constant(\(formatNumber(value)))"
     }
   }
 

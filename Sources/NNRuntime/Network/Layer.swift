@@ -38,17 +38,6 @@ public struct Layer: Sendable {
   public func parameterIndex(_ name: String) -> Int? {
     parameters.first { $0.name == name }?.index
   }
-
-  /// How the layer nests others, for code that walks the tree by pattern.
-  public enum Nesting: Sendable {
-    /// A block whose body is the given layers.
-    case residual([Layer])
-    /// A layer with no body.
-    case leaf
-  }
-
-  /// `.residual(body)` for a block, `.leaf` otherwise.
-  public var kind: Nesting { body.isEmpty ? .leaf : .residual(body) }
 }
 
 /// One parameter a layer owns: its name within the layer (`weight_ih`), its index in the

@@ -157,7 +157,8 @@ extension SafeTensorsFile {
     if empty { elements = 0 }
     let (byteCount, overflow) = elements.multipliedReportingOverflow(by: dtype.size)
     guard !overflow, byteCount == offsets[1] - offsets[0] else {
-      throw malformed("the tensor '\(name)' of shape \(describe(shape)) and dtype \(dtypeName) "
+      throw malformed("the tensor '\(name)' of shape \(shapeText(shape, atMost: 8)) and dtype "
+                        + "\(dtypeName) "
                         + "needs \(overflow ? "more" : "\(byteCount)") bytes, but its "
                         + "data_offsets [\(offsets[0]), \(offsets[1])] span "
                         + "\(offsets[1] - offsets[0])")
@@ -217,13 +218,6 @@ extension SafeTensorsFile {
       throw malformed("the data buffer holds \(dataLength) bytes, but its tensors account for "
                         + "only \(cursor)")
     }
-  }
-
-  /// `[2, 3]`; a shape of more than 8 dimensions (a hostile file's can have thousands) shows
-  /// its first 8 and how many there are.
-  static func describe(_ shape: [Int]) -> String {
-    let shown = shape.prefix(8).map(String.init).joined(separator: ", ")
-    return shape.count > 8 ? "[" + shown + ", … (\(shape.count) dimensions)]" : "[" + shown + "]"
   }
 }
 

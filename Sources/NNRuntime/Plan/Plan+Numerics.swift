@@ -262,7 +262,7 @@ extension Network {
     func search(_ layers: [Layer]) -> String? {
       for layer in layers {
         if layer.tag == tag { return layer.name }
-        if case .residual(let body) = layer.kind, let name = search(body) { return name }
+        if let name = search(layer.body) { return name }
       }
       return nil
     }
@@ -275,7 +275,7 @@ extension Network {
     func search(_ layers: [Layer]) -> Int? {
       for layer in layers {
         if layer.name == name { return layer.tag }
-        if case .residual(let body) = layer.kind, let tag = search(body) { return tag }
+        if let tag = search(layer.body) { return tag }
       }
       return nil
     }

@@ -61,7 +61,7 @@ public final class Plan<T: PlanScalar> {
         (node.shape.first ?? 1) * n.spatial <= 1 else { continue }
       throw GraphError(
         message: "batchnorm: expected more than 1 value per channel when training, got input "
-          + "shape [\(node.shape.map(String.init).joined(separator: ", "))] (a batch of 1)",
+          + "shape \(shapeText(node.shape)) (a batch of 1)",
         node: NodeID(index: index), tag: node.tag)
     }
   }

@@ -15,8 +15,8 @@ enum BuiltinHelp {
   /// The families in the order the reference lists them.
   static let families = [
     "output", "values", "tensors", "element-wise", "reductions", "shapes", "layers",
-    "initialisers", "losses", "optimizers", "gradients", "training", "metrics", "data",
-    "plots and files", "ranks",
+    "activations", "initialisers", "losses", "optimizers", "gradients", "training", "metrics",
+    "data", "plots and files", "ranks",
   ]
 
   /// Help for every name in `Builtins.all`: declared with the built-in (`Builtin.doc`), or,
@@ -56,14 +56,6 @@ enum BuiltinHelp {
     ("log", "Computes the natural logarithm of each element.", "print(log([1, 10]))"),
     ("sqrt", "Computes the square root of each element.", "print(sqrt([4, 9]))"),
     ("abs", "Computes the absolute value of each element.", "print(abs([-2, 3]))"),
-    ("tanh", "Computes tanh of each element; bare, it is a tanh layer or activation.",
-     "print(tanh([-1, 0, 1]))"),
-    ("sigmoid", "Computes 1/(1 + e^-x) of each element; bare, it is a sigmoid layer.",
-     "print(sigmoid([-1, 0, 1]))"),
-    ("relu", "Computes max(x, 0) of each element; bare, it is a relu layer or activation.",
-     "print(relu([-1, 0, 2]))"),
-    ("silu", "Computes x·sigmoid(x) of each element; bare, it is a silu layer or activation.",
-     "print(silu([-1, 0, 2]))"),
     ("floor", "Rounds each element down.", "print(floor([1.5, -1.5]))"),
     ("ceil", "Rounds each element up.", "print(ceil([1.5, -1.5]))"),
     ("round", "Rounds each element to the nearest whole number.", "print(round([1.4, 2.6]))"),

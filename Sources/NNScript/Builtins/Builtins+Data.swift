@@ -135,8 +135,8 @@ extension Builtins {
         guard otherFeatures == features else {
           throw context.error(.shapeMismatch,
                               "this dataset's rows have shape "
-                                + "\(ModelBuilder.describe(otherFeatures)) but the first "
-                                + "one's have \(ModelBuilder.describe(features))",
+                                + "\(shapeText(otherFeatures)) but the first "
+                                + "one's have \(shapeText(features))",
                               range: other.range)
         }
         results.append(object.dataset)
@@ -162,7 +162,7 @@ extension Builtins {
       guard labels.rank == 1 else {
         throw context.error(.shapeMismatch,
                             "onehot takes one class index per row (a 1-d tensor), not shape "
-                              + ModelBuilder.describe(labels.shape), at: "y")
+                              + shapeText(labels.shape), at: "y")
       }
       guard let classes = try context.classCount("classes") else {
         throw context.error(.invalidArgument, "onehot needs the number of classes")
@@ -409,7 +409,7 @@ extension CallContext {
     guard w.rank <= 1, w.count >= 1, w.count <= Builtins.maxGeneratedWidth else {
       throw error(.invalidArgument,
                   "w is a number or a list of numbers (one weight per feature), not shape "
-                    + ModelBuilder.describe(w.shape), at: name)
+                    + shapeText(w.shape), at: name)
     }
     return w.scalars.map(Double.init)
   }

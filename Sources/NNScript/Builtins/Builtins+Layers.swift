@@ -2,8 +2,7 @@ import NNRuntime
 import NNSyntax
 
 extension Builtins {
-  /// Layers a model body is built from, the activations that have no element-wise built-in of
-  /// their own yet, and initialisers.
+  /// Layers a model body is built from, initialisers and the activations (`activations`).
   static let layers: [Builtin] = [
     Builtin("dense", [
       .required("units", .wholeNumber, "outputs"), .optional("act", .activation, "activation"),
@@ -158,19 +157,6 @@ extension Builtins {
       + "summary(m)"), produces: .layer) { (context) throws(Diagnostic) in
       context.layer(Normalization(.layer))
     },
-    activation("gelu", parameter: nil,
-               "The exact (erf) GELU: computes it on a tensor; bare, a layer or activation.",
-               "print(gelu([-1, 0, 1]))") { _ in .gelu },
-    activation("identity", parameter: nil,
-               "Returns its input unchanged; bare, a layer that does nothing.",
-               "print(identity([1, 2]))") { _ in .identity },
-    activation("elu", parameter: ("alpha", 1),
-               "ELU with alpha (1 by default): computes it on a tensor, or is a layer.",
-               "print(elu([-1, 1], alpha: 0.5))") { .elu(alpha: $0) },
-    activation("leaky_relu", parameter: ("alpha", 0.01),
-               "Leaky ReLU with slope alpha (0.01 by default) below zero, or a layer.",
-               "let m = model(2) { dense(4, leaky_relu(alpha: 0.2)); dense(1) }\n"
-                 + "print(m([1, 2]))") { .leakyRelu(alpha: $0) },
     Builtin("he", [], doc: BuiltinDoc(
       "initialisers",
       "The He-normal initialiser, N(0, 2/fan_in), for init: or bias_init:.",
@@ -218,7 +204,7 @@ extension Builtins {
             produces: .initializer) { (context) throws(Diagnostic) in
       .object(InitializerObject(.constant(try context.number("value"))))
     },
-  ]
+  ] + activations
 
   /// `maxpool(size, stride: size)` and `avgpool(size, stride: size)`.
   private static func pooling(
@@ -235,23 +221,53 @@ extension Builtins {
     }
   }
 
-  /// An activation that has no element-wise built-in yet: applied to a tensor it computes;
-  /// called without one (`leaky_relu(alpha: 0.2)`) it is a layer.
-  private static func activation(
-    _ name: String, parameter: (name: String, fallback: Double)?, _ summary: String,
-    _ example: String, _ make: @escaping @Sendable (Double) -> Activation
-  ) -> Builtin {
-    Builtin(name, [.optional("t", .tensor, "input; without it the call is a layer")]
-            + (parameter.map { [.number($0.name, $0.fallback, "slope parameter")] } ?? []),
-            doc: BuiltinDoc("layers", summary, example), produces: .activation) {
-      (context) throws(Diagnostic) in
-      let value = try parameter.map { (p) throws(Diagnostic) in
+  /// One built-in per activation, generated from the runtime's declarations
+  /// (NNRuntime/Graph/Activations.swift).
+  static let activations: [Builtin] = Activation.all.map(activation)
+
+  /// The built-in of one activation: on a number or a tensor it computes (the op's kernel), on
+  /// a traced tensor it adds a node, and without a tensor (`leaky_relu(alpha: 0.2)`, or the
+  /// bare name) it is a layer.
+  private static func activation(_ activation: Activation) -> Builtin {
+    let declared = activation.declaration
+    var parameters: [Parameter] = [.optional("t", .tensor, "input; without it the call is a layer")]
+    if declared.rowWise { parameters.append(.whole("axis", -1, "the axis that sums to 1")) }
+    if let p = declared.parameter { parameters.append(.number(p.name, p.fallback, p.help)) }
+    return Builtin(declared.name, parameters,
+                   doc: BuiltinDoc("activations", declared.summary, declared.example),
+                   produces: .activation) { (context) throws(Diagnostic) in
+      let value = try declared.parameter.map { (p) throws(Diagnostic) in
         try context.number(p.name)
-      } ?? 0
-      let activation = make(value)
-      guard context.value("t") != nil else { return context.layer(ActivationLayer(activation)) }
-      return try context.apply(.activation(activation), to: ["t"])
+      }
+      let made = declared.activation(value)
+      if declared.rowWise { return try rowWise(made, context) }
+      guard context.value("t") != nil else { return context.layer(ActivationLayer(made)) }
+      return try context.apply(.activation(made), to: ["t"])
     }
+  }
+
+  /// A row-wise activation (softmax), which takes an axis: the last one when traced or a
+  /// layer, any one eagerly.
+  private static func rowWise(
+    _ activation: Activation, _ context: CallContext
+  ) throws(Diagnostic) -> Value {
+    let axis = try context.integer("axis")
+    guard let value = context.value("t") else {
+      guard axis == -1 else {
+        throw context.error(.invalidArgument, "a \(activation.name) layer runs over the last "
+                              + "axis, so its axis is -1, not \(axis)", at: "axis")
+      }
+      return context.layer(ActivationLayer(activation))
+    }
+    if let traced = value.symbolic {
+      guard axis == -1 || axis == traced.shape.count - 1 else {
+        throw context.error(.invalidOperation,
+                            "a traced \(activation.name) runs over the last axis only", at: "axis")
+      }
+      return try context.trace(.activation(activation), [traced])
+    }
+    let t = try context.tensorLike("t")
+    return .tensor(try context.runtime { () throws(TensorError) in try t.softmax(axis: axis) })
   }
 }
 
@@ -300,18 +316,18 @@ extension CallContext {
     let value = try require(name)
     switch value {
     case .builtin(let builtin):
-      if let activation = Activations.byName[builtin.name] { return activation }
+      if let activation = Activation.named(builtin.name) { return activation }
     case .object(let layer as LayerSpecObject):
       if let layer = layer.declaration as? ActivationLayer { return layer.activation }
     case .string(let text):
-      if let activation = Activations.byName[text] { return activation }
-      let hint = Suggestions.nearest(to: text, in: Array(Activations.byName.keys))
+      if let activation = Activation.named(text) { return activation }
+      let hint = Suggestions.nearest(to: text, in: Activation.names)
       throw error(.undefinedName, "unknown activation \"\(text)\"", at: name,
                   hint: hint.map { "did you mean \"\($0)\"?" })
     default:
       break
     }
-    let names = Activations.byName.keys.sorted().joined(separator: ", ")
+    let names = Activation.names.joined(separator: ", ")
     throw error(.typeMismatch,
                 "the activation must be one of \(names), not \(ValueFormatter.describe(value))",
                 at: name)

@@ -139,7 +139,7 @@ extension CallContext {
       guard let tensor = entry.asTensor, tensor.shape == store.shapes[index] else {
         throw error(.shapeMismatch,
                     "the gradient \(layer).\(parameter) must have shape "
-                      + "\(ModelBuilder.describe(store.shapes[index]))", at: name)
+                      + "\(shapeText(store.shapes[index]))", at: name)
       }
       tensor.withUnsafeBufferPointer { buffer in
         for i in 0..<buffer.count { flat[store.offsets[index] + i] = buffer[i] }
@@ -175,7 +175,7 @@ extension CallContext {
         repeating: 0, count: x.count))) : .number(0)
     }
     guard let traced = result.symbolic, traced.tracer === tracer, traced.shape.isEmpty else {
-      let shape = result.symbolic.map { " of shape " + ModelBuilder.describe($0.shape) } ?? ""
+      let shape = result.symbolic.map { " of shape " + shapeText($0.shape) } ?? ""
       throw error(.typeMismatch,
                   "grad(f, x) needs f to return one number, but \(function.name) returned a "
                     + "\(result.typeName)\(shape)", at: "net",

@@ -181,8 +181,8 @@ extension CallContext {
         continue
       }
       if entry.shape != store.shapes[index] {
-        mismatched.append("\(name) is \(ModelBuilder.describe(entry.shape)) in the file but "
-                            + "\(ModelBuilder.describe(store.shapes[index])) in "
+        mismatched.append("\(name) is \(shapeText(entry.shape)) in the file but "
+                            + "\(shapeText(store.shapes[index])) in "
                             + "\(model.name)")
       }
       sources.append(entry)

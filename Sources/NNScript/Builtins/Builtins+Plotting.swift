@@ -128,7 +128,8 @@ extension CallContext {
       let (rows, count) = (tensor.shape[0], tensor.shape[1])
       guard rows > 0, count > 0 else {
         throw error(.invalidArgument,
-                    "this tensor of shape \(tensor.shape) is empty: there is nothing to draw",
+                    "this tensor of shape \(shapeText(tensor.shape)) is empty: there is nothing "
+                      + "to draw",
                     range: argument.range)
       }
       let scalars = tensor.scalars
@@ -138,7 +139,7 @@ extension CallContext {
     default:
       throw error(.shapeMismatch,
                   "a series is 1-D, or 2-D for one series per column, but this tensor has "
-                    + "shape \(tensor.shape)", range: argument.range)
+                    + "shape \(shapeText(tensor.shape))", range: argument.range)
     }
   }
 

@@ -108,8 +108,6 @@ extension Builtins {
 
   private static let elementwise: [Builtin] = [
     unaryOp("exp", .exp), unaryOp("log", .log), unaryOp("sqrt", .sqrt), unaryOp("abs", .abs),
-    unaryOp("tanh", .activation(.tanh)), unaryOp("sigmoid", .activation(.sigmoid)),
-    unaryOp("relu", .activation(.relu)), unaryOp("silu", .activation(.silu)),
     unary("floor", .floor), unary("ceil", .ceil), unary("round", .round), unary("sign", .sign),
     pairwise("maximum", .maximum), pairwise("minimum", .minimum),
     Builtin("clip", [
@@ -127,23 +125,6 @@ extension Builtins {
                             "clip needs lo ≤ hi, but \(formatNumber(low)) > \(formatNumber(high))")
       }
       return wrap(t.clipped(Float(low), Float(high)), like: context.value("t"))
-    },
-    Builtin("softmax", [
-      .tensorInput, .whole("axis", -1, "the axis that sums to 1"),
-    ], doc: BuiltinDoc(
-      "element-wise",
-      "Normalises exponentials along an axis (the last by default); bare, a layer.",
-      "print(softmax([[1, 2, 3]], axis: -1))")) { (context) throws(Diagnostic) in
-      let axis = try context.optionalInteger("axis") ?? -1
-      if let traced = context.value("t")?.symbolic {
-        guard axis == -1 || axis == traced.shape.count - 1 else {
-          throw context.error(.invalidOperation,
-                              "a traced softmax runs over the last axis only", at: "axis")
-        }
-        return try context.trace(.activation(.softmax), [traced])
-      }
-      let t = try context.tensorLike("t")
-      return .tensor(try context.runtime { () throws(TensorError) in try t.softmax(axis: axis) })
     },
   ]
 

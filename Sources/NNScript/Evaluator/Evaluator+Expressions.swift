@@ -156,8 +156,8 @@ extension Evaluator {
       guard current == rowShape else {
         throw failure(
           .raggedLiteral,
-          "ragged tensor literal: row \(index) has shape \(current) but row 0 has shape "
-            + "\(rowShape)",
+          "ragged tensor literal: row \(index) has shape \(shapeText(current)) but row 0 has "
+            + "shape \(shapeText(rowShape))",
           at: elements[index].range,
           hint: "every row of a tensor needs the same shape; use a list for mixed rows")
       }

@@ -107,13 +107,9 @@ extension Evaluator {
       pending.append(ModelBuilder.Pending(
         name: name?.name, kind: .spec(layer.declaration, arguments: layer.argumentRanges),
         location: here))
-    case .builtin(let builtin) where Activations.byName[builtin.name] != nil:
-      pending.append(ModelBuilder.Pending(
-        name: name?.name, kind: .spec(ActivationLayer(Activations.byName[builtin.name]!)),
-        location: here))
     case .list(let items) where name == nil:
       for item in items { try appendLayers(item, name: nil, range: range, into: &pending) }
-    case .builtin(let builtin) where builtin.produces == .layer:
+    case .builtin(let builtin) where builtin.produces == .layer || builtin.produces == .activation:
       try appendLayers(try callBare(builtin, at: range), name: name, range: range, into: &pending)
     default:
       throw failure(.typeMismatch,
@@ -128,13 +124,4 @@ extension Evaluator {
 /// Where the layer statements of the model body being run deliver their layers.
 final class LayerSink {
   var pending: [ModelBuilder.Pending] = []
-}
-
-/// The activations a model accepts by name, bare (`relu`) or as `act` (`dense(8, relu)`).
-enum Activations {
-  static let byName: [String: Activation] = [
-    "identity": .identity, "relu": .relu, "sigmoid": .sigmoid, "tanh": .tanh,
-    "softmax": .softmax, "gelu": .gelu, "silu": .silu, "elu": .elu(alpha: 1),
-    "leaky_relu": .leakyRelu(alpha: 0.01),
-  ]
 }

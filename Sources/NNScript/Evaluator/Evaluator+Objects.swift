@@ -64,8 +64,8 @@ extension Evaluator {
       guard tensor.shape == expected else {
         throw failure(.shapeMismatch,
                       "\(layer.model.name).\(layer.layerName).\(name.name) has shape "
-                        + "\(ModelBuilder.describe(expected)); the new value has shape "
-                        + ModelBuilder.describe(tensor.shape), at: range)
+                        + "\(shapeText(expected)); the new value has shape "
+                        + shapeText(tensor.shape), at: range)
       }
       store.assign(index, tensor)
     case let optimizer as OptimizerObject where name.name == "lr":

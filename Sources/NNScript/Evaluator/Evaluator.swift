@@ -104,7 +104,7 @@ final class Evaluator {
     guard options.maxTensorElements != nil || options.maxLiveTensorBytes != nil else { return }
     if let limit = options.maxTensorElements, case .tensor(let t) = value, t.count > limit {
       throw failure(.resourceLimit,
-                    "a tensor of shape \(ModelBuilder.describe(t.shape)) has \(t.count) elements, "
+                    "a tensor of shape \(shapeText(t.shape)) has \(t.count) elements, "
                       + "more than the limit of \(limit)", at: range)
     }
     if let limit = options.maxLiveTensorBytes, Tensor.liveBytes > limit {

@@ -10,17 +10,17 @@ enum ModelSummary {
     var rows: [[String]] = [["layer", "kind", "output", "parameters", "FLOPs"]]
     for (index, layer) in network.layers.enumerated() {
       let parameters = parameterCount(of: layer, in: network)
-      rows.append([layer.name, layer.summary, ModelBuilder.describe(layer.outputShape),
+      rows.append([layer.name, layer.summary, shapeText(layer.outputShape),
                    String(parameters), String(flops[index])])
       // A block's layers, indented under it; their counts are in the block's row.
       for inner in layer.body {
-        rows.append(["  " + inner.name, inner.summary, ModelBuilder.describe(inner.outputShape),
+        rows.append(["  " + inner.name, inner.summary, shapeText(inner.outputShape),
                      "", ""])
       }
     }
     rows.append(["total", "", "", String(network.parameterCount), String(flops.reduce(0, +))])
     let widths = (0..<5).map { column in rows.map { $0[column].count }.max() ?? 0 }
-    var text = "model \(model.name): input \(ModelBuilder.describe(network.inputShape))\n"
+    var text = "model \(model.name): input \(shapeText(network.inputShape))\n"
     for (index, row) in rows.enumerated() {
       let cells = row.enumerated().map { column, cell -> String in
         let pad = String(repeating: " ", count: widths[column] - cell.count)

@@ -93,10 +93,11 @@ extension Interpreter {
   }
 
   /// The built-ins whose value fits a parameter of `kind`: those declared as making it, and
-  /// for activations and layers the activation functions models accept by name.
+  /// for layers the activations too (as the binder takes them).
   static func builtinNames(making kind: ParameterKind) -> [String] {
-    var names = Builtins.all.filter { $0.produces == kind }.map(\.name)
-    if kind == .activation || kind == .layer { names += Activations.byName.keys }
+    var names = Builtins.all.filter {
+      $0.produces == kind || (kind == .layer && $0.produces == .activation)
+    }.map(\.name)
     if kind == .initializer { names += ["zeros", "ones"] }
     return Array(Set(names))
   }

@@ -85,8 +85,4 @@ struct ModelBuilder {
     let location = error.tag.flatMap { $0 < tagLocations.count ? tagLocations[$0] : nil }
     return Diagnostic(code: .shapeMismatch, message: error.message, at: location)
   }
-
-  static func describe(_ shape: [Int]) -> String {
-    LayerResolution.describe(shape)
-  }
 }

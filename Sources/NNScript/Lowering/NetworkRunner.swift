@@ -71,6 +71,9 @@ struct NetworkRunner {
     }
     compiled.plan.setInput(0, x)
     compiled.plan.setInput(1, y)
+    // A training plan moves batchnorm's running statistics; a gradient is no training step.
+    let buffers = model.network.savedBuffers()
+    defer { model.network.restoreBuffers(buffers) }
     if let fault = compiled.plan.run(random: &evaluator.random, checkingNumerics: checkNumerics) {
       throw numericFault(fault, model, compiled.lowering, call: call)
     }
@@ -161,7 +164,7 @@ struct NetworkRunner {
       }
       guard let traced = result.symbolic, traced.tracer === tracer, traced.shape.isEmpty else {
         let returned = result.symbolic.map {
-          "a tensor of shape " + ModelBuilder.describe($0.shape)
+          "a tensor of shape " + shapeText($0.shape)
         } ?? "a \(result.typeName)"
         throw call.error(.typeMismatch,
                          "the loss function \(function.name) must return one number computed "
@@ -211,8 +214,8 @@ struct NetworkRunner {
       throw Diagnostic.error(
         .shapeMismatch,
         "\(model.name) expects a batch of shape \(expected) (or one sample "
-          + "\(ModelBuilder.describe(sample))), but the input has shape "
-          + ModelBuilder.describe(x.shape),
+          + "\(shapeText(sample))), but the input has shape "
+          + shapeText(x.shape),
         in: source, at: range)
     }
     return x
@@ -258,8 +261,8 @@ struct NetworkRunner {
       if y.shape == prediction { return y }
       throw call.error(
         .shapeMismatch,
-        "\(model.name) gives outputs of shape \(ModelBuilder.describe(prediction)) but the "
-          + "target has shape \(ModelBuilder.describe(y.shape))", at: "y")
+        "\(model.name) gives outputs of shape \(shapeText(prediction)) but the "
+          + "target has shape \(shapeText(y.shape))", at: "y")
     }
     do throws(LossTargetError) {
       return try kind.checkedTarget(y, prediction: prediction, model: model.name)

@@ -13,8 +13,8 @@ final class DatasetObject: ScriptObject {
   /// `<dataset 150 rows: x [150, 4], y [150], 3 classes>`.
   var displayText: String {
     let rows = dataset.n == 1 ? "1 row" : "\(dataset.n) rows"
-    let shapes = "x \(ModelBuilder.describe(dataset.x.shape)), "
-      + "y \(ModelBuilder.describe(dataset.y.shape))"
+    let shapes = "x \(shapeText(dataset.x.shape)), "
+      + "y \(shapeText(dataset.y.shape))"
     guard let classes = dataset.classes else { return "<dataset \(rows): \(shapes)>" }
     return "<dataset \(rows): \(shapes), \(classes == 1 ? "1 class" : "\(classes) classes")>"
   }

@@ -24,7 +24,7 @@ final class ModelObject: ScriptObject {
   var displayText: String {
     let layers = network.layers.map(\.summary).joined(separator: " → ")
     let input = network.inputShape.count == 1 ? "\(network.inputShape[0])"
-      : "\(network.inputShape)"
+      : shapeText(network.inputShape)
     return "<model \(name): \(input) → \(layers), \(network.parameterCount) parameters>"
   }
 

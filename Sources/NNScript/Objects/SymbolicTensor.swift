@@ -20,7 +20,7 @@ final class SymbolicTensor: ScriptObject {
 
   var shape: [Int] { tracer.graph.shape(of: node) }
   var typeName: String { "tensor" }
-  var displayText: String { "<traced tensor \(ModelBuilder.describe(shape))>" }
+  var displayText: String { "<traced tensor \(shapeText(shape))>" }
 
   /// Adds `op` over `inputs` (all of this tracer) and wraps the new node.
   func apply(_ op: Op, _ inputs: [SymbolicTensor]) throws(GraphError) -> Value {

@@ -62,8 +62,8 @@ enum Evaluation {
     if ["mse", "mae", "r2"].contains(name) {
       guard targets.count == predictions.count else {
         throw context.error(.shapeMismatch,
-                            "\(name): predictions \(ModelBuilder.describe(predictions.shape)) and "
-                              + "targets \(ModelBuilder.describe(targets.shape)) differ")
+                            "\(name): predictions \(shapeText(predictions.shape)) and "
+                              + "targets \(shapeText(targets.shape)) differ")
       }
       let report = Metrics.regression(
         predictions: predictions, targets: NetworkRunner.reshaped(targets, predictions.shape))

@@ -28,7 +28,9 @@ enum GradientCheck {
                       training: false, traceLayers: false, call: context),
       x: x, y: y, store: store, skip: buffers, random: nil, checkNumerics: checkNumerics,
       model: model, runner: runner, context: context)
-    var text = "gradcheck \(model.name)  loss \(loss.name)  \(store.count) parameters, "
+    // The header counts what is checked: the trained scalars, not the buffers.
+    let trained = store.count - buffers.reduce(0) { $0 + store.count(of: $1) }
+    var text = "gradcheck \(model.name)  loss \(loss.name)  \(trained) parameters, "
       + "64-bit central differences\n" + inference.text
     // Training mode too where it computes something else (batch statistics, dropout): the
     // masks are held fixed by drawing them from one seed on every run.

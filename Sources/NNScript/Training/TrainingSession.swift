@@ -227,8 +227,8 @@ struct TrainingSession {
     guard Array(data.x.shape.dropFirst()) == input else {
       throw context.error(
         .shapeMismatch,
-        "\(model.name) takes samples of shape \(ModelBuilder.describe(input)), but the data's x "
-          + "has rows of shape \(ModelBuilder.describe(Array(data.x.shape.dropFirst())))",
+        "\(model.name) takes samples of shape \(shapeText(input)), but the data's x "
+          + "has rows of shape \(shapeText(Array(data.x.shape.dropFirst())))",
         at: "data")
     }
     if let bad = model.network.invalidToken(in: data.x) {
@@ -263,8 +263,8 @@ struct TrainingSession {
         throw context.error(
           .shapeMismatch,
           "loss \(loss.name): \(model.name) gives outputs of shape "
-            + "\(ModelBuilder.describe(prediction)) but the target has shape "
-            + ModelBuilder.describe(y.shape), at: at)
+            + "\(shapeText(prediction)) but the target has shape "
+            + shapeText(y.shape), at: at)
       }
       return TrainingData(x: data.x, y: y, classes: data.classes)
     }

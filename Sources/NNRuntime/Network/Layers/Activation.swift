@@ -6,14 +6,6 @@ public struct ActivationLayer: LayerDeclaration {
   /// An activation layer.
   public init(_ activation: Activation) { self.activation = activation }
 
-  /// The activations by the names the language and model descriptions use, each with its
-  /// default parameter.
-  public static let byName: [String: Activation] = [
-    "identity": .identity, "relu": .relu, "sigmoid": .sigmoid, "tanh": .tanh,
-    "softmax": .softmax, "gelu": .gelu, "elu": .elu(alpha: 1),
-    "leaky_relu": .leakyRelu(alpha: 0.01),
-  ]
-
   public var kindName: String { activation.name }
   public var declarationText: String { activation.name }
   public static var descriptionKinds: [String] { ["activation"] }
@@ -52,9 +44,7 @@ public struct Dropout: LayerDeclaration {
   public init(_ p: Double) { self.p = p }
 
   public var kindName: String { "dropout" }
-  public var declarationText: String {
-    "dropout(" + (p == p.rounded() ? String(Int(p)) : "\(p)") + ")"
-  }
+  public var declarationText: String { "dropout(\(formatNumber(p)))" }
   public static var descriptionKinds: [String] { ["dropout"] }
   public var differsInTraining: Bool { p > 0 }
 
@@ -69,7 +59,6 @@ public struct Dropout: LayerDeclaration {
   }
 
   public func flops(of layer: Layer) -> Int { layer.outputShape.reduce(1, *) }
-  public func summary(of layer: Layer) -> String { "dropout(\(p))" }
 
   public func describe(_ layer: Layer, into fields: inout [String: JSONValue]) {
     fields["kind"] = .string("dropout")

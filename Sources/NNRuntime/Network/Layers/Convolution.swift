@@ -33,7 +33,7 @@ public struct Conv2D: LayerDeclaration {
 
   public var declarationText: String {
     let act = activation == .identity ? "" : ", \(activation.name)"
-    return "conv2d(\(filters), \(LayerResolution.describe(kernel))\(act))"
+    return "conv2d(\(filters), \(shapeText(kernel))\(act))"
   }
 
   func geometry(_ input: [Int]) -> ConvolutionGeometry {
@@ -49,7 +49,7 @@ public struct Conv2D: LayerDeclaration {
       throw LayerError(
         .shapeMismatch,
         "\(name): the \(kh)×\(kw) kernel is larger than the \(input[1])×\(input[2]) input "
-          + "(shape \(LayerResolution.describe(input))) with padding \"valid\"",
+          + "(shape \(shapeText(input))) with padding \"valid\"",
         hint: "use a smaller kernel, or padding: \"same\"")
     }
     let geometry = geometry(input)

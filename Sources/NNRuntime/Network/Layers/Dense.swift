@@ -47,7 +47,7 @@ public struct Dense: LayerDeclaration {
     guard input.count == 1 else {
       throw LayerError(.shapeMismatch,
                        "\(name): a dense layer needs samples of shape [features], but its "
-                         + "input has shape \(LayerResolution.describe(input))",
+                         + "input has shape \(shapeText(input))",
                        hint: "add flatten() before it")
     }
     let weightShape = [units, features]
@@ -61,14 +61,14 @@ public struct Dense: LayerDeclaration {
     if let weight, weight.shape != weightShape {
       throw LayerError(
         .shapeMismatch,
-        "\(name): the weight has shape \(LayerResolution.describe(weight.shape)) but the layer "
-          + "needs [units, inputs] = \(LayerResolution.describe(weightShape))",
+        "\(name): the weight has shape \(shapeText(weight.shape)) but the layer "
+          + "needs [units, inputs] = \(shapeText(weightShape))",
         hint: "row i of the weight holds the weights into unit i", argument: "weight")
     }
     if let bias, bias.shape != [units] {
       throw LayerError(
         .shapeMismatch,
-        "\(name): the bias has shape \(LayerResolution.describe(bias.shape)) but the layer has "
+        "\(name): the bias has shape \(shapeText(bias.shape)) but the layer has "
           + "\(units) units, so it needs [\(units)]", argument: "bias")
     }
     let drawn = initializer ?? (activation.isReLUFamily ? .he : .xavier)

@@ -28,7 +28,7 @@ public struct Embedding: LayerDeclaration {
       throw LayerError(
         .shapeMismatch,
         "\(name): an embedding needs samples of token ids of shape [time], but the input has "
-          + "shape \(LayerResolution.describe(input))",
+          + "shape \(shapeText(input))",
         hint: "declare the model with its sequence length: model m(time) { embedding(…) … }")
     }
     let (product, overflow) = vocab.multipliedReportingOverflow(by: dim)

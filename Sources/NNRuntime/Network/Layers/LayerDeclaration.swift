@@ -155,11 +155,6 @@ public struct LayerResolution {
     try builder.resolve(body, input: input)
   }
 
-  /// `[2, 3]`, as every shape in a message.
-  public static func describe(_ shape: [Int]) -> String {
-    "[" + shape.map(String.init).joined(separator: ", ") + "]"
-  }
-
   /// Whether a tensor of `shape` stays within one tensor's element limit (without
   /// overflowing on the way), for what a layer will allocate: weights, outputs, scratch.
   public static func fitsInATensor(_ shape: [Int]) -> Bool {
@@ -178,7 +173,7 @@ public struct LayerResolution {
       throw LayerError(
         .shapeMismatch,
         "\(name): a \(kind) needs samples of shape [channels, height, width], but its input "
-          + "has shape \(Self.describe(input))",
+          + "has shape \(shapeText(input))",
         hint: input.count == 1
           ? "a flatten or dense layer before it makes vectors; give images to the model, or "
             + "reshape([channels, height, width]) first" : nil)

@@ -59,12 +59,11 @@ public enum LayerDescription {
     }
   }
 
-  /// Writes `activation` (and its `alpha`) into `fields`.
+  /// Writes `activation` (and its hyperparameter, under its name) into `fields`.
   static func encode(_ activation: Activation, into fields: inout [String: JSONValue]) {
     fields["activation"] = .string(activation.name)
-    switch activation {
-    case .elu(let alpha), .leakyRelu(let alpha): fields["alpha"] = .number(alpha)
-    default: break
+    if let parameter = activation.declaration.parameter, let value = activation.parameterValue {
+      fields[parameter.name] = .number(value)
     }
   }
 }
@@ -115,29 +114,22 @@ public struct LayerFields: Sendable {
     return [y, x]
   }
 
-  /// The `"activation"` (with its `"alpha"`), or `fallback` when there is none.
+  /// The `"activation"` (with its hyperparameter, `"alpha"`), or `fallback` when there is none.
   public func activation(default fallback: Activation? = nil) throws(LayerDescription.Failure)
     -> Activation {
     if fields["activation"] == nil, let fallback { return fallback }
     guard case .string(let name)? = fields["activation"],
-      let activation = ActivationLayer.byName[name]
+      let declaration = Activation.named(name)?.declaration
     else {
       let given = fields["activation"].map { " \($0.text)" } ?? ""
       throw failure("has an unknown activation\(given)")
     }
-    let alpha: Double?
-    switch fields["alpha"] {
-    case nil: alpha = nil
-    case let value?:
-      guard let number = value.doubleValue, number.isFinite else {
-        throw failure("has alpha \(value.text), not a number")
-      }
-      alpha = number
+    guard let parameter = declaration.parameter, let value = fields[parameter.name] else {
+      return declaration.activation()
     }
-    switch activation {
-    case .elu(let base): return .elu(alpha: alpha ?? base)
-    case .leakyRelu(let base): return .leakyRelu(alpha: alpha ?? base)
-    default: return activation
+    guard let number = value.doubleValue, number.isFinite else {
+      throw failure("has \(parameter.name) \(value.text), not a number")
     }
+    return declaration.activation(number)
   }
 }

@@ -20,7 +20,7 @@ public struct Normalization: LayerDeclaration {
       throw LayerError(
         .shapeMismatch,
         "\(context.name): a batchnorm needs samples of shape [features] or [channels, height, "
-          + "width], but its input has shape \(LayerResolution.describe(input))",
+          + "width], but its input has shape \(shapeText(input))",
         hint: "layernorm() normalises samples of any shape")
     }
     let shape = NormalizationGeometry(kind: kind, shape: input).parameterShape

@@ -16,7 +16,7 @@ public struct Pool2D: LayerDeclaration {
   }
 
   public var kindName: String { kind.name }
-  public var declarationText: String { "\(kind.name)(\(LayerResolution.describe(size)))" }
+  public var declarationText: String { "\(kind.name)(\(shapeText(size)))" }
   public static var descriptionKinds: [String] { ["maxpool", "avgpool"] }
 
   public func resolve(_ context: LayerResolution) throws(LayerError) -> LayerShape {
@@ -26,7 +26,7 @@ public struct Pool2D: LayerDeclaration {
       throw LayerError(
         .shapeMismatch,
         "\(name): the \(size[0])×\(size[1]) window is larger than the \(input[1])×\(input[2]) "
-          + "input (shape \(LayerResolution.describe(input)))")
+          + "input (shape \(shapeText(input)))")
     }
     return LayerShape(output: geometry(input).outputShape)
   }
@@ -108,7 +108,7 @@ public struct Reshape: LayerDeclaration {
   public init(_ shape: [Int]) { self.shape = shape }
 
   public var kindName: String { "reshape" }
-  public var declarationText: String { "reshape(\(LayerResolution.describe(shape)))" }
+  public var declarationText: String { "reshape(\(shapeText(shape)))" }
   public static var descriptionKinds: [String] { ["reshape"] }
 
   public func resolve(_ context: LayerResolution) throws(LayerError) -> LayerShape {
@@ -124,8 +124,8 @@ public struct Reshape: LayerDeclaration {
     else {
       throw LayerError(
         .shapeMismatch,
-        "\(context.name): cannot reshape samples of shape \(LayerResolution.describe(input)) "
-          + "(\(count) elements) to \(LayerResolution.describe(shape))")
+        "\(context.name): cannot reshape samples of shape \(shapeText(input)) "
+          + "(\(count) elements) to \(shapeText(shape))")
     }
     return LayerShape(output: resolved)
   }
@@ -148,7 +148,7 @@ public struct Reshape: LayerDeclaration {
   public func flops(of layer: Layer) -> Int { 0 }
 
   public func summary(of layer: Layer) -> String {
-    "reshape(" + LayerResolution.describe(layer.outputShape) + ")"
+    "reshape(" + shapeText(layer.outputShape) + ")"
   }
 
   public func describe(_ layer: Layer, into fields: inout [String: JSONValue]) {

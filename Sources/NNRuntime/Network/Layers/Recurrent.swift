@@ -31,7 +31,7 @@ public struct LSTM: LayerDeclaration {
       throw LayerError(
         .shapeMismatch,
         "\(name): an lstm needs sequences of shape [time, features] per sample, but its input "
-          + "has shape \(LayerResolution.describe(input))",
+          + "has shape \(shapeText(input))",
         hint: input.count == 1
           ? "declare the model as model m([time, features]), or put an embedding first" : nil)
     }

@@ -18,8 +18,8 @@ public struct Residual: LayerDeclaration {
     guard output == input else {
       throw LayerError(
         .shapeMismatch,
-        "residual \(context.name): the body turns shape \(LayerResolution.describe(input)) "
-          + "into \(LayerResolution.describe(output)), but input + body(input) needs the shape "
+        "residual \(context.name): the body turns shape \(shapeText(input)) "
+          + "into \(shapeText(output)), but input + body(input) needs the shape "
           + "kept")
     }
     return LayerShape(output: input, body: layers)
