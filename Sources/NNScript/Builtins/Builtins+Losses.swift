@@ -62,7 +62,7 @@ extension Builtins {
           values[hyperparameter.name] = try context.bool(hyperparameter.name) ? 1 : 0
         }
       }
-      let made = declaration.make(values)
+      let made = declaration.rule(values)
       if let problem = made.validate() {
         throw context.error(.invalidArgument, "\(declaration.name): \(problem)")
       }
