@@ -59,9 +59,9 @@ public struct NumberRange: Sendable, Equatable {
   }
 }
 
-/// One hyper-parameter of an optimizer as the language spells it: its name, PyTorch's
-/// default, the range `validate()` enforces, and one line of help.
-public struct OptimizerHyperparameter: Sendable {
+/// One hyper-parameter of an optimizer or a loss as the language spells it: its name,
+/// PyTorch's default, the range validation enforces, and one line of help.
+public struct Hyperparameter: Sendable {
   /// Whether the hyper-parameter is a number or an on/off flag.
   public enum Kind: Sendable { case number, flag }
 
@@ -89,6 +89,9 @@ public struct OptimizerHyperparameter: Sendable {
          summary: summary)
   }
 }
+
+/// The hyper-parameters of optimizers were declared under this name first.
+public typealias OptimizerHyperparameter = Hyperparameter
 
 /// Everything the language and the runtime know about one optimizer, declared once in its
 /// file: its name, default learning rate, hyper-parameters, help, and how their values make
