@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 // What every optimizer's update loop shares: the buffers it works on and the scalar helpers
 // that keep its arithmetic in PyTorch's order. The loops themselves live each in its
 // optimizer's file (SGD.swift, Adam.swift, …); each mirrors the single-tensor path of

@@ -1,7 +1,8 @@
 /// The running state of one optimizer over one flat parameter buffer (moments, step count).
 /// Generic so Float and Double plans share the code.
 ///
-/// All state is allocated by `init`, so `step` never allocates. The state buffers hold `T`,
+/// All state is allocated by `init`, so `step` never allocates for Float and Double, which
+/// each optimizer runs in its own specialised loop. The state buffers hold `T`,
 /// as PyTorch's state has the parameters' dtype, and each update does its element-wise
 /// arithmetic in `T` in PyTorch's order of operations, with the per-step scalars (bias
 /// corrections, decayed learning rates) computed in Double as Python computes them. A Float
