@@ -53,7 +53,7 @@ extension LossKind {
 
     switch targetKind {
     case .classes:
-      guard let classes = prediction.last, prediction.count <= 2 else {
+      guard !prediction.isEmpty, prediction.count <= 2 else {
         throw LossTargetError("\(name) reads logits of shape [n, C], but \(outputs) "
                               + describeShape(prediction))
       }
