@@ -196,3 +196,21 @@ func anOptimizerStepsAnElementTypeWithoutItsOwnLoop(_ name: String) {
     #expect(rule == declaration.rule(rule.values))
   }
 }
+
+/// The declared fusion names the fused gradients in listings: bce reads logits only after its
+/// sigmoid, cross-entropy always.
+@Test func fusedLossGradientsAreNamedFromTheDeclaration() throws {
+  #expect(LossOp.lossGradient(.bce, fromLogits: true).name == "bce_logits_grad")
+  #expect(LossOp.lossGradient(.bce, fromLogits: false).name == "bce_grad")
+  #expect(LossOp.lossGradient(.crossEntropy, fromLogits: true).name == "cross_entropy_grad")
+  var graph = Graph()
+  let z = graph.parameter(0, shape: [2, 1])
+  let y = graph.input(0, shape: [2, 1])
+  let p = try graph.add(.activation(.sigmoid), [z])
+  let loss = try graph.add(.loss(.bce), [p, y])
+  let gradients = try graph.differentiate(loss, withRespectTo: [z])
+  let plan = try Plan<Float>(graph: graph, outputs: [loss], gradients: gradients,
+                             parameters: ParameterStore<Float>(shapes: [[2, 1]]), training: true)
+  #expect(plan.listing.contains("sigmoid+bce_grad"))
+  #expect(plan.listing.contains("sigmoid+bce"))
+}

@@ -277,7 +277,8 @@ public enum LossOp: Hashable, Sendable {
   /// [prediction, target] → 0-d.
   case loss(LossKind)
   /// [prediction (or logits when `fromLogits`), target, upstream 0-d] → dL/dprediction.
-  /// Cross-entropy always reads logits; bce reads logits only when fused with a sigmoid.
+  /// A loss that reads logits (cross-entropy) always does; another (bce) reads them only when
+  /// fused with the activation its declaration names (sigmoid).
   case lossGradient(LossKind, fromLogits: Bool)
 
   /// The name shown in errors and plan listings.
@@ -285,7 +286,7 @@ public enum LossOp: Hashable, Sendable {
     switch self {
     case .loss(let kind): kind.name
     case .lossGradient(let kind, let fromLogits):
-      kind.name + (fromLogits && kind == .bce ? "_logits_grad" : "_grad")
+      kind.name + (fromLogits && !kind.declaration.readsLogits ? "_logits_grad" : "_grad")
     }
   }
 
