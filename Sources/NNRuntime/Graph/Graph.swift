@@ -116,9 +116,7 @@ public struct Graph: Sendable {
     let prediction = nodes[node.index].inputs[0]
     let producer = nodes[prediction.index]
     guard case .activations(.activation(let activation)) = producer.op else { return nil }
-    let fused = (kind == .crossEntropy && activation == .softmax)
-      || (kind == .bce && activation == .sigmoid)
-    return fused ? producer.inputs[0] : nil
+    return kind.declaration.fusedActivation == activation ? producer.inputs[0] : nil
   }
 }
 

@@ -7,36 +7,6 @@
 
 // `Activation` is declared in Graph/Activations.swift.
 
-/// A loss function reducing a prediction and a target to a 0-d value.
-public enum LossKind: Hashable, Sendable {
-  /// Mean over all elements of (p − y)² (PyTorch MSELoss).
-  case mse
-  /// ½ · Σ (p − y)² over all elements, with no batch averaging.
-  case sse
-  /// Mean of |p − y|.
-  case mae
-  /// PyTorch HuberLoss(delta), mean.
-  case huber(delta: Double)
-  /// Prediction: logits [B, C]; target: [B] class indices (as floats) or [B, C] probabilities;
-  /// mean over the batch, log-sum-exp stable (PyTorch CrossEntropyLoss).
-  case crossEntropy
-  /// Prediction: probabilities (each log clamped at −100, as PyTorch BCELoss); target of the same
-  /// shape; mean.
-  case bce
-
-  /// The name a script uses for it.
-  public var name: String {
-    switch self {
-    case .mse: "mse"
-    case .sse: "sse"
-    case .mae: "mae"
-    case .huber: "huber"
-    case .crossEntropy: "cross_entropy"
-    case .bce: "bce"
-    }
-  }
-}
-
 /// A node of a `Graph`: its position in the node list (inputs always precede their users).
 public struct NodeID: Hashable, Sendable, Comparable {
   /// The position in `Graph.nodes`.
@@ -260,7 +230,8 @@ public enum LossOp: Hashable, Sendable {
   /// [prediction, target] → 0-d.
   case loss(LossKind)
   /// [prediction (or logits when `fromLogits`), target, upstream 0-d] → dL/dprediction.
-  /// Cross-entropy always reads logits; bce reads logits only when fused with a sigmoid.
+  /// A loss that reads logits (cross-entropy) always does; another (bce) reads them only when
+  /// fused with the activation its declaration names (sigmoid).
   case lossGradient(LossKind, fromLogits: Bool)
 
   /// The name shown in errors and plan listings.
@@ -268,7 +239,7 @@ public enum LossOp: Hashable, Sendable {
     switch self {
     case .loss(let kind): kind.name
     case .lossGradient(let kind, let fromLogits):
-      kind.name + (fromLogits && kind == .bce ? "_logits_grad" : "_grad")
+      kind.name + (fromLogits && !kind.declaration.readsLogits ? "_logits_grad" : "_grad")
     }
   }
 

@@ -1,7 +1,9 @@
 // The loss family: losses and their gradients — shape rules, gradient rules and kernels side by
-// side. Cross-entropy always reads logits (log-sum-exp); a cross-entropy of a softmax and a bce
-// of a sigmoid are fused to read the activation's input logits, in the forward value and in the
-// gradient ((softmax(z) − onehot)/B and (σ(z) − y)/N). Values accumulate in Double.
+// side, each dispatching to the loss's own declaration and kernels (Losses/<Name>.swift). A
+// loss that reads logits always does (cross-entropy's log-sum-exp); a loss after the
+// activation it declares fused (cross-entropy after softmax, bce after sigmoid) reads the
+// activation's input logits, in the forward value and in the gradient. Values accumulate in
+// Double.
 
 #if canImport(Glibc)
 import Glibc
@@ -29,24 +31,28 @@ extension Graph {
     }
   }
 
+  /// The loss op reads targets already normalised by the loss's declared rule
+  /// (`LossKind.targetShape`): it accepts a target that the rule keeps as it is.
   private static func checkLossOperands(
     _ kind: LossKind, _ prediction: [Int], _ target: [Int]
   ) throws(GraphError) {
-    if kind == .crossEntropy {
+    if let accepted = try? kind.targetShape(target, prediction: prediction),
+      accepted.shape == target
+    {
+      return
+    }
+    switch kind.targetKind {
+    case .classes:
       guard prediction.count == 1 || prediction.count == 2 else {
-        throw GraphError(message: "cross_entropy: the prediction must be logits [B, C], not "
+        throw GraphError(message: "\(kind.name): the prediction must be logits [B, C], not "
                          + "shape \(shapeText(prediction))")
       }
       let indices = Array(prediction.dropLast())
-      guard target == indices || target == prediction else {
-        throw GraphError(message: "cross_entropy: the target must have shape "
-                         + "\(shapeText(indices)) (class indices) or \(shapeText(prediction)) "
-                         + "(probabilities), not \(shapeText(target)) (prediction shape "
-                         + "\(shapeText(prediction)))")
-      }
-      return
-    }
-    guard prediction == target else {
+      throw GraphError(message: "\(kind.name): the target must have shape "
+                       + "\(shapeText(indices)) (class indices) or \(shapeText(prediction)) "
+                       + "(probabilities), not \(shapeText(target)) (prediction shape "
+                       + "\(shapeText(prediction)))")
+    case .probabilities, .values:
       throw GraphError(message: "\(kind.name): prediction shape \(shapeText(prediction)) and "
                        + "target shape \(shapeText(target)) differ")
     }
@@ -68,22 +74,20 @@ extension Graph {
         result.append((logits, try gradientNode(.lossGradient(kind, fromLogits: true),
                                                 [logits, target, g], for: node)))
       } else {
-        let fromLogits = kind == .crossEntropy
+        let fromLogits = kind.declaration.readsLogits
         result.append((prediction, try gradientNode(.lossGradient(kind, fromLogits: fromLogits),
                                                     [prediction, target, g], for: node)))
       }
     }
     if needs[1] {
-      switch kind {
-      case .mse, .sse, .mae, .huber:
-        // These depend on p − y only, so dL/dy = −dL/dp.
-        let gradient = try gradientNode(.lossGradient(kind, fromLogits: false),
-                                        [prediction, target, g], for: node)
-        result.append((target, try gradientNode(.negate, [gradient], for: node)))
-      case .crossEntropy, .bce:
+      // A loss of p − y alone has dL/dy = −dL/dp.
+      guard kind.declaration.targetGradientIsNegated else {
         throw GraphError(message: "\(kind.name): the gradient with respect to the target is not "
                          + "supported", node: node, tag: self[node].tag)
       }
+      let gradient = try gradientNode(.lossGradient(kind, fromLogits: false),
+                                      [prediction, target, g], for: node)
+      result.append((target, try gradientNode(.negate, [gradient], for: node)))
     }
     return result
   }
@@ -98,13 +102,16 @@ struct LossOperands<T: PlanScalar> {
   let fromLogits: Bool
   let prediction: UnsafeMutablePointer<T>
   let target: UnsafeMutablePointer<T>
-  /// Rows × columns; for cross-entropy the batch and the classes.
+  /// Rows × columns; for a loss over class targets the batch and the classes.
   let rows: Int
   let columns: Int
-  /// Cross-entropy targets given as one class index per row.
+  /// Class targets given as one class index per row.
   let targetIsIndices: Bool
 
   var count: Int { rows * columns }
+
+  /// The number of target scalars: one per row for indices, else one per prediction scalar.
+  var targetCount: Int { targetIsIndices ? rows : count }
 
   /// The class of row `row`, or nil when the stored float is not a valid index.
   @inline(__always)
@@ -126,6 +133,31 @@ struct LossOperands<T: PlanScalar> {
     for j in 0..<columns { total += exp(z[j].doubleValue - largest) }
     return largest + log(total)
   }
+
+  /// These operands with `T` known to be `U` (the caller has checked `T.self == U.self`).
+  func same<U: PlanScalar>(_: U.Type) -> LossOperands<U> {
+    unsafeBitCast(self, to: LossOperands<U>.self)
+  }
+
+  /// Runs `body` on Double copies of the operands, for an element type with no kernel of its
+  /// own (plans compute in Float or Double, which never come here); `output`, when given,
+  /// holds `count` scalars and receives body's Double output.
+  func inDouble<R>(
+    output: UnsafeMutablePointer<T>? = nil,
+    _ body: (LossOperands<Double>, UnsafeMutablePointer<Double>) -> R
+  ) -> R {
+    let p = UnsafeMutablePointer<Double>.allocate(capacity: max(count, 1))
+    let y = UnsafeMutablePointer<Double>.allocate(capacity: max(targetCount, 1))
+    let out = UnsafeMutablePointer<Double>.allocate(capacity: max(count, 1))
+    defer { p.deallocate(); y.deallocate(); out.deallocate() }
+    for i in 0..<count { p[i] = prediction[i].doubleValue }
+    for i in 0..<targetCount { y[i] = target[i].doubleValue }
+    let result = body(LossOperands<Double>(
+      kind: kind, fromLogits: fromLogits, prediction: p, target: y, rows: rows,
+      columns: columns, targetIsIndices: targetIsIndices), out)
+    if let output { for i in 0..<count { output[i] = T(out[i]) } }
+    return result
+  }
 }
 
 /// The 0-d value of a loss.
@@ -138,53 +170,10 @@ struct LossKernel<T: PlanScalar> {
   }
 
   private func value() -> Double {
-    let o = operands
-    let (p, y, n) = (o.prediction, o.target, o.count)
-    var total = 0.0
-    switch o.kind {
-    case .mse, .sse:
-      for i in 0..<n {
-        let d = (p[i] - y[i]).doubleValue
-        total += d * d
-      }
-      return o.kind == .sse ? total / 2 : total / Double(n)
-    case .mae:
-      for i in 0..<n { total += Swift.abs((p[i] - y[i]).doubleValue) }
-      return total / Double(n)
-    case .huber(let delta):
-      for i in 0..<n {
-        let d = Swift.abs((p[i] - y[i]).doubleValue)
-        total += d < delta ? d * d / 2 : delta * (d - delta / 2)
-      }
-      return total / Double(n)
-    case .crossEntropy:
-      guard o.columns > 0 else { return .nan }
-      for row in 0..<o.rows {
-        let lse = o.logSumExp(row)
-        let z = p + row * o.columns
-        if o.targetIsIndices {
-          guard let c = o.classIndex(row) else { return .nan }
-          total += lse - z[c].doubleValue
-        } else {
-          let t = y + row * o.columns
-          for j in 0..<o.columns { total += t[j].doubleValue * (lse - z[j].doubleValue) }
-        }
-      }
-      return total / Double(o.rows)
-    case .bce:
-      for i in 0..<n {
-        let target = y[i].doubleValue
-        if o.fromLogits {
-          // max(z, 0) − z·y + log(1 + e^−|z|): no overflow, no log(0).
-          let z = p[i].doubleValue
-          total += Swift.max(z, 0) - z * target + log1p(exp(-Swift.abs(z)))
-        } else {
-          let q = p[i].doubleValue
-          total -= target * Swift.max(log(q), -100) + (1 - target) * Swift.max(log(1 - q), -100)
-        }
-      }
-      return total / Double(n)
-    }
+    let loss = operands.kind.function
+    if T.self == Float.self { return loss.value(operands.same(Float.self)) }
+    if T.self == Double.self { return loss.value(operands.same(Double.self)) }
+    return operands.inDouble { operands, _ in loss.value(operands) }
   }
 }
 
@@ -195,60 +184,17 @@ struct LossGradientKernel<T: PlanScalar> {
   let output: UnsafeMutablePointer<T>
 
   func run() {
-    let o = operands
-    let (p, y, out, n) = (o.prediction, o.target, output, o.count)
+    let loss = operands.kind.function
     let g = upstream[0]
-    switch o.kind {
-    case .mse:
-      let scale = 2 * g / T(n)
-      for i in 0..<n { out[i] = scale * (p[i] - y[i]) }
-    case .sse:
-      for i in 0..<n { out[i] = g * (p[i] - y[i]) }
-    case .mae:
-      let scale = g / T(n)
-      for i in 0..<n {
-        let d = p[i] - y[i]
-        out[i] = d > 0 ? scale : (d < 0 ? -scale : 0)
-      }
-    case .huber(let delta):
-      let (scale, limit) = (g / T(n), T(delta))
-      for i in 0..<n { out[i] = scale * Swift.min(Swift.max(p[i] - y[i], -limit), limit) }
-    case .crossEntropy:
-      crossEntropyGradient(scale: g / T(o.rows))
-    case .bce:
-      let scale = g / T(n)
-      if o.fromLogits {
-        for i in 0..<n { out[i] = scale * (sigmoid(p[i]) - y[i]) }
-      } else {
-        // PyTorch's BCELoss backward: (p − y) / max(p(1 − p), 1e-12).
-        let epsilon = T(1e-12)
-        for i in 0..<n {
-          out[i] = scale * (p[i] - y[i]) / Swift.max(p[i] * (1 - p[i]), epsilon)
-        }
-      }
-    }
-  }
-
-  /// (softmax(z)·Σt − t) · scale per row; with one-hot or index targets Σt = 1.
-  private func crossEntropyGradient(scale: T) {
-    let o = operands
-    let columns = o.columns
-    for row in 0..<o.rows {
-      let z = o.prediction + row * columns
-      let out = output + row * columns
-      ActivationKernel<T>.softmaxRow(z, out, columns)
-      if o.targetIsIndices {
-        guard let c = o.classIndex(row) else {
-          for j in 0..<columns { out[j] = .nan }
-          continue
-        }
-        for j in 0..<columns { out[j] *= scale }
-        out[c] -= scale
-      } else {
-        let t = o.target + row * columns
-        var mass: T = 0
-        for j in 0..<columns { mass += t[j] }
-        for j in 0..<columns { out[j] = (out[j] * mass - t[j]) * scale }
+    if T.self == Float.self {
+      loss.gradient(operands.same(Float.self), upstream: g.floatValue,
+                    into: UnsafeMutableRawPointer(output).assumingMemoryBound(to: Float.self))
+    } else if T.self == Double.self {
+      loss.gradient(operands.same(Double.self), upstream: g.doubleValue,
+                    into: UnsafeMutableRawPointer(output).assumingMemoryBound(to: Double.self))
+    } else {
+      operands.inDouble(output: output) { operands, out in
+        loss.gradient(operands, upstream: g.doubleValue, into: out)
       }
     }
   }
@@ -263,22 +209,23 @@ extension Kernel {
     let columns = prediction.last ?? 1
     let count = prediction.reduce(1, *)
     func layout(_ kind: LossKind, fromLogits: Bool) -> LossOperands<T> {
-      let isCrossEntropy = kind == .crossEntropy
+      // A loss over class targets works row by row; the others over all scalars at once.
+      let byRow = kind.targetKind == .classes
       return LossOperands(
         kind: kind, fromLogits: fromLogits, prediction: operands.inputs[0],
         target: operands.inputs[1],
-        rows: isCrossEntropy ? (columns == 0 ? 0 : count / columns) : 1,
-        columns: isCrossEntropy ? columns : count,
-        targetIsIndices: isCrossEntropy && target.count < prediction.count)
+        rows: byRow ? (columns == 0 ? 0 : count / columns) : 1,
+        columns: byRow ? columns : count,
+        targetIsIndices: byRow && target.count < prediction.count)
     }
     switch op {
     case .loss(let kind):
-      let fromLogits = kind == .crossEntropy || operands.fusedLoss
+      let fromLogits = kind.declaration.readsLogits || operands.fusedLoss
       return .loss(LossKernel(operands: layout(kind, fromLogits: fromLogits),
                               output: operands.output))
     case .lossGradient(let kind, let fromLogits):
       return .lossGradient(LossGradientKernel(
-        operands: layout(kind, fromLogits: fromLogits || kind == .crossEntropy),
+        operands: layout(kind, fromLogits: fromLogits || kind.declaration.readsLogits),
         upstream: operands.inputs[2], output: operands.output))
     }
   }

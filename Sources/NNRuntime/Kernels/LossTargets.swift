@@ -1,6 +1,7 @@
-// What each loss compares its prediction with, and how it reduces over rows: declared once,
-// beside the loss kernels, so every caller (the loss function, training, evaluation, gradients,
-// traces, data-parallel steps) takes the same targets and weighs batches the same way.
+// What each loss compares its prediction with, and how it reduces over rows: declared once, in
+// each loss's declaration (Losses/<Name>.swift), so every caller (the loss function, training,
+// evaluation, gradients, traces, data-parallel steps) takes the same targets and weighs
+// batches the same way.
 
 /// The targets a loss takes.
 public enum LossTargetKind: Sendable, Equatable {
@@ -36,22 +37,11 @@ public struct LossTargetError: Error, Sendable, Equatable {
 }
 
 extension LossKind {
-  /// The targets this loss takes.
-  public var targetKind: LossTargetKind {
-    switch self {
-    case .crossEntropy: .classes
-    case .bce: .probabilities
-    case .mse, .sse, .mae, .huber: .values
-    }
-  }
+  /// The targets this loss takes, as its declaration says.
+  public var targetKind: LossTargetKind { declaration.targetKind }
 
-  /// How this loss reduces over rows.
-  public var reduction: LossReduction {
-    switch self {
-    case .sse: .sum
-    case .mse, .mae, .huber, .crossEntropy, .bce: .mean
-    }
-  }
+  /// How this loss reduces over rows, as its declaration says.
+  public var reduction: LossReduction { declaration.reduction }
 
   /// The shape the loss op reads for a target of shape `target` against a prediction of shape
   /// `prediction`, and whether it holds class indices: cross-entropy's `[n, 1]` indices become
@@ -63,8 +53,8 @@ extension LossKind {
 
     switch targetKind {
     case .classes:
-      guard let classes = prediction.last, prediction.count <= 2 else {
-        throw LossTargetError("cross_entropy reads logits of shape [n, C], but \(outputs) "
+      guard !prediction.isEmpty, prediction.count <= 2 else {
+        throw LossTargetError("\(name) reads logits of shape [n, C], but \(outputs) "
                               + shapeText(prediction))
       }
       let indices = Array(prediction.dropLast())
@@ -112,7 +102,7 @@ extension LossKind {
       let width = max(1, prediction.dropFirst().reduce(1, *))
       for (position, value) in scalars.enumerated() where !(value >= 0 && value <= 1) {
         throw LossTargetError(
-          "row \(position / width) of the target holds \(Self.describe(value)), but bce's "
+          "row \(position / width) of the target holds \(Self.describe(value)), but \(name)'s "
             + "targets are probabilities in [0, 1]", row: position / width)
       }
     }

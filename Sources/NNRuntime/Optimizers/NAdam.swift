@@ -9,23 +9,48 @@ import Darwin
 // coefficients μₜ = β₁·(1 − ½·0.96^(t·momentum_decay)), their running product kept as
 // PyTorch keeps it.
 
-extension OptimizerRule {
-  static let nadamDeclaration = OptimizerDeclaration(
+/// `torch.optim.NAdam`.
+struct NAdam: OptimizerUpdate {
+  static let declaration = OptimizerDeclaration(
     name: "nadam",
     summary: "NAdam: Adam with Nesterov momentum that warms up by momentum_decay.",
     example: "let opt = nadam(lr: 0.01, momentum_decay: 0.004)",
     learningRate: 2e-3,
-    hyperparameters: [
-      .number("beta1", 0.9, .unitInterval, "decay rate of the mean gradient"),
-      .number("beta2", 0.999, .unitInterval, "decay rate of the mean squared gradient"),
-      .number("eps", 1e-8, .nonNegative, "added to the denominator for stability"),
+    hyperparameters: Adam.betas + [
       .number("weight_decay", 0, .nonNegative, "L2 penalty added to the gradient"),
       .number("momentum_decay", 4e-3, .nonNegative, "how fast the momentum factor warms up"),
     ],
-    make: { v in
-      .nadam(beta1: v["beta1"]!, beta2: v["beta2"]!, eps: v["eps"]!,
-             weightDecay: v["weight_decay"]!, momentumDecay: v["momentum_decay"]!)
-    })
+    make: { NAdam($0) })
+
+  let beta1: Double, beta2: Double, eps: Double, weightDecay: Double, momentumDecay: Double
+
+  init(_ v: [String: Double]) {
+    beta1 = v["beta1"]!
+    beta2 = v["beta2"]!
+    eps = v["eps"]!
+    weightDecay = v["weight_decay"]!
+    momentumDecay = v["momentum_decay"]!
+  }
+
+  var stateSlots: Int { 2 }
+
+  func update(_ context: OptimizerKernelContext<Float>) { run(context) }
+  func update(_ context: OptimizerKernelContext<Double>) { run(context) }
+
+  private func run<U: BinaryFloatingPoint>(_ context: OptimizerKernelContext<U>) {
+    nadamUpdate(context, beta1: beta1, beta2: beta2, eps: eps, weightDecay: weightDecay,
+                momentumDecay: momentumDecay)
+  }
+}
+
+extension OptimizerRule {
+  /// `torch.optim.NAdam` with these hyper-parameters.
+  public static func nadam(
+    beta1: Double, beta2: Double, eps: Double, weightDecay: Double, momentumDecay: Double
+  ) -> OptimizerRule {
+    NAdam.declaration.rule(["beta1": beta1, "beta2": beta2, "eps": eps,
+                            "weight_decay": weightDecay, "momentum_decay": momentumDecay])
+  }
 }
 
 /// State: slot 0 the first moment, slot 1 the second; `context.product` is PyTorch's

@@ -59,9 +59,9 @@ public struct NumberRange: Sendable, Equatable {
   }
 }
 
-/// One hyper-parameter of an optimizer as the language spells it: its name, PyTorch's
-/// default, the range `validate()` enforces, and one line of help.
-public struct OptimizerHyperparameter: Sendable {
+/// One hyper-parameter of an optimizer or a loss as the language spells it: its name,
+/// PyTorch's default, the range validation enforces, and one line of help.
+public struct Hyperparameter: Sendable {
   /// Whether the hyper-parameter is a number or an on/off flag.
   public enum Kind: Sendable { case number, flag }
 
@@ -90,8 +90,12 @@ public struct OptimizerHyperparameter: Sendable {
   }
 }
 
-/// Everything the language and the runtime know about one optimizer, declared once: its name,
-/// default learning rate, hyper-parameters, help, and how their values make an `OptimizerRule`.
+/// The hyper-parameters of optimizers were declared under this name first.
+public typealias OptimizerHyperparameter = Hyperparameter
+
+/// Everything the language and the runtime know about one optimizer, declared once in its
+/// file: its name, default learning rate, hyper-parameters, help, and how their values make
+/// its update.
 public struct OptimizerDeclaration: Sendable {
   /// The name scripts call it by (`adam`).
   public let name: String
@@ -103,37 +107,29 @@ public struct OptimizerDeclaration: Sendable {
   public let learningRate: Double
   /// The hyper-parameters after `lr`, in the order the built-in takes them.
   public let hyperparameters: [OptimizerHyperparameter]
-  /// Makes the rule from a value for every hyper-parameter (a flag is 0 or 1).
-  public let make: @Sendable ([String: Double]) -> OptimizerRule
+  /// Makes the update from a value for every hyper-parameter (a flag is 0 or 1).
+  let make: @Sendable ([String: Double]) -> any OptimizerUpdate
 
   /// The rule with every hyper-parameter at its default.
-  public var defaultRule: OptimizerRule {
-    make(Dictionary(uniqueKeysWithValues: hyperparameters.map { ($0.name, $0.defaultValue) }))
-  }
+  public var defaultRule: OptimizerRule { OptimizerRule(self, [:]) }
 
   /// The rule from `values`, with the default for each hyper-parameter `values` lacks.
   public func rule(_ values: [String: Double]) -> OptimizerRule {
-    var all = Dictionary(uniqueKeysWithValues: hyperparameters.map { ($0.name, $0.defaultValue) })
-    all.merge(values) { _, given in given }
-    return make(all)
+    OptimizerRule(self, values)
   }
 }
 
 extension OptimizerRule {
-  /// Every optimizer, in the order listings show them.
+  /// Every optimizer, in the order listings show them: the one line a new optimizer adds
+  /// outside its own file.
   public static let declarations: [OptimizerDeclaration] = [
-    sgdDeclaration, adamDeclaration, adamwDeclaration, rmspropDeclaration, adagradDeclaration,
-    nadamDeclaration,
+    SGD.declaration, Adam.declaration, AdamW.declaration, RMSprop.declaration,
+    Adagrad.declaration, NAdam.declaration,
   ]
 
   /// The declaration of the optimizer named `name`, or nil.
   public static func declaration(_ name: String) -> OptimizerDeclaration? {
     declarations.first { $0.name == name }
-  }
-
-  /// The declaration this rule was made from.
-  public var declaration: OptimizerDeclaration {
-    Self.declarations.first { $0.name == name }!
   }
 
   /// The value of the hyper-parameter the language calls `name` (a flag as 0 or 1).
@@ -145,91 +141,3 @@ extension OptimizerRule {
 /// A flag's value as a Bool.
 @inline(__always)
 func flag(_ x: Double?) -> Bool { (x ?? 0) != 0 }
-
-// MARK: - The torch.optim rules
-
-extension OptimizerRule {
-  static let sgdDeclaration = OptimizerDeclaration(
-    name: "sgd",
-    summary: "Stochastic gradient descent with optional momentum, Nesterov and weight decay.",
-    example: "let opt = sgd(lr: 0.1, momentum: 0.9)\nprint(opt.lr)",
-    learningRate: 1e-3,
-    hyperparameters: [
-      .number("momentum", 0, .nonNegative, "momentum factor (0: plain SGD)"),
-      .number("dampening", 0, .finite, "dampening of the momentum"),
-      .flag("nesterov", false, "use Nesterov momentum"),
-      .number("weight_decay", 0, .nonNegative, "L2 penalty added to the gradient"),
-    ],
-    make: { v in
-      .sgd(momentum: v["momentum"]!, dampening: v["dampening"]!, nesterov: flag(v["nesterov"]),
-           weightDecay: v["weight_decay"]!)
-    })
-
-  private static let betas: [OptimizerHyperparameter] = [
-    .number("beta1", 0.9, .unitInterval, "decay rate of the mean gradient"),
-    .number("beta2", 0.999, .unitInterval, "decay rate of the mean squared gradient"),
-    .number("eps", 1e-8, .nonNegative, "added to the denominator for stability"),
-  ]
-
-  static let adamDeclaration = OptimizerDeclaration(
-    name: "adam",
-    summary: "The Adam optimizer with PyTorch's update rule and defaults (lr 0.001).",
-    example: "let opt = adam(lr: 0.01)\nprint(opt.lr)",
-    learningRate: 1e-3,
-    hyperparameters: betas + [
-      .number("weight_decay", 0, .nonNegative, "L2 penalty added to the gradient"),
-      .flag("amsgrad", false, "use the running maximum of the second moment"),
-    ],
-    make: { v in
-      .adam(beta1: v["beta1"]!, beta2: v["beta2"]!, eps: v["eps"]!,
-            weightDecay: v["weight_decay"]!, amsgrad: flag(v["amsgrad"]))
-    })
-
-  static let adamwDeclaration = OptimizerDeclaration(
-    name: "adamw",
-    summary: "Adam with decoupled weight decay (0.01 by default).",
-    example: "let opt = adamw(lr: 0.01, weight_decay: 0.05)",
-    learningRate: 1e-3,
-    hyperparameters: betas + [
-      // AdamW is the one rule whose default weight decay is not zero (torch.optim.AdamW).
-      .number("weight_decay", 0.01, .nonNegative, "decoupled decay: p *= 1 - lr·weight_decay"),
-      .flag("amsgrad", false, "use the running maximum of the second moment"),
-    ],
-    make: { v in
-      .adamw(beta1: v["beta1"]!, beta2: v["beta2"]!, eps: v["eps"]!,
-             weightDecay: v["weight_decay"]!, amsgrad: flag(v["amsgrad"]))
-    })
-
-  static let rmspropDeclaration = OptimizerDeclaration(
-    name: "rmsprop",
-    summary: "RMSprop: scales steps by a running average of squared gradients.",
-    example: "let opt = rmsprop(lr: 0.01, alpha: 0.9)",
-    learningRate: 1e-2,
-    hyperparameters: [
-      .number("alpha", 0.99, .nonNegative, "decay rate of the mean squared gradient"),
-      .number("eps", 1e-8, .nonNegative, "added to the denominator for stability"),
-      .number("momentum", 0, .nonNegative, "momentum factor"),
-      .flag("centered", false, "normalise by the variance instead of the mean square"),
-      .number("weight_decay", 0, .nonNegative, "L2 penalty added to the gradient"),
-    ],
-    make: { v in
-      .rmsprop(alpha: v["alpha"]!, eps: v["eps"]!, momentum: v["momentum"]!,
-               centered: flag(v["centered"]), weightDecay: v["weight_decay"]!)
-    })
-
-  static let adagradDeclaration = OptimizerDeclaration(
-    name: "adagrad",
-    summary: "Adagrad: scales steps by the sum of all past squared gradients.",
-    example: "let opt = adagrad(lr: 0.1)",
-    learningRate: 1e-2,
-    hyperparameters: [
-      .number("eps", 1e-10, .nonNegative, "added to the denominator for stability"),
-      .number("lr_decay", 0, .nonNegative, "step k uses lr / (1 + (k - 1)·lr_decay)"),
-      .number("weight_decay", 0, .nonNegative, "L2 penalty added to the gradient"),
-      .number("initial_accumulator", 0, .nonNegative, "starting sum of squared gradients"),
-    ],
-    make: { v in
-      .adagrad(eps: v["eps"]!, lrDecay: v["lr_decay"]!, weightDecay: v["weight_decay"]!,
-               initialAccumulator: v["initial_accumulator"]!)
-    })
-}

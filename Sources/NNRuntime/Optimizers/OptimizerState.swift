@@ -1,7 +1,8 @@
 /// The running state of one optimizer over one flat parameter buffer (moments, step count).
 /// Generic so Float and Double plans share the code.
 ///
-/// All state is allocated by `init`, so `step` never allocates. The state buffers hold `T`,
+/// All state is allocated by `init`, so `step` never allocates for Float and Double, which
+/// each optimizer runs in its own specialised loop. The state buffers hold `T`,
 /// as PyTorch's state has the parameters' dtype, and each update does its element-wise
 /// arithmetic in `T` in PyTorch's order of operations, with the per-step scalars (bias
 /// corrections, decayed learning rates) computed in Double as Python computes them. A Float
@@ -47,11 +48,7 @@ public final class OptimizerState<T: BinaryFloatingPoint>: @unchecked Sendable {
   public func reset() {
     steps = 0
     product.pointee = 1
-    var initial: T = 0
-    if case let .adagrad(_, _, _, initialAccumulator) = rule {
-      initial = T(initialAccumulator)
-    }
-    buffers.update(repeating: initial, count: bufferCount)
+    buffers.update(repeating: T(rule.update.initialState), count: bufferCount)
   }
 
   /// One update of every scalar, following PyTorch's rule exactly.
@@ -65,13 +62,37 @@ public final class OptimizerState<T: BinaryFloatingPoint>: @unchecked Sendable {
     // Name the concrete type at each call so the kernels are specialised: inside this generic
     // class a helper generic over the element type would stay unspecialised (T is still open),
     // and a loop through witness tables runs tens of times slower than its memory traffic.
+    let update = rule.update
     if T.self == Float.self {
-      applyOptimizerUpdate(rule, context(Float.self, parameters, gradients, learningRate))
+      update.update(context(Float.self, parameters, gradients, learningRate))
     } else if T.self == Double.self {
-      applyOptimizerUpdate(rule, context(Double.self, parameters, gradients, learningRate))
+      update.update(context(Double.self, parameters, gradients, learningRate))
     } else {
-      applyOptimizerUpdate(rule, context(T.self, parameters, gradients, learningRate))
+      stepInDouble(update, parameters, gradients, learningRate)
     }
+  }
+
+  /// A step for an element type with no loop of its own (Float16, Float80): the scalars and
+  /// state go through Double copies, so this path allocates; Float and Double never come here.
+  private func stepInDouble(
+    _ update: any OptimizerUpdate, _ parameters: UnsafeMutablePointer<T>,
+    _ gradients: UnsafePointer<T>, _ learningRate: Double
+  ) {
+    // At least one element each, so every base address exists.
+    let p = UnsafeMutablePointer<Double>.allocate(capacity: max(count, 1))
+    let g = UnsafeMutablePointer<Double>.allocate(capacity: max(count, 1))
+    let s = UnsafeMutablePointer<Double>.allocate(capacity: max(bufferCount, 1))
+    defer { p.deallocate(); g.deallocate(); s.deallocate() }
+    for i in 0..<count {
+      p[i] = Double(parameters[i])
+      g[i] = Double(gradients[i])
+    }
+    for i in 0..<bufferCount { s[i] = Double(buffers[i]) }
+    update.update(OptimizerKernelContext(
+      parameters: p, gradients: UnsafePointer(g), state: s, count: count, step: steps,
+      learningRate: learningRate, product: product))
+    for i in 0..<count { parameters[i] = T(p[i]) }
+    for i in 0..<bufferCount { buffers[i] = T(s[i]) }
   }
 
   /// The kernel's view of this state and the caller's buffers, with `T` known to be `U`.

@@ -40,8 +40,10 @@ extension Plan {
         reads[0] = logits
         fused = true
       }
-      if case .losses(.lossGradient(let kind, true)) = op, kind == .bce {
-        name = "sigmoid+bce_grad"
+      if case .losses(.lossGradient(let kind, true)) = op, !kind.declaration.readsLogits,
+        let activation = kind.declaration.fusedActivation
+      {
+        name = "\(activation.name)+\(kind.name)_grad"
       }
       var text = reads.map(buffer)
       for i in reads.indices {

@@ -4,31 +4,8 @@ import NNSyntax
 extension Builtins {
   /// Losses and optimizers. A loss built-in is a value for `loss:` and, called with a
   /// prediction and a target, computes the loss (`mse(pred, y)`).
-  static let losses: [Builtin] = [
-    loss("mse", .mse, "Mean squared error: a value for loss:, or computed as mse(pred, y).",
-         "print(mse([[1], [2]], [[1], [3]]))"),
-    loss("sse", .sse, "Half the sum of squared errors over everything, the tutorial's L.",
-         "print(sse([[1], [2]], [[1], [3]]))"),
-    loss("mae", .mae, "Mean absolute error: a value for loss:, or computed as mae(pred, y).",
-         "print(mae([[1], [2]], [[1], [4]]))"),
-    loss("cross_entropy", .crossEntropy,
-         "Softmax cross-entropy of logits against class indices or one-hot rows.",
-         "print(cross_entropy([[2, 0], [0, 2]], [0, 1]))"),
-    loss("bce", .bce, "Binary cross-entropy of probabilities (or logits after a final sigmoid).",
-         "print(bce([[0.9], [0.2]], [[1], [0]]))"),
-    Builtin("huber", lossParameters + [
-      .number("delta", 1, .positive, "where the loss turns from quadratic to linear"),
-    ], doc: BuiltinDoc("losses",
-                       "Huber loss, quadratic within delta (1 by default) and linear beyond.",
-                       "print(huber([[0], [3]], [[0], [0]], delta: 1))"),
-    produces: .loss) { (context) throws(Diagnostic) in
-      let delta = try context.number("delta")
-      guard context.has("pred") else {
-        return .object(LossObject(.builtin(.huber(delta: delta))))
-      }
-      return try context.computeLoss(.huber(delta: delta))
-    },
-  ] + OptimizerRule.declarations.map(optimizer)
+  static let losses: [Builtin] = LossKind.declarations.map(loss)
+    + OptimizerRule.declarations.map(optimizer)
 
   /// `pred` and `y`: given, the loss is computed; absent, the call is the loss as a value.
   private static let lossParameters: [Parameter] = [
@@ -36,12 +13,21 @@ extension Builtins {
     .optional("y", .tensor, "targets"),
   ]
 
-  private static func loss(
-    _ name: String, _ kind: LossKind, _ summary: String, _ example: String
-  ) -> Builtin {
-    Builtin(name, lossParameters, doc: BuiltinDoc("losses", summary, example),
+  /// `mse(pred, y)`, `huber(delta: 2)`: the built-in is derived from the runtime's
+  /// declaration, so the name, hyper-parameters and help exist once.
+  private static func loss(_ declaration: LossDeclaration) -> Builtin {
+    Builtin(declaration.name, lossParameters + declaration.hyperparameters.map(Parameter.init),
+            doc: BuiltinDoc("losses", declaration.summary, declaration.example),
             produces: .loss) { (context) throws(Diagnostic) in
-      try context.computeLoss(kind)
+      var values: [String: Double] = [:]
+      for hyperparameter in declaration.hyperparameters {
+        switch hyperparameter.kind {
+        case .number: values[hyperparameter.name] = try context.number(hyperparameter.name)
+        case .flag:
+          values[hyperparameter.name] = try context.bool(hyperparameter.name) ? 1 : 0
+        }
+      }
+      return try context.computeLoss(declaration.kind(values))
     }
   }
 
@@ -62,7 +48,7 @@ extension Builtins {
           values[hyperparameter.name] = try context.bool(hyperparameter.name) ? 1 : 0
         }
       }
-      let made = declaration.make(values)
+      let made = declaration.rule(values)
       if let problem = made.validate() {
         throw context.error(.invalidArgument, "\(declaration.name): \(problem)")
       }
@@ -162,10 +148,9 @@ extension CallContext {
     }
   }
 
-  static let lossKinds: [String: LossKind] = [
-    "mse": .mse, "sse": .sse, "mae": .mae, "huber": .huber(delta: 1),
-    "cross_entropy": .crossEntropy, "bce": .bce,
-  ]
+  /// Each loss by name, with its default hyper-parameters (a bare `huber` is `huber()`).
+  static let lossKinds: [String: LossKind] = Dictionary(
+    uniqueKeysWithValues: LossKind.declarations.map { ($0.name, $0.defaultKind) })
 
   func optimizerObject(_ name: String) throws(Diagnostic) -> OptimizerObject {
     let value = try require(name)

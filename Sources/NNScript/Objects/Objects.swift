@@ -58,8 +58,12 @@ final class LossObject: ScriptObject {
 
   var displayText: String {
     switch kind {
-    case .builtin(.huber(let delta)): return "<loss huber(delta: \(formatNumber(delta)))>"
-    case .builtin(let loss): return "<loss \(loss.name)>"
+    case .builtin(let loss):
+      let parameters = loss.declaration.hyperparameters.map {
+        "\($0.name): \(formatNumber(loss.values[$0.name]!))"
+      }
+      let list = parameters.isEmpty ? "" : "(\(parameters.joined(separator: ", ")))"
+      return "<loss \(loss.name)\(list)>"
     case .custom(let function): return "<loss \(function.name)>"
     }
   }
