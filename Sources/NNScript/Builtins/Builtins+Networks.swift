@@ -36,9 +36,8 @@ extension Builtins {
     Builtin("step", [
       .optional("net", .model, "the model to update"), .optional("opt", .optimizer, "optimizer"),
       .optional("g", .record, "gradients from grad"),
-      Parameter("every", .wholeNumber, default: .number(10), "schedule: epochs per decay"),
-      Parameter("gamma", .number, default: .number(0.5), "schedule: the decay factor"),
-    ], doc: BuiltinDoc(
+    ] + [.wholeNumber(LearningRateSchedule.stepHyperparameters[0]),
+         Parameter(LearningRateSchedule.stepHyperparameters[1])], doc: BuiltinDoc(
       "gradients",
       "Applies one optimizer update from grad's gradients; step(every:) is a schedule.",
       "let m = model(2) { dense(1) }; let opt = sgd(lr: 0.1)\n"

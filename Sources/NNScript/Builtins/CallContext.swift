@@ -84,6 +84,12 @@ struct CallContext {
     return try integer(name)
   }
 
+  /// An optional number where `nil` means "not given" (`clip:`).
+  func optionalNumber(_ name: String) throws(Diagnostic) -> Double? {
+    guard let value = value(name), !value.isNil else { return nil }
+    return try number(name)
+  }
+
   func string(_ name: String) throws(Diagnostic) -> String {
     let value = try require(name)
     guard case .string(let text) = value else { throw mismatch(name, "a string", value) }

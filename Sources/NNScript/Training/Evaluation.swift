@@ -108,7 +108,7 @@ enum CrossValidation {
                           hint: "crossval(fn () { model(2) { dense(1) } }, data)")
     }
     let data = try context.dataArgument("data")
-    let folds = try context.integer("folds", default: 5)
+    let folds = try context.integer("folds")
     guard folds >= 2, folds <= data.n else {
       throw context.error(.invalidArgument,
                           "folds must be between 2 and the number of rows (\(data.n))",
