@@ -124,6 +124,15 @@ struct CheckerTests {
       == ["1: the argument 'epochs' of warmup must be a whole number ≥ 1, not 0"])
   }
 
+  @Test func literalArgumentsOfTheObjectKindsAreChecked() {
+    #expect(messages("summary(3)")
+      == ["1: the argument 'net' of summary must be a model, not a number"])
+    #expect(messages("print(exp(\"e\"))")
+      == ["1: the argument 't' of exp must be a tensor, but this is a string"])
+    #expect(messages("split(true, 0.5)")
+      == ["1: the argument 'data' of split must be a dataset, but this is a bool"])
+  }
+
   @Test func tooManyPositionalArgumentsAreReported() {
     let diagnostics = Interpreter().check("let e = eye(2, 3)", name: "c.nn")
     #expect(diagnostics.map(\.message) == ["eye takes 1 argument but 2 were given"])

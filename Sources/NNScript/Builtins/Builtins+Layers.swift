@@ -67,7 +67,8 @@ extension Builtins {
       "let m = model([1, 5, 5]) { conv2d(4, 3, padding: \"valid\", act: relu) }\n"
       + "summary(m)"), produces: .layer) {
       (context) throws(Diagnostic) in
-      var conv = Conv2D(filters: try context.integer("filters"), kernel: try context.sizePair("kernel"))
+      var conv = Conv2D(filters: try context.integer("filters"),
+                        kernel: try context.sizePair("kernel"))
       if context.has("stride") { conv.stride = try context.sizePair("stride") }
       if context.has("padding") {
         switch try context.string("padding") {
@@ -307,8 +308,11 @@ extension CallContext {
       case "xavier": return .xavier
       case "zeros": return .zeros
       case "ones": return .constant(1)
-      case "normal": return .normal(std: 0.01)
-      case "uniform": return .uniform(low: -0.05, high: 0.05)
+      // The bare initialisers with their declared defaults (`Initializer`'s declarations).
+      case "normal": return .normal(std: Initializer.normalHyperparameters[0].defaultValue)
+      case "uniform":
+        let bounds = Initializer.uniformHyperparameters.map(\.defaultValue)
+        return .uniform(low: bounds[0], high: bounds[1])
       default: break
       }
     case .number(let x):

@@ -100,7 +100,8 @@ extension Builtins {
   private static func filled(
     _ name: String, _ value: Float, _ summary: String, _ example: String
   ) -> Builtin {
-    Builtin(name, [.shapeDimensions], doc: BuiltinDoc("tensors", summary, example)) { (context) throws(Diagnostic) in
+    Builtin(name, [.shapeDimensions], doc: BuiltinDoc("tensors", summary, example)) {
+      (context) throws(Diagnostic) in
       let shape = try context.shape(from: context.rest)
       return .tensor(try context.runtime { () throws(TensorError) in
         try Tensor.filled(shape, value)
@@ -173,7 +174,8 @@ extension Builtins {
     _ name: String, _ op: Op, _ summary: String? = nil, _ example: String = ""
   ) -> Builtin {
     Builtin(name, [.tensorInput],
-            doc: summary.map { BuiltinDoc("element-wise", $0, example) }) { (context) throws(Diagnostic) in
+            doc: summary.map { BuiltinDoc("element-wise", $0, example) }) {
+      (context) throws(Diagnostic) in
       try context.apply(op, to: ["t"])
     }
   }
@@ -183,7 +185,8 @@ extension Builtins {
   private static func unary(
     _ name: String, _ op: UnaryOp, _ summary: String, _ example: String
   ) -> Builtin {
-    Builtin(name, [.tensorInput], doc: BuiltinDoc("element-wise", summary, example)) { (context) throws(Diagnostic) in
+    Builtin(name, [.tensorInput], doc: BuiltinDoc("element-wise", summary, example)) {
+      (context) throws(Diagnostic) in
       if case .number(let x)? = context.value("t") { return .number(scalar(op, x)) }
       return .tensor(try context.tensorLike("t").unary(op))
     }

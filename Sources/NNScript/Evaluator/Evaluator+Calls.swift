@@ -303,6 +303,17 @@ enum SignatureCheck {
     case (.bool, .bool), (.string, .string): return nil
     case (.bool, _): return mismatch("a bool")
     case (.string, _): return mismatch("a string")
+    case (.model, .object(is ModelObject)), (.dataset, .object(is DatasetObject)): return nil
+    case (.model, _):
+      return Problem(.typeMismatch, "\(subject) must be a model, not a \(value.typeName)")
+    case (.dataset, _):
+      return Problem(.typeMismatch, "\(subject) must be a dataset, but this is a \(value.typeName)",
+                     hint: "make one with dataset(x, y), load_csv(…) or a built-in such as xor()")
+    case (.tensor, .tensor), (.tensor, .number), (.tensor, .list): return nil
+    case (.tensor, _) where value.symbolic != nil: return nil
+    case (.tensor, .string), (.tensor, .bool), (.tensor, .record), (.tensor, .function),
+         (.tensor, .object):
+      return mismatch("a tensor")
     default: return nil
     }
   }
