@@ -70,6 +70,8 @@ public struct Parameter: Sendable, ExpressibleByStringLiteral {
   let rangeMessage: (@Sendable (String) -> String)?
   /// A hint shown under that message.
   let rangeHint: String?
+  /// A hint shown under a wrong-kind message (how to write the value).
+  var kindHint: String?
 
   /// A parameter from all its parts.
   public init(_ name: String, _ kind: ParameterKind, default defaultValue: ParameterDefault?,
@@ -88,6 +90,14 @@ public struct Parameter: Sendable, ExpressibleByStringLiteral {
     self.summary = summary
     self.rangeMessage = rangeMessage
     self.rangeHint = rangeHint
+    self.kindHint = nil
+  }
+
+  /// This parameter with a hint for a value of the wrong kind.
+  func hinting(_ hint: String) -> Self {
+    var copy = self
+    copy.kindHint = hint
+    return copy
   }
 
   /// This parameter allowing only the numbers in `range`, which the binder (and `nn check`, for

@@ -110,7 +110,8 @@ extension Builtins {
       return .record(try Evaluation.record(model, data, context: context))
     },
     Builtin("crossval", [
-      .required("factory", .function, "fn () making a fresh model"),
+      .required("factory", .function, "fn () making a fresh model")
+        .hinting("crossval(fn () { model(2) { dense(1) } }, data)"),
       .required("data", .dataset, "the data"), .whole("folds", 5, "number of folds"),
     ] + trainingParameters, doc: BuiltinDoc(
       "training",

@@ -109,6 +109,27 @@ struct CallContext {
     return flag
   }
 
+  /// A list argument (the binder checks the declared kind; this reads it).
+  func list(_ name: String) throws(Diagnostic) -> [Value] {
+    let value = try require(name)
+    guard case .list(let items) = value else { throw mismatch(name, "a list", value) }
+    return items
+  }
+
+  /// A record argument.
+  func record(_ name: String) throws(Diagnostic) -> Record {
+    let value = try require(name)
+    guard case .record(let record) = value else { throw mismatch(name, "a record", value) }
+    return record
+  }
+
+  /// A function written in the language.
+  func function(_ name: String) throws(Diagnostic) -> FunctionValue {
+    let value = try require(name)
+    guard case .function(let function) = value else { throw mismatch(name, "a function", value) }
+    return function
+  }
+
   /// A tensor argument; a number is accepted as a tensor with no axes.
   func tensor(_ name: String) throws(Diagnostic) -> Tensor {
     let value = try require(name)

@@ -262,6 +262,9 @@ enum SignatureCheck {
     }
   }
 
+  /// The built-ins that stand for an initialiser when named bare (`init: he`).
+  static let initializerNames: Set<String> = ["he", "xavier", "zeros", "ones", "normal", "uniform"]
+
   /// The message for a required argument left out, as the binder and `nn check` say it.
   static func missing(_ parameter: Parameter, of function: String) -> String {
     "\(function) needs the argument '\(parameter.label)'"
@@ -278,7 +281,8 @@ enum SignatureCheck {
   ) -> Problem? {
     let subject = "the argument '\(parameter.label)' of \(function)"
     func mismatch(_ expected: String) -> Problem {
-      Problem(.typeMismatch, "\(subject) must be \(expected), but this is a \(value.typeName)")
+      Problem(.typeMismatch, "\(subject) must be \(expected), but this is a \(value.typeName)",
+              hint: parameter.kindHint)
     }
     switch (parameter.kind, value) {
     case (_, .nil):
@@ -314,6 +318,26 @@ enum SignatureCheck {
     case (.tensor, .string), (.tensor, .bool), (.tensor, .record), (.tensor, .function),
          (.tensor, .object):
       return mismatch("a tensor")
+    // A tensor may stand for the list of its rows (`concat(t)`); the body decides.
+    case (.list, .list), (.list, .tensor), (.record, .record), (.function, .function): return nil
+    case (.list, _): return mismatch("a list")
+    case (.record, _): return mismatch("a record")
+    case (.function, _): return mismatch("a function")
+    case (.initializer, .object(is InitializerObject)), (.initializer, .number): return nil
+    case (.initializer, .builtin(let named)) where initializerNames.contains(named.name):
+      return nil
+    case (.initializer, _):
+      return Problem(.typeMismatch,
+                     "\(subject) must be an initialiser (he, xavier, normal(std), "
+                       + "uniform(low, high), zeros or constant(v)), not "
+                       + ValueFormatter.describe(value))
+    case (.schedule, .object(is ScheduleObject)): return nil
+    case (.schedule, .builtin(let named)) where named.name == "cosine": return nil
+    case (.schedule, _):
+      return Problem(.typeMismatch,
+                     "\(subject) must be a schedule (step(every:, gamma:), exponential(gamma), "
+                       + "cosine() or warmup(epochs:, then:)), not "
+                       + ValueFormatter.describe(value))
     default: return nil
     }
   }
