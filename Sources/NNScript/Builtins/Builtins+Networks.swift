@@ -91,7 +91,8 @@ extension Builtins {
       return .nil
     },
     Builtin("ir", [
-      .required("net", .model, "the model"), .whole("batch", 1, "rows of the batch shown"),
+      .required("net", .model, "the model"), .whole("batch", 1, "rows of the batch shown")
+        .within(.atLeastOne) { _ in "the batch size must be at least 1" },
       .optional("loss", .loss, "also show the loss and backward pass"),
     ], doc: BuiltinDoc(
       "gradients",
@@ -99,9 +100,6 @@ extension Builtins {
       "ir(model(3) { dense(2, tanh) }, batch: 4)")) { (context) throws(Diagnostic) in
       let model = try context.model("net")
       let batch = try context.integer("batch")
-      guard batch > 0 else {
-        throw context.error(.invalidArgument, "the batch size must be at least 1", at: "batch")
-      }
       context.evaluator.emit(try ModelSummary.plan(model, batch: batch,
                                                              context: context))
       return .nil
