@@ -76,6 +76,16 @@ import Testing
       .contains("exponential") == true)
   }
 
+  @Test func validationReadsTheDeclaredRangesAndNames() {
+    #expect(LearningRateSchedule.cosine(minimum: -0.1).validate()
+      == "cosine: min must be a finite number ≥ 0, got -0.1")
+    #expect(LearningRateSchedule.step(every: 0, gamma: 0.5).validate()
+      == "step: every must be a finite number ≥ 1, got 0")
+    let declared = LearningRateSchedule.stepHyperparameters.map(\.name)
+    #expect(declared == ["every", "gamma"])
+    #expect(LearningRateSchedule.defaultCosine == .cosine(minimum: 0))
+  }
+
   @Test func descriptionsUseTheLanguageSpelling() {
     #expect(LearningRateSchedule.warmup(epochs: 2, then: .cosine(minimum: 0)).description
       == "warmup(epochs: 2, then: cosine(minimum: 0.0))")

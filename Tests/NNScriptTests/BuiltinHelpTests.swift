@@ -1,4 +1,5 @@
 import Foundation
+import NNRuntime
 import Testing
 
 @testable import NNScript
@@ -71,5 +72,20 @@ struct BuiltinHelpTests {
     #expect(text.contains("example: let opt = adam("))
     #expect(Interpreter().help(for: "print")?.hasPrefix("print(values..., every_rank)") == true)
     #expect(Interpreter().help(for: "no_such_builtin") == nil)
+  }
+
+  @Test("schedules and initialisers take their parameters from the runtime's declarations")
+  func declaredHyperparametersAreTheBuiltinsParameters() throws {
+    let warmup = try #require(Builtins.byName["warmup"])
+    #expect(warmup.parameter("epochs")?.defaultValue
+      == .number(LearningRateSchedule.warmupHyperparameters[0].defaultValue))
+    #expect(warmup.parameter("epochs")?.kind == .wholeNumber)
+    let normal = try #require(Builtins.byName["normal"])
+    #expect(normal.parameter("std")?.range == Initializer.normalHyperparameters[0].range)
+    #expect(Builtins.byName["step"]?.parameter("gamma")?.defaultValue == .number(0.5))
+    // Help exists once: every built-in's comes from its declaration (the activations' from
+    // the runtime's activation declarations).
+    let undeclared = Builtins.all.filter { $0.doc == nil }.map(\.name).sorted()
+    #expect(undeclared == [])
   }
 }

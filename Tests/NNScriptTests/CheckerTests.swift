@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import NNScript
@@ -111,5 +112,50 @@ struct CheckerTests {
       train m on xor() { optimizer: adamm(lr: 1), epochs: 1 }
       """
     #expect(messages(script) == ["4: undefined name 'dnse'", "6: undefined name 'adamm'"])
+  }
+
+  @Test func declaredRangesOfLiteralArgumentsAreChecked() {
+    #expect(messages("let m = model(2) { dense(0); dropout(1.5) }")
+      == ["1: dense needs at least 1 unit, not 0",
+          "1: dropout's probability must be in [0, 1), not 1.5"])
+    #expect(messages("exponential(gamma: 0)")
+      == ["1: the argument 'gamma' of exponential must be a number > 0, not 0"])
+    #expect(messages("warmup(epochs: 0)")
+      == ["1: the argument 'epochs' of warmup must be a whole number ≥ 1, not 0"])
+  }
+
+  @Test func literalArgumentsOfTheObjectKindsAreChecked() {
+    #expect(messages("summary(3)")
+      == ["1: the argument 'net' of summary must be a model, not a number"])
+    #expect(messages("print(exp(\"e\"))")
+      == ["1: the argument 't' of exp must be a tensor, but this is a string"])
+    #expect(messages("split(true, 0.5)")
+      == ["1: the argument 'data' of split must be a dataset, but this is a bool"])
+  }
+
+  @Test func tooManyPositionalArgumentsAreReported() {
+    let diagnostics = Interpreter().check("let e = eye(2, 3)", name: "c.nn")
+    #expect(diagnostics.map(\.message) == ["eye takes 1 argument but 2 were given"])
+    // A variadic parameter takes the rest.
+    #expect(messages("print(1, 2, 3)\nlet z = zeros(2, 3, 4)") == [])
+  }
+
+  @Test func aMissingRequiredArgumentIsReported() {
+    #expect(messages("let m = model(2) { dense(act: relu) }")
+      == ["1: dense needs the argument 'units'"])
+    #expect(messages("let t = full([2, 2])") == ["1: full needs the argument 'value'"])
+    // Given by name, or optional, is fine.
+    #expect(messages("let t = full(value: 1, shape: [2])\nlet o = adam()") == [])
+  }
+
+  @Test("every golden script that runs cleanly also checks cleanly", arguments: Golden.scripts)
+  func cleanGoldenScriptsCheckCleanly(_ path: String) throws {
+    let expected = try String(
+      contentsOfFile: Golden.root + "/" + path.replacingOccurrences(of: ".nn", with: ".out"),
+      encoding: .utf8)
+    guard !expected.contains("error"), !expected.contains("[exit") else { return }
+    let interpreter = Interpreter(options: InterpreterOptions(workingDirectory: Golden.root))
+    let diagnostics = interpreter.checkFile(Golden.root + "/" + path)
+    #expect(diagnostics.map(\.message) == [], "\(path)")
   }
 }

@@ -50,3 +50,19 @@ public enum Initializer: Hashable, Sendable {
     }
   }
 }
+
+extension Initializer {
+  /// `normal`'s hyper-parameter as the language spells it, with its default and range.
+  public static let normalHyperparameters: [OptimizerHyperparameter] = [
+    .number("std", 0.01, .nonNegative, "standard deviation"),
+  ]
+  /// `uniform`'s (the range must also have low ≤ high).
+  public static let uniformHyperparameters: [OptimizerHyperparameter] = [
+    .number("low", -0.05, .finite, "lowest value"),
+    .number("high", 0.05, .finite, "highest value"),
+  ]
+  /// `constant`'s, which has no default.
+  public static let constantHyperparameters: [OptimizerHyperparameter] = [
+    .number("value", 0, .finite, "every element"),
+  ]
+}

@@ -57,25 +57,58 @@ public enum LearningRateSchedule: Sendable, Equatable {
     }
   }
 
-  /// A message describing the first invalid setting, or nil when the schedule is valid.
+  // MARK: - Declared hyper-parameters
+
+  /// `step`'s hyper-parameters as the language spells them, with PyTorch StepLR's gamma
+  /// (`every` is whole; the language's default is 10 epochs).
+  public static let stepHyperparameters: [OptimizerHyperparameter] = [
+    .number("every", 10, NumberRange(lower: 1), "schedule: epochs per decay"),
+    .number("gamma", 0.5, .positive, "schedule: the decay factor"),
+  ]
+  /// `exponential`'s.
+  public static let exponentialHyperparameters: [OptimizerHyperparameter] = [
+    .number("gamma", 0.9, .positive, "decay factor per epoch"),
+  ]
+  /// `cosine`'s (PyTorch's `eta_min`).
+  public static let cosineHyperparameters: [OptimizerHyperparameter] = [
+    .number("min", 0, .nonNegative, "the final learning rate"),
+  ]
+  /// `warmup`'s (whole epochs).
+  public static let warmupHyperparameters: [OptimizerHyperparameter] = [
+    .number("epochs", 2, NumberRange(lower: 1), "epochs of linear warm-up"),
+  ]
+
+  /// `cosine` with its declared `min`.
+  public static let defaultCosine = LearningRateSchedule.cosine(
+    minimum: cosineHyperparameters[0].defaultValue)
+
+  /// A message describing the first invalid setting, or nil when the schedule is valid: each
+  /// value against its declared range, named as the language names it.
   public func validate() -> String? {
     switch self {
     case .constant:
       return nil
     case .step(let every, let gamma):
-      if every <= 0 { return "step: every must be a whole number >= 1, got \(every)" }
-      return Self.positive("step: gamma", gamma)
+      return Self.check("step", Self.stepHyperparameters, [Double(every), gamma])
     case .exponential(let gamma):
-      return Self.positive("exponential: gamma", gamma)
+      return Self.check("exponential", Self.exponentialHyperparameters, [gamma])
     case .cosine(let minimum):
-      guard minimum.isFinite && minimum >= 0 else {
-        return "cosine: min must be a finite number >= 0, got \(minimum)"
-      }
-      return nil
+      return Self.check("cosine", Self.cosineHyperparameters, [minimum])
     case .warmup(let epochs, let then):
-      if epochs <= 0 { return "warmup: epochs must be a whole number >= 1, got \(epochs)" }
-      return then.validate()
+      return Self.check("warmup", Self.warmupHyperparameters, [Double(epochs)])
+        ?? then.validate()
     }
+  }
+
+  private static func check(
+    _ schedule: String, _ declared: [OptimizerHyperparameter], _ values: [Double]
+  ) -> String? {
+    for (hyperparameter, value) in zip(declared, values) {
+      guard let range = hyperparameter.range, !range.contains(value) else { continue }
+      return "\(schedule): \(hyperparameter.name) must be a finite number \(range.text), got "
+        + (value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value))
+    }
+    return nil
   }
 
   /// A short description in the language's spelling: `step(every: 10, gamma: 0.5)`.
@@ -87,9 +120,5 @@ public enum LearningRateSchedule: Sendable, Equatable {
     case .cosine(let minimum): "cosine(minimum: \(minimum))"
     case .warmup(let epochs, let then): "warmup(epochs: \(epochs), then: \(then.description))"
     }
-  }
-
-  private static func positive(_ name: String, _ value: Double) -> String? {
-    value.isFinite && value > 0 ? nil : "\(name) must be a finite number > 0, got \(value)"
   }
 }

@@ -65,15 +65,48 @@ public struct Parameter: Sendable, ExpressibleByStringLiteral {
   public let range: NumberRange?
   /// One line for help; empty when not yet described.
   public let summary: String
+  /// The message for a number outside `range`, given the number as written; nil: the binder's
+  /// own (`the argument 'p' of f must be a number ≥ 0, not -1`).
+  let rangeMessage: (@Sendable (String) -> String)?
+  /// A hint shown under that message.
+  let rangeHint: String?
+  /// A hint shown under a wrong-kind message (how to write the value).
+  var kindHint: String?
 
   /// A parameter from all its parts.
   public init(_ name: String, _ kind: ParameterKind, default defaultValue: ParameterDefault?,
               range: NumberRange? = nil, _ summary: String) {
+    self.init(name, kind, default: defaultValue, range: range, summary, rangeMessage: nil,
+              rangeHint: nil)
+  }
+
+  private init(_ name: String, _ kind: ParameterKind, default defaultValue: ParameterDefault?,
+               range: NumberRange?, _ summary: String,
+               rangeMessage: (@Sendable (String) -> String)?, rangeHint: String?) {
     self.name = name
     self.kind = kind
     self.defaultValue = defaultValue
     self.range = range
     self.summary = summary
+    self.rangeMessage = rangeMessage
+    self.rangeHint = rangeHint
+    self.kindHint = nil
+  }
+
+  /// This parameter with a hint for a value of the wrong kind.
+  func hinting(_ hint: String) -> Self {
+    var copy = self
+    copy.kindHint = hint
+    return copy
+  }
+
+  /// This parameter allowing only the numbers in `range`, which the binder (and `nn check`, for
+  /// a literal) checks at the argument; `message`, given the number, says what is wrong.
+  func within(
+    _ range: NumberRange, hint: String? = nil, _ message: (@Sendable (String) -> String)? = nil
+  ) -> Self {
+    Self(name, kind, default: defaultValue, range: range, summary, rangeMessage: message,
+         rangeHint: hint)
   }
 
   public init(stringLiteral name: String) {
@@ -115,6 +148,12 @@ public struct Parameter: Sendable, ExpressibleByStringLiteral {
   /// An on/off option.
   public static func flag(_ name: String, _ value: Bool, _ summary: String) -> Self {
     Self(name, .bool, default: .bool(value), summary)
+  }
+
+  /// Whether a call must give it: declared with no default (a parameter declared by name
+  /// alone leaves that to the body).
+  var isRequired: Bool {
+    defaultValue == nil && !isVariadic && !(kind == .any && summary.isEmpty)
   }
 
   /// Whether this is a `name...` parameter.
@@ -167,6 +206,12 @@ extension Parameter {
                 hyperparameter.summary)
     }
   }
+
+  /// A whole-number hyper-parameter (a schedule's `every:` or `epochs:`).
+  static func wholeNumber(_ hyperparameter: OptimizerHyperparameter) -> Self {
+    Self(hyperparameter.name, .wholeNumber, default: .number(hyperparameter.defaultValue),
+         range: hyperparameter.range, hyperparameter.summary)
+  }
 }
 
 // MARK: - Parameters many built-ins share
@@ -184,10 +229,32 @@ extension Parameter {
   static let seed = optional("seed", .wholeNumber, "seed; nil: the interpreter's generator")
 
   /// `n:` of a generated data set.
-  static func rows(_ value: Int) -> Self { whole("n", value, "number of rows") }
+  static func rows(_ value: Int) -> Self {
+    let most = Builtins.maxGeneratedRows
+    return whole("n", value, "number of rows").within(NumberRange(lower: 1, upper: Double(most))) {
+      "n must be between 1 and \(most), not \($0)"
+    }
+  }
+
+  /// A count of a generated data set (`classes:`, `centers:`, `dim:`), at least 1.
+  static func width(_ name: String, _ value: Int?, _ summary: String) -> Self {
+    let parameter = value.map { whole(name, $0, summary) } ?? optional(name, .wholeNumber, summary)
+    let most = Builtins.maxGeneratedWidth
+    return parameter.within(NumberRange(lower: 1, upper: Double(most))) {
+      "\(name) must be between 1 and \(most), not \($0)"
+    }
+  }
 
   /// `noise:` of a generated data set.
-  static func noise(_ value: Double) -> Self {
-    number("noise", value, .nonNegative, "standard deviation of the noise")
+  static func noise(_ value: Double) -> Self { spread("noise", value, "of the noise") }
+
+  /// A standard deviation (`noise:`, `spread:`), a number ≥ 0.
+  static func spread(_ name: String, _ value: Double, _ what: String) -> Self {
+    number(name, value, .nonNegative, "standard deviation " + what)
   }
+}
+
+extension NumberRange {
+  /// `x ≥ 1`: a count of units, filters, rows, ….
+  static let atLeastOne = NumberRange(lower: 1)
 }

@@ -60,11 +60,7 @@ extension Builtins {
       "values",
       "Returns a new list with a value added at the end.",
       "print(append([\"a\", \"b\"], \"c\"))")) { (context) throws(Diagnostic) in
-      let list = try context.require("list")
-      guard case .list(var items) = list else {
-        throw context.error(.typeMismatch, "append needs a list, not a \(list.typeName)",
-                            at: "list")
-      }
+      var items = try context.list("list")
       guard items.count < Limits.maxListCount else {
         throw context.error(.resourceLimit, "a list may hold at most \(Limits.maxListCount) values")
       }
@@ -75,12 +71,7 @@ extension Builtins {
       "values",
       "Returns the field names of a record, in order.",
       "print(keys({lr: 0.1, epochs: 10}))")) { (context) throws(Diagnostic) in
-      let value = try context.require("record")
-      guard case .record(let record) = value else {
-        throw context.error(.typeMismatch, "keys needs a record, not a \(value.typeName)",
-                            at: "record")
-      }
-      return .list(record.names.map { .string($0) })
+      .list(try context.record("record").names.map { .string($0) })
     },
     Builtin("list", [.required("value", .any, "a range, tensor, string or list")], doc: BuiltinDoc(
       "values",

@@ -23,7 +23,7 @@ extension Builtins {
     Builtin("load_csv", [
       .required("path", .string, "the file"),
       Parameter("target", .any, default: .described("the last column"), "column name or index"),
-      .optional("classes", .wholeNumber, "number of classes of a class target"),
+      .width("classes", nil, "number of classes of a class target"),
       .flag("header", true, "the first row names the columns"),
       Parameter("delimiter", .string, default: .string(","), "the separator"),
     ], doc: BuiltinDoc(
@@ -37,7 +37,7 @@ extension Builtins {
       (context) throws(Diagnostic) in
       let path = try context.string("path")
       let target = try context.csvTarget("target")
-      let classes = try context.classCount("classes")
+      let classes = try context.optionalInteger("classes")
       let header = try context.bool("header")
       let delimiter = try context.delimiter("delimiter")
       let bytes: [UInt8]
@@ -60,7 +60,7 @@ extension Builtins {
     },
     Builtin("dataset", [
       .required("x", .tensor, "inputs, one row per sample"), .required("y", .tensor, "targets"),
-      .optional("classes", .wholeNumber, "number of classes of class-index targets"),
+      .width("classes", nil, "number of classes of class-index targets"),
     ], doc: BuiltinDoc(
       "data",
       "Makes a dataset from inputs x and targets y (class indices with classes:).",
@@ -68,7 +68,7 @@ extension Builtins {
       + "1], classes: 2))")) { (context) throws(Diagnostic) in
       let x = try context.tensorLike("x")
       let y = try context.tensorLike("y")
-      let classes = try context.classCount("classes")
+      let classes = try context.optionalInteger("classes")
       do throws(DataError) {
         return .object(DatasetObject(try Dataset(x: x, y: y, classes: classes)))
       } catch {
@@ -82,7 +82,11 @@ extension Builtins {
   private static let transforming: [Builtin] = [
     Builtin("split", [
       .required("data", .dataset, "the data"),
-      .required("fraction", .number, "share of rows in the first part"),
+      .required("fraction", .number, "share of rows in the first part")
+        .within(NumberRange(lower: 0, lowerIncluded: false, upper: 1, upperIncluded: false),
+                hint: "split(data, 0.8) keeps 80% of the rows for the first part") {
+          "the fraction of split must be between 0 and 1 (both excluded), not \($0)"
+        },
       .optional("seed", .wholeNumber, "seed for the shuffle"),
     ], doc: BuiltinDoc(
       "data",
@@ -91,12 +95,6 @@ extension Builtins {
       + "print(tr.n, te.n)")) { (context) throws(Diagnostic) in
       let data = try context.dataArgument("data")
       let fraction = try context.number("fraction")
-      guard fraction > 0, fraction < 1 else {
-        throw context.error(.invalidArgument,
-                            "the fraction of split must be between 0 and 1 (both excluded), "
-                              + "not \(formatNumber(fraction))", at: "fraction",
-                            hint: "split(data, 0.8) keeps 80% of the rows for the first part")
-      }
       let (first, second) = try context.withRandom { data.split(fraction, random: &$0) }
       guard first.n > 0, second.n > 0 else {
         throw context.error(.dataError,
@@ -150,7 +148,10 @@ extension Builtins {
     },
     Builtin("onehot", [
       .required("y", .tensor, "class indices"),
-      Parameter("classes", .wholeNumber, default: .described("largest index + 1"), "width"),
+      Parameter("classes", .wholeNumber, default: .described("largest index + 1"), "width")
+        .within(NumberRange(lower: 1, upper: Double(maxGeneratedWidth))) {
+          "classes must be between 1 and \(maxGeneratedWidth), not \($0)"
+        },
     ], doc: BuiltinDoc(
       "data",
       "Turns class indices into one-hot rows.",
@@ -164,7 +165,7 @@ extension Builtins {
                             "onehot takes one class index per row (a 1-d tensor), not shape "
                               + shapeText(labels.shape), at: "y")
       }
-      guard let classes = try context.classCount("classes") else {
+      guard let classes = try context.optionalInteger("classes") else {
         throw context.error(.invalidArgument, "onehot needs the number of classes")
       }
       _ = try context.runtime { () throws(TensorError) in
@@ -197,24 +198,24 @@ extension Builtins {
       "data",
       "Noisy points on the line y = w·x + b for regression.",
       "print(linear(n: 50, w: 3, b: 1, noise: 0.1))")) { (context) throws(Diagnostic) in
-      let n = try context.rowCount("n", default: 100)
+      let n = try context.integer("n")
       let w = try context.weights("w")
-      let b = try context.number("b", default: 0)
-      let noise = try context.nonNegative("noise", default: 0.1)
+      let b = try context.number("b")
+      let noise = try context.number("noise")
       try context.checkSize(rows: n, width: w.count)
       return .object(DatasetObject(try context.withRandom {
         SyntheticData.linear(n: n, w: w, b: b, noise: noise, random: &$0)
       }))
     },
     Builtin("spirals", [
-      .rows(100), .whole("classes", 3, "number of arms"), .noise(0.2), .seed,
+      .rows(100), .width("classes", 3, "number of arms"), .noise(0.2), .seed,
     ], doc: BuiltinDoc(
       "data",
       "Interleaved spiral arms, n points per class.",
       "print(spirals(n: 100, classes: 3, noise: 0.2))")) { (context) throws(Diagnostic) in
-      let n = try context.rowCount("n", default: 100)
-      let classes = try context.width("classes", default: 3)
-      let noise = try context.nonNegative("noise", default: 0.2)
+      let n = try context.integer("n")
+      let classes = try context.integer("classes")
+      let noise = try context.number("noise")
       try context.checkSize(rows: n * classes, width: 2)
       return .object(DatasetObject(try context.withRandom {
         SyntheticData.spirals(n: n, classes: classes, noise: noise, random: &$0)
@@ -224,42 +225,40 @@ extension Builtins {
       "data",
       "Two interleaving half circles, two classes.",
       "print(moons(n: 200, noise: 0.1))")) { (context) throws(Diagnostic) in
-      let n = try context.rowCount("n", default: 200)
-      let noise = try context.nonNegative("noise", default: 0.1)
+      let n = try context.integer("n")
+      let noise = try context.number("noise")
       return .object(DatasetObject(try context.withRandom {
         SyntheticData.moons(n: n, noise: noise, random: &$0)
       }))
     },
     Builtin("circles", [
-      .rows(200), .noise(0.05), .number("factor", 0.5, "inner radius / outer"), .seed,
+      .rows(200), .noise(0.05),
+      .number("factor", 0.5, "inner radius / outer").within(NumberRange(lower: 0, upper: 1,
+                                                                       upperIncluded: false)) {
+        "the inner circle's radius factor must be at least 0 and below 1, not \($0)"
+      }, .seed,
     ], doc: BuiltinDoc(
       "data",
       "A small circle inside a larger one, two classes.",
       "print(circles(n: 200, noise: 0.05, factor: 0.5))")) { (context) throws(Diagnostic) in
-      let n = try context.rowCount("n", default: 200)
-      let noise = try context.nonNegative("noise", default: 0.05)
-      let factor = try context.number("factor", default: 0.5)
-      guard factor >= 0, factor < 1 else {
-        throw context.error(.invalidArgument,
-                            "the inner circle's radius factor must be at least 0 and below 1, "
-                              + "not \(formatNumber(factor))", at: "factor")
-      }
+      let n = try context.integer("n")
+      let noise = try context.number("noise")
+      let factor = try context.number("factor")
       return .object(DatasetObject(try context.withRandom {
         SyntheticData.circles(n: n, noise: noise, factor: factor, random: &$0)
       }))
     },
     Builtin("blobs", [
-      .rows(200), .whole("centers", 3, "number of clusters"),
-      .whole("dim", 2, "features"),
-      .number("spread", 1, .nonNegative, "standard deviation of each cluster"), .seed,
+      .rows(200), .width("centers", 3, "number of clusters"), .width("dim", 2, "features"),
+      .spread("spread", 1, "of each cluster"), .seed,
     ], doc: BuiltinDoc(
       "data",
       "Gaussian clusters around random centres, one class per centre.",
       "print(blobs(n: 200, centers: 3, dim: 2, spread: 1))")) { (context) throws(Diagnostic) in
-      let n = try context.rowCount("n", default: 200)
-      let centers = try context.width("centers", default: 3)
-      let dim = try context.width("dim", default: 2)
-      let spread = try context.nonNegative("spread", default: 1)
+      let n = try context.integer("n")
+      let centers = try context.integer("centers")
+      let dim = try context.integer("dim")
+      let spread = try context.number("spread")
       try context.checkSize(rows: n, width: dim)
       return .object(DatasetObject(try context.withRandom {
         SyntheticData.blobs(n: n, centers: centers, dim: dim, spread: spread, random: &$0)
@@ -317,17 +316,6 @@ extension CallContext {
     return body(&evaluator.random)
   }
 
-  /// `classes:`: nil when not given, else a whole number ≥ 1.
-  func classCount(_ name: String) throws(Diagnostic) -> Int? {
-    guard let classes = try optionalInteger(name) else { return nil }
-    guard classes >= 1, classes <= Builtins.maxGeneratedWidth else {
-      throw error(.invalidArgument,
-                  "\(name) must be between 1 and \(Builtins.maxGeneratedWidth), not \(classes)",
-                  at: name)
-    }
-    return classes
-  }
-
   /// `target:`: a column name or index; the last column when not given.
   func csvTarget(_ name: String) throws(Diagnostic) -> CSVTarget {
     switch value(name) {
@@ -369,37 +357,6 @@ extension CallContext {
     guard let file else { return error(.dataError, problem.message) }
     let location = problem.line.map { line in ":\(line)" + (problem.column.map { ":\($0)" } ?? "") }
     return error(.dataError, "\(file)\(location ?? ""): \(problem.message)")
-  }
-
-  /// `n:`: a number of rows, at least 1.
-  func rowCount(_ name: String, default fallback: Int) throws(Diagnostic) -> Int {
-    let n = try integer(name, default: fallback)
-    guard n >= 1, n <= Builtins.maxGeneratedRows else {
-      throw error(.invalidArgument,
-                  "\(name) must be between 1 and \(Builtins.maxGeneratedRows), not \(n)", at: name)
-    }
-    return n
-  }
-
-  /// `classes:`, `centers:`, `dim:`: a count of at least 1.
-  func width(_ name: String, default fallback: Int) throws(Diagnostic) -> Int {
-    let n = try integer(name, default: fallback)
-    guard n >= 1, n <= Builtins.maxGeneratedWidth else {
-      throw error(.invalidArgument,
-                  "\(name) must be between 1 and \(Builtins.maxGeneratedWidth), not \(n)",
-                  at: name)
-    }
-    return n
-  }
-
-  /// `noise:`, `spread:`: a finite number ≥ 0.
-  func nonNegative(_ name: String, default fallback: Double) throws(Diagnostic) -> Double {
-    let x = try number(name, default: fallback)
-    guard x >= 0, x.isFinite else {
-      throw error(.invalidArgument, "\(name) must be a number ≥ 0, not \(formatNumber(x))",
-                  at: name)
-    }
-    return x
   }
 
   /// `w:` of `linear`: one number, or a list or 1-d tensor of them (one per feature).

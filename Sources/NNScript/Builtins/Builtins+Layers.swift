@@ -5,7 +5,10 @@ extension Builtins {
   /// Layers a model body is built from, initialisers and the activations (`activations`).
   static let layers: [Builtin] = [
     Builtin("dense", [
-      .required("units", .wholeNumber, "outputs"), .optional("act", .activation, "activation"),
+      .required("units", .wholeNumber, "outputs").within(.atLeastOne) {
+        "dense needs at least 1 unit, not \($0)"
+      },
+      .optional("act", .activation, "activation"),
       .optional("weight", .tensor, "fixed [in, units] weights"),
       .optional("bias", .tensor, "fixed [units] bias"),
       Parameter("init", .initializer, default: .described("he after relu, else xavier"),
@@ -18,12 +21,7 @@ extension Builtins {
       "let m = model(3) { dense(4, relu, init: he); dense(1) }\n"
       + "print(m(ones(3)))"), produces: .layer) {
       (context) throws(Diagnostic) in
-      let units = try context.integer("units")
-      guard units > 0 else {
-        throw context.error(.invalidArgument, "dense needs at least 1 unit, not \(units)",
-                            at: "units")
-      }
-      var dense = Dense(units: units)
+      var dense = Dense(units: try context.integer("units"))
       if context.has("act"), !(context.value("act")?.isNil ?? true) {
         dense.activation = try context.activation("act")
       }
@@ -43,23 +41,21 @@ extension Builtins {
       return context.layer(dense, pointing: ["weight", "bias"])
     },
     Builtin("dropout", [
-      .required("p", .number, "the probability of zeroing an input, in [0, 1)"),
+      .required("p", .number, "the probability of zeroing an input").within(.unitInterval) {
+        "dropout's probability must be in [0, 1), not \($0)"
+      },
     ], doc: BuiltinDoc(
       "layers",
       "A layer that zeroes each input with probability p while training.",
       "let m = model(4) { dense(8, relu); dropout(0.5); dense(1) }\n"
       + "summary(m)"),
             produces: .layer) { (context) throws(Diagnostic) in
-      let p = try context.number("p")
-      guard p >= 0, p < 1 else {
-        throw context.error(.invalidArgument,
-                            "dropout's probability must be in [0, 1), not \(formatNumber(p))",
-                            at: "p")
-      }
-      return context.layer(Dropout(p))
+      context.layer(Dropout(try context.number("p")))
     },
     Builtin("conv2d", [
-      .required("filters", .wholeNumber, "output channels"),
+      .required("filters", .wholeNumber, "output channels").within(.atLeastOne) {
+        "conv2d needs at least 1 filter, not \($0)"
+      },
       .required("kernel", .any, "window: a whole number or [height, width]"),
       Parameter("stride", .any, default: .number(1), "a whole number or [y, x]"),
       Parameter("padding", .string, default: .string("same"), "\"same\" or \"valid\""),
@@ -70,12 +66,8 @@ extension Builtins {
       "let m = model([1, 5, 5]) { conv2d(4, 3, padding: \"valid\", act: relu) }\n"
       + "summary(m)"), produces: .layer) {
       (context) throws(Diagnostic) in
-      let filters = try context.integer("filters")
-      guard filters > 0 else {
-        throw context.error(.invalidArgument, "conv2d needs at least 1 filter, not \(filters)",
-                            at: "filters")
-      }
-      var conv = Conv2D(filters: filters, kernel: try context.sizePair("kernel"))
+      var conv = Conv2D(filters: try context.integer("filters"),
+                        kernel: try context.sizePair("kernel"))
       if context.has("stride") { conv.stride = try context.sizePair("stride") }
       if context.has("padding") {
         switch try context.string("padding") {
@@ -98,28 +90,24 @@ extension Builtins {
             "A layer keeping the mean of each size×size window (stride: size).",
             "let m = model([1, 4, 4]) { avgpool(2, stride: 1) }\nprint(m(ones(1, 1, 4, 4)).shape)"),
     Builtin("embedding", [
-      .required("vocab", .wholeNumber, "number of tokens"),
-      .required("dim", .wholeNumber, "vector size"),
+      .required("vocab", .wholeNumber, "number of tokens").within(.atLeastOne) {
+        "embedding needs a vocabulary of at least 1 token, not \($0)"
+      },
+      .required("dim", .wholeNumber, "vector size").within(.atLeastOne) {
+        "embedding needs a dimension of at least 1, not \($0)"
+      },
     ], doc: BuiltinDoc(
       "layers",
       "A first layer mapping each token id in [0, vocab) to a learned dim-vector.",
       "let m = model(3) { embedding(10, 4) }\n"
       + "print(m([[1, 2, 9]]).shape)"), produces: .layer) { (context) throws(Diagnostic) in
-      let vocab = try context.integer("vocab")
-      let dim = try context.integer("dim")
-      guard vocab > 0 else {
-        throw context.error(.invalidArgument,
-                            "embedding needs a vocabulary of at least 1 token, not \(vocab)",
-                            at: "vocab")
-      }
-      guard dim > 0 else {
-        throw context.error(.invalidArgument, "embedding needs a dimension of at least 1, not "
-                              + "\(dim)", at: "dim")
-      }
-      return context.layer(Embedding(vocab: vocab, dim: dim))
+      context.layer(Embedding(vocab: try context.integer("vocab"),
+                              dim: try context.integer("dim")))
     },
     Builtin("lstm", [
-      .required("units", .wholeNumber, "hidden size"),
+      .required("units", .wholeNumber, "hidden size").within(.atLeastOne) {
+        "lstm needs at least 1 unit, not \($0)"
+      },
       .flag("return_sequences", false, "output every step, not only the last"),
     ], doc: BuiltinDoc(
       "layers",
@@ -128,10 +116,6 @@ extension Builtins {
       "let m = model([5, 2]) { lstm(8); dense(1) }\n"
       + "summary(m)"), produces: .layer) { (context) throws(Diagnostic) in
       let units = try context.integer("units")
-      guard units > 0 else {
-        throw context.error(.invalidArgument, "lstm needs at least 1 unit, not \(units)",
-                            at: "units")
-      }
       let sequences = try context.bool("return_sequences")
       return context.layer(LSTM(units: units, returnSequences: sequences))
     },
@@ -171,20 +155,14 @@ extension Builtins {
       + "init: xavier) }"), produces: .initializer) { (_) throws(Diagnostic) in
       .object(InitializerObject(.xavier))
     },
-    Builtin("normal", [.number("std", 0.01, "standard deviation")], doc: BuiltinDoc(
+    Builtin("normal", Initializer.normalHyperparameters.map(Parameter.init), doc: BuiltinDoc(
       "initialisers",
       "An initialiser drawing from N(0, std²), std 0.01 when bare.",
       "let m = model(2) { dense(4, init: normal(0.1)) }"),
             produces: .initializer) { (context) throws(Diagnostic) in
-      let std = try context.number("std")
-      guard std >= 0 else {
-        throw context.error(.invalidArgument, "a standard deviation is ≥ 0", at: "std")
-      }
-      return .object(InitializerObject(.normal(std: std)))
+      .object(InitializerObject(.normal(std: try context.number("std"))))
     },
-    Builtin("uniform", [
-      .number("low", -0.05, "lowest value"), .number("high", 0.05, "highest value"),
-    ], doc: BuiltinDoc(
+    Builtin("uniform", Initializer.uniformHyperparameters.map(Parameter.init), doc: BuiltinDoc(
       "initialisers",
       "An initialiser drawing from U(low, high), ±0.05 when bare.",
       "let m = model(2) { dense(4, "
@@ -196,7 +174,9 @@ extension Builtins {
       }
       return .object(InitializerObject(.uniform(low: low, high: high)))
     },
-    Builtin("constant", [.required("value", .number, "every element")], doc: BuiltinDoc(
+    Builtin("constant", Initializer.constantHyperparameters.map {
+      .required($0.name, .number, $0.summary)
+    }, doc: BuiltinDoc(
       "initialisers",
       "An initialiser that sets every value to one number.",
       "let m = model(2) { dense(4, bias_init: constant(0.1)) }\n"
@@ -344,8 +324,11 @@ extension CallContext {
       case "xavier": return .xavier
       case "zeros": return .zeros
       case "ones": return .constant(1)
-      case "normal": return .normal(std: 0.01)
-      case "uniform": return .uniform(low: -0.05, high: 0.05)
+      // The bare initialisers with their declared defaults (`Initializer`'s declarations).
+      case "normal": return .normal(std: Initializer.normalHyperparameters[0].defaultValue)
+      case "uniform":
+        let bounds = Initializer.uniformHyperparameters.map(\.defaultValue)
+        return .uniform(low: bounds[0], high: bounds[1])
       default: break
       }
     case .number(let x):

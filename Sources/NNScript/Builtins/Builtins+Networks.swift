@@ -36,9 +36,8 @@ extension Builtins {
     Builtin("step", [
       .optional("net", .model, "the model to update"), .optional("opt", .optimizer, "optimizer"),
       .optional("g", .record, "gradients from grad"),
-      Parameter("every", .wholeNumber, default: .number(10), "schedule: epochs per decay"),
-      Parameter("gamma", .number, default: .number(0.5), "schedule: the decay factor"),
-    ], doc: BuiltinDoc(
+    ] + [.wholeNumber(LearningRateSchedule.stepHyperparameters[0]),
+         Parameter(LearningRateSchedule.stepHyperparameters[1])], doc: BuiltinDoc(
       "gradients",
       "Applies one optimizer update from grad's gradients; step(every:) is a schedule.",
       "let m = model(2) { dense(1) }; let opt = sgd(lr: 0.1)\n"
@@ -92,7 +91,8 @@ extension Builtins {
       return .nil
     },
     Builtin("ir", [
-      .required("net", .model, "the model"), .whole("batch", 1, "rows of the batch shown"),
+      .required("net", .model, "the model"), .whole("batch", 1, "rows of the batch shown")
+        .within(.atLeastOne) { _ in "the batch size must be at least 1" },
       .optional("loss", .loss, "also show the loss and backward pass"),
     ], doc: BuiltinDoc(
       "gradients",
@@ -100,9 +100,6 @@ extension Builtins {
       "ir(model(3) { dense(2, tanh) }, batch: 4)")) { (context) throws(Diagnostic) in
       let model = try context.model("net")
       let batch = try context.integer("batch")
-      guard batch > 0 else {
-        throw context.error(.invalidArgument, "the batch size must be at least 1", at: "batch")
-      }
       context.evaluator.emit(try ModelSummary.plan(model, batch: batch,
                                                              context: context))
       return .nil

@@ -21,7 +21,8 @@ extension Builtins {
       "plot",
       [
         .optional("series...", .any, "lists, tensors or a history's losses"),
-        .optional("title", .string, "title"), .optional("labels", .list, "one per series"),
+        .optional("title", .string, "title"), .optional("labels", .list, "one per series")
+          .hinting("for one series: labels: [\"loss\"]"),
         .optional("file", .string, "an .svg file to write instead of printing"),
         Parameter("width", .wholeNumber, default: .described("60 cells or 640 pixels"), "width"),
         Parameter("height", .wholeNumber, default: .described("15 cells or 400 pixels"),

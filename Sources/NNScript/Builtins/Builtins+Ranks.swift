@@ -40,7 +40,7 @@ extension CallContext {
   /// Whether this call shows output or writes its file on this rank: rank 0 always, every
   /// rank with `every_rank: true`.
   func actsOnThisRank() throws(Diagnostic) -> Bool {
-    let everyRank = try bool("every_rank", default: false)
+    let everyRank = try bool("every_rank")
     return everyRank || evaluator.rank == 0
   }
 

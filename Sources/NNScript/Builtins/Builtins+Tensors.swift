@@ -20,8 +20,10 @@ extension Builtins {
       "print(tensor([1, 2, 3]) * 2)")) { (context) throws(Diagnostic) in
       .tensor(try context.tensorLike("value"))
     },
-    filled("zeros", 0),
-    filled("ones", 1),
+    filled("zeros", 0, "Makes a tensor of zeros; bare, it is the all-zeros initialiser.",
+           "print(zeros(2, 3))"),
+    filled("ones", 1, "Makes a tensor of ones; bare, it is the all-ones initialiser.",
+           "print(ones([2, 2]))"),
     Builtin("full", [
       .required("shape", .shape, "the shape"), .required("value", .number, "every element"),
     ], doc: BuiltinDoc(
@@ -95,8 +97,11 @@ extension Builtins {
     },
   ]
 
-  private static func filled(_ name: String, _ value: Float) -> Builtin {
-    Builtin(name, [.shapeDimensions]) { (context) throws(Diagnostic) in
+  private static func filled(
+    _ name: String, _ value: Float, _ summary: String, _ example: String
+  ) -> Builtin {
+    Builtin(name, [.shapeDimensions], doc: BuiltinDoc("tensors", summary, example)) {
+      (context) throws(Diagnostic) in
       let shape = try context.shape(from: context.rest)
       return .tensor(try context.runtime { () throws(TensorError) in
         try Tensor.filled(shape, value)
@@ -107,9 +112,24 @@ extension Builtins {
   // MARK: - Element-wise
 
   private static let elementwise: [Builtin] = [
-    unaryOp("exp", .exp), unaryOp("log", .log), unaryOp("sqrt", .sqrt), unaryOp("abs", .abs),
-    unary("floor", .floor), unary("ceil", .ceil), unary("round", .round), unary("sign", .sign),
-    pairwise("maximum", .maximum), pairwise("minimum", .minimum),
+    unaryOp("exp", .exp, "Computes e to the power of each element.",
+            "print(exp(1), exp([0, 1]))"),
+    unaryOp("log", .log, "Computes the natural logarithm of each element.",
+            "print(log([1, 10]))"),
+    unaryOp("sqrt", .sqrt, "Computes the square root of each element.", "print(sqrt([4, 9]))"),
+    unaryOp("abs", .abs, "Computes the absolute value of each element.", "print(abs([-2, 3]))"),
+    unary("floor", .floor, "Rounds each element down.", "print(floor([1.5, -1.5]))"),
+    unary("ceil", .ceil, "Rounds each element up.", "print(ceil([1.5, -1.5]))"),
+    unary("round", .round, "Rounds each element to the nearest whole number.",
+          "print(round([1.4, 2.6]))"),
+    unary("sign", .sign, "Returns -1, 0 or 1 for each element's sign.",
+          "print(sign([-3, 0, 2]))"),
+    pairwise("maximum", .maximum,
+             "Takes the larger of two tensors element by element, broadcasting.",
+             "print(maximum([1, 5], [3, 2]))"),
+    pairwise("minimum", .minimum,
+             "Takes the smaller of two tensors element by element, broadcasting.",
+             "print(minimum([1, 5], [3, 2]))"),
     Builtin("clip", [
       .tensorInput, .required("lo", .number, "the lowest value kept"),
       .required("hi", .number, "the highest value kept"),
@@ -130,25 +150,35 @@ extension Builtins {
 
   /// A differentiable element-wise built-in, which names its op once: on a number it gives a
   /// number (the op's kernel in 64 bits), on a tensor a tensor, on a traced tensor a node.
-  private static func unaryOp(_ name: String, _ op: Op) -> Builtin {
-    Builtin(name, [.tensorInput]) { (context) throws(Diagnostic) in
+  /// (Without help, the activations' lines, whose help is still `BuiltinHelp`'s.)
+  private static func unaryOp(
+    _ name: String, _ op: Op, _ summary: String? = nil, _ example: String = ""
+  ) -> Builtin {
+    Builtin(name, [.tensorInput],
+            doc: summary.map { BuiltinDoc("element-wise", $0, example) }) {
+      (context) throws(Diagnostic) in
       try context.apply(op, to: ["t"])
     }
   }
 
   /// A function that cannot be differentiated: a number gives a number (in 64 bits), a tensor
   /// a tensor.
-  private static func unary(_ name: String, _ op: UnaryOp) -> Builtin {
-    Builtin(name, [.tensorInput]) { (context) throws(Diagnostic) in
+  private static func unary(
+    _ name: String, _ op: UnaryOp, _ summary: String, _ example: String
+  ) -> Builtin {
+    Builtin(name, [.tensorInput], doc: BuiltinDoc("element-wise", summary, example)) {
+      (context) throws(Diagnostic) in
       if case .number(let x)? = context.value("t") { return .number(scalar(op, x)) }
       return .tensor(try context.tensorLike("t").unary(op))
     }
   }
 
-  private static func pairwise(_ name: String, _ op: BinaryOp) -> Builtin {
+  private static func pairwise(
+    _ name: String, _ op: BinaryOp, _ summary: String, _ example: String
+  ) -> Builtin {
     Builtin(name, [
       .required("a", .tensor, "a tensor or number"), .required("b", .tensor, "a tensor or number"),
-    ]) { (context) throws(Diagnostic) in
+    ], doc: BuiltinDoc("element-wise", summary, example)) { (context) throws(Diagnostic) in
       let a = try context.tensorLike("a")
       let b = try context.tensorLike("b")
       let result = try context.runtime { () throws(TensorError) in try Tensor.binary(op, a, b) }
@@ -187,15 +217,34 @@ extension Builtins {
   // MARK: - Reductions
 
   private static let reductions: [Builtin] = [
-    reduction("sum", .sum), reduction("mean", .mean), reduction("max", .max),
-    reduction("min", .min), reduction("argmax", .argmax), reduction("argmin", .argmin),
-    reduction("std", .std), reduction("var", .variance), reduction("prod", .prod),
+    reduction("sum", .sum, "Adds the elements, all of them or along axis:.",
+              "print(sum([[1, 2], [3, 4]]), sum([[1, 2], [3, 4]], axis: 0))"),
+    reduction("mean", .mean, "Averages the elements, all of them or along axis:.",
+              "print(mean([[1, 2], [3, 4]], axis: 1))"),
+    reduction("max", .max, "Returns the largest element, overall or along axis:.",
+              "print(max([3, 7, 5]))"),
+    reduction("min", .min, "Returns the smallest element, overall or along axis:.",
+              "print(min([[3, 7], [1, 5]], axis: 0))"),
+    reduction("argmax", .argmax,
+              "Returns the index of the largest element, overall or along axis:.",
+              "print(argmax([[0.1, 0.9], [0.8, 0.2]], axis: 1))"),
+    reduction("argmin", .argmin,
+              "Returns the index of the smallest element, overall or along axis:.",
+              "print(argmin([3, 1, 2]))"),
+    reduction("std", .std, "Returns the population standard deviation, overall or along axis:.",
+              "print(std([1, 2, 3, 4]))"),
+    reduction("var", .variance, "Returns the population variance, overall or along axis:.",
+              "print(var([1, 2, 3, 4]))"),
+    reduction("prod", .prod, "Multiplies the elements, all of them or along axis:.",
+              "print(prod([1, 2, 3, 4]))"),
   ]
 
   /// Over all axes the result is a number; with `axis:` a tensor (LANGUAGE.md §3).
-  private static func reduction(_ name: String, _ op: ReduceOp) -> Builtin {
-    Builtin(name, [.tensorInput, .optional("axis", .wholeNumber, "the axis; nil: all elements")]) {
-      (context) throws(Diagnostic) in
+  private static func reduction(
+    _ name: String, _ op: ReduceOp, _ summary: String, _ example: String
+  ) -> Builtin {
+    Builtin(name, [.tensorInput, .optional("axis", .wholeNumber, "the axis; nil: all elements")],
+            doc: BuiltinDoc("reductions", summary, example)) { (context) throws(Diagnostic) in
       let axis = try context.optionalInteger("axis")
       if let traced = context.value("t")?.symbolic, op == .sum || op == .mean {
         return try context.trace(op == .sum ? .sum(axis: axis) : .mean(axis: axis), [traced])

@@ -9,15 +9,24 @@ extension Builtins {
   static let trainingParameters: [Parameter] = [
     Parameter("loss", .loss, default: .described("from the targets"), "the loss"),
     Parameter("optimizer", .optimizer, default: .described("adam"), "the optimizer"),
-    .whole("epochs", 10, "passes over the data"),
-    Parameter("batch", .wholeNumber, default: .described("all rows"), "rows per step"),
+    .whole("epochs", 10, "passes over the data").within(.atLeastOne) {
+      "epochs must be at least 1, not \($0)"
+    },
+    Parameter("batch", .wholeNumber, default: .described("all rows"), "rows per step")
+      .within(.atLeastOne) { "a batch holds at least 1 sample, not \($0)" },
     .flag("shuffle", true, "shuffle the rows every epoch"),
     .optional("validate", .any, "a dataset, or a fraction held out from the end"),
     .optional("metrics", .metric, "metrics reported each epoch"),
-    .number("l2", 0, "L2 penalty on the weights"),
-    .optional("clip", .number, "largest gradient norm"),
+    .number("l2", 0, "L2 penalty on the weights").within(.nonNegative) { _ in
+      "l2 must be a number ≥ 0"
+    },
+    .optional("clip", .number, "largest gradient norm").within(.positive) { _ in
+      "clip must be a number > 0"
+    },
     Parameter("schedule", .schedule, default: .described("constant"), "learning-rate schedule"),
-    .optional("early_stop", .wholeNumber, "patience in epochs"),
+    .optional("early_stop", .wholeNumber, "patience in epochs").within(.atLeastOne) { _ in
+      "early_stop is a patience in epochs, at least 1"
+    },
     .optional("seed", .wholeNumber, "seed for shuffling and dropout"),
     .flag("progress", true, "print one line per epoch"),
     .flag("check_numerics", false, "fail on NaN or infinity"),
@@ -41,7 +50,8 @@ extension Builtins {
   /// Training, schedules, metrics and evaluation.
   static let training: [Builtin] = [
     fit,
-    Builtin("exponential", [.number("gamma", 0.9, "decay factor per epoch")], doc: BuiltinDoc(
+    Builtin("exponential", LearningRateSchedule.exponentialHyperparameters.map(Parameter.init),
+            doc: BuiltinDoc(
       "training",
       "A schedule multiplying the learning rate by gamma every epoch.",
       "let m = model(2) { dense(1, sigmoid) }\n"
@@ -49,7 +59,8 @@ extension Builtins {
             produces: .schedule) { (context) throws(Diagnostic) in
       try context.schedule(.exponential(gamma: try context.number("gamma")))
     },
-    Builtin("cosine", [.number("min", 0, "the final learning rate")], doc: BuiltinDoc(
+    Builtin("cosine", LearningRateSchedule.cosineHyperparameters.map(Parameter.init),
+            doc: BuiltinDoc(
       "training",
       "A schedule annealing the learning rate to min along a cosine over the run.",
       "let m = model(2) { dense(1, sigmoid) }\n"
@@ -58,8 +69,7 @@ extension Builtins {
       + "progress: false)"), produces: .schedule) { (context) throws(Diagnostic) in
       try context.schedule(.cosine(minimum: try context.number("min")))
     },
-    Builtin("warmup", [
-      .whole("epochs", 2, "epochs of linear warm-up"),
+    Builtin("warmup", LearningRateSchedule.warmupHyperparameters.map(Parameter.wholeNumber) + [
       Parameter("then", .schedule, default: .described("constant"), "the schedule after"),
     ], doc: BuiltinDoc(
       "training",
@@ -100,7 +110,8 @@ extension Builtins {
       return .record(try Evaluation.record(model, data, context: context))
     },
     Builtin("crossval", [
-      .required("factory", .function, "fn () making a fresh model"),
+      .required("factory", .function, "fn () making a fresh model")
+        .hinting("crossval(fn () { model(2) { dense(1) } }, data)"),
       .required("data", .dataset, "the data"), .whole("folds", 5, "number of folds"),
     ] + trainingParameters, doc: BuiltinDoc(
       "training",

@@ -84,6 +84,12 @@ struct CallContext {
     return try integer(name)
   }
 
+  /// An optional number where `nil` means "not given" (`clip:`).
+  func optionalNumber(_ name: String) throws(Diagnostic) -> Double? {
+    guard let value = value(name), !value.isNil else { return nil }
+    return try number(name)
+  }
+
   func string(_ name: String) throws(Diagnostic) -> String {
     let value = try require(name)
     guard case .string(let text) = value else { throw mismatch(name, "a string", value) }
@@ -101,6 +107,27 @@ struct CallContext {
     guard let value = value(name) else { return fallback }
     guard case .bool(let flag) = value else { throw mismatch(name, "a bool", value) }
     return flag
+  }
+
+  /// A list argument (the binder checks the declared kind; this reads it).
+  func list(_ name: String) throws(Diagnostic) -> [Value] {
+    let value = try require(name)
+    guard case .list(let items) = value else { throw mismatch(name, "a list", value) }
+    return items
+  }
+
+  /// A record argument.
+  func record(_ name: String) throws(Diagnostic) -> Record {
+    let value = try require(name)
+    guard case .record(let record) = value else { throw mismatch(name, "a record", value) }
+    return record
+  }
+
+  /// A function written in the language.
+  func function(_ name: String) throws(Diagnostic) -> FunctionValue {
+    let value = try require(name)
+    guard case .function(let function) = value else { throw mismatch(name, "a function", value) }
+    return function
   }
 
   /// A tensor argument; a number is accepted as a tensor with no axes.

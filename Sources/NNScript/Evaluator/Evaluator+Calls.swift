@@ -154,8 +154,8 @@ extension Evaluator {
       } else {
         guard position < parameters.count else {
           throw failure(.invalidArgument,
-                        "\(functionName) takes \(Self.count(parameters.count, "argument")) but "
-                          + "\(arguments.filter { $0.label == nil }.count) were given",
+                        SignatureCheck.tooMany(functionName, takes: parameters.count,
+                                               given: arguments.filter { $0.label == nil }.count),
                         at: argument.range)
         }
         bound[position] = argument
@@ -197,6 +197,10 @@ extension Evaluator {
     let declared = fixed + namedOnly
     let bound = try bindArguments(positional + named, to: declared.map(\.name),
                                   functionName: builtin.name, callRange: callRange)
+    if let missing = zip(declared, bound).first(where: { $0.0.isRequired && $0.1 == nil }) {
+      throw failure(.invalidArgument, SignatureCheck.missing(missing.0, of: builtin.name),
+                    at: callRange)
+    }
     var context = CallContext(evaluator: self, builtin: builtin, callRange: callRange,
                               source: source)
     for (parameter, argument) in zip(declared, bound) {
@@ -236,7 +240,7 @@ extension Evaluator {
       return try callBare(bare, at: argument.range)
     }
     if let problem = SignatureCheck.problem(value, for: parameter, of: builtin.name) {
-      throw failure(problem.code, problem.message, at: argument.range)
+      throw failure(problem.code, problem.message, at: argument.range, hint: problem.hint)
     }
     return value
   }
@@ -245,24 +249,57 @@ extension Evaluator {
 /// The checks a declared parameter makes of a value, shared by the binder and `nn check`
 /// (which applies them to literal arguments).
 enum SignatureCheck {
+  /// A diagnostic's parts, for the binder to place at the argument.
+  struct Problem {
+    let code: DiagnosticCode
+    let message: String
+    var hint: String?
+
+    init(_ code: DiagnosticCode, _ message: String, hint: String? = nil) {
+      self.code = code
+      self.message = message
+      self.hint = hint
+    }
+  }
+
+  /// The built-ins that stand for an initialiser when named bare (`init: he`).
+  static let initializerNames: Set<String> = ["he", "xavier", "zeros", "ones", "normal", "uniform"]
+
+  /// The message for a required argument left out, as the binder and `nn check` say it.
+  static func missing(_ parameter: Parameter, of function: String) -> String {
+    "\(function) needs the argument '\(parameter.label)'"
+  }
+
+  /// The message for positional arguments past the last parameter.
+  static func tooMany(_ function: String, takes count: Int, given: Int) -> String {
+    "\(function) takes \(Evaluator.count(count, "argument")) but \(given) were given"
+  }
+
   /// What is wrong with `value` for `parameter`, or nil when it fits (or the body decides).
   static func problem(
     _ value: Value, for parameter: Parameter, of function: String
-  ) -> (code: DiagnosticCode, message: String)? {
+  ) -> Problem? {
     let subject = "the argument '\(parameter.label)' of \(function)"
-    func mismatch(_ expected: String) -> (DiagnosticCode, String) {
-      (.typeMismatch, "\(subject) must be \(expected), but this is a \(value.typeName)")
+    func mismatch(_ expected: String) -> Problem {
+      Problem(.typeMismatch, "\(subject) must be \(expected), but this is a \(value.typeName)",
+              hint: parameter.kindHint)
     }
     switch (parameter.kind, value) {
     case (_, .nil):
       return nil
     case (.number, .number(let x)), (.wholeNumber, .number(let x)):
       if parameter.kind == .wholeNumber, CallContext.exactInteger(x) == nil {
-        return (.invalidArgument, "\(subject) must be a whole number, not \(formatNumber(x))")
+        return Problem(.invalidArgument,
+                       "\(subject) must be a whole number, not \(formatNumber(x))")
       }
       if let range = parameter.range, !range.contains(x) {
-        let expected = range == .finite ? "finite" : "a number \(range.text)"
-        return (.invalidArgument, "\(subject) must be \(expected), not \(formatNumber(x))")
+        if let message = parameter.rangeMessage {
+          return Problem(.invalidArgument, message(formatNumber(x)), hint: parameter.rangeHint)
+        }
+        let noun = parameter.kind == .wholeNumber ? "a whole number" : "a number"
+        let expected = range == .finite ? "finite" : "\(noun) \(range.text)"
+        return Problem(.invalidArgument, "\(subject) must be \(expected), not \(formatNumber(x))",
+                       hint: parameter.rangeHint)
       }
       return nil
     case (.number, _): return mismatch("a number")
@@ -270,6 +307,37 @@ enum SignatureCheck {
     case (.bool, .bool), (.string, .string): return nil
     case (.bool, _): return mismatch("a bool")
     case (.string, _): return mismatch("a string")
+    case (.model, .object(is ModelObject)), (.dataset, .object(is DatasetObject)): return nil
+    case (.model, _):
+      return Problem(.typeMismatch, "\(subject) must be a model, not a \(value.typeName)")
+    case (.dataset, _):
+      return Problem(.typeMismatch, "\(subject) must be a dataset, but this is a \(value.typeName)",
+                     hint: "make one with dataset(x, y), load_csv(…) or a built-in such as xor()")
+    case (.tensor, .tensor), (.tensor, .number), (.tensor, .list): return nil
+    case (.tensor, _) where value.symbolic != nil: return nil
+    case (.tensor, .string), (.tensor, .bool), (.tensor, .record), (.tensor, .function),
+         (.tensor, .object):
+      return mismatch("a tensor")
+    // A tensor may stand for the list of its rows (`concat(t)`); the body decides.
+    case (.list, .list), (.list, .tensor), (.record, .record), (.function, .function): return nil
+    case (.list, _): return mismatch("a list")
+    case (.record, _): return mismatch("a record")
+    case (.function, _): return mismatch("a function")
+    case (.initializer, .object(is InitializerObject)), (.initializer, .number): return nil
+    case (.initializer, .builtin(let named)) where initializerNames.contains(named.name):
+      return nil
+    case (.initializer, _):
+      return Problem(.typeMismatch,
+                     "\(subject) must be an initialiser (he, xavier, normal(std), "
+                       + "uniform(low, high), zeros or constant(v)), not "
+                       + ValueFormatter.describe(value))
+    case (.schedule, .object(is ScheduleObject)): return nil
+    case (.schedule, .builtin(let named)) where named.name == "cosine": return nil
+    case (.schedule, _):
+      return Problem(.typeMismatch,
+                     "\(subject) must be a schedule (step(every:, gamma:), exponential(gamma), "
+                       + "cosine() or warmup(epochs:, then:)), not "
+                       + ValueFormatter.describe(value))
     default: return nil
     }
   }

@@ -125,7 +125,7 @@ public final class Builtin: Sendable {
   public let parameters: [String]
   /// The declared parameters, in order (`parameters` are their names).
   public let signature: [Parameter]
-  /// Help declared with the built-in; nil while its help is still in `BuiltinHelp`'s table.
+  /// Help declared with the built-in; (`BuiltinHelp` gathers it for the reference).
   public let doc: BuiltinDoc?
   /// The kind of value a no-argument call makes (`adam` makes an optimizer), for the binder's
   /// bare-name rule; nil for other built-ins.

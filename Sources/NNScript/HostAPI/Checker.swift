@@ -209,7 +209,7 @@ struct Checker {
     case .call(let callee, let arguments):
       visit(callee)
       for argument in arguments { visit(argument.value) }
-      checkBuiltinCall(callee, arguments)
+      checkBuiltinCall(callee, arguments, callRange: expression.range)
     case .index(let base, let subscripts):
       visit(base)
       for item in subscripts {
@@ -242,16 +242,34 @@ struct Checker {
   // MARK: - Built-in signatures
 
   /// A call of a built-in the script does not shadow, checked against its declaration.
-  private mutating func checkBuiltinCall(_ callee: Expr, _ arguments: [Argument]) {
+  private mutating func checkBuiltinCall(
+    _ callee: Expr, _ arguments: [Argument], callRange: SourceRange
+  ) {
     guard case .identifier(let name) = callee.kind, !declaredByScript.contains(name),
       let builtin = Builtins.byName[name]
     else { return }
-    let fixed = builtin.signature.prefix { !$0.isVariadic }
-    for (parameter, argument) in zip(fixed, arguments.filter { $0.label == nil }) {
+    let fixed = Array(builtin.signature.prefix { !$0.isVariadic })
+    let positional = arguments.filter { $0.label == nil }
+    for (parameter, argument) in zip(fixed, positional) {
       checkLiteral(argument.value, for: parameter, of: builtin)
+    }
+    let variadic = fixed.count < builtin.signature.count
+    if !variadic, positional.count > fixed.count {
+      report(.invalidArgument,
+             SignatureCheck.tooMany(name, takes: fixed.count, given: positional.count),
+             positional[fixed.count].value.range)
     }
     let named = arguments.compactMap { argument in argument.label.map { ($0, argument.value) } }
     checkLabels(named, of: builtin, noun: "parameter")
+    // Parameters after a variadic one are named only, as the binder binds them.
+    let labels = Set(named.map(\.0.name))
+    for (index, parameter) in builtin.signature.enumerated() where parameter.isRequired {
+      let byPosition = index < fixed.count && index < positional.count
+      if !byPosition, !labels.contains(parameter.name) {
+        report(.invalidArgument, SignatureCheck.missing(parameter, of: name), callRange)
+        break
+      }
+    }
   }
 
   /// Each label must name a parameter (with a suggestion when it is a likely typo), and a
@@ -277,7 +295,7 @@ struct Checker {
     guard let value = Self.literal(expression),
       let problem = SignatureCheck.problem(value, for: parameter, of: builtin.name)
     else { return }
-    report(problem.code, problem.message, expression.range)
+    report(problem.code, problem.message, expression.range, hint: problem.hint)
   }
 
   /// The value of a literal number, negated number, bool or plain string; nil otherwise.

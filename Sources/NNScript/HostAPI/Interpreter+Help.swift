@@ -10,12 +10,11 @@ extension Interpreter {
     var text = """
       # Built-in functions
 
-      Generated from the built-ins' declared signatures (and `Sources/NNScript/Builtins/BuiltinHelp.swift`
-      for the help not yet declared beside them) by `Interpreter.builtinReference()`; `:help NAME`
-      in the REPL prints the same text. Each declared parameter shows its kind, allowed range,
-      default (`= …`; none means the argument is required) and what it does. Do not edit by
-      hand: run the tests with `NN_RECORD_GOLDEN=1` to regenerate it. [The language
-      page](language.md) describes the choices behind them.
+      Generated from the built-ins' declarations (signature and help) by
+      `Interpreter.builtinReference()`; `:help NAME` in the REPL prints the same text. Each
+      parameter shows its kind, allowed range, default (`= …`; none means the argument is
+      required) and what it does. Do not edit by hand: run the tests with `NN_RECORD_GOLDEN=1`
+      to regenerate it. [The language page](language.md) describes the choices behind them.
 
       """
     for family in BuiltinHelp.families {

@@ -47,7 +47,7 @@ extension CallContext {
     let value = try require(name)
     switch value {
     case .object(let object as ScheduleObject): return object.schedule
-    case .builtin(let builtin) where builtin.name == "cosine": return .cosine(minimum: 0)
+    case .builtin(let builtin) where builtin.name == "cosine": return .defaultCosine
     default:
       throw error(.typeMismatch,
                   "a schedule is step(every:, gamma:), exponential(gamma), cosine() or "

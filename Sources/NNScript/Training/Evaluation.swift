@@ -100,15 +100,10 @@ enum Evaluation {
 /// and evaluated on its own.
 enum CrossValidation {
   static func run(_ context: CallContext) throws(Diagnostic) -> Value {
-    let factoryValue = try context.require("factory")
-    guard case .function(let factory) = factoryValue else {
-      throw context.error(.typeMismatch,
-                          "crossval takes a function that returns a fresh model, not a "
-                            + factoryValue.typeName, at: "factory",
-                          hint: "crossval(fn () { model(2) { dense(1) } }, data)")
-    }
+    // The binder has checked that `factory` is a function (its declared kind).
+    let factory = try context.function("factory")
     let data = try context.dataArgument("data")
-    let folds = try context.integer("folds", default: 5)
+    let folds = try context.integer("folds")
     guard folds >= 2, folds <= data.n else {
       throw context.error(.invalidArgument,
                           "folds must be between 2 and the number of rows (\(data.n))",

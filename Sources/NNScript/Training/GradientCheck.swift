@@ -13,7 +13,7 @@ enum GradientCheck {
   static func run(_ context: CallContext) throws(Diagnostic) -> Value {
     let model = try context.model("net")
     let loss = context.has("loss") ? try context.lossObject("loss") : LossObject(.builtin(.mse))
-    let checkNumerics = try context.bool("check_numerics", default: true)
+    let checkNumerics = try context.bool("check_numerics")
     let runner = NetworkRunner(evaluator: context.evaluator)
     let x = try runner.batch(model, try context.require("x"),
                              range: context.bound["x"]?.range ?? context.callRange)

@@ -7,9 +7,9 @@ enum TraceReport {
   static func run(_ context: CallContext) throws(Diagnostic) -> Value {
     let model = try context.model("net")
     let loss = context.has("loss") ? try context.lossObject("loss") : LossObject(.builtin(.mse))
-    let lr = try context.number("lr", default: 0.1)
-    let apply = try context.bool("apply", default: false)
-    let checkNumerics = try context.bool("check_numerics", default: true)
+    let lr = try context.number("lr")
+    let apply = try context.bool("apply")
+    let checkNumerics = try context.bool("check_numerics")
     let runner = NetworkRunner(evaluator: context.evaluator)
     let x = try runner.batch(model, try context.require("x"),
                              range: context.bound["x"]?.range ?? context.callRange)

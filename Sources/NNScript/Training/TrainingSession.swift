@@ -50,7 +50,7 @@ struct TrainingSession {
       : context.evaluator.random
     let trainer = try Self.trainer(model, configuration, optimizer: optimizer, loss: loss,
                                    context: context)
-    let showProgress = try context.bool("progress", default: true)
+    let showProgress = try context.bool("progress")
     let reporter = ProgressReporter(model: model.name, epochs: configuration.epochs,
                                     options: context.evaluator.options)
     let evaluator = context.evaluator
@@ -91,47 +91,15 @@ struct TrainingSession {
   private func configuration(
     optimizer: OptimizerObject
   ) throws(Diagnostic) -> TrainingConfiguration {
-    let epochs = try context.integer("epochs", default: 10)
-    guard epochs >= 1 else {
-      throw context.error(.invalidArgument, "epochs must be at least 1, not \(epochs)",
-                          at: "epochs")
-    }
-    var batch: Int?
-    if let value = context.value("batch"), !value.isNil {
-      let size = try context.integer("batch")
-      guard size >= 1 else {
-        throw context.error(.invalidArgument, "a batch holds at least 1 sample, not \(size)",
-                            at: "batch")
-      }
-      batch = size
-    }
-    let l2 = try context.number("l2", default: 0)
-    guard l2 >= 0, l2.isFinite else {
-      throw context.error(.invalidArgument, "l2 must be a number ≥ 0", at: "l2")
-    }
-    var clip: Double?
-    if context.has("clip") {
-      let value = try context.number("clip")
-      guard value > 0, value.isFinite else {
-        throw context.error(.invalidArgument, "clip must be a number > 0", at: "clip")
-      }
-      clip = value
-    }
-    var earlyStop: Int?
-    if context.has("early_stop") {
-      let patience = try context.integer("early_stop")
-      guard patience >= 1 else {
-        throw context.error(.invalidArgument, "early_stop is a patience in epochs, at least 1",
-                            at: "early_stop")
-      }
-      earlyStop = patience
-    }
-    return TrainingConfiguration(
-      epochs: epochs, batchSize: batch, shuffle: try context.bool("shuffle", default: true),
+    // Defaults and ranges are the declared ones (`Builtins.trainingParameters`).
+    TrainingConfiguration(
+      epochs: try context.integer("epochs"), batchSize: try context.optionalInteger("batch"),
+      shuffle: try context.bool("shuffle"),
       optimizer: optimizer.rule, learningRate: optimizer.learningRate,
       schedule: context.has("schedule") ? try context.scheduleValue("schedule") : .constant,
-      l2: l2, clip: clip, earlyStop: earlyStop, metrics: try context.metricList("metrics"),
-      checkNumerics: try context.bool("check_numerics", default: false))
+      l2: try context.number("l2"), clip: try context.optionalNumber("clip"),
+      earlyStop: try context.optionalInteger("early_stop"),
+      metrics: try context.metricList("metrics"), checkNumerics: try context.bool("check_numerics"))
   }
 
   /// `validate:` — a dataset, or a fraction of the rows held out from the end (as Keras does,
