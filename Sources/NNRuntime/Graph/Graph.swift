@@ -131,7 +131,8 @@ extension Graph {
     guard case .linearAlgebra(.matmul) = nodes[node.index].op else { return nil }
     var operand = nodes[node.index].inputs[i]
     var flipped = false
-    while case .linearAlgebra(.transpose) = nodes[operand.index].op, nodes[operand.index].shape.count == 2 {
+    while case .linearAlgebra(.transpose) = nodes[operand.index].op,
+      nodes[operand.index].shape.count == 2 {
       operand = nodes[operand.index].inputs[0]
       flipped.toggle()
     }

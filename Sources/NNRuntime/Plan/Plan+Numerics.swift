@@ -142,7 +142,8 @@ extension Plan {
       site: site, node: node, kernel: kernel, value: pointer[element].doubleValue,
       element: element, shape: shape, backward: backward, tag: graph[node].tag,
       gradientOf: target, gradientOfParameter: parameter,
-      gradientOfTag: target.flatMap { graph[$0].tag }, gradientOfOp: target.map { graph[$0].op.name },
+      gradientOfTag: target.flatMap { graph[$0].tag },
+      gradientOfOp: target.map { graph[$0].op.name },
       row: row)
   }
 
