@@ -97,7 +97,10 @@ extension Graph {
 
 /// The layout of a loss's operands, shared by the value and gradient kernels.
 struct LossOperands<T: PlanScalar> {
-  let kind: LossKind
+  /// The loss's kernels, not retained: the plan's graph holds the `LossKind` that owns them
+  /// for as long as the plan runs. An owning reference would make `Kernel` non-trivial, and
+  /// every kernel of every step would then be copied through a retain and a release.
+  unowned(unsafe) let kernels: LossKernels
   /// Logits (cross-entropy, fused bce) or the prediction itself.
   let fromLogits: Bool
   let prediction: UnsafeMutablePointer<T>
@@ -153,7 +156,7 @@ struct LossOperands<T: PlanScalar> {
     for i in 0..<count { p[i] = prediction[i].doubleValue }
     for i in 0..<targetCount { y[i] = target[i].doubleValue }
     let result = body(LossOperands<Double>(
-      kind: kind, fromLogits: fromLogits, prediction: p, target: y, rows: rows,
+      kernels: kernels, fromLogits: fromLogits, prediction: p, target: y, rows: rows,
       columns: columns, targetIsIndices: targetIsIndices), out)
     if let output { for i in 0..<count { output[i] = T(out[i]) } }
     return result
@@ -170,7 +173,7 @@ struct LossKernel<T: PlanScalar> {
   }
 
   private func value() -> Double {
-    let loss = operands.kind.function
+    let loss = operands.kernels.function
     if T.self == Float.self { return loss.value(operands.same(Float.self)) }
     if T.self == Double.self { return loss.value(operands.same(Double.self)) }
     return operands.inDouble { operands, _ in loss.value(operands) }
@@ -184,7 +187,7 @@ struct LossGradientKernel<T: PlanScalar> {
   let output: UnsafeMutablePointer<T>
 
   func run() {
-    let loss = operands.kind.function
+    let loss = operands.kernels.function
     let g = upstream[0]
     if T.self == Float.self {
       loss.gradient(operands.same(Float.self), upstream: g.floatValue,
@@ -212,7 +215,7 @@ extension Kernel {
       // A loss over class targets works row by row; the others over all scalars at once.
       let byRow = kind.targetKind == .classes
       return LossOperands(
-        kind: kind, fromLogits: fromLogits, prediction: operands.inputs[0],
+        kernels: kind.kernels, fromLogits: fromLogits, prediction: operands.inputs[0],
         target: operands.inputs[1],
         rows: byRow ? (columns == 0 ? 0 : count / columns) : 1,
         columns: byRow ? columns : count,

@@ -54,6 +54,13 @@ public struct LossDeclaration: Sendable {
   public func kind(_ values: [String: Double]) -> LossKind { LossKind(self, values) }
 }
 
+/// A loss's kernels (its `LossFunction`), shared by every copy of the `LossKind` made with them.
+final class LossKernels: Sendable {
+  let function: any LossFunction
+
+  init(_ function: any LossFunction) { self.function = function }
+}
+
 /// A loss function reducing a prediction and a target to a 0-d value: a declared loss with
 /// its hyper-parameter values. `.mse`, `.crossEntropy`, `.huber(delta: 1)`, … name them from
 /// Swift; each loss's file says what it computes.
@@ -62,8 +69,12 @@ public struct LossKind: Hashable, Sendable {
   public let declaration: LossDeclaration
   /// The hyper-parameters by their language names, one for each the declaration lists.
   public let values: [String: Double]
+  /// The kernels the values make, in a class so that a plan's loss kernel can point at them
+  /// without owning a reference (see `LossOperands.kernels`).
+  let kernels: LossKernels
+
   /// The kernels the values make.
-  let function: any LossFunction
+  var function: any LossFunction { kernels.function }
 
   init(_ declaration: LossDeclaration, _ values: [String: Double]) {
     var all = Dictionary(
@@ -71,7 +82,7 @@ public struct LossKind: Hashable, Sendable {
     all.merge(values) { _, given in given }
     self.declaration = declaration
     self.values = all
-    function = declaration.make(all)
+    kernels = LossKernels(declaration.make(all))
   }
 
   /// Every loss, in the order listings show them: the one line a new loss adds outside its
