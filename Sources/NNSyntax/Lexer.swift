@@ -6,9 +6,9 @@
 // problems become `.invalid` tokens or diagnostics beside well-formed tokens.
 //
 // Decisions worth knowing:
-// - A `.newline` token is emitted only for a real line break (its range is the `\n` or `\r\n`),
-//   never synthesised before `.eof`; a source ending in `x\n` ends `identifier newline eof`, one
-//   ending in `x` ends `identifier eof`.
+// - A `.newline` token is emitted only for a real line break (its range is the `\n`, `\r\n` or
+//   lone `\r`), never synthesised before `.eof`; a source ending in `x\n` ends
+//   `identifier newline eof`, one ending in `x` ends `identifier eof`.
 // - `3.` followed by a digit is a fraction, by `.` a range (`3...5`), by a letter or `_` a member
 //   access (`3.x` → number, dot, identifier); otherwise (`3.`, `3.)`) it is an invalid number.
 
@@ -115,14 +115,15 @@ extension LexerState {
     case UInt8(ascii: " "), UInt8(ascii: "\t"), 0x0B, 0x0C:
       index += 1
     case UInt8(ascii: "\r"):
-      // `\r\n` is one line break; a lone `\r` is whitespace, as `Source` counts only `\n`.
-      if peek(1) == UInt8(ascii: "\n") { lineBreak(length: 2) } else { index += 1 }
+      // `\r\n` is one line break, and so is a lone `\r` (classic Mac OS), as `Source` counts
+      // lines.
+      lineBreak(length: peek(1) == UInt8(ascii: "\n") ? 2 : 1)
     case UInt8(ascii: "\n"):
       lineBreak(length: 1)
     case UInt8(ascii: "#"):
       // Also covers a `#!` first line.
       while index < bytes.count, bytes[index] != UInt8(ascii: "\n"),
-        !(bytes[index] == UInt8(ascii: "\r") && peek(1) == UInt8(ascii: "\n"))
+        bytes[index] != UInt8(ascii: "\r")
       {
         index += 1
       }

@@ -29,17 +29,27 @@ public struct SourceRange: Hashable, Sendable, CustomStringConvertible {
 public final class Source: Hashable, Sendable, CustomStringConvertible {
   /// The name shown in diagnostics (a path, `<stdin>`, `<repl:3>`).
   public let name: String
-  /// The text as UTF-8 bytes; the lexer reads these.
+  /// The text as UTF-8 bytes, without a leading byte-order mark; the lexer reads these.
   public let bytes: [UInt8]
   /// Byte offsets at which each line starts; `lineStarts[0] == 0`.
   public let lineStarts: [Int]
 
   /// Makes a source named `name` holding `text`, indexing its line starts.
+  ///
+  /// A UTF-8 byte-order mark (as Windows editors write) is dropped here, so that no offset,
+  /// column or token ever counts it. A line ends in LF, CRLF or a lone CR (classic Mac OS), as
+  /// the lexer reads them.
   public init(name: String, text: String) {
     self.name = name
-    self.bytes = Array(text.utf8)
+    var bytes = Array(text.utf8)
+    if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
+    self.bytes = bytes
     var starts = [0]
-    for (offset, byte) in bytes.enumerated() where byte == UInt8(ascii: "\n") {
+    let (lineFeed, carriageReturn) = (UInt8(ascii: "\n"), UInt8(ascii: "\r"))
+    for (offset, byte) in bytes.enumerated()
+    where byte == lineFeed
+      || (byte == carriageReturn && (offset + 1 == bytes.count || bytes[offset + 1] != lineFeed))
+    {
       starts.append(offset + 1)
     }
     self.lineStarts = starts

@@ -14,7 +14,8 @@ private struct MeanQuartic: LossFunction {
     name: "mean_quartic", summary: "Mean fourth power of the error.", example: "",
     hyperparameters: [.number("scale", 1, .positive, "multiplies the loss")],
     targetKind: .values, reduction: .mean, readsLogits: false, fusedActivation: nil,
-    targetGradientIsNegated: true, make: { MeanQuartic(scale: $0["scale"]!) })
+    targetGradientIsNegated: true, readsProbabilities: false,
+    make: { MeanQuartic(scale: $0["scale"]!) })
 
   let scale: Double
 

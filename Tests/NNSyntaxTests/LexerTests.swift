@@ -381,9 +381,29 @@ fileprivate func checkInvariants(_ tokens: [Token], count: Int) {
       Lexed(.identifier, "a"), Lexed(.newline, "\r\n"), Lexed(.identifier, "b"),
       Lexed(.newline, "\r\n"),
     ])
-    // A lone carriage return is whitespace.
-    #expect(kinds("a\rb") == [.identifier, .identifier])
+    // A lone carriage return (classic Mac OS) is a line break too, and ends a comment.
+    #expect(tokens("a\rb # c\rd") == [
+      Lexed(.identifier, "a"), Lexed(.newline, "\r"), Lexed(.identifier, "b"),
+      Lexed(.newline, "\r"), Lexed(.identifier, "d"),
+    ])
     #expect(problems("a\r\nb\r\n").isEmpty)
+    #expect(problems("let x = 1\rprint(x)\r").isEmpty)
+  }
+
+  @Test func loneCarriageReturnsCountAsLines() {
+    let source = Source(name: "test", text: "a\rbb\r\ncc\nd")
+    #expect(source.lineStarts == [0, 2, 6, 9])
+    #expect(source.lineAndColumn(of: 3) == (2, 2))
+    #expect((1...4).map(source.lineText) == ["a", "bb", "cc", "d"])
+  }
+
+  @Test func byteOrderMarkIsDropped() {
+    let source = Source(name: "test", text: "\u{FEFF}let x = 1")
+    #expect(source.bytes.first == UInt8(ascii: "l"))
+    #expect(kinds("\u{FEFF}let x = 1") == [.kwLet, .identifier, .equal, .number])
+    #expect(problems("\u{FEFF}print(1)\n").isEmpty)
+    // Only at the start: elsewhere it is an unexpected character, as before.
+    #expect(problems("x\u{FEFF}").count == 1)
   }
 
   @Test func endsWithExactlyOneEOF() {

@@ -165,6 +165,15 @@ extension Activation {
   /// variants.
   public var isReLUFamily: Bool { declaration.initializer == .he }
 
+  /// Whether every output lies in [0, 1], so a loss that takes probabilities (bce) can read
+  /// it: sigmoid's, and softmax's rows too (each entry is a probability).
+  public var outputsProbabilities: Bool {
+    switch self {
+    case .sigmoid, .softmax: true
+    case .identity, .relu, .tanh, .gelu, .silu, .elu, .leakyRelu: false
+    }
+  }
+
   /// Whether the derivative is computed from the activation's output rather than its input.
   /// Reading the output lets the plan fuse the pre-activation away even when training.
   var gradientUsesOutput: Bool {

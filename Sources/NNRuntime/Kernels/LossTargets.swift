@@ -28,11 +28,14 @@ public struct LossTargetError: Error, Sendable, Equatable {
   public var message: String
   /// The first row whose value is wrong; nil when the shape is.
   public var row: Int?
+  /// What to do about it, when the message alone does not say.
+  public var hint: String?
 
   /// An error with its message.
-  public init(_ message: String, row: Int? = nil) {
+  public init(_ message: String, row: Int? = nil, hint: String? = nil) {
     self.message = message
     self.row = row
+    self.hint = hint
   }
 }
 
@@ -42,6 +45,25 @@ extension LossKind {
 
   /// How this loss reduces over rows, as its declaration says.
   public var reduction: LossReduction { declaration.reduction }
+
+  /// Why `network`'s outputs cannot be this loss's predictions, or nil when they can: a loss
+  /// that reads probabilities (bce) needs a model ending in sigmoid (or softmax), or its log
+  /// of a value outside [0, 1] is NaN at the first step. `model` names the network.
+  public func predictionProblem(_ network: Network, model: String) -> LossTargetError? {
+    guard declaration.readsProbabilities, let last = network.layers.last else { return nil }
+    var probe = Graph()
+    guard let lowering = try? network.lower(into: &probe, batch: 1) else { return nil }
+    if case .activations(.activation(let activation)) = probe[lowering.output].op,
+      activation.outputsProbabilities
+    {
+      return nil
+    }
+    let width = network.outputShape.last ?? 1
+    return LossTargetError(
+      "\(name) takes probabilities, but \(model) ends in \(last.summary), whose outputs are not "
+        + "probabilities in [0, 1]",
+      hint: "end the model with sigmoid, e.g. dense(\(width), sigmoid)")
+  }
 
   /// The shape the loss op reads for a target of shape `target` against a prediction of shape
   /// `prediction`, and whether it holds class indices: cross-entropy's `[n, 1]` indices become

@@ -16,6 +16,7 @@ struct BCE: LossFunction {
     example: "print(bce([[0.9], [0.2]], [[1], [0]]))",
     hyperparameters: [], targetKind: .probabilities, reduction: .mean,
     readsLogits: false, fusedActivation: .sigmoid, targetGradientIsNegated: false,
+    readsProbabilities: true,
     make: { _ in BCE() })
 
   func value(_ operands: LossOperands<Float>) -> Double { compute(operands) }

@@ -17,6 +17,7 @@ struct CrossEntropy: LossFunction {
     example: "print(cross_entropy([[2, 0], [0, 2]], [0, 1]))",
     hyperparameters: [], targetKind: .classes, reduction: .mean,
     readsLogits: true, fusedActivation: .softmax, targetGradientIsNegated: false,
+    readsProbabilities: false,
     make: { _ in CrossEntropy() })
 
   func value(_ operands: LossOperands<Float>) -> Double { compute(operands) }

@@ -11,6 +11,7 @@ struct Huber: LossFunction {
       .number("delta", 1, .positive, "where the loss turns from quadratic to linear"),
     ], targetKind: .values, reduction: .mean,
     readsLogits: false, fusedActivation: nil, targetGradientIsNegated: true,
+    readsProbabilities: false,
     make: { Huber(delta: $0["delta"]!) })
 
   let delta: Double

@@ -44,6 +44,10 @@ public struct LossDeclaration: Sendable {
   /// Whether the loss depends on p − y only, so dL/dy = −dL/dp; otherwise a gradient with
   /// respect to the target is an error.
   public let targetGradientIsNegated: Bool
+  /// Whether the predictions must be probabilities (bce): a model the loss is bound to must
+  /// end in an activation whose outputs lie in [0, 1] (`Activation.outputsProbabilities`),
+  /// checked before training (`LossKind.predictionProblem`).
+  public let readsProbabilities: Bool
   /// Makes the loss from a value for every hyper-parameter.
   let make: @Sendable ([String: Double]) -> any LossFunction
 

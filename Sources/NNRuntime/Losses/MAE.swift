@@ -8,6 +8,7 @@ struct MAE: LossFunction {
     example: "print(mae([[1], [2]], [[1], [4]]))",
     hyperparameters: [], targetKind: .values, reduction: .mean,
     readsLogits: false, fusedActivation: nil, targetGradientIsNegated: true,
+    readsProbabilities: false,
     make: { _ in MAE() })
 
   func value(_ operands: LossOperands<Float>) -> Double { compute(operands) }

@@ -8,6 +8,7 @@ struct MSE: LossFunction {
     example: "print(mse([[1], [2]], [[1], [3]]))",
     hyperparameters: [], targetKind: .values, reduction: .mean,
     readsLogits: false, fusedActivation: nil, targetGradientIsNegated: true,
+    readsProbabilities: false,
     make: { _ in MSE() })
 
   func value(_ operands: LossOperands<Float>) -> Double { compute(operands) }

@@ -8,6 +8,7 @@ struct SSE: LossFunction {
     example: "print(sse([[1], [2]], [[1], [3]]))",
     hyperparameters: [], targetKind: .values, reduction: .sum,
     readsLogits: false, fusedActivation: nil, targetGradientIsNegated: true,
+    readsProbabilities: false,
     make: { _ in SSE() })
 
   func value(_ operands: LossOperands<Float>) -> Double { compute(operands) }

@@ -2,6 +2,13 @@
 public enum Metric: String, Sendable, CaseIterable {
   case accuracy, precision, recall, f1, auc, mse, mae, r2
 
+  /// Other names scripts may call a metric by: Keras's `acc`. Each is a built-in of its own
+  /// (`acc(pred, y)`, `metrics: [acc]`) that computes the metric it names.
+  public static let aliases: [String: Metric] = ["acc": .accuracy]
+
+  /// The metric named `name`, by its own name or an alias.
+  public static func named(_ name: String) -> Metric? { Metric(rawValue: name) ?? aliases[name] }
+
   /// Whether the metric compares class predictions with labels (the others compare values).
   public var isClassification: Bool {
     switch self {

@@ -117,7 +117,7 @@ extension Builtins {
       .optional("others...", .dataset, "more data scaled the same way"),
     ], doc: BuiltinDoc(
       "data",
-      "Scales datasets to zero mean and unit variance by the first's statistics.",
+      "Scales data to zero mean and unit variance by the first's statistics (one set, or a list).",
       "let (tr, te) = split(blobs(), 0.8)\n"
       + "let (a, b) = standardize(tr, te)")) { (context) throws(Diagnostic) in
       let first = try context.dataArgument("data")
@@ -144,7 +144,11 @@ extension Builtins {
                             at: "data")
       }
       let (mean, std) = first.standardization()
-      return .list(results.map { .object(DatasetObject($0.standardized(mean: mean, std: std))) })
+      let scaled = results.map {
+        Value.object(DatasetObject($0.standardized(mean: mean, std: std)))
+      }
+      // As scikit-learn's fit_transform: one in, one out; a list only when there are several.
+      return scaled.count == 1 ? scaled[0] : .list(scaled)
     },
     Builtin("onehot", [
       .required("y", .tensor, "class indices"),

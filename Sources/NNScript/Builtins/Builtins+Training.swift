@@ -97,6 +97,10 @@ extension Builtins {
            "print(auc([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]], [0, 1, 1, 1]))"),
     metric("r2", "The coefficient of determination of a regression.",
            "print(r2([[1], [2], [3]], [[1], [2], [4]]))"),
+  ] + Metric.aliases.sorted { $0.key < $1.key }.map { alias, metric in
+    Self.metric(alias, "Another name of \(metric.rawValue) (Keras's spelling); bare, a metric.",
+                "print(\(alias)([[0.9, 0.1], [0.2, 0.8]], [0, 0]))", computes: metric.rawValue)
+  } + [
     Builtin("evaluate", [
       .required("net", .model, "the model"), .required("data", .dataset, "the data"),
       Parameter("loss", .loss, default: .described("from the targets"), "the loss"),
@@ -124,14 +128,17 @@ extension Builtins {
   ]
 
   /// `accuracy(pred, y)` and friends compute the metric; named bare they are `metrics:` entries.
-  private static func metric(_ name: String, _ summary: String, _ example: String) -> Builtin {
+  /// `computes` names the metric an alias stands for.
+  private static func metric(
+    _ name: String, _ summary: String, _ example: String, computes: String? = nil
+  ) -> Builtin {
     Builtin(name, [
       .required("pred", .tensor, "predictions"), .required("y", .tensor, "targets"),
     ], doc: BuiltinDoc("metrics", summary, example)) { (context) throws(Diagnostic) in
       let predictions = try context.tensorLike("pred")
       let targets = try context.tensorLike("y")
-      let value = try Evaluation.metric(name, predictions: predictions, targets: targets,
-                                        context: context)
+      let value = try Evaluation.metric(computes ?? name, predictions: predictions,
+                                        targets: targets, context: context)
       return value
     }
   }
@@ -150,7 +157,7 @@ extension CallContext {
       case .string(let text): metricName = text
       default: break
       }
-      if let metricName, let metric = Metric(rawValue: metricName) { return metric }
+      if let metricName, let metric = Metric.named(metricName) { return metric }
       let names = Metric.allCases.map(\.rawValue)
       throw error(.typeMismatch,
                   "a metric is one of \(names.joined(separator: ", ")), not "

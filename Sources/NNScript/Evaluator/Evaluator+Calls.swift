@@ -16,8 +16,12 @@ extension Evaluator {
     let function = try evaluate(callee, in: scope)
     var values: [ArgumentValue] = []
     values.reserveCapacity(arguments.count)
-    for argument in arguments {
-      let value = try evaluate(argument.value, in: scope)
+    for (index, argument) in arguments.enumerated() {
+      var parameter: Parameter?
+      if case .builtin(let builtin) = function {
+        parameter = Self.parameter(for: index, of: arguments, in: builtin)
+      }
+      let value = try evaluateArgument(argument.value, for: parameter, in: scope)
       values.append(ArgumentValue(label: argument.label?.name, labelRange: argument.label?.range,
                                   value: value, range: argument.value.range))
     }
@@ -194,6 +198,7 @@ extension Evaluator {
       positional = Array(positional[..<fixed.count])
     }
     let named = arguments.filter { $0.label != nil }
+    try checkOptimizerOptions(named, of: builtin)
     let declared = fixed + namedOnly
     let bound = try bindArguments(positional + named, to: declared.map(\.name),
                                   functionName: builtin.name, callRange: callRange)

@@ -76,7 +76,10 @@ extension Evaluator {
       ]
       for option in options {
         arguments.append(ArgumentValue(label: option.name.name, labelRange: option.name.range,
-                                       value: try evaluate(option.value, in: scope),
+                                       value: try evaluateArgument(
+                                         option.value,
+                                         for: Builtins.trainBlock.parameter(option.name.name),
+                                         in: scope),
                                        range: option.value.range))
       }
       return try callBuiltin(Builtins.trainBlock, arguments, callRange: expression.range)

@@ -1,3 +1,5 @@
+import NNRuntime
+
 /// "Did you mean …?" for misspelt names.
 enum Suggestions {
   /// The candidate closest to `name` by edit distance, if it is close enough to be a likely typo.
@@ -40,5 +42,21 @@ enum Suggestions {
       (previousPrevious, previous, current) = (previous, current, previousPrevious)
     }
     return previous[b.count]
+  }
+}
+
+extension Suggestions {
+  /// The names a parameter of `kind` takes bare, for hints that never suggest a name of
+  /// another kind (`init: h` → `he`, not a variable `d`); nil for kinds without a name set.
+  static func names(of kind: ParameterKind) -> [String]? {
+    switch kind {
+    case .activation, .loss, .optimizer, .initializer, .schedule, .layer:
+      return Interpreter.builtinNames(making: kind).sorted()
+    case .metric:
+      return (Metric.allCases.map(\.rawValue) + Metric.aliases.keys).sorted()
+    case .any, .number, .bool, .tensor, .shape, .string, .function, .model, .dataset, .list,
+         .record, .wholeNumber:
+      return nil
+    }
   }
 }

@@ -278,7 +278,22 @@ struct Checker {
     _ arguments: [(label: Identifier, value: Expr)], of builtin: Builtin, noun: String
   ) {
     let labels = builtin.signature.filter { !$0.isVariadic }.map(\.name)
+    let optimizer = arguments.first { $0.label.name == "optimizer" }.flatMap { argument in
+      switch argument.value.kind {
+      case .identifier(let name): return name
+      case .call(let callee, _): if case .identifier(let name) = callee.kind { return name }
+      default: break
+      }
+      return nil
+    }
     for (label, value) in arguments {
+      if let problem = SignatureCheck.optimizerOption(
+        label.name, value: source.text(value.range), of: builtin, noun: noun,
+        optimizer: optimizer)
+      {
+        report(problem.code, problem.message, label.range, hint: problem.hint)
+        continue
+      }
       guard let parameter = builtin.parameter(label.name), !parameter.isVariadic else {
         let hint = Suggestions.nearest(to: label.name, in: labels).map { "did you mean '\($0)'?" }
           ?? (labels.isEmpty ? nil : "its \(noun)s are: \(labels.joined(separator: ", "))")

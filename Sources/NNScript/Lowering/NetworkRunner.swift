@@ -242,6 +242,7 @@ struct NetworkRunner {
       throw call.error(.typeMismatch, "the target must be a tensor, not a \(value.typeName)",
                        at: "y")
     }
+    try TrainingSession.checkPredictions(model, loss: loss, context: call)
     let output = model.network.outputShape
     let prediction = [rows] + output
     var classes = false

@@ -209,23 +209,27 @@ struct TrainingSession {
     var y = data.y
     var isClassLoss = false
     if case .builtin(let kind) = loss.kind { isClassLoss = kind.targetKind == .classes }
+    let at = context.has("loss") ? "loss" : "data"
     if let classes = data.classes {
-      if isClassLoss {
-        guard output == [classes] || output.last == classes else {
-          throw context.error(.shapeMismatch,
-                              "\(model.name) has \(output.last ?? 0) outputs but the data has "
-                                + "\(classes) classes", at: "loss")
-        }
-      } else if output == [1] {
+      // Every loss checks the model's width against the classes before training: one logit
+      // per class (cross-entropy), one-hot rows, or one column for two classes.
+      let fits = isClassLoss
+        ? output == [classes] || output.last == classes
+        : output == [classes] || (output == [1] && classes <= 2)
+      if !fits, isClassLoss || output.count == 1 {
+        throw widthError(model, classes: classes, loss: loss, isClassLoss: isClassLoss,
+                         at: at, context: context)
+      }
+      if !isClassLoss, output == [1] {
         y = NetworkRunner.reshaped(y, [rows, 1])
-      } else if output == [classes] {
+      } else if !isClassLoss, output == [classes] {
         y = oneHot(y, classes: classes)
       }
     } else if output == [1], y.shape == [rows], !isClassLoss {
       y = NetworkRunner.reshaped(y, [rows, 1])
     }
+    try checkPredictions(model, loss: loss, context: context)
     let prediction = [rows] + output
-    let at = context.has("loss") ? "loss" : "data"
     guard case .builtin(let kind) = loss.kind else {
       guard y.shape == prediction else {
         throw context.error(
@@ -248,6 +252,39 @@ struct TrainingSession {
     }
     let indices = isClassLoss && y.shape == Array(prediction.dropLast())
     return TrainingData(x: data.x, y: y, classes: data.classes ?? (indices ? output.last : nil))
+  }
+
+  /// A model whose width does not fit the data's classes, with the layer that would.
+  private static func widthError(
+    _ model: ModelObject, classes: Int, loss: LossObject, isClassLoss: Bool, at: String,
+    context: CallContext
+  ) -> Diagnostic {
+    let width = model.network.outputShape.last ?? 0
+    let outputs = width == 1 ? "1 output" : "\(width) outputs"
+    var hint = "end the model with dense(\(classes)), one logit per class"
+    if isClassLoss, width == 1, classes == 2 {
+      hint = "for two classes and one output, train with loss: bce and end the model with "
+        + "dense(1, sigmoid)"
+    } else if !isClassLoss, context.has("loss") {
+      let sigmoid = loss.name == "bce" ? ", sigmoid" : ""
+      hint = "end the model with dense(\(classes)\(sigmoid)) for one-hot targets"
+    }
+    return context.error(.shapeMismatch,
+                         "\(model.name) has \(outputs) but the data has \(classes) classes",
+                         at: at, hint: hint)
+  }
+
+  /// A loss that reads probabilities (bce) bound to a model that does not end in them: the
+  /// loss's own rule (`LossKind.predictionProblem`), reported before the first epoch.
+  static func checkPredictions(
+    _ model: ModelObject, loss: LossObject, context: CallContext
+  ) throws(Diagnostic) {
+    guard case .builtin(let kind) = loss.kind,
+      let problem = kind.predictionProblem(model.network, model: model.name)
+    else { return }
+    let chosen = context.has("loss") ? "" : "the default loss is \(kind.name); "
+    throw context.error(.invalidArgument, chosen + problem.message,
+                        at: context.has("loss") ? "loss" : "net", hint: problem.hint)
   }
 
   static func oneHot(_ labels: Tensor, classes: Int) -> Tensor {
