@@ -61,6 +61,18 @@ struct CheckerTests {
     #expect(diagnostics.first?.hint == "did you mean 'epochs'?")
   }
 
+  @Test func anOptimizerSettingGivenToTrainingPointsAtTheOptimizer() {
+    let script = "let m = model(1) { dense(1) }\nfit(m, xor(), lr: 0.1)\n"
+      + "train m on xor() { optimizer: sgd(), momentum: 0.9 }"
+    let diagnostics = Interpreter().check(script, name: "c.nn")
+    #expect(diagnostics.map(\.message) == [
+      "fit has no parameter named 'lr': the learning rate belongs to the optimizer",
+      "train has no option named 'momentum': momentum belongs to the optimizer",
+    ])
+    #expect(diagnostics.map(\.hint)
+      == ["optimizer: adam(lr: 0.1)", "optimizer: sgd(momentum: 0.9)"])
+  }
+
   @Test func aFunctionThatShadowsABuiltinIsNotCheckedAsTheBuiltin() {
     #expect(messages("fn adam(rate) { rate }\nprint(adam(rate: 1))") == [])
   }
@@ -70,6 +82,17 @@ struct CheckerTests {
     #expect(diagnostics.map(\.message) == ["undefined name 'rat'", "undefined name 'zzz'"])
     #expect(diagnostics.first?.hint == "did you mean 'rate'?")
     #expect(diagnostics.allSatisfy { $0.code == .undefinedName })
+  }
+
+  @Test func anArgumentsUndefinedNameIsHintedFromItsParametersKind() {
+    let script = "let d = xor()\nlet m = model(2) { dense(4, init: h) }\n"
+      + "fit(m, d, metrics: [accuracy, dat])"
+    let diagnostics = Interpreter().check(script, name: "c.nn")
+    #expect(diagnostics.map(\.message) == ["undefined name 'h'", "undefined name 'dat'"])
+    #expect(diagnostics.map(\.hint) == [
+      "did you mean 'he'?",
+      "a metric is one of acc, accuracy, auc, f1, mae, mse, precision, r2, recall",
+    ])
   }
 
   @Test func assignmentToAnUndeclaredNameIsReported() {

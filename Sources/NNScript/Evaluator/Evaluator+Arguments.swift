@@ -11,26 +11,17 @@ extension Evaluator {
     do {
       return try evaluate(expression, in: scope)
     } catch .failure(var diagnostic) where diagnostic.code == .undefinedName {
-      guard let kind = parameter?.kind, let names = Suggestions.names(of: kind),
-        let range = diagnostic.location?.range, Self.bareNames(in: expression).contains(range)
+      guard let kind = parameter?.kind, let range = diagnostic.location?.range,
+        Self.bareNames(in: expression).contains(range),
+        let hint = Suggestions.hint(forUndefined: source.text(range), kind: kind)
       else { throw .failure(diagnostic) }
-      let name = source.text(range)
-      if let nearest = Suggestions.nearest(to: name, in: names) {
-        diagnostic.hint = "did you mean '\(nearest)'?"
-      } else {
-        // A short list says what the kind takes; a long one (layers) would drown the message.
-        diagnostic.hint = names.count <= Self.listedNames
-          ? "a \(kind.rawValue) is one of \(names.joined(separator: ", "))" : nil
-      }
+      diagnostic.hint = hint
       throw .failure(diagnostic)
     }
   }
 
-  /// The most names a hint lists.
-  private static let listedNames = 12
-
   /// The ranges of the bare names an argument is or lists: `h`, or each of `[acc, f1]`.
-  private static func bareNames(in expression: Expr) -> [SourceRange] {
+  static func bareNames(in expression: Expr) -> [SourceRange] {
     switch expression.kind {
     case .identifier: return [expression.range]
     case .bracket(let elements), .tuple(let elements):

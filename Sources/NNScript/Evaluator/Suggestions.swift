@@ -59,4 +59,18 @@ extension Suggestions {
       return nil
     }
   }
+
+  /// The most names a hint lists.
+  private static let listedNames = 12
+
+  /// The hint for an undefined bare name given for a parameter of `kind`: the nearest name of
+  /// that kind, or a short list of them; nil for kinds without a name set. The binder and
+  /// `nn check` both ask here.
+  static func hint(forUndefined name: String, kind: ParameterKind) -> String?? {
+    guard let names = names(of: kind) else { return nil }
+    if let nearest = nearest(to: name, in: names) { return "did you mean '\(nearest)'?" }
+    // A short list says what the kind takes; a long one (layers) would drown the message.
+    return .some(names.count <= listedNames
+      ? "a \(kind.rawValue) is one of \(names.joined(separator: ", "))" : nil)
+  }
 }

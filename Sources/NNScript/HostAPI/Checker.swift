@@ -208,7 +208,14 @@ struct Checker {
       visit(right)
     case .call(let callee, let arguments):
       visit(callee)
-      for argument in arguments { visit(argument.value) }
+      var builtin: Builtin?
+      if case .identifier(let name) = callee.kind, !declaredByScript.contains(name) {
+        builtin = Builtins.byName[name]
+      }
+      for (index, argument) in arguments.enumerated() {
+        visit(argument.value,
+              for: builtin.flatMap { Evaluator.parameter(for: index, of: arguments, in: $0) })
+      }
       checkBuiltinCall(callee, arguments, callRange: expression.range)
     case .index(let base, let subscripts):
       visit(base)
@@ -234,8 +241,29 @@ struct Checker {
     case .train(let model, let data, let options):
       visit(model)
       visit(data)
-      for option in options { visit(option.value) }
+      for option in options {
+        visit(option.value, for: Builtins.trainBlock.parameter(option.name.name))
+      }
       checkLabels(options.map { ($0.name, $0.value) }, of: Builtins.trainBlock, noun: "option")
+    }
+  }
+
+  /// An argument bound for `parameter`: an undefined bare name there (`init: h`,
+  /// `metrics: [acc]`) is hinted from the names of the parameter's kind, as the binder does.
+  private mutating func visit(_ expression: Expr, for parameter: Parameter?) {
+    guard let kind = parameter?.kind, Suggestions.names(of: kind) != nil,
+      !Evaluator.bareNames(in: expression).isEmpty
+    else { return visit(expression) }
+    var elements = [expression]
+    if case .bracket(let items) = expression.kind { elements = items }
+    if case .tuple(let items) = expression.kind { elements = items }
+    for element in elements {
+      guard case .identifier(let name) = element.kind, !declared.contains(name) else {
+        visit(element)
+        continue
+      }
+      report(.undefinedName, "undefined name '\(name)'", element.range,
+             hint: Suggestions.hint(forUndefined: name, kind: kind) ?? nil)
     }
   }
 
