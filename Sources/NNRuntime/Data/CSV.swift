@@ -13,7 +13,7 @@ public enum CSV {
   /// Parses `text` into a data set: every column but the target is an input feature.
   ///
   /// Fields may be quoted (`"1,5"`, with `""` for a quote inside) and span lines; lines end in
-  /// LF or CRLF; blank lines are skipped; spaces around a number are ignored. With `classes`,
+  /// LF, CRLF or a lone CR; a leading byte-order mark is skipped; blank lines are skipped; spaces around a number are ignored. With `classes`,
   /// the target column holds class indices in `0..<classes` and `y` is `[n]`; without it, `y`
   /// is `[n, 1]`. Every problem is a `DataError` with the line and column of the offending cell.
   public static func load(
