@@ -65,6 +65,22 @@ extension LossKind {
       hint: "end the model with sigmoid, e.g. dense(\(width), sigmoid)")
   }
 
+  /// Why `prediction` cannot be this loss's prediction, or nil: a loss that reads
+  /// probabilities (bce) refuses a value outside [0, 1], as PyTorch's BCELoss does, where its
+  /// log would be NaN. For a tensor given directly (`bce(p, y)`); a model is checked by its
+  /// final activation instead (`predictionProblem`).
+  public func predictionProblem(_ prediction: Tensor) -> LossTargetError? {
+    guard declaration.readsProbabilities else { return nil }
+    let width = max(1, prediction.shape.dropFirst().reduce(1, *))
+    for (position, value) in prediction.scalars.enumerated() where !(value >= 0 && value <= 1) {
+      return LossTargetError(
+        "row \(position / width) of the prediction holds \(Self.describe(value)), but \(name) "
+          + "takes probabilities in [0, 1]", row: position / width,
+        hint: "apply sigmoid to logits first: \(name)(sigmoid(z), y)")
+    }
+    return nil
+  }
+
   /// The shape the loss op reads for a target of shape `target` against a prediction of shape
   /// `prediction`, and whether it holds class indices: cross-entropy's `[n, 1]` indices become
   /// `[n]`. `model` names the model whose outputs the prediction is, for the messages.

@@ -89,6 +89,10 @@ extension CallContext {
       return try trace(.loss(kind), [p, y])
     }
     let p = try tensorLike("pred")
+    if let problem = kind.predictionProblem(p) {
+      throw self.error(.dataError, "\(kind.name): \(problem.message)", at: "pred",
+                       hint: problem.hint)
+    }
     let y = try checkedTarget(kind, try tensorLike("y"), prediction: p.shape)
     var graph = Graph()
     let pNode = graph.input(0, shape: p.shape)

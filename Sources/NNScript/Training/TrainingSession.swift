@@ -140,7 +140,12 @@ struct TrainingSession {
     let targets = Self.metricTargets(data, model: model, loss: loss)
     for metric in metrics {
       guard let problem = metric.mismatch(targets) else { continue }
-      let range = context.bound["metrics"].map { entryRange(metric.rawValue, in: $0.range) }
+      // The entry as written: its name or an alias (`acc`).
+      let spellings = [metric.rawValue] + Metric.aliases.filter { $0.value == metric }.map(\.key)
+      let range = context.bound["metrics"].map { argument in
+        spellings.lazy.map { entryRange($0, in: argument.range) }.first { $0 != argument.range }
+          ?? argument.range
+      }
       throw context.error(.invalidArgument, problem, range: range ?? context.callRange)
     }
   }
