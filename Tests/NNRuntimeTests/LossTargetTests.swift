@@ -57,6 +57,24 @@ private let allKinds: [LossKind] = [.mse, .sse, .mae, .huber(delta: 1), .crossEn
   }
 }
 
+@Test func bceNeedsAModelEndingInProbabilities() {
+  let plain = denseNetwork([2, 3, 1], activations: [.tanh, .identity], seed: 1)
+  #expect(LossKind.bce.predictionProblem(plain, model: "m") == LossTargetError(
+    "bce takes probabilities, but m ends in dense(1), whose outputs are not probabilities in "
+      + "[0, 1]", hint: "end the model with sigmoid, e.g. dense(1, sigmoid)"))
+  for last in [Activation.sigmoid, .softmax] {
+    let ending = denseNetwork([2, 3, 2], activations: [.tanh, last], seed: 1)
+    #expect(LossKind.bce.predictionProblem(ending, model: "m") == nil)
+  }
+  // Only a loss that declares it reads probabilities asks.
+  for kind in allKinds where !kind.declaration.readsProbabilities {
+    #expect(kind.predictionProblem(plain, model: "m") == nil)
+  }
+  #expect(LossKind.bce.predictionProblem(Tensor(shape: [2, 1], scalars: [0, 1])) == nil)
+  #expect(LossKind.bce.predictionProblem(Tensor(shape: [2, 1], scalars: [0.5, -1]))?.row == 1)
+  #expect(LossKind.mse.predictionProblem(Tensor(shape: [2, 1], scalars: [0.5, -1])) == nil)
+}
+
 @Test func valueLossesTakeThePredictionsShapeAndAnyValues() throws {
   for kind in allKinds where kind.targetKind == .values {
     let y = Tensor(shape: [2, 2], scalars: [-5, 0.5, 7, 1e6])

@@ -13,9 +13,10 @@ public enum CSV {
   /// Parses `text` into a data set: every column but the target is an input feature.
   ///
   /// Fields may be quoted (`"1,5"`, with `""` for a quote inside) and span lines; lines end in
-  /// LF, CRLF or a lone CR; a leading byte-order mark is skipped; blank lines are skipped; spaces around a number are ignored. With `classes`,
-  /// the target column holds class indices in `0..<classes` and `y` is `[n]`; without it, `y`
-  /// is `[n, 1]`. Every problem is a `DataError` with the line and column of the offending cell.
+  /// LF, CRLF or a lone CR; a leading byte-order mark is skipped; blank lines are skipped;
+  /// spaces around a number are ignored. With `classes`, the target column holds class indices
+  /// in `0..<classes` and `y` is `[n]`; without it, `y` is `[n, 1]`. Every problem is a
+  /// `DataError` with the line and column of the offending cell.
   public static func load(
     text: String, delimiter: UInt8 = UInt8(ascii: ","), header: Bool = true,
     target: CSVTarget = .last, classes: Int? = nil
