@@ -41,7 +41,8 @@ extension Builtins {
       "gradients",
       "Applies one optimizer update from grad's gradients; step(every:) is a schedule.",
       "let m = model(2) { dense(1) }; let opt = sgd(lr: 0.1)\n"
-      + "step(m, opt, grad(m, [[1, 2]], [[1]], loss: mse))"), discardable: true) { (context) throws(Diagnostic) in
+      + "step(m, opt, grad(m, [[1, 2]], [[1]], loss: mse))"),
+      discardable: true) { (context) throws(Diagnostic) in
       // `step(every: 10, gamma: 0.5)` is the step schedule (LANGUAGE.md §6).
       if !context.has("net") { return try context.stepSchedule() }
       let model = try context.model("net")
@@ -85,7 +86,8 @@ extension Builtins {
     Builtin("summary", [.required("net", .model, "the model")], doc: BuiltinDoc(
       "gradients",
       "Prints a network's layers, output shapes, parameters and FLOPs.",
-      "summary(model(3) { dense(4, relu); dense(2) })"), discardable: true) { (context) throws(Diagnostic) in
+      "summary(model(3) { dense(4, relu); dense(2) })"),
+      discardable: true) { (context) throws(Diagnostic) in
       let model = try context.model("net")
       context.evaluator.emit(ModelSummary.text(model))
       return .nil
@@ -97,7 +99,8 @@ extension Builtins {
     ], doc: BuiltinDoc(
       "gradients",
       "Prints a network's compiled plan: kernels, buffers and arena.",
-      "ir(model(3) { dense(2, tanh) }, batch: 4)"), discardable: true) { (context) throws(Diagnostic) in
+      "ir(model(3) { dense(2, tanh) }, batch: 4)"),
+      discardable: true) { (context) throws(Diagnostic) in
       let model = try context.model("net")
       let batch = try context.integer("batch")
       context.evaluator.emit(try ModelSummary.plan(model, batch: batch,
