@@ -19,6 +19,8 @@ public enum DiagnosticCode: String, Sendable, Equatable, CaseIterable {
   // Names
   case undefinedName
   case undeclaredAssignment
+  /// A statement drops the value of a call whose value is its only effect (a warning).
+  case unusedResult
   // Types and values
   case typeMismatch
   case invalidArgument

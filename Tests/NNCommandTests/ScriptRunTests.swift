@@ -142,6 +142,24 @@ import Testing
     #expect(outcome.errors.contains("bad.nn:2:"))
   }
 
+  @Test func checkFailsOnAShapeErrorWithTheDiagnosticOfTheRun() throws {
+    let script = "model m([1, 8, 8]) {\n  conv2d(4, 3)\n  dense(10)\n}\n"
+    let path = try scratch.write("shapes.nn", script)
+    let checked = try run(["check", path])
+    let ran = try run(["run", path])
+    #expect(checked.status == 1)
+    #expect(checked.output == "")
+    #expect(checked.errors.contains("shapes.nn:3:3"))
+    #expect(checked.errors == ran.errors)
+  }
+
+  @Test func checkWarnsOfADiscardedResultAndStillSucceeds() throws {
+    let path = try scratch.write("warn.nn", "let l = [1]\nappend(l, 2)\n")
+    let outcome = try run(["check", path])
+    #expect(outcome.status == 0)
+    #expect(outcome.errors.hasPrefix("warning: the result of append is discarded"))
+  }
+
   // MARK: - Pipes
 
   @Test func closedOutputPipeEndsQuietly() throws {

@@ -26,6 +26,15 @@ import Testing
                 [0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.025, 0.025, 0.025, 0.0125])
   }
 
+  @Test func defaultsArePyTorchs() {
+    // StepLR's gamma and CosineAnnealingLR's eta_min; StepLR(step_size=3) with that gamma.
+    #expect(LearningRateSchedule.stepHyperparameters[1].defaultValue == 0.1)
+    #expect(LearningRateSchedule.cosineHyperparameters[0].defaultValue == 0)
+    let gamma = LearningRateSchedule.stepHyperparameters[1].defaultValue
+    expectRates(.step(every: 3, gamma: gamma),
+                [0.1, 0.1, 0.1, 0.01, 0.01, 0.01, 0.001, 0.001, 0.001, 0.0001])
+  }
+
   @Test func exponentialMatchesExponentialLR() {
     // ExponentialLR(gamma=0.9)
     expectRates(.exponential(gamma: 0.9),

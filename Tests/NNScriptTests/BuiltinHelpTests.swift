@@ -82,7 +82,7 @@ struct BuiltinHelpTests {
     #expect(warmup.parameter("epochs")?.kind == .wholeNumber)
     let normal = try #require(Builtins.byName["normal"])
     #expect(normal.parameter("std")?.range == Initializer.normalHyperparameters[0].range)
-    #expect(Builtins.byName["step"]?.parameter("gamma")?.defaultValue == .number(0.5))
+    #expect(Builtins.byName["step"]?.parameter("gamma")?.defaultValue == .number(0.1))
     // Help exists once: every built-in's comes from its declaration (the activations' from
     // the runtime's activation declarations).
     let undeclared = Builtins.all.filter { $0.doc == nil }.map(\.name).sorted()

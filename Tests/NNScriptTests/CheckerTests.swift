@@ -5,13 +5,15 @@ import Testing
 
 /// `nn check`: what is found without running anything.
 struct CheckerTests {
+  /// The errors found (the statements here drop values on purpose: warnings are left out).
   private func messages(_ script: String) -> [String] {
-    Interpreter().check(script, name: "check.nn").map { diagnostic in
-      let line = diagnostic.location.map {
-        $0.source.lineAndColumn(of: $0.range.start).line
-      } ?? 0
-      return "\(line): \(diagnostic.message)"
-    }
+    Interpreter().check(script, name: "check.nn").filter { $0.severity == .error }
+      .map { diagnostic in
+        let line = diagnostic.location.map {
+          $0.source.lineAndColumn(of: $0.range.start).line
+        } ?? 0
+        return "\(line): \(diagnostic.message)"
+      }
   }
 
   @Test func aCorrectScriptHasNoDiagnostics() {
@@ -25,6 +27,24 @@ struct CheckerTests {
       print(total, a, b, fn (x) { x + 1 }(1))
       """
     #expect(messages(script) == [])
+  }
+
+  @Test func aDiscardedResultIsAWarningWhoseCodeHostsCanMatch() {
+    let diagnostics = Interpreter().check("let l = [1]\nappend(l, 2)", name: "c.nn")
+    #expect(diagnostics.map(\.severity) == [.warning])
+    #expect(diagnostics.first?.code == .unusedResult)
+    // A script's own function of the same name is not the built-in.
+    #expect(Interpreter().check("fn append(l, x) { l }\nappend([1], 2)", name: "c.nn") == [])
+  }
+
+  @Test func aModelIsBuiltOnlyFromWhatIsKnownBeforeTheRun() {
+    #expect(messages("model m([1, 4, 4]) { conv2d(2, 3); dense(1) }")
+      == ["1: dense1: a dense layer needs samples of shape [features], but its input has shape "
+          + "[2, 4, 4]"])
+    // Shadowed by a parameter: the global constant is not the value the model would see.
+    #expect(messages("let n = [1, 4, 4]\nfn f(n) { model(n) { conv2d(2, 3); dense(1) } }")
+      == [])
+    #expect(messages("let n = [1, 4, 4]\nmodel m(n) { conv2d(2, 3); dense(1) }").count == 1)
   }
 
   @Test func nothingRuns() {

@@ -33,8 +33,10 @@ enum Golden {
     return names.filter { $0.hasSuffix(".nn") }.sorted()
   }()
 
-  /// What running a script produces, in the `.out` format.
+  /// What running a script produces, in the `.out` format. Scripts under `check/` are checked
+  /// instead (`nn check`): their diagnostics, then `[exit 1]` when one is an error.
   static func transcript(of path: String, in directory: String = root) -> String {
+    if path.hasPrefix("check/") { return checkTranscript(of: path, in: directory) }
     let output = OutputBuffer()
     let options = InterpreterOptions(
       output: { output.append($0) }, arguments: ["first", "second"], workingDirectory: directory,
@@ -49,6 +51,19 @@ enum Golden {
       diagnostics = error.rendered(color: false)
     }
     return output.text + diagnostics + "[exit \(status)]\n"
+  }
+}
+
+extension Golden {
+  static func checkTranscript(of path: String, in directory: String) -> String {
+    let output = OutputBuffer()
+    let options = InterpreterOptions(
+      output: { output.append($0) }, arguments: ["first", "second"], workingDirectory: directory,
+      stepLimit: 5_000_000, showsTimings: false)
+    let diagnostics = Interpreter(options: options).checkFile(path)
+    let failed = diagnostics.contains { $0.severity == .error }
+    let rendered = ScriptError(diagnostics).rendered(color: false)
+    return output.text + rendered + "[exit \(failed ? 1 : 0)]\n"
   }
 }
 

@@ -291,7 +291,7 @@ public enum SequenceOp: Hashable, Sendable {
 /// Image convolution.
 public enum ConvolutionOp: Hashable, Sendable {
   /// [x: [B, C, H, W], w: [F, C, kh, kw], b: [F]] → [B, F, OH, OW]: cross-correlation (as
-  /// PyTorch's Conv2d) by im2col + GEMM.
+  /// PyTorch's Conv2d) by im2col + GEMM; without `b` when the geometry has no bias.
   case conv2d(ConvolutionGeometry)
   /// [g: [B, F, OH, OW], w] → dL/dx [B, C, H, W] (GEMM, then col2im).
   case conv2dInputGradient(ConvolutionGeometry)
@@ -310,7 +310,7 @@ public enum ConvolutionOp: Hashable, Sendable {
   /// The number of operands.
   public var arity: Int {
     switch self {
-    case .conv2d: 3
+    case .conv2d(let geometry): geometry.hasBias ? 3 : 2
     case .conv2dInputGradient, .conv2dWeightGradient: 2
     }
   }

@@ -23,10 +23,14 @@ public struct ConvolutionGeometry: Hashable, Sendable {
   public var padLeft: Int
   public var outHeight: Int
   public var outWidth: Int
+  /// Whether the convolution adds a per-filter bias, its third operand (`use_bias:`).
+  public var hasBias: Bool
 
   /// The geometry of a convolution of a `[channels, height, width]` input; the caller has
   /// checked that every size is positive and, for `valid`, that the kernel fits the input.
-  public init(input: [Int], filters: Int, kernel: [Int], stride: [Int], same: Bool) {
+  public init(input: [Int], filters: Int, kernel: [Int], stride: [Int], same: Bool,
+              hasBias: Bool = true) {
+    self.hasBias = hasBias
     inChannels = input[0]
     height = input[1]
     width = input[2]
@@ -66,7 +70,7 @@ extension Graph {
   ) throws(GraphError) -> [Int] {
     switch op {
     case .conv2d(let geometry):
-      let (x, w, b) = (shapes[0], shapes[1], shapes[2])
+      let (x, w) = (shapes[0], shapes[1])
       guard x.count == 4, Array(x.dropFirst()) == geometry.inputShape else {
         throw GraphError(message: "conv2d: the input must be a batch [B, "
                          + "\(geometry.inputShape.map(String.init).joined(separator: ", "))], "
@@ -76,9 +80,9 @@ extension Graph {
         throw GraphError(message: "conv2d: the weight must have shape "
                          + "\(shapeText(geometry.weightShape)), not \(shapeText(w))")
       }
-      guard b == [geometry.filters] else {
+      if geometry.hasBias, shapes[2] != [geometry.filters] {
         throw GraphError(message: "conv2d: the bias must have shape [\(geometry.filters)], not "
-                         + shapeText(b))
+                         + shapeText(shapes[2]))
       }
       return [x[0]] + geometry.outputShape
     case .conv2dInputGradient(let geometry):
@@ -123,7 +127,7 @@ extension Graph {
         result.append((inputs[1], try gradientNode(.conv2dWeightGradient(geometry),
                                                    [g, inputs[0]], for: node)))
       }
-      if needs[2] {
+      if geometry.hasBias, needs[2] {
         let perChannel = try gradientNode(.sumToShape([geometry.filters, 1, 1]), [g], for: node)
         result.append((inputs[2], try gradientNode(.reshape([geometry.filters]), [perChannel],
                                                    for: node)))
@@ -270,7 +274,7 @@ extension Kernel {
     case .conv2d(let geometry):
       return .convolution(ConvolutionKernel(
         mode: .forward, geometry: geometry, batch: batch, first: p[0], second: p[1],
-        bias: p[2], output: operands.output,
+        bias: geometry.hasBias ? p[2] : nil, output: operands.output,
         scratch: ScratchBuffer(count: geometry.patchSize * geometry.positions)))
     case .conv2dInputGradient(let geometry):
       return .convolution(ConvolutionKernel(

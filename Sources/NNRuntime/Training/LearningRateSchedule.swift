@@ -59,13 +59,14 @@ public enum LearningRateSchedule: Sendable, Equatable {
 
   // MARK: - Declared hyper-parameters
 
-  /// `step`'s hyper-parameters as the language spells them, with PyTorch StepLR's gamma
-  /// (`every` is whole; the language's default is 10 epochs).
+  /// `step`'s hyper-parameters as the language spells them, with PyTorch StepLR's default
+  /// gamma, 0.1 (`every` is whole; StepLR requires its `step_size`, the language defaults to
+  /// 10 epochs).
   public static let stepHyperparameters: [OptimizerHyperparameter] = [
     .number("every", 10, NumberRange(lower: 1), "schedule: epochs per decay"),
-    .number("gamma", 0.5, .positive, "schedule: the decay factor"),
+    .number("gamma", 0.1, .positive, "schedule: the decay factor (PyTorch StepLR's 0.1)"),
   ]
-  /// `exponential`'s.
+  /// `exponential`'s (ExponentialLR requires its gamma; the language defaults to 0.9).
   public static let exponentialHyperparameters: [OptimizerHyperparameter] = [
     .number("gamma", 0.9, .positive, "decay factor per epoch"),
   ]
@@ -73,7 +74,8 @@ public enum LearningRateSchedule: Sendable, Equatable {
   public static let cosineHyperparameters: [OptimizerHyperparameter] = [
     .number("min", 0, .nonNegative, "the final learning rate"),
   ]
-  /// `warmup`'s (whole epochs).
+  /// `warmup`'s (whole epochs). `warmup(epochs: E, then: s)` is PyTorch's
+  /// `SequentialLR([LinearLR(start_factor=1/E, total_iters=E-1), s], milestones=[E])`.
   public static let warmupHyperparameters: [OptimizerHyperparameter] = [
     .number("epochs", 2, NumberRange(lower: 1), "epochs of linear warm-up"),
   ]

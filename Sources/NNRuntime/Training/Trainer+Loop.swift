@@ -124,7 +124,7 @@ extension Trainer {
           epoch: epoch, batch: batches)
       }
       try epochValues(loss: epochLoss(), data, validation, epoch: epoch, into: &values)
-      recorder.append(values)
+      recorder.append(values, learningRate: learningRate)
       progress(TrainingProgress(
         epoch: epoch, epochs: configuration.epochs, batch: batches, batches: batches,
         samplesSeen: seen, runningLoss: epochLoss(),
@@ -346,6 +346,7 @@ extension Trainer {
 struct SeriesRecorder {
   let names: [String]
   var values: [[Double]]
+  var learningRates: [Double] = []
   var stoppedEarly = false
 
   init(metrics: [Metric], validation: Bool, epochs: Int) {
@@ -365,12 +366,14 @@ struct SeriesRecorder {
     }
   }
 
-  mutating func append(_ epoch: [Double]) {
+  mutating func append(_ epoch: [Double], learningRate: Double) {
     for i in names.indices { values[i].append(epoch[i]) }
+    learningRates.append(learningRate)
   }
 
   func history(seconds: Double) -> TrainingHistory {
     TrainingHistory(series: names.indices.map { (names[$0], values[$0]) },
+                    learningRates: learningRates,
                     epochs: values.first?.count ?? 0, seconds: seconds,
                     stoppedEarly: stoppedEarly, interrupted: nil, bestEpoch: nil)
   }

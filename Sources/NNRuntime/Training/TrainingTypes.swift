@@ -128,6 +128,9 @@ public struct TrainingHistory: Sendable {
   /// "loss", then "val_loss" with validation data, then each metric on the training set and on
   /// the validation set ("accuracy", "val_accuracy", …), one value per completed epoch.
   public var series: [(name: String, values: [Double])]
+  /// The learning rate of each completed epoch, as the schedule set it (every step of an epoch
+  /// uses one rate: schedules change it between epochs).
+  public var learningRates: [Double] = []
   /// Completed epochs.
   public var epochs: Int
   /// Wall-clock seconds of the whole run.

@@ -6,7 +6,8 @@ extension Builtins {
     Builtin("print", [.optional("values...", .any, "what to print"), .everyRank], doc: BuiltinDoc(
       "output",
       "Writes its arguments separated by a space, then a line break; rank 0 only.",
-      "print(\"loss\", 0.25, [1, 2])")) { (context) throws(Diagnostic) in
+      "print(\"loss\", 0.25, [1, 2])"),
+      discardable: true) { (context) throws(Diagnostic) in
       guard try context.actsOnThisRank() else { return .nil }
       let text = context.rest.map { ValueFormatter.display($0.value) }.joined(separator: " ")
       context.evaluator.options.output(text + "\n")
@@ -101,7 +102,8 @@ extension Builtins {
     ], doc: BuiltinDoc(
       "values",
       "Stops the script with the message when the condition is false.",
-      "assert(1 + 1 == 2, \"arithmetic works\")")) { (context) throws(Diagnostic) in
+      "assert(1 + 1 == 2, \"arithmetic works\")"),
+      discardable: true) { (context) throws(Diagnostic) in
       let condition = try context.require("condition")
       guard case .bool(let flag) = condition else {
         throw context.error(.typeMismatch, "assert needs a bool, not a \(condition.typeName)",
@@ -117,7 +119,8 @@ extension Builtins {
       "values",
       "Seeds the interpreter's random generator so runs repeat exactly.",
       "seed(42)\n"
-      + "print(rand(2))")) { (context) throws(Diagnostic) in
+      + "print(rand(2))"),
+      discardable: true) { (context) throws(Diagnostic) in
       let n = try context.integer("n")
       context.evaluator.random = RandomGenerator(seed: UInt64(bitPattern: Int64(n)))
       return .nil
@@ -152,7 +155,8 @@ extension Builtins {
     ], doc: BuiltinDoc(
       "plots and files",
       "Writes a string, or a value's printed form, to a file atomically; rank 0 only.",
-      "write(\"out.txt\", \"loss: {0.25}\")")) { (context) throws(Diagnostic) in
+      "write(\"out.txt\", \"loss: {0.25}\")"),
+      discardable: true) { (context) throws(Diagnostic) in
       let path = try context.string("path")
       let text = ValueFormatter.display(try context.require("text"))
       // Atomic, like `save`: a crash never leaves half a file in place of a good one.

@@ -2,6 +2,14 @@ import NNRuntime
 import NNSyntax
 
 extension Builtins {
+  /// `init:`, `bias_init:` and `use_bias:`, which dense and conv2d share.
+  private static let affineParameters: [Parameter] = [
+    Parameter("init", .initializer, default: .described("he after relu, else xavier"),
+              "weight initialiser"),
+    Parameter("bias_init", .initializer, default: .described("zeros"), "bias initialiser"),
+    .flag("use_bias", true, "whether the layer adds a bias"),
+  ]
+
   /// Layers a model body is built from, initialisers and the activations (`activations`).
   static let layers: [Builtin] = [
     Builtin("dense", [
@@ -11,11 +19,7 @@ extension Builtins {
       .optional("act", .activation, "activation"),
       .optional("weight", .tensor, "fixed [in, units] weights"),
       .optional("bias", .tensor, "fixed [units] bias"),
-      Parameter("init", .initializer, default: .described("he after relu, else xavier"),
-                "weight initialiser"),
-      Parameter("bias_init", .initializer, default: .described("zeros"), "bias initialiser"),
-      .flag("use_bias", true, "whether the layer adds a bias"),
-    ], doc: BuiltinDoc(
+    ] + affineParameters, doc: BuiltinDoc(
       "layers",
       "A fully connected layer of units outputs with an optional activation.",
       "let m = model(3) { dense(4, relu, init: he); dense(1) }\n"
@@ -31,9 +35,7 @@ extension Builtins {
       if context.has("bias") {
         dense.bias = try context.tensorLike("bias")
       }
-      if context.has("init") { dense.initializer = try context.initializer("init") }
-      if context.has("bias_init") { dense.biasInitializer = try context.initializer("bias_init") }
-      dense.useBias = try context.bool("use_bias")
+      dense.affine = try context.affineParameters()
       if !dense.useBias, dense.bias != nil {
         throw context.error(.invalidArgument, "a bias was given but use_bias is false",
                             at: "bias")
@@ -60,7 +62,7 @@ extension Builtins {
       Parameter("stride", .any, default: .number(1), "a whole number or [y, x]"),
       Parameter("padding", .string, default: .string("same"), "\"same\" or \"valid\""),
       .optional("act", .activation, "activation"),
-    ], doc: BuiltinDoc(
+    ] + affineParameters, doc: BuiltinDoc(
       "layers",
       "A 2-D convolution of filters kernel-sized windows over [channels, h, w] samples.",
       "let m = model([1, 5, 5]) { conv2d(4, 3, padding: \"valid\", act: relu) }\n"
@@ -81,6 +83,7 @@ extension Builtins {
       if context.has("act"), !(context.value("act")?.isNil ?? true) {
         conv.activation = try context.activation("act")
       }
+      conv.affine = try context.affineParameters()
       return context.layer(conv)
     },
     pooling("maxpool", .max,
@@ -350,5 +353,15 @@ extension Value {
     case .tensor(let t): t.rank == 1
     default: false
     }
+  }
+}
+
+extension CallContext {
+  /// The `init:`, `bias_init:` and `use_bias:` of dense and conv2d.
+  func affineParameters() throws(Diagnostic) -> AffineParameters {
+    var affine = AffineParameters(useBias: try bool("use_bias"))
+    if has("init") { affine.initializer = try initializer("init") }
+    if has("bias_init") { affine.biasInitializer = try initializer("bias_init") }
+    return affine
   }
 }

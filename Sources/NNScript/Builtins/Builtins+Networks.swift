@@ -41,7 +41,8 @@ extension Builtins {
       "gradients",
       "Applies one optimizer update from grad's gradients; step(every:) is a schedule.",
       "let m = model(2) { dense(1) }; let opt = sgd(lr: 0.1)\n"
-      + "step(m, opt, grad(m, [[1, 2]], [[1]], loss: mse))")) { (context) throws(Diagnostic) in
+      + "step(m, opt, grad(m, [[1, 2]], [[1]], loss: mse))"),
+      discardable: true) { (context) throws(Diagnostic) in
       // `step(every: 10, gamma: 0.5)` is the step schedule (LANGUAGE.md §6).
       if !context.has("net") { return try context.stepSchedule() }
       let model = try context.model("net")
@@ -65,7 +66,7 @@ extension Builtins {
       "gradients",
       "Prints and returns every layer's forward and backward values for one step.",
       "let m = model(2) { dense(1) }\n"
-      + "let t = trace(m, [[1, 2]], [[1]], loss: mse)")) {
+      + "let t = trace(m, [[1, 2]], [[1]], loss: mse)"), discardable: true) {
       (context) throws(Diagnostic) in
       try TraceReport.run(context)
     },
@@ -78,14 +79,15 @@ extension Builtins {
       "gradients",
       "Returns the largest relative error of backprop against finite differences.",
       "let m = model(2) { dense(3, tanh); dense(1) }\n"
-      + "print(gradcheck(m, [[1, 2]], [[1]], loss: mse) < 1e-6)")) {
+      + "print(gradcheck(m, [[1, 2]], [[1]], loss: mse) < 1e-6)"), discardable: true) {
       (context) throws(Diagnostic) in
       try GradientCheck.run(context)
     },
     Builtin("summary", [.required("net", .model, "the model")], doc: BuiltinDoc(
       "gradients",
       "Prints a network's layers, output shapes, parameters and FLOPs.",
-      "summary(model(3) { dense(4, relu); dense(2) })")) { (context) throws(Diagnostic) in
+      "summary(model(3) { dense(4, relu); dense(2) })"),
+      discardable: true) { (context) throws(Diagnostic) in
       let model = try context.model("net")
       context.evaluator.emit(ModelSummary.text(model))
       return .nil
@@ -97,7 +99,8 @@ extension Builtins {
     ], doc: BuiltinDoc(
       "gradients",
       "Prints a network's compiled plan: kernels, buffers and arena.",
-      "ir(model(3) { dense(2, tanh) }, batch: 4)")) { (context) throws(Diagnostic) in
+      "ir(model(3) { dense(2, tanh) }, batch: 4)"),
+      discardable: true) { (context) throws(Diagnostic) in
       let model = try context.model("net")
       let batch = try context.integer("batch")
       context.evaluator.emit(try ModelSummary.plan(model, batch: batch,

@@ -16,7 +16,7 @@ extension Builtins {
       "plots and files",
       "Writes a network's parameters and layers to a safetensors file; rank 0 only.",
       "let m = model(2) { dense(1) }\n"
-      + "save(m, \"m.safetensors\")")) { (context) throws(Diagnostic) in
+      + "save(m, \"m.safetensors\")"), discardable: true) { (context) throws(Diagnostic) in
       let model = try context.model("net")
       let path = try context.string("path")
       let store = model.network.parameters
@@ -43,7 +43,7 @@ extension Builtins {
       "plots and files",
       "Rebuilds a network from a safetensors file, or copies its tensors into: one.",
       "save(model(2) { dense(1) }, \"m.safetensors\")\n"
-      + "print(load(\"m.safetensors\"))")) { (context) throws(Diagnostic) in
+      + "print(load(\"m.safetensors\"))"), discardable: true) { (context) throws(Diagnostic) in
       let path = try context.string("path")
       let file = try context.readSafeTensors(path)
       if let value = context.value("into"), !value.isNil {

@@ -33,7 +33,8 @@ extension Builtins {
       doc: BuiltinDoc(
         "plots and files",
         "Draws series as a braille chart, or with file: writes an SVG; rank 0 only.",
-        "plot(arange(10) ^ 2, title: \"squares\")\nplot(arange(10), file: \"line.svg\")")
+        "plot(arange(10) ^ 2, title: \"squares\")\nplot(arange(10), file: \"line.svg\")"),
+      discardable: true
     ) { (context) throws(Diagnostic) in
       let chart = try context.chart()
       guard let file = context.value("file"), !file.isNil else {

@@ -54,6 +54,8 @@ extension Evaluator {
       }
       try checkTensorLimits(output, range: callRange)
       return output
+    case .object(let loss as LossObject):
+      return try callLoss(loss, arguments, callRange: callRange)
     default:
       throw failure(.typeMismatch, "a \(function.typeName) cannot be called", at: calleeRange)
     }
@@ -175,8 +177,11 @@ extension Evaluator {
 
   // MARK: - Built-in functions
 
+  /// Calls a built-in: arguments bound and checked against its signature, then its body (or
+  /// `body`, which a configured value such as a loss runs with the same binding).
   func callBuiltin(
-    _ builtin: Builtin, _ arguments: [ArgumentValue], callRange: SourceRange
+    _ builtin: Builtin, _ arguments: [ArgumentValue], callRange: SourceRange,
+    body: (@Sendable (inout CallContext) throws(Diagnostic) -> Value)? = nil
   ) throws(Unwind) -> Value {
     try tick(callRange)
     var fixed = builtin.signature
@@ -216,7 +221,7 @@ extension Evaluator {
     context.rest = rest
     let result: Value
     do {
-      result = try builtin.body(&context)
+      result = try (body ?? builtin.body)(&context)
     } catch {
       throw .failure(error)
     }

@@ -130,6 +130,11 @@ public final class Builtin: Sendable {
   /// The kind of value a no-argument call makes (`adam` makes an optimizer), for the binder's
   /// bare-name rule; nil for other built-ins.
   public let produces: ParameterKind?
+  /// Whether a call does something besides returning its value (prints, writes a file, trains
+  /// or updates a model, seeds the generator), so a statement may discard its result. The
+  /// result of any other built-in is its only effect: `nn check` warns when it is discarded
+  /// (`append(l, x)` alone changes nothing).
+  public let discardable: Bool
   let body: @Sendable (inout CallContext) throws(Diagnostic) -> Value
 
   init(
@@ -141,12 +146,14 @@ public final class Builtin: Sendable {
     self.signature = parameters.map { Parameter(stringLiteral: $0) }
     self.doc = nil
     self.produces = nil
+    // A host's function may do anything.
+    self.discardable = true
     self.body = body
   }
 
   init(
     _ name: String, _ signature: [Parameter], doc: BuiltinDoc? = nil,
-    produces: ParameterKind? = nil,
+    produces: ParameterKind? = nil, discardable: Bool = false,
     _ body: @escaping @Sendable (inout CallContext) throws(Diagnostic) -> Value
   ) {
     self.name = name
@@ -154,6 +161,7 @@ public final class Builtin: Sendable {
     self.signature = signature
     self.doc = doc
     self.produces = produces
+    self.discardable = discardable
     self.body = body
   }
 

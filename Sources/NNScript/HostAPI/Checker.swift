@@ -4,7 +4,9 @@ import NNSyntax
 /// used but declared nowhere, assignments to undeclared names, `break`/`continue` outside a
 /// loop, imports that are missing or broken (checked recursively), and calls of built-ins
 /// against their declared signatures: argument labels, and the kinds and ranges of literal
-/// arguments.
+/// arguments. It also warns when a statement discards the result of a built-in whose result is
+/// its only effect (`append(l, x)` alone), and resolves the shapes of the models it can build
+/// without the script's data (`ModelResolution`).
 struct Checker {
   let options: InterpreterOptions
   let globals: [String]
@@ -17,6 +19,9 @@ struct Checker {
   private var source = Source(name: "", text: "")
   /// Whether the statement being visited is inside a loop of the current function.
   private var inLoop = false
+  /// Whether the statement being visited is a layer statement of a model body, whose value
+  /// the body collects.
+  private var inModelBody = false
 
   init(options: InterpreterOptions, globals: [String]) {
     self.options = options
@@ -41,7 +46,12 @@ struct Checker {
     // Names declared anywhere count as declared everywhere: a function body may use a name
     // bound later in the file, before it is ever called.
     collectDeclarations(parsed.program.statements)
-    for statement in parsed.program.statements { visit(statement) }
+    for statement in parsed.program.statements { visit(statement, resultUsed: false) }
+    // Shapes only once the file parses: a partial tree would build a different model.
+    if !parsed.diagnostics.contains(where: { $0.severity == .error }) {
+      diagnostics += ModelResolution(options: options)
+        .diagnostics(parsed.program.statements, in: file, reported: diagnostics)
+    }
   }
 
   private mutating func checkImport(_ path: String, range: SourceRange) {
@@ -134,10 +144,19 @@ struct Checker {
 
   // MARK: - Uses
 
-  private mutating func visit(_ statement: Stmt) {
+  /// Visits a statement; `resultUsed` says whether its value is used (the last statement of a
+  /// function body or of an `if` whose value is used).
+  private mutating func visit(_ statement: Stmt, resultUsed: Bool) {
     switch statement.kind {
     case .expression(let expression):
+      if case .conditional(let condition, let then, let otherwise) = expression.kind {
+        visit(condition)
+        visit(then, inLoop: nil, resultUsed: resultUsed)
+        if let otherwise { visit(otherwise, inLoop: nil, resultUsed: resultUsed) }
+        return
+      }
       visit(expression)
+      if !resultUsed, !inModelBody { warnIfDiscarded(expression) }
     case .letBinding(_, let value):
       visit(value)
     case .assignment(let target, _, let value):
@@ -149,16 +168,15 @@ struct Checker {
       }
       visit(value)
     case .function(let function):
-      visit(function.body, inLoop: false)
+      visit(function)
     case .model(let model):
-      visit(model.inputShape)
-      visit(model.body, inLoop: false)
+      visit(model)
     case .forLoop(_, let sequence, let body):
       visit(sequence)
-      visit(body, inLoop: true)
+      visit(body, inLoop: true, resultUsed: false)
     case .whileLoop(let condition, let body):
       visit(condition)
-      visit(body, inLoop: true)
+      visit(body, inLoop: true, resultUsed: false)
     case .breakLoop, .continueLoop:
       if !inLoop {
         report(.invalidControlFlow, "`break` and `continue` must be inside a loop",
@@ -171,19 +189,39 @@ struct Checker {
       visit(layer)
     case .blockLayer(_, _, let arguments, let body):
       for argument in arguments { visit(argument.value) }
-      visit(body, inLoop: nil)
+      visit(body, inLoop: nil, resultUsed: false)
     case .importFile:
       break
     }
   }
 
   /// Visits a block; `inLoop` is true for a loop body, false for a function body, and nil for
-  /// a block that keeps the surrounding context (`if`).
-  private mutating func visit(_ block: Block, inLoop loop: Bool?) {
+  /// a block that keeps the surrounding context (`if`). `resultUsed` says whether the block's
+  /// value (its last statement's) is used.
+  private mutating func visit(_ block: Block, inLoop loop: Bool?, resultUsed: Bool) {
     let saved = inLoop
     if let loop { inLoop = loop }
     defer { inLoop = saved }
-    for statement in block.statements { visit(statement) }
+    for (index, statement) in block.statements.enumerated() {
+      visit(statement, resultUsed: resultUsed && index == block.statements.count - 1)
+    }
+  }
+
+  /// A function body is ordinary code, even inside a model body; its value is returned.
+  private mutating func visit(_ function: FunctionDecl) {
+    let saved = inModelBody
+    inModelBody = false
+    defer { inModelBody = saved }
+    visit(function.body, inLoop: false, resultUsed: true)
+  }
+
+  /// A model body's expression statements are its layers.
+  private mutating func visit(_ model: ModelDecl) {
+    visit(model.inputShape)
+    let saved = inModelBody
+    inModelBody = true
+    defer { inModelBody = saved }
+    visit(model.body, inLoop: false, resultUsed: false)
   }
 
   private mutating func visit(_ expression: Expr) {
@@ -230,14 +268,13 @@ struct Checker {
     case .member(let base, _):
       visit(base)
     case .function(let function):
-      visit(function.body, inLoop: false)
+      visit(function)
     case .conditional(let condition, let then, let otherwise):
       visit(condition)
-      visit(then, inLoop: nil)
-      if let otherwise { visit(otherwise, inLoop: nil) }
+      visit(then, inLoop: nil, resultUsed: true)
+      if let otherwise { visit(otherwise, inLoop: nil, resultUsed: true) }
     case .model(let model):
-      visit(model.inputShape)
-      visit(model.body, inLoop: false)
+      visit(model)
     case .train(let model, let data, let options):
       visit(model)
       visit(data)
@@ -265,6 +302,29 @@ struct Checker {
       report(.undefinedName, "undefined name '\(name)'", element.range,
              hint: Suggestions.hint(forUndefined: name, kind: kind) ?? nil)
     }
+  }
+
+  // MARK: - Discarded results
+
+  /// A statement that calls a built-in whose result is its only effect, and drops the result.
+  private mutating func warnIfDiscarded(_ expression: Expr) {
+    guard case .call(let callee, let arguments) = expression.kind,
+      case .identifier(let name) = callee.kind, !declaredByScript.contains(name),
+      let builtin = Builtins.byName[name], !builtin.discardable
+    else { return }
+    var hint = "keep it: `let r = \(name)(…)`"
+    // `append(l, x)` and `standardize(d)` most likely meant to update their list or dataset.
+    if let first = arguments.first, first.label == nil,
+      case .identifier(let variable) = first.value.kind,
+      let kind = builtin.signature.first?.kind, kind == .list || kind == .dataset {
+      let call = "\(name)(\(variable)\(arguments.count > 1 ? ", …" : ""))"
+      hint = "keep it: `\(variable) = \(call)` replaces \(variable), `let r = \(call)` names it"
+    }
+    diagnostics.append(Diagnostic(
+      .warning, code: .unusedResult,
+      message: "the result of \(name) is discarded: \(name) returns a new value and leaves its "
+        + "arguments unchanged",
+      at: SourceSpan(source: source, range: expression.range), hint: hint))
   }
 
   // MARK: - Built-in signatures

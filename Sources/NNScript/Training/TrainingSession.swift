@@ -81,6 +81,7 @@ struct TrainingSession {
     for series in history.series {
       record[series.name] = .tensor(Tensor(series.values.map(Float.init)))
     }
+    record["lr"] = .tensor(Tensor(history.learningRates.map(Float.init)))
     record["epochs"] = .number(Double(history.epochs))
     record["seconds"] = .number(history.seconds)
     return .record(record)

@@ -1,4 +1,5 @@
-/// `conv2d(filters, kernel, stride:, padding:, act:)`: a 2-D convolution over
+/// `conv2d(filters, kernel, stride:, padding:, act:, init:, bias_init:, use_bias:)`: a 2-D
+/// convolution over
 /// `[channels, height, width]` samples, then the activation (PyTorch's `nn.Conv2d`, weight
 /// `[filters, channels, kh, kw]`). Sizes are `[y, x]`.
 public struct Conv2D: LayerDeclaration {
@@ -12,20 +13,27 @@ public struct Conv2D: LayerDeclaration {
   public var same: Bool
   /// Applied after the convolution.
   public var activation: Activation
+  /// How the weight and bias start, and whether there is a bias (as `dense`).
+  public var affine: AffineParameters
   /// `nil`: He before a ReLU-family activation, Xavier otherwise.
-  public var initializer: Initializer?
+  public var initializer: Initializer? {
+    get { affine.initializer }
+    set { affine.initializer = newValue }
+  }
 
   /// A convolution; every argument but `filters` and `kernel` as the language's defaults.
   public init(
     filters: Int, kernel: [Int], stride: [Int] = [1, 1], same: Bool = true,
-    activation: Activation = .identity, initializer: Initializer? = nil
+    activation: Activation = .identity, initializer: Initializer? = nil,
+    biasInitializer: Initializer = .zeros, useBias: Bool = true
   ) {
     self.filters = filters
     self.kernel = kernel
     self.stride = stride
     self.same = same
     self.activation = activation
-    self.initializer = initializer
+    self.affine = AffineParameters(initializer: initializer, biasInitializer: biasInitializer,
+                                   useBias: useBias)
   }
 
   public var kindName: String { "conv2d" }
@@ -38,7 +46,7 @@ public struct Conv2D: LayerDeclaration {
 
   func geometry(_ input: [Int]) -> ConvolutionGeometry {
     ConvolutionGeometry(input: input, filters: filters, kernel: kernel, stride: stride,
-                        same: same)
+                        same: same, hasBias: affine.useBias)
   }
 
   public func resolve(_ context: LayerResolution) throws(LayerError) -> LayerShape {
@@ -60,22 +68,17 @@ public struct Conv2D: LayerDeclaration {
     else { throw LayerError.tooLarge(name) }
     let fanIn = input[0] * kh * kw
     let fanOut = filters * kh * kw
-    let drawn = initializer ?? (activation.isReLUFamily ? .he : .xavier)
-    return LayerShape(output: geometry.outputShape, parameters: [
-      ParameterDeclaration("weight", shape: geometry.weightShape,
-                           initial: .drawn(drawn, fanIn: fanIn, fanOut: fanOut), role: .weight),
-      ParameterDeclaration("bias", shape: [filters],
-                           initial: .drawn(.zeros, fanIn: fanIn, fanOut: fanOut),
-                           role: .trained),
-    ])
+    return LayerShape(output: geometry.outputShape, parameters: affine.declarations(
+      weightShape: geometry.weightShape, biasCount: filters, fanIn: fanIn, fanOut: fanOut,
+      activation: activation))
   }
 
   public func lower(
     _ layer: Layer, from input: NodeID, into lowering: inout LayerLowering
   ) throws(GraphError) -> (z: NodeID, a: NodeID) {
-    let weight = try lowering.parameter(layer, "weight")
-    let bias = try lowering.parameter(layer, "bias")
-    let z = try lowering.graph.add(.conv2d(geometry(layer.inputShape)), [input, weight, bias],
+    var operands = [input, try lowering.parameter(layer, "weight")]
+    if affine.useBias { operands.append(try lowering.parameter(layer, "bias")) }
+    let z = try lowering.graph.add(.conv2d(geometry(layer.inputShape)), operands,
                                    tag: layer.tag)
     return (z, try lowering.activate(z, activation, tag: layer.tag))
   }
@@ -83,7 +86,7 @@ public struct Conv2D: LayerDeclaration {
   public func flops(of layer: Layer) -> Int {
     let g = geometry(layer.inputShape)
     return layer.outputShape.reduce(1, *) * (2 * g.inChannels * g.kernelHeight * g.kernelWidth
-      + 1 + (activation == .identity ? 0 : 1))
+      + (affine.useBias ? 1 : 0) + (activation == .identity ? 0 : 1))
   }
 
   public func summary(of layer: Layer) -> String {
@@ -94,7 +97,7 @@ public struct Conv2D: LayerDeclaration {
     return "conv2d(\(filters), \(kernel)"
       + (stride == "1" ? "" : ", stride: \(stride)")
       + (same ? ", same" : ", valid")
-      + (activation == .identity ? "" : ", \(activation.name)") + ")"
+      + (activation == .identity ? "" : ", \(activation.name)") + affine.summarySuffix + ")"
   }
 
   public func describe(_ layer: Layer, into fields: inout [String: JSONValue]) {
@@ -104,6 +107,7 @@ public struct Conv2D: LayerDeclaration {
     fields["stride"] = .array(stride.map { .integer($0) })
     fields["padding"] = .string(same ? "same" : "valid")
     LayerDescription.encode(activation, into: &fields)
+    fields["use_bias"] = .bool(affine.useBias)
   }
 
   public static func decode(_ fields: LayerFields) throws(LayerDescription.Failure) -> Conv2D {
@@ -118,6 +122,7 @@ public struct Conv2D: LayerDeclaration {
     }
     // Zeros: the file's tensors replace the values, and nothing is drawn.
     return Conv2D(filters: filters, kernel: kernel, stride: stride, same: same,
-                  activation: try fields.activation(default: .identity), initializer: .zeros)
+                  activation: try fields.activation(default: .identity), initializer: .zeros,
+                  useBias: try fields.bool("use_bias", default: true))
   }
 }

@@ -9,12 +9,23 @@ public struct Dense: LayerDeclaration {
   public var weight: Tensor?
   /// A literal bias `[units]`.
   public var bias: Tensor?
+  /// How the weight and bias start, and whether there is a bias.
+  public var affine: AffineParameters
   /// `nil`: He before a ReLU-family activation, Xavier otherwise.
-  public var initializer: Initializer?
+  public var initializer: Initializer? {
+    get { affine.initializer }
+    set { affine.initializer = newValue }
+  }
   /// How the bias starts (zeros).
-  public var biasInitializer: Initializer
+  public var biasInitializer: Initializer {
+    get { affine.biasInitializer }
+    set { affine.biasInitializer = newValue }
+  }
   /// Whether the layer has a bias.
-  public var useBias: Bool
+  public var useBias: Bool {
+    get { affine.useBias }
+    set { affine.useBias = newValue }
+  }
 
   /// A dense layer; every argument but `units` as the language's defaults.
   public init(
@@ -26,9 +37,8 @@ public struct Dense: LayerDeclaration {
     self.activation = activation
     self.weight = weight
     self.bias = bias
-    self.initializer = initializer
-    self.biasInitializer = biasInitializer
-    self.useBias = useBias
+    self.affine = AffineParameters(initializer: initializer, biasInitializer: biasInitializer,
+                                   useBias: useBias)
   }
 
   public var kindName: String { "dense" }
@@ -71,18 +81,9 @@ public struct Dense: LayerDeclaration {
         "\(name): the bias has shape \(shapeText(bias.shape)) but the layer has "
           + "\(units) units, so it needs [\(units)]", argument: "bias")
     }
-    let drawn = initializer ?? (activation.isReLUFamily ? .he : .xavier)
-    var parameters = [ParameterDeclaration(
-      "weight", shape: weightShape,
-      initial: weight.map { .values($0) } ?? .drawn(drawn, fanIn: features, fanOut: units),
-      role: .weight)]
-    if useBias {
-      parameters.append(ParameterDeclaration(
-        "bias", shape: [units],
-        initial: bias.map { .values($0) }
-          ?? .drawn(biasInitializer, fanIn: features, fanOut: units),
-        role: .trained))
-    }
+    let parameters = affine.declarations(
+      weightShape: weightShape, biasCount: units, fanIn: features, fanOut: units,
+      activation: activation, weight: weight, bias: bias)
     return LayerShape(output: Array(input.dropLast()) + [units], parameters: parameters)
   }
 
@@ -107,7 +108,7 @@ public struct Dense: LayerDeclaration {
 
   public func summary(of layer: Layer) -> String {
     let act = activation == .identity ? "" : ", \(activation.name)"
-    return "dense(\(units)\(act)\(useBias ? "" : ", use_bias: false"))"
+    return "dense(\(units)\(act)\(affine.summarySuffix))"
   }
 
   public func describe(_ layer: Layer, into fields: inout [String: JSONValue]) {
