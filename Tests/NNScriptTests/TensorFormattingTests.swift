@@ -74,11 +74,13 @@ private func tensorMatchesNumPyLayout(_ c: FormattingFixture.TensorCase) {
 }
 
 @Test(arguments: [
-  (7.0, "7"), (0.1, "0.1"), (2.485, "2.485"), (-0.5, "-0.5"), (1e-05, "1e-05"),
+  (7.0, "7"), (0.1, "0.1"), (2.485, "2.485"), (-0.5, "-0.5"), (1e-05, "1e-5"),
   (1e16, "1e+16"), (1e15, "1000000000000000"), (0.0001, "0.0001"), (123456.789, "123456.789"),
-  (1.0 / 3, "0.3333333333333333"), (-0.0, "-0"), (123456789, "123456789"),
-  (.infinity, "inf"), (-.infinity, "-inf"), (.nan, "nan"), (1.5e-7, "1.5e-07"),
-  (2.5e100, "2.5e+100"),
+  (1.0 / 3, "0.3333333333333333"), (-0.0, "0"), (123456789, "123456789"),
+  (.infinity, "inf"), (-.infinity, "-inf"), (.nan, "nan"), (1.5e-7, "1.5e-7"),
+  (2.5e100, "2.5e+100"), (1e-8, "1e-8"), (1e20, "1e+20"), (-1e-300, "-1e-300"),
+  (0.1 + 0.2, "0.30000000000000004"), (Double(Float(0.1)), "0.10000000149011612"),
+  (-5e-324, "-5e-324"),
 ])
 func formatNumberDouble(_ x: Double, _ expected: String) {
   #expect(formatNumber(x) == expected)
@@ -86,7 +88,8 @@ func formatNumberDouble(_ x: Double, _ expected: String) {
 
 @Test(arguments: [
   (Float(0.1), "0.1"), (1 / 3, "0.33333334"), (16_777_216, "16777216"), (1e8, "100000000"),
-  (1e-5, "1e-05"), (1e16, "1e+16"), (-0.0, "-0"), (.greatestFiniteMagnitude, "3.4028235e+38"),
+  (1e-5, "1e-5"), (1e16, "1e+16"), (-0.0, "0"), (.greatestFiniteMagnitude, "3.4028235e+38"),
+  (-1e-8, "-1e-8"), (.leastNonzeroMagnitude, "1e-45"),
 ])
 func formatNumberFloat(_ x: Float, _ expected: String) {
   #expect(formatNumber(x) == expected)
