@@ -1,5 +1,6 @@
 import Foundation
 import NNRuntime
+import NNSyntax
 import Testing
 @testable import NNScript
 
@@ -93,6 +94,30 @@ func formatNumberDouble(_ x: Double, _ expected: String) {
 ])
 func formatNumberFloat(_ x: Float, _ expected: String) {
   #expect(formatNumber(x) == expected)
+}
+
+/// The printed form is a number literal the lexer reads back as the same Double: unpadded
+/// exponents (`1e-8`, `1e+20`) included. (A sign is an operator in the language, so the
+/// magnitudes are checked.)
+@Test(arguments: [
+  1e-8, 1e20, 1e16, 1e15, 1.5e-7, 0.1, 0.30000000000000004, 2.5e100, 5e-324,
+  1.7976931348623157e308, 9.313225746154785e-10, 123456.789, 7, 0.0001, 1e-5,
+])
+func printedNumbersReadBackExactly(_ x: Double) {
+  let source = Source(name: "test", text: formatNumber(x))
+  let tokens = Lexer.tokenize(source).tokens
+  #expect(tokens.count == 2)  // the number and eof
+  #expect(TokenValue.number(tokens[0], in: source) == x)
+}
+
+/// A float32 element reads as the Double of its Float's shortest form, which prints as that
+/// form: at most 9 significant digits, whatever the value.
+@Test(arguments: [Float(0.1), Float(1) / 3, 0.460873, 2.4324821e-5, 1e30, -9.922706e-05] as [Float])
+func float32ResultsPrintInFloat32Form(_ x: Float) {
+  #expect(formatNumber(Value.element(x)) == formatNumber(x))
+  #expect(formatNumber(Value.float32(Double(x))) == formatNumber(x))
+  let digits = formatNumber(x).prefix { $0 != "e" }.filter(\.isNumber)
+  #expect(digits.drop { $0 == "0" }.count <= 9)
 }
 
 @Test func formatTensorExamplesFromTheBrief() {
