@@ -134,3 +134,14 @@ func float32ResultsPrintInFloat32Form(_ x: Float) {
   let text = formatTensor(try Tensor.filled([5000, 0], 0))
   #expect(text == "[[], [], [], ..., [], [], []]")
 }
+
+/// Progress figures (the epoch lines and the live bar) keep four significant digits in the
+/// language's number form, exponent included.
+@Test(arguments: [
+  (0.23144, "0.2314"), (1.2344e-5, "1.234e-5"), (0.00012344, "0.0001234"), (12.3456, "12.35"),
+  (1868.4, "1868"), (0, "0"), (-0.0, "0"), (.infinity, "inf"), (.nan, "nan"),
+  (2e-310, "2e-310"), (-1.5, "-1.5"),
+] as [(Double, String)])
+func progressFiguresKeepFourSignificantDigits(_ x: Double, _ expected: String) {
+  #expect(TrainingUpdate.figure(x) == expected)
+}

@@ -371,6 +371,8 @@ final class ProgressReporter {
     guard value.isFinite, value != 0 else { return formatNumber(value) }
     let magnitude = value.decimalExponent
     let decimals = max(0, 3 - magnitude)
+    // 10^decimals overflows past 10^308: such a figure (a subnormal) prints whole.
+    guard decimals <= 300 else { return formatNumber(value) }
     var scale = 1.0
     for _ in 0..<decimals { scale *= 10 }
     let rounded = (value * scale).rounded() / scale
