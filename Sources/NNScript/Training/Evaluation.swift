@@ -62,7 +62,8 @@ enum Evaluation {
     let rows = predictions.shape.first ?? 0
     guard targets.shape.first == rows, rows > 0 else {
       throw context.error(.shapeMismatch,
-                          "\(name): \(rows) predictions but \(targets.shape.first ?? 0) targets")
+                          "\(name): \(Evaluator.count(rows, "prediction")) but "
+                            + Evaluator.count(targets.shape.first ?? 0, "target"))
     }
     if ["mse", "mae", "r2"].contains(name) {
       guard targets.count == predictions.count else {
