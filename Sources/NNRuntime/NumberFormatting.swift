@@ -24,11 +24,11 @@ public func formatNumber(_ x: Float) -> String {
   return layOutShortest(x.description)
 }
 
-/// Re-lays out a finite number's decimal text (`"1.5e-05"`, `"123.0"`, `"-0.0"`) as Python's
-/// `repr` would: scientific when the decimal exponent is below -4 or at least 16, with a signed
-/// exponent of as few digits as it needs (Python pads to two: `1e-08`; JavaScript and Julia do
-/// not); positional otherwise, without a trailing ".0". Zero of either sign is `0`: a sign on
-/// zero (an underflow, `-1 * 0`) tells a reader nothing and reads as a different number.
+/// Re-lays out a finite number's decimal text (Swift's `"1.5e-05"`, `"123.0"`, `"-0.0"`) as
+/// Python's `repr` would: scientific when the decimal exponent is below -4 or at least 16, with
+/// a signed exponent of as few digits as it needs (Python pads to two, `1e-08`; JavaScript and
+/// Julia do not); positional otherwise, without a trailing ".0". Zero of either sign is `0`:
+/// the sign of a zero (an underflow, `-1 * 0`) is noise to a reader, and the two compare equal.
 func layOutShortest(_ text: String) -> String {
   var body = Substring(text)
   let negative = body.hasPrefix("-")

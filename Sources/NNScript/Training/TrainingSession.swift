@@ -119,7 +119,8 @@ struct TrainingSession {
       let held = Int((Double(data.n) * fraction).rounded())
       guard held >= 1, held < data.n else {
         throw context.error(.invalidArgument,
-                            "validate: \(formatNumber(fraction)) of \(Dataset.rowCount(data.n)) leaves no rows "
+                            "validate: \(formatNumber(fraction)) of \(Dataset.rowCount(data.n)) "
+                              + "leaves no rows "
                               + "for one of the two sets", at: "validate")
       }
       return (data.rows(Array(0..<(data.n - held))), data.rows(Array((data.n - held)..<data.n)))
@@ -213,7 +214,8 @@ struct TrainingSession {
       if isClassLoss {
         guard output == [classes] || output.last == classes else {
           throw context.error(.shapeMismatch,
-                              "\(model.name) has \(Evaluator.count(output.last ?? 0, "output")) but the data has "
+                              "\(model.name) has \(Evaluator.count(output.last ?? 0, "output")) "
+                                + "but the data has "
                                 + "\(classes) classes", at: "loss")
         }
       } else if output == [1] {

@@ -36,7 +36,9 @@ public struct Residual: LayerDeclaration {
     layer.outputShape.reduce(1, *) + layer.body.map { $0.declaration.flops(of: $0) }.reduce(0, +)
   }
 
-  public func summary(of layer: Layer) -> String { "residual(\(counted(layer.body.count, "layer")))" }
+  public func summary(of layer: Layer) -> String {
+    "residual(\(counted(layer.body.count, "layer")))"
+  }
 
   public func describe(_ layer: Layer, into fields: inout [String: JSONValue]) {
     fields["kind"] = .string("residual")
