@@ -14,6 +14,7 @@ Floats that JSON cannot hold are written as the strings "nan", "inf" and "-inf".
 import json
 import math
 import os
+import re
 import warnings
 
 import numpy as np
@@ -340,8 +341,12 @@ def xoshiro_outputs(seed, n):
 # MARK: - Formatting
 
 def shortest(x):
-    """Python's repr of a float, without the ".0" of whole numbers (the interpreter's style)."""
+    """Python's repr of a float in the interpreter's style: no ".0" on whole numbers, no zero
+    padding in the exponent (1e-5, not 1e-05) and no sign on zero."""
+    if x == 0:
+        return "0"
     text = repr(float(x))
+    text = re.sub(r"e([-+])0*(\d)", r"e\1\2", text)
     return text[:-2] if text.endswith(".0") else text
 
 

@@ -38,14 +38,7 @@ enum ProgressBar {
     StandardStreams.output.write(text)
   }
 
-  /// Four significant digits.
-  private static func compact(_ value: Double) -> String {
-    guard value.isFinite else { return "\(value)" }
-    var text = String(value)
-    if let dot = text.firstIndex(of: "."), text.count > 6 {
-      let digits = text.distance(from: text.startIndex, to: dot)
-      text = String(text.prefix(max(digits + 1 + max(0, 4 - digits), digits)))
-    }
-    return text.hasSuffix(".") ? String(text.dropLast()) : text
-  }
+  /// Four significant digits in the language's number form, as the epoch lines: a loss of
+  /// 1.2345e-5 is `1.234e-5` (cutting `String(value)` after four characters dropped the exponent).
+  private static func compact(_ value: Double) -> String { TrainingUpdate.figure(value) }
 }

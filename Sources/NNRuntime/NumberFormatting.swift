@@ -1,9 +1,13 @@
 // Numbers print in the shortest form that reads back exactly, laid out the way Python's `repr`
-// lays out a float, minus the trailing ".0" of whole numbers: `7`, `0.1`, `1e-05`, `1e+16`.
-// The language prints every number so, and the runtime writes numbers in its texts (a layer
-// as written, `dropout(0.5)`) with the same rule.
+// lays out a float, minus the trailing ".0" of whole numbers and the zero padding of exponents,
+// and with zero unsigned: `7`, `0.1`, `1e-5`, `1e+16`, `0` (also for -0). Every text the lexer
+// reads back as the same number (it takes `1e+16` and `1e-5`). The language prints every number
+// so, and the runtime writes numbers in its texts (a layer as written, `dropout(0.5)`) with the
+// same rule. A number read out of a float32 result is already the Double of its Float's
+// shortest form (`Value.element` in NNScript), so it prints in at most 9 significant digits.
 
-/// The shortest round-trip text of `x` in Python `repr` layout, without a trailing ".0".
+/// The shortest round-trip text of `x` in Python `repr` layout, without a trailing ".0", with
+/// an unpadded exponent (`1e-8`), and `0` for both zeros.
 public func formatNumber(_ x: Double) -> String {
   if x.isNaN { return "nan" }
   if x.isInfinite { return x < 0 ? "-inf" : "inf" }
@@ -20,9 +24,11 @@ public func formatNumber(_ x: Float) -> String {
   return layOutShortest(x.description)
 }
 
-/// Re-lays out a finite number's decimal text (`"1.5e-05"`, `"123.0"`, `"-0.0"`) as Python's
-/// `repr` would: scientific when the decimal exponent is below -4 or at least 16, with a signed
-/// exponent of at least two digits; positional otherwise, without a trailing ".0".
+/// Re-lays out a finite number's decimal text (Swift's `"1.5e-05"`, `"123.0"`, `"-0.0"`) as
+/// Python's `repr` would: scientific when the decimal exponent is below -4 or at least 16, with
+/// a signed exponent of as few digits as it needs (Python pads to two, `1e-08`; JavaScript and
+/// Julia do not); positional otherwise, without a trailing ".0". Zero of either sign is `0`:
+/// the sign of a zero (an underflow, `-1 * 0`) is noise to a reader, and the two compare equal.
 func layOutShortest(_ text: String) -> String {
   var body = Substring(text)
   let negative = body.hasPrefix("-")
@@ -42,15 +48,13 @@ func layOutShortest(_ text: String) -> String {
     scientific -= 1
   }
   while let last = digits.last, last == UInt8(ascii: "0") { digits.removeLast() }
+  if digits.isEmpty { return "0" }
   let sign = negative ? "-" : ""
-  if digits.isEmpty { return sign + "0" }
   let string = String(decoding: digits, as: UTF8.self)
   if scientific < -4 || scientific >= 16 {
     var mantissa = String(string.prefix(1))
     if digits.count > 1 { mantissa += "." + string.dropFirst() }
-    let magnitude = String(Swift.abs(scientific))
-    let paddedMagnitude = magnitude.count < 2 ? "0" + magnitude : magnitude
-    return sign + mantissa + "e" + (scientific < 0 ? "-" : "+") + paddedMagnitude
+    return sign + mantissa + "e" + (scientific < 0 ? "-" : "+") + String(Swift.abs(scientific))
   }
   if scientific < 0 {
     return sign + "0." + String(repeating: "0", count: -scientific - 1) + string

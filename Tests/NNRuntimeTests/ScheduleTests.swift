@@ -97,6 +97,6 @@ import Testing
 
   @Test func descriptionsUseTheLanguageSpelling() {
     #expect(LearningRateSchedule.warmup(epochs: 2, then: .cosine(minimum: 0)).description
-      == "warmup(epochs: 2, then: cosine(minimum: 0.0))")
+      == "warmup(epochs: 2, then: cosine(minimum: 0))")
   }
 }

@@ -61,7 +61,8 @@ public enum CSV {
     repeat {
       let line = fields.first?.line ?? reader.line
       guard fields.count == width else {
-        throw DataError("this line has \(fields.count) fields, but \(expectation)", line: line)
+        throw DataError("this line has \(counted(fields.count, "field")), but \(expectation)",
+                        line: line)
       }
       guard (rows + 1) * width <= Tensor.maxElements else {
         throw DataError("the file has more than \(Tensor.maxElements) numbers", line: line)
@@ -102,7 +103,8 @@ public enum CSV {
     case .index(let index):
       let resolved = index < 0 ? index + width : index
       guard resolved >= 0, resolved < width else {
-        throw DataError("there is no column \(index) in a file of \(width) columns; \(listing)")
+        throw DataError("there is no column \(index) in a file of "
+                        + "\(counted(width, "column")); \(listing)")
       }
       return resolved
     case .name(let name):

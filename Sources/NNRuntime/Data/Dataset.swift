@@ -91,7 +91,7 @@ public struct Dataset: Sendable, Equatable {
     return nil
   }
 
-  static func rows(_ count: Int) -> String { count == 1 ? "1 row" : "\(count) rows" }
+  static func rows(_ count: Int) -> String { counted(count, "row") }
 
   /// The rows at `indices` (each in `0..<n`), in that order.
   public func rows(_ indices: [Int]) -> Dataset {

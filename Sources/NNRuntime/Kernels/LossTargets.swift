@@ -149,7 +149,6 @@ extension LossKind {
 
   /// A target value as a script writes it: whole numbers without a fraction.
   private static func describe(_ value: Float) -> String {
-    if value.isFinite, value.rounded() == value, abs(value) < 1e15 { return String(Int(value)) }
-    return "\(value)"
+    formatNumber(value)
   }
 }

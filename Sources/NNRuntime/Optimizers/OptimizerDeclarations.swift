@@ -54,9 +54,7 @@ public struct NumberRange: Sendable, Equatable {
     }
   }
 
-  private static func format(_ x: Double) -> String {
-    x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x)
-  }
+  private static func format(_ x: Double) -> String { formatNumber(x) }
 }
 
 /// One hyper-parameter of an optimizer or a loss as the language spells it: its name,

@@ -19,7 +19,8 @@ extension Plan {
     lines.append("arena: \(schedule.arenaCount) elements, \(arenaBytes) bytes "
                  + "(working buffers \(schedule.workingCount) elements; "
                  + "\(schedule.unsharedWorkingCount) without reuse)")
-    lines.append("parameters: \(parameters.shapes.count) tensors, \(parameters.count) elements "
+    lines.append("parameters: \(counted(parameters.shapes.count, "tensor")), "
+                 + "\(counted(parameters.count, "element")) "
                  + "(\(parameters.count * elementBytes) bytes)")
     lines.append("gradient region: arena \(schedule.gradientOffset)..<"
                  + "\(schedule.gradientOffset + parameters.count)")

@@ -108,7 +108,7 @@ public enum LearningRateSchedule: Sendable, Equatable {
     for (hyperparameter, value) in zip(declared, values) {
       guard let range = hyperparameter.range, !range.contains(value) else { continue }
       return "\(schedule): \(hyperparameter.name) must be a finite number \(range.text), got "
-        + (value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value))
+        + formatNumber(value)
     }
     return nil
   }
@@ -117,9 +117,9 @@ public enum LearningRateSchedule: Sendable, Equatable {
   public var description: String {
     switch self {
     case .constant: "constant()"
-    case .step(let every, let gamma): "step(every: \(every), gamma: \(gamma))"
-    case .exponential(let gamma): "exponential(gamma: \(gamma))"
-    case .cosine(let minimum): "cosine(minimum: \(minimum))"
+    case .step(let every, let gamma): "step(every: \(every), gamma: \(formatNumber(gamma)))"
+    case .exponential(let gamma): "exponential(gamma: \(formatNumber(gamma)))"
+    case .cosine(let minimum): "cosine(minimum: \(formatNumber(minimum)))"
     case .warmup(let epochs, let then): "warmup(epochs: \(epochs), then: \(then.description))"
     }
   }

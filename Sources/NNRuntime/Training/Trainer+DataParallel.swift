@@ -278,7 +278,8 @@ final class DataParallelGroup {
       trainer.network.parameters.pointer.update(from: trainer.lastFinite,
                                                 count: trainer.network.parameters.count)
       throw TrainingFailure(
-        message: "the loss summed over the ranks became \(loss) at epoch \(epoch), batch "
+        message: "the loss summed over the ranks became \(formatNumber(loss)) at epoch \(epoch), "
+          + "batch "
           + "\(batch); the weights of the last finite step were restored",
         epoch: epoch, batch: batch)
     }

@@ -132,7 +132,8 @@ public final class Trainer {
                        + shapeText(data.x.shape))
     }
     guard data.y.shape.first == rows else {
-      throw GraphError(message: "the \(role) inputs have \(rows) rows but the targets have "
+      throw GraphError(message: "the \(role) inputs have \(counted(rows, "row")) but the "
+                       + "targets have "
                        + "shape \(shapeText(data.y.shape))")
     }
   }

@@ -290,7 +290,7 @@ extension Builtins {
 
 extension Dataset {
   /// "1 row", "150 rows".
-  static func rowCount(_ n: Int) -> String { n == 1 ? "1 row" : "\(n) rows" }
+  static func rowCount(_ n: Int) -> String { counted(n, "row") }
 }
 
 // MARK: - Arguments

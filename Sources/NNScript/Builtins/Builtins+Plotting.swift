@@ -185,7 +185,8 @@ extension CallContext {
     for (index, column) in columns.enumerated() where column.values.count != tensor.count {
       let which = columns.count == 1 ? "the series" : "series \(index + 1)"
       throw error(.shapeMismatch,
-                  "x has \(tensor.count) values but \(which) has \(column.values.count)",
+                  "x has \(Evaluator.count(tensor.count, "value")) but \(which) has "
+                    + "\(column.values.count)",
                   at: "x")
     }
     return tensor.scalars.map(Double.init)

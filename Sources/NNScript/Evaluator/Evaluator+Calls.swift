@@ -172,7 +172,7 @@ extension Evaluator {
   }
 
   static func count(_ n: Int, _ noun: String) -> String {
-    n == 1 ? "1 \(noun)" : "\(n) \(noun)s"
+    counted(n, noun)
   }
 
   // MARK: - Built-in functions

@@ -268,7 +268,8 @@ final class Evaluator {
     }
     guard elements.count == count else {
       throw failure(.typeMismatch,
-                    "cannot destructure \(elements.count) values into \(count) names",
+                    "cannot destructure \(Self.count(elements.count, "value")) into "
+                      + Self.count(count, "name"),
                     at: patternRange)
     }
     return elements

@@ -38,6 +38,13 @@ public enum Value {
     guard value.isFinite else { return Double(value) }
     return Double(value.description) ?? Double(value)
   }
+
+  /// A quantity that describes float32 results (a loss, a metric of float32 predictions) as the
+  /// script reads it: rounded to float32, then read as `element` reads a tensor's element, so
+  /// it prints in float32's shortest form (`0.9805014`, not `0.9805013927576601`) and every
+  /// number an evaluation hands over carries the same precision (docs/language.md, "How values
+  /// print"). Quantities of 64-bit computations (`gradcheck`) and wall-clock times stay Doubles.
+  static func float32(_ value: Double) -> Double { element(Float(value)) }
 }
 
 /// `lower..<upper` or `lower...upper`.

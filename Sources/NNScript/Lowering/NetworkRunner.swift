@@ -256,7 +256,8 @@ struct NetworkRunner {
       y.rank == output.count + 1 || (classes && y.rank == 1)
     {
       throw call.error(.shapeMismatch,
-                       "the input has \(rows) rows but the target has \(first)", at: "y")
+                       "the input has \(Evaluator.count(rows, "row")) but the target has "
+                         + "\(first)", at: "y")
     }
     guard case .builtin(let kind) = loss.kind else {
       if y.shape == prediction { return y }

@@ -12,11 +12,11 @@ final class DatasetObject: ScriptObject {
 
   /// `<dataset 150 rows: x [150, 4], y [150], 3 classes>`.
   var displayText: String {
-    let rows = dataset.n == 1 ? "1 row" : "\(dataset.n) rows"
+    let rows = Dataset.rowCount(dataset.n)
     let shapes = "x \(shapeText(dataset.x.shape)), "
       + "y \(shapeText(dataset.y.shape))"
     guard let classes = dataset.classes else { return "<dataset \(rows): \(shapes)>" }
-    return "<dataset \(rows): \(shapes), \(classes == 1 ? "1 class" : "\(classes) classes")>"
+    return "<dataset \(rows): \(shapes), \(counted(classes, "class", plural: "classes"))>"
   }
 
   /// The members scripts may read, for errors and completion.

@@ -25,7 +25,8 @@ final class ModelObject: ScriptObject {
     let layers = network.layers.map(\.summary).joined(separator: " → ")
     let input = network.inputShape.count == 1 ? "\(network.inputShape[0])"
       : shapeText(network.inputShape)
-    return "<model \(name): \(input) → \(layers), \(network.parameterCount) parameters>"
+    let parameters = Evaluator.count(network.parameterCount, "parameter")
+    return "<model \(name): \(input) → \(layers), \(parameters)>"
   }
 
   /// Top-level layers that own parameters, with the indices of their weight and bias.

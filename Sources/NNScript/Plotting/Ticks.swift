@@ -10,7 +10,7 @@ struct AxisScale: Equatable {
   var upper: Double
   /// Tick values, ascending, each an exact multiple of the step.
   var ticks: [Double]
-  /// Tick labels, one per tick, in one shared format (`0.25`, `0.50`, … or `2e-05`, `4e-05`).
+  /// Tick labels, one per tick, in one shared format (`0.25`, `0.50`, … or `2e-5`, `4e-5`).
   var labels: [String]
 
   /// Where `value` falls along the axis, from 0 at `lower` to 1 at `upper`.

@@ -24,27 +24,32 @@ enum Evaluation {
       throw context.error(.shapeMismatch, error.message)
     }
     var record = Record()
-    record["loss"] = .number(result.loss)
+    record["loss"] = .number(Value.float32(result.loss))
     // Class metrics for class labels (a dataset's classes, or cross-entropy's indices), value
     // metrics otherwise; of those, only the ones that apply (auc needs two classes).
     if let classes = trainingData.classes {
       let labels = Metrics.labels(from: trainingData.y)
       let report = Metrics.classification(scores: result.predictions, labels: labels,
                                           classes: classes)
-      record["accuracy"] = .number(report.accuracy)
-      record["precision"] = .number(report.precision)
-      record["recall"] = .number(report.recall)
-      record["f1"] = .number(report.f1)
+      record["accuracy"] = .number(Value.float32(report.accuracy))
+      record["precision"] = .number(Value.float32(report.precision))
+      record["recall"] = .number(Value.float32(report.recall))
+      record["f1"] = .number(Value.float32(report.f1))
       let confusion = report.confusion.flatMap { $0.map(Float.init) }
       record["confusion"] = .tensor(Tensor(shape: [classes, classes], scalars: confusion))
       if let auc = report.auc, Metric.auc.mismatch(.classes(classes)) == nil {
-        record["auc"] = .number(auc)
+        record["auc"] = .number(Value.float32(auc))
       }
     } else {
       let report = Metrics.regression(predictions: result.predictions, targets: trainingData.y)
-      record["mse"] = .number(report.mse)
-      record["mae"] = .number(report.mae)
-      record["r2"] = .number(report.r2)
+      record["mse"] = .number(Value.float32(report.mse))
+      record["mae"] = .number(Value.float32(report.mae))
+      record["r2"] = .number(Value.float32(report.r2))
+    }
+    // A metric that is the loss itself (`loss: mse` beside `mse`) is one quantity: it takes the
+    // loss's value, so the record prints it once, the same both times, as `mse(pred, y)` does.
+    if case .builtin(let kind) = loss.kind, record[kind.name] != nil {
+      record[kind.name] = record["loss"]
     }
     return record
   }
@@ -57,7 +62,8 @@ enum Evaluation {
     let rows = predictions.shape.first ?? 0
     guard targets.shape.first == rows, rows > 0 else {
       throw context.error(.shapeMismatch,
-                          "\(name): \(rows) predictions but \(targets.shape.first ?? 0) targets")
+                          "\(name): \(Evaluator.count(rows, "prediction")) but "
+                            + Evaluator.count(targets.shape.first ?? 0, "target"))
     }
     if ["mse", "mae", "r2"].contains(name) {
       guard targets.count == predictions.count else {
@@ -67,7 +73,8 @@ enum Evaluation {
       }
       let report = Metrics.regression(
         predictions: predictions, targets: NetworkRunner.reshaped(targets, predictions.shape))
-      return .number(name == "mse" ? report.mse : name == "mae" ? report.mae : report.r2)
+      let value = name == "mse" ? report.mse : name == "mae" ? report.mae : report.r2
+      return .number(Value.float32(value))
     }
     let classes = max(2, predictions.rank == 2 ? predictions.shape[1] : 2)
     let labels: [Int]
@@ -82,16 +89,16 @@ enum Evaluation {
     }
     let report = Metrics.classification(scores: predictions, labels: labels, classes: classes)
     switch name {
-    case "accuracy": return .number(report.accuracy)
-    case "precision": return .number(report.precision)
-    case "recall": return .number(report.recall)
-    case "f1": return .number(report.f1)
+    case "accuracy": return .number(Value.float32(report.accuracy))
+    case "precision": return .number(Value.float32(report.precision))
+    case "recall": return .number(Value.float32(report.recall))
+    case "f1": return .number(Value.float32(report.f1))
     default:
       guard let auc = report.auc else {
         throw context.error(.invalidArgument,
                             "auc needs two classes, both present among the targets")
       }
-      return .number(auc)
+      return .number(Value.float32(auc))
     }
   }
 }
@@ -162,8 +169,9 @@ enum CrossValidation {
       let values = results[name] ?? []
       let mean = values.reduce(0, +) / Double(values.count)
       let variance = values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count)
-      summary[name] = .record(Record([("mean", .number(mean)),
-                                      ("std", .number(variance.squareRoot()))]))
+      // The folds' metrics are float32 quantities, and so are their summaries.
+      summary[name] = .record(Record([("mean", .number(Value.float32(mean))),
+                                      ("std", .number(Value.float32(variance.squareRoot())))]))
     }
     return .record(summary)
   }

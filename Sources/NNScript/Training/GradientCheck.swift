@@ -30,7 +30,8 @@ enum GradientCheck {
       model: model, runner: runner, context: context)
     // The header counts what is checked: the trained scalars, not the buffers.
     let trained = store.count - buffers.reduce(0) { $0 + store.count(of: $1) }
-    var text = "gradcheck \(model.name)  loss \(loss.name)  \(trained) parameters, "
+    var text = "gradcheck \(model.name)  loss \(loss.name)  "
+      + "\(Evaluator.count(trained, "parameter")), "
       + "64-bit central differences\n" + inference.text
     // Training mode too where it computes something else (batch statistics, dropout): the
     // masks are held fixed by drawing them from one seed on every run.

@@ -120,7 +120,8 @@ struct TrainingSession {
       let held = Int((Double(data.n) * fraction).rounded())
       guard held >= 1, held < data.n else {
         throw context.error(.invalidArgument,
-                            "validate: \(formatNumber(fraction)) of \(data.n) rows leaves no rows "
+                            "validate: \(formatNumber(fraction)) of \(Dataset.rowCount(data.n)) "
+                              + "leaves no rows "
                               + "for one of the two sets", at: "validate")
       }
       return (data.rows(Array(0..<(data.n - held))), data.rows(Array((data.n - held)..<data.n)))
@@ -266,7 +267,7 @@ struct TrainingSession {
     context: CallContext
   ) -> Diagnostic {
     let width = model.network.outputShape.last ?? 0
-    let outputs = width == 1 ? "1 output" : "\(width) outputs"
+    let outputs = Evaluator.count(width, "output")
     var hint = "end the model with dense(\(classes)), one logit per class"
     if isClassLoss, width == 1, classes == 2 {
       hint = "for two classes and one output, train with loss: bce and end the model with "
@@ -414,6 +415,8 @@ final class ProgressReporter {
     guard value.isFinite, value != 0 else { return formatNumber(value) }
     let magnitude = value.decimalExponent
     let decimals = max(0, 3 - magnitude)
+    // 10^decimals overflows past 10^308: such a figure (a subnormal) prints whole.
+    guard decimals <= 300 else { return formatNumber(value) }
     var scale = 1.0
     for _ in 0..<decimals { scale *= 10 }
     let rounded = (value * scale).rounded() / scale

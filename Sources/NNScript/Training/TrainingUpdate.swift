@@ -35,4 +35,9 @@ public struct TrainingUpdate: Sendable {
     self.secondsLeft = secondsLeft
     self.epochLine = epochLine
   }
+
+  /// A figure of a progress display in four significant digits, as the epoch lines write it
+  /// (`0.2314`, `1.235e-5`): hosts that draw their own display (a live bar) print its numbers
+  /// with the language's number formatter through this.
+  public static func figure(_ value: Double) -> String { ProgressReporter.format(value) }
 }

@@ -125,7 +125,7 @@ public struct Reshape: LayerDeclaration {
       throw LayerError(
         .shapeMismatch,
         "\(context.name): cannot reshape samples of shape \(shapeText(input)) "
-          + "(\(count) elements) to \(shapeText(shape))")
+          + "(\(counted(count, "element"))) to \(shapeText(shape))")
     }
     return LayerShape(output: resolved)
   }

@@ -7,7 +7,7 @@ public struct Residual: LayerDeclaration {
   public init(_ body: [DeclaredLayer]) { self.body = body }
 
   public var kindName: String { "residual" }
-  public var declarationText: String { "residual(\(body.count) layers)" }
+  public var declarationText: String { "residual(\(counted(body.count, "layer")))" }
   public static var descriptionKinds: [String] { ["residual"] }
   public var differsInTraining: Bool { body.contains { $0.declaration.differsInTraining } }
 
@@ -36,7 +36,9 @@ public struct Residual: LayerDeclaration {
     layer.outputShape.reduce(1, *) + layer.body.map { $0.declaration.flops(of: $0) }.reduce(0, +)
   }
 
-  public func summary(of layer: Layer) -> String { "residual(\(layer.body.count) layers)" }
+  public func summary(of layer: Layer) -> String {
+    "residual(\(counted(layer.body.count, "layer")))"
+  }
 
   public func describe(_ layer: Layer, into fields: inout [String: JSONValue]) {
     fields["kind"] = .string("residual")
