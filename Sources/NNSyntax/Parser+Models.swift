@@ -28,6 +28,21 @@ extension SyntaxParser {
     let savedContext = enterModelBody(false)
     defer { inModelBody = savedContext }
     let shape = try parseExpression()
+    if check(.comma) {
+      // `model c(1, 8, 8)`: the shape written as separate numbers, as PyTorch's Conv2d(1, …)
+      // or a Keras Input(shape=(1, 8, 8)) user might. Offer the list with their own numbers.
+      var last = shape
+      while match(.comma) != nil, !check(.rightParen), !check(.eof) {
+        last = try parseExpression()
+      }
+      let written = source.text(shape.range.union(last.range))
+      let declaration = "model" + (name.map { " " + $0.name } ?? "")
+      diagnostics.append(.error(
+        .unexpectedToken, "a model's input shape is one value, not a list of arguments",
+        in: source, at: shape.range.union(last.range),
+        hint: "write a shape of several axes as a list: \(declaration)([\(written)])"))
+      throw .statement
+    }
     try close(.rightParen, opener: paren)
     let body = try parseModelBlock()
     return ModelDecl(
