@@ -21,21 +21,38 @@ enum ProgressMode: Equatable {
   }
 }
 
-extension CallContext {
-  /// The `progress:` argument: `true`, `false` or `"every"`.
-  func progressMode() throws(Diagnostic) -> ProgressMode {
-    switch try require("progress") {
-    case .bool(let on): return on ? .sampled : .off
-    case .string("every"): return .every
-    case let other:
-      var shown = "a " + other.typeName
-      if case .string = other { shown = ValueFormatter.describe(other) }
-      if case .number = other { shown = ValueFormatter.describe(other) }
-      throw error(.invalidArgument, "progress is true, false or \"every\", not \(shown)",
-                  at: "progress",
-                  hint: "progress: \"every\" prints every epoch's line; true prints about "
-                    + "\(ProgressMode.sampledLines) of a long run when the output is not a "
-                    + "terminal")
+extension ProgressMode {
+  /// The mode a `progress:` value asks for, or nil when it is none of `true`, `false` and
+  /// `"every"`.
+  init?(_ value: Value) {
+    switch value {
+    case .bool(let on): self = on ? .sampled : .off
+    case .string("every"): self = .every
+    default: return nil
     }
+  }
+
+  /// What is wrong with a `progress:` value that is not a mode, as the binder and `nn check`
+  /// report it.
+  static func problem(_ value: Value) -> SignatureCheck.Problem {
+    var shown = "a " + value.typeName
+    if case .string = value { shown = ValueFormatter.describe(value) }
+    if case .number = value { shown = ValueFormatter.describe(value) }
+    return SignatureCheck.Problem(
+      .invalidArgument, "progress is true, false or \"every\", not \(shown)",
+      hint: "progress: \"every\" prints every epoch's line; true prints about "
+        + "\(sampledLines) of a long run when the output is not a terminal")
+  }
+}
+
+extension CallContext {
+  /// The `progress:` argument, which the binder has checked.
+  func progressMode() throws(Diagnostic) -> ProgressMode {
+    let value = try require("progress")
+    guard let mode = ProgressMode(value) else {
+      let problem = ProgressMode.problem(value)
+      throw error(problem.code, problem.message, at: "progress", hint: problem.hint)
+    }
+    return mode
   }
 }
