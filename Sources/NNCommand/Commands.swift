@@ -32,12 +32,16 @@ struct NNTool: ParsableCommand {
       nn -e <code> [<args> ...]
       nn check <file>
       nn ir <file>
-      nn < script.nn
+      nn run - [<args> ...] < script.nn
+      nn < entries.nn
       """,
     discussion: """
-      `args` in the script is bound to the list of <args>.
+      `args` in the script is bound to the list of <args>. Relative paths in the script
+      (load_csv, read, write, save, load, plot's file:) are taken from the working directory;
+      import paths from the importing file. '-' as <file> runs standard input as one script.
       With no file and no -e, nn starts the REPL on a terminal, and otherwise runs standard
-      input entry by entry as the REPL would (exit status 1 if any entry failed).
+      input entry by entry as the REPL would (exit status 1 if any entry failed); `nn run`
+      with no file is a usage error.
       Exit status: 0 on success, 1 when the script fails, 2 for a usage error.
       Set NO_COLOR to turn off coloured diagnostics.
       """,
@@ -52,6 +56,13 @@ struct NNTool: ParsableCommand {
   static func execute(_ arguments: [String]) -> Int32 {
     do {
       var command = try parseAsRoot(arguments)
+      // `nn` alone is the REPL (or a piped session), but `nn run` names a file to run: without
+      // one it is a usage error, not a silent read of standard input.
+      if arguments.first == "run", let run = command as? RunCommand, run.names == nil {
+        throw ValidationError(
+          "nn run needs a script file; use 'nn run -' to run standard input as a script, "
+            + "or 'nn' alone for the REPL.")
+      }
       if let command = command as? any StatusCommand {
         return command.execute()
       }
@@ -91,7 +102,7 @@ struct RunCommand: StatusCommand {
   @OptionGroup(title: "Limits")
   var limits: LimitOptions
 
-  @Argument(help: "The script to run; '-' or none reads standard input.")
+  @Argument(help: "The script to run; '-' reads it from standard input.")
   var file: String?
 
   // Everything after the file belongs to the script, even words that look like options
@@ -108,6 +119,9 @@ struct RunCommand: StatusCommand {
       throw ValidationError("Unknown option '\(file)'.")
     }
   }
+
+  /// The script this names: a file, `-`, or `-e` code; nil when it names none (the REPL).
+  var names: String? { code ?? file }
 
   func execute() -> Int32 {
     CommandLimits.current = limits.settings

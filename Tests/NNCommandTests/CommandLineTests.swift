@@ -49,6 +49,16 @@ import Testing
     #expect(outcome.errors.contains("Usage:"))
   }
 
+  /// `nn run` names a script: without one it does not fall back to reading standard input.
+  @Test(arguments: [["run"], ["run", "--max-call-depth", "10"]])
+  func runWithoutAFileIsAUsageError(arguments: [String]) throws {
+    let outcome = try nn.run(arguments, input: "print(1)\n", in: scratch.url)
+    #expect(outcome.status == 2)
+    #expect(outcome.output == "")
+    #expect(outcome.errors.contains("nn run needs a script file; use 'nn run -'"))
+    #expect(outcome.errors.contains("Usage:"))
+  }
+
   @Test func unknownOptionIsNamedInTheMessage() throws {
     let outcome = try run("--bogus")
     #expect(outcome.status == 2)

@@ -59,10 +59,69 @@ import Testing
     #expect(outcome.output == "42\n")
   }
 
+  @Test(arguments: [["-", "a"], ["run", "-", "a"]])
+  func dashRunsStandardInputAsOneScript(arguments: [String]) throws {
+    let outcome = try run(arguments, input: "let x = 1\nprint(args, x)\n")
+    #expect(outcome.status == 0)
+    #expect(outcome.output == "[\"a\"] 1\n")
+  }
+
   @Test func dashRunsStandardInputWithArguments() throws {
     let outcome = try run(["-", "a"], input: "print(args)\n")
     #expect(outcome.status == 0)
     #expect(outcome.output == "[\"a\"]\n")
+  }
+
+  // MARK: - Paths
+
+  /// Makes `scripts/` and `data/` in the scratch folder, as a project laid out for
+  /// `nn run scripts/t.nn data/x.csv` from its top folder would be.
+  func makeProject(script: String) throws {
+    for folder in ["scripts", "data"] {
+      try FileManager.default.createDirectory(
+        at: scratch.url.appendingPathComponent(folder), withIntermediateDirectories: true)
+    }
+    try scratch.write("scripts/t.nn", script)
+    try scratch.write("data/x.csv", "a,b,label\n1,2,0\n3,4,1\n")
+  }
+
+  @Test func relativePathsAreTakenFromTheWorkingDirectoryNotTheScriptsFolder() throws {
+    try makeProject(script: """
+      let d = load_csv(args[0], classes: 2)
+      print(d)
+      write("out.txt", "written")
+      save(model(2) { dense(2) }, "m.safetensors")
+      plot([1, 2, 3], file: "loss.svg")
+      print(read("out.txt"), load("m.safetensors"))
+      """)
+    let outcome = try run(["run", "scripts/t.nn", "data/x.csv"])
+    #expect(outcome.errors == "")
+    #expect(outcome.status == 0)
+    #expect(outcome.output.hasPrefix(
+      "<dataset 2 rows: x [2, 2], y [2], 2 classes>\nwritten <model"))
+    for name in ["out.txt", "m.safetensors", "loss.svg"] {
+      #expect(FileManager.default.fileExists(atPath: scratch.url.path + "/" + name), "\(name)")
+      #expect(!FileManager.default.fileExists(atPath: scratch.url.path + "/scripts/" + name))
+    }
+  }
+
+  @Test func aMissingFileIsNamedAsItWasLookedFor() throws {
+    try makeProject(script: "load_csv(args[0])\n")
+    // `x.csv` sits in data/, beside nothing the script's folder holds: the working directory
+    // has no x.csv, and the message says which path was tried.
+    let outcome = try run(["run", "scripts/t.nn", "./data/../x.csv"])
+    #expect(outcome.status == 1)
+    #expect(outcome.output == "")
+    #expect(outcome.errors.hasPrefix(
+      "error: cannot read 'x.csv': No such file or directory\n --> scripts/t.nn:1:10\n"))
+  }
+
+  @Test func importsStayRelativeToTheImportingFile() throws {
+    try makeProject(script: "import \"lib.nn\"\nprint(helper)\n")
+    try scratch.write("scripts/lib.nn", "let helper = 7\n")
+    let outcome = try run(["run", "scripts/t.nn"])
+    #expect(outcome.errors == "")
+    #expect(outcome.output == "7\n")
   }
 
   @Test func bigOutputArrivesWhole() throws {

@@ -167,6 +167,15 @@ struct CheckerTests {
       == ["1: the argument 'epochs' of warmup must be a whole number ≥ 1, not 0"])
   }
 
+  @Test func progressTakesTrueFalseOrEvery() {
+    #expect(messages("""
+      let m = model(1) { dense(1) }
+      train m on linear() { progress: "every" }
+      fit(m, linear(), progress: false)
+      train m on linear() { progress: "all" }
+      """) == ["4: progress is true, false or \"every\", not \"all\""])
+  }
+
   @Test func literalArgumentsOfTheObjectKindsAreChecked() {
     #expect(messages("summary(3)")
       == ["1: the argument 'net' of summary must be a model, not a number"])

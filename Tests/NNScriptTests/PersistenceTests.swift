@@ -136,7 +136,8 @@ private let declarations = """
   #expect(try workspace.tensor(#"load("net.safetensors").out.bias"#) == Tensor([0.5, -0.5]))
 }
 
-@Test func pathsAreRelativeToTheScriptsFolder() throws {
+/// As in Python, a relative path is the working directory's, not the folder of the script.
+@Test func pathsAreRelativeToTheWorkingDirectory() throws {
   let workspace = try Workspace()
   try FileManager.default.createDirectory(atPath: workspace.path("sub"),
                                           withIntermediateDirectories: true)
@@ -147,7 +148,8 @@ private let declarations = """
     """
   try script.write(toFile: workspace.path("sub/main.nn"), atomically: true, encoding: .utf8)
   try workspace.interpreter.runFile("sub/main.nn")
-  #expect(FileManager.default.fileExists(atPath: workspace.path("sub/tiny.safetensors")))
+  #expect(FileManager.default.fileExists(atPath: workspace.path("tiny.safetensors")))
+  #expect(!FileManager.default.fileExists(atPath: workspace.path("sub/tiny.safetensors")))
   #expect(workspace.printed.text == "<model tiny: 2 → dense(1), 3 parameters>\n")
 }
 

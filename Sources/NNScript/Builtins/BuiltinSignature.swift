@@ -7,13 +7,15 @@ public enum ParameterKind: String, Sendable {
   case any, number, bool, tensor, shape, string, function, model, dataset, list, record
   case wholeNumber = "whole number"
   case activation, loss, optimizer, initializer, schedule, layer, metric
+  /// `progress:` of training: `true`, `false` or `"every"` (`ProgressMode`).
+  case progress = "bool or \"every\""
 
   /// Whether a bare built-in name given for this kind means its no-argument call.
   var takesBareBuiltin: Bool {
     switch self {
     case .activation, .loss, .optimizer, .initializer, .schedule, .layer: true
     case .any, .number, .bool, .tensor, .shape, .string, .function, .model, .dataset, .list,
-         .record, .wholeNumber, .metric: false
+         .record, .wholeNumber, .metric, .progress: false
     }
   }
 }

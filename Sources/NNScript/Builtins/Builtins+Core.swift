@@ -132,13 +132,13 @@ extension Builtins {
       .string(JSONEncoding.encode(try context.require("value")))
     },
     Builtin("read", [
-      .required("path", .string, "the file, relative to the script"),
+      .required("path", .string, "the file, relative to the working directory"),
     ], doc: BuiltinDoc(
       "plots and files",
-      "Returns the text of a file, relative to the script's folder.",
+      "Returns the text of a file (a relative path is taken from the working directory).",
       "write(\"notes.txt\", \"hello\")\n"
       + "print(read(\"notes.txt\"))")) { (context) throws(Diagnostic) in
-      let path = try context.string("path")
+      let path = try context.filePath("path")
       let resolved = try context.checkedPath(path, write: false)
       if let kept = context.evaluator.keptFiles[resolved] {
         return .string(String(decoding: kept, as: UTF8.self))
@@ -150,14 +150,14 @@ extension Builtins {
       }
     },
     Builtin("write", [
-      .required("path", .string, "the file, relative to the script"),
+      .required("path", .string, "the file, relative to the working directory"),
       .required("text", .any, "what to write (any value, as print shows it)"), .everyRank,
     ], doc: BuiltinDoc(
       "plots and files",
       "Writes a string, or a value's printed form, to a file atomically; rank 0 only.",
       "write(\"out.txt\", \"loss: {0.25}\")"),
       discardable: true) { (context) throws(Diagnostic) in
-      let path = try context.string("path")
+      let path = try context.filePath("path")
       let text = ValueFormatter.display(try context.require("text"))
       // Atomic, like `save`: a crash never leaves half a file in place of a good one.
       let resolved = try context.checkedPath(path, write: true)

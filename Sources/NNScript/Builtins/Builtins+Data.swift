@@ -35,7 +35,7 @@ extension Builtins {
       + "\")\n"
       + "print(load_csv(\"d.csv\", target: \"y\", classes: 2))")) {
       (context) throws(Diagnostic) in
-      let path = try context.string("path")
+      let path = try context.filePath("path")
       let target = try context.csvTarget("target")
       let classes = try context.optionalInteger("classes")
       let header = try context.bool("header")
@@ -347,14 +347,6 @@ extension CallContext {
     return bytes[0]
   }
 
-  /// A file path relative to the folder of the script making the call.
-  func resolvedPath(_ path: String) -> String {
-    let workingDirectory = evaluator.options.workingDirectory
-    let base = FileAccess.directory(of: source.name).map {
-      FileAccess.resolve($0, relativeTo: workingDirectory)
-    } ?? workingDirectory
-    return FileAccess.resolve(path, relativeTo: base)
-  }
 
   /// A data error as a diagnostic at the call; with a file, the message starts `file:line:col:`.
   func dataError(_ problem: DataError, file: String? = nil) -> Diagnostic {

@@ -18,7 +18,7 @@ extension Builtins {
       "let m = model(2) { dense(1) }\n"
       + "save(m, \"m.safetensors\")"), discardable: true) { (context) throws(Diagnostic) in
       let model = try context.model("net")
-      let path = try context.string("path")
+      let path = try context.filePath("path")
       let store = model.network.parameters
       let tensors = model.network.parameterNames.enumerated().map { index, name in
         (name: name, tensor: store.tensor(index))
@@ -44,7 +44,7 @@ extension Builtins {
       "Rebuilds a network from a safetensors file, or copies its tensors into: one.",
       "save(model(2) { dense(1) }, \"m.safetensors\")\n"
       + "print(load(\"m.safetensors\"))"), discardable: true) { (context) throws(Diagnostic) in
-      let path = try context.string("path")
+      let path = try context.filePath("path")
       let file = try context.readSafeTensors(path)
       if let value = context.value("into"), !value.isNil {
         let model = try context.model("into")
@@ -71,9 +71,6 @@ enum Persistence {
 }
 
 extension CallContext {
-  // resolvedPath(_:) (Builtins+Data.swift) makes paths relative to the calling script, like
-  // `import`.
-
   // MARK: - Reading
 
   /// The file at `path`, read whole and checked as safetensors.

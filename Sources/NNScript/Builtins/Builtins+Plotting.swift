@@ -15,7 +15,7 @@ extension Builtins {
   ///   solid, dotted, dashed, sparse dots, then again; in an SVG, by colour and dash pattern.
   /// - In the output, `width:` and `height:` are the plot area in character cells (60×15); in an
   ///   SVG, the picture in pixels (640×400). Writing a file prints nothing; a relative `file`
-  ///   is taken from the script's folder, and the file is replaced atomically.
+  ///   is taken from the working directory, and the file is replaced atomically.
   static let plotting: [Builtin] = [
     Builtin(
       "plot",
@@ -47,7 +47,7 @@ extension Builtins {
         context.evaluator.options.output(text)
         return .nil
       }
-      let path = try context.string("file")
+      let path = try context.filePath("file")
       let width = try context.size("width", PlotLimits.svgWidth,
                                    default: PlotLimits.svgDefaultWidth, unit: "pixels")
       let height = try context.size("height", PlotLimits.svgHeight,

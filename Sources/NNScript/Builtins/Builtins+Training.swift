@@ -28,7 +28,8 @@ extension Builtins {
       "early_stop is a patience in epochs, at least 1"
     },
     .optional("seed", .wholeNumber, "seed for shuffling and dropout"),
-    .flag("progress", true, "print one line per epoch"),
+    Parameter("progress", .progress, default: .bool(true),
+              "a bar, or about 30 epoch lines off a terminal; \"every\": all"),
     .flag("check_numerics", false, "fail on NaN or infinity"),
   ]
 

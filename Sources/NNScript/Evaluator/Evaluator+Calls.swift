@@ -317,6 +317,8 @@ enum SignatureCheck {
     case (.bool, .bool), (.string, .string): return nil
     case (.bool, _): return mismatch("a bool")
     case (.string, _): return mismatch("a string")
+    case (.progress, _):
+      return ProgressMode(value) == nil ? ProgressMode.problem(value) : nil
     case (.model, .object(is ModelObject)), (.dataset, .object(is DatasetObject)): return nil
     case (.model, _):
       return Problem(.typeMismatch, "\(subject) must be a model, not a \(value.typeName)")

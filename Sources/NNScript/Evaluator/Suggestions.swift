@@ -55,7 +55,7 @@ extension Suggestions {
     case .metric:
       return (Metric.allCases.map(\.rawValue) + Metric.aliases.keys).sorted()
     case .any, .number, .bool, .tensor, .shape, .string, .function, .model, .dataset, .list,
-         .record, .wholeNumber:
+         .record, .wholeNumber, .progress:
       return nil
     }
   }

@@ -19,7 +19,8 @@ public enum FileAccessPolicy: Sendable {
 }
 
 extension FileAccessPolicy {
-  /// Why an access to `path` (already resolved against the script's folder) is refused, or
+  /// Why an access to `path` (already resolved against the working
+  /// directory) is refused, or
   /// `nil` when it is allowed. Relative roots and paths are taken from `workingDirectory`.
   func denial(_ path: String, write: Bool, workingDirectory: String?) -> String? {
     let root: String
@@ -80,10 +81,18 @@ extension Evaluator {
 }
 
 extension CallContext {
-  /// A file path relative to the folder of the script making the call, checked against the
-  /// host's file access policy.
+  /// The path argument `name` of a file-touching built-in as its diagnostics show it: relative
+  /// to the working directory where it was given so (normalised: `./data/../x.csv` is `x.csv`),
+  /// which is where the file is looked for, and absolute where it was given so.
+  func filePath(_ name: String) throws(Diagnostic) -> String {
+    FileAccess.normalize(try string(name))
+  }
+
+  /// A file path resolved against the working directory (the host's `workingDirectory`, or the
+  /// process's), as Python's `open` does — never against the calling script's folder, which
+  /// only `import` uses — and checked against the host's file access policy.
   func checkedPath(_ path: String, write: Bool) throws(Diagnostic) -> String {
-    let resolved = resolvedPath(path)
+    let resolved = FileAccess.resolve(path, relativeTo: evaluator.options.workingDirectory)
     if let message = evaluator.checkFileAccess(resolved, write: write) {
       throw error(.fileError, message)
     }

@@ -14,8 +14,10 @@ public struct InterpreterOptions: Sendable {
   public var output: @Sendable (String) -> Void
   /// Bound to `args` in scripts.
   public var arguments: [String]
-  /// Where relative paths (script files, imports) are resolved; `nil` is the process's
-  /// working directory.
+  /// Where relative paths are resolved: `runFile`'s, and every path a script gives `load_csv`,
+  /// `read`, `write`, `save`, `load` and `plot(file:)`, as Python's `open` resolves them
+  /// (`import` alone is relative to the importing file); `nil` is the process's working
+  /// directory.
   public var workingDirectory: String?
   /// The most statements, calls and loop iterations one `run` may take; `nil` for no limit.
   public var stepLimit: Int?

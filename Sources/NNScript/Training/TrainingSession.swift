@@ -50,17 +50,20 @@ struct TrainingSession {
       : context.evaluator.random
     let trainer = try Self.trainer(model, configuration, optimizer: optimizer, loss: loss,
                                    context: context)
-    let showProgress = try context.bool("progress")
     let reporter = ProgressReporter(model: model.name, epochs: configuration.epochs,
+                                    mode: try context.progressMode(),
                                     options: context.evaluator.options)
     let evaluator = context.evaluator
     let history: TrainingHistory
     do {
       history = try trainer.train(
         trainingData, validation: validationData, random: &random,
-        progress: { update in if showProgress { reporter.report(update) } },
+        progress: { update in reporter.report(update) },
         shouldStop: { evaluator.stopRequested })
+      reporter.finish()
     } catch {
+      // The last epoch's line, when the sample skipped it, prints however training ends.
+      reporter.finish()
       var diagnostic = context.error(.numericError, error.message)
       if let note = NetworkRunner.layerNote(model, name: error.layer, tag: error.layerTag) {
         diagnostic.notes.append(note)
@@ -355,17 +358,21 @@ struct TrainingSession {
 final class ProgressReporter {
   let model: String
   let epochs: Int
+  let mode: ProgressMode
   let options: InterpreterOptions
+  /// The latest epoch line the sample left out, printed by `finish` if it is the last.
+  private var skipped: String?
 
-  init(model: String, epochs: Int, options: InterpreterOptions) {
+  init(model: String, epochs: Int, mode: ProgressMode, options: InterpreterOptions) {
     self.model = model
     self.epochs = epochs
+    self.mode = mode
     self.options = options
   }
 
   func report(_ progress: TrainingProgress) {
     // Every rank of a data-parallel run sees the same progress; rank 0 shows it.
-    guard (options.communicator?.rank ?? 0) == 0 else { return }
+    guard mode != .off, (options.communicator?.rank ?? 0) == 0 else { return }
     let line = progress.epochFinished ? epochLine(progress) : nil
     if let live = options.trainingProgress {
       let rate = progress.elapsed > 0 ? Double(progress.samplesSeen) / progress.elapsed : 0
@@ -376,8 +383,20 @@ final class ProgressReporter {
         secondsLeft: perBatch * Double(max(0, progress.batches - progress.batch)),
         epochLine: line))
     } else if let line {
-      options.output(line + "\n")
+      // Off a terminal a long run prints a sample of its epochs unless asked for every one.
+      if mode == .every || ProgressMode.samples(epoch: progress.epoch, of: progress.epochs) {
+        options.output(line + "\n")
+        skipped = nil
+      } else {
+        skipped = line
+      }
     }
+  }
+
+  /// Ends the run's lines: an epoch the sample skipped prints when it was the last one run.
+  func finish() {
+    if let skipped { options.output(skipped + "\n") }
+    skipped = nil
   }
 
   private func epochLine(_ progress: TrainingProgress) -> String {
