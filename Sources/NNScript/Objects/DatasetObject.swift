@@ -11,12 +11,15 @@ final class DatasetObject: ScriptObject {
   var typeName: String { "dataset" }
 
   /// `<dataset 150 rows: x [150, 4], y [150], 3 classes>`.
-  var displayText: String {
+  var displayText: String { "<dataset \(sizeText)>" }
+
+  /// `150 rows: x [150, 4], y [150], 3 classes`: what `:type` shows after the type name.
+  var sizeText: String {
     let rows = dataset.n == 1 ? "1 row" : "\(dataset.n) rows"
     let shapes = "x \(shapeText(dataset.x.shape)), "
       + "y \(shapeText(dataset.y.shape))"
-    guard let classes = dataset.classes else { return "<dataset \(rows): \(shapes)>" }
-    return "<dataset \(rows): \(shapes), \(classes == 1 ? "1 class" : "\(classes) classes")>"
+    guard let classes = dataset.classes else { return "\(rows): \(shapes)" }
+    return "\(rows): \(shapes), \(classes == 1 ? "1 class" : "\(classes) classes")"
   }
 
   /// The members scripts may read, for errors and completion.
