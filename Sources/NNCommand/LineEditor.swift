@@ -111,6 +111,10 @@ final class LineEditor {
     rl_attempted_completion_function = attemptedCompletion
     rl_completion_word_break_hook = wordBreakHook
     stifle_history(Int32(Self.historyLimit))
+    // An entry may span lines: timestamps mark where each entry starts in the file, and
+    // reading joins the lines between two of them back into one entry.
+    history_write_timestamps = 1
+    history_multiline_entries = 1
     // A missing history file is a first session, not an error.
     _ = read_history(historyPath)
   }
@@ -139,8 +143,9 @@ final class LineEditor {
     return .line(line)
   }
 
-  /// Adds `line` to the history and saves it; blank lines and repeats of the previous entry
-  /// are left out. An unwritable file is reported once, and the session goes on.
+  /// Adds `line` (a whole entry, newlines included) to the history and saves it; blank lines
+  /// and repeats of the previous entry are left out. An unwritable file is reported once, and
+  /// the session goes on.
   func remember(_ line: String) {
     guard !line.trimmingCharacters(in: .whitespaces).isEmpty, line != lastEntry else { return }
     lastEntry = line

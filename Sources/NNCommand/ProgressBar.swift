@@ -16,11 +16,22 @@ enum ProgressBar {
 
   /// When the bar was last drawn (updates come from the interpreter's one thread).
   nonisolated(unsafe) private static var lastDraw = 0.0
+  /// Whether a bar is on screen with the cursor at its end: whatever is written next (a
+  /// Ctrl-C's diagnostic, an error) must start on a fresh line instead of gluing to the bar.
+  nonisolated(unsafe) private static var isMidLine = false
+
+  /// Ends a bar left on screen by training that stopped before its epoch line.
+  static func endLine() {
+    guard isMidLine else { return }
+    isMidLine = false
+    StandardStreams.output.write("\n")
+  }
 
   static func draw(_ update: TrainingUpdate) {
     if let line = update.epochLine {
       StandardStreams.output.write("\r" + line + "\u{1B}[K\n")
       lastDraw = 0
+      isMidLine = false
       return
     }
     var now = timespec()
@@ -36,6 +47,7 @@ enum ProgressBar {
       + "  loss \(compact(update.runningLoss))  \(Int(update.samplesPerSecond)) samples/s"
       + "  ETA \(compact(update.secondsLeft))s\u{1B}[K"
     StandardStreams.output.write(text)
+    isMidLine = true
   }
 
   /// Four significant digits in the language's number form, as the epoch lines: a loss of

@@ -33,6 +33,11 @@ final class ReplSession {
   /// Whether a line has been read that does not yet finish its entry (the `...> ` prompt).
   var isContinuing: Bool { !pending.isEmpty }
 
+  /// The lines of the entry not yet complete, each ended by a newline: what completion reads
+  /// before the line being typed, so a continuation line inside `train … {` or a call knows
+  /// where it is.
+  var pendingText: String { pending.map { $0 + "\n" }.joined() }
+
   /// What `feed` asks of its caller.
   enum Outcome {
     case proceed
@@ -115,14 +120,18 @@ final class ReplSession {
     case "help", "h":
       printHelp(argument)
     case "vars":
-      for (name, type) in interpreter.sessionVariables {
+      let variables = interpreter.sessionVariables
+      if variables.isEmpty {
+        StandardStreams.output.write("the session is empty: no names are bound\n")
+      }
+      for (name, type) in variables {
         StandardStreams.output.write("\(name): \(type)\n")
       }
     case "type":
       guard !argument.isEmpty else { return usage(":type EXPR") }
       timed { () throws(ScriptError) in
         let value = try interpreter.evaluate(argument, name: nextName())
-        StandardStreams.output.write(value.typeName + "\n")
+        StandardStreams.output.write(interpreter.typeDescription(of: value) + "\n")
       }
     case "load":
       guard !argument.isEmpty else { return usage(":load FILE") }
@@ -157,7 +166,8 @@ final class ReplSession {
       if let help = interpreter.help(for: topic) ?? interpreter.signature(of: topic) {
         StandardStreams.output.write(help + "\n")
       } else {
-        StandardStreams.writeError("no built-in called '\(topic)'\n")
+        anyFailed = true
+        StandardStreams.writeError("no built-in, keyword or operator called '\(topic)'\n")
       }
       return
     }
@@ -174,9 +184,11 @@ final class ReplSession {
       train net on data { epochs: 10 }
 
     Commands:
-      :help [NAME]   this text, or the signature, a sentence and an example for NAME
+      :help [NAME]   this text, or the signature, a sentence and an example for NAME: a
+                     built-in (:help fit), a keyword (:help train, model, fn, for, while,
+                     if, let, import) or an operator (:help @, :help operators)
       :vars          the names bound in this session, with their types
-      :type EXPR     the type of EXPR's value
+      :type EXPR     the type of EXPR's value, with a tensor's shape, a dataset's sizes
       :load FILE     run FILE in this session
       :ir NAME       the compiled plan of the model NAME
       :time          print the wall time of each entry (toggles)
@@ -210,18 +222,33 @@ enum Repl {
     let session = ReplSession(arguments: arguments)
     let editor = LineEditor(
       historyPath: historyPath(),
+      // An entry's earlier lines come first, so completion inside a multi-line `train … {`
+      // or call sees the bracket it is in.
       completions: { line, cursor in
-        session.interpreter.completions(line: line, cursor: cursor)
+        let before = session.pendingText
+        return session.interpreter.completions(line: before + line, cursor: before.count + cursor)
       },
-      context: Interpreter.completionContext)
+      context: { line, cursor in
+        let before = session.pendingText
+        return Interpreter.completionContext(line: before + line, cursor: before.count + cursor)
+      })
     StandardStreams.output.write("nn \(nnVersion) — :help for help, :quit or Ctrl-D to leave\n")
+    // The lines of the entry being read.
+    var entry: [String] = []
     while true {
       switch editor.read(prompt: session.isContinuing ? "...> " : "nn> ") {
       case .line(let line):
-        editor.remember(line)
-        if case .quit = session.feed(line) { return ExitStatus.success }
+        entry.append(line)
+        let outcome = session.feed(line)
+        // A multi-line entry is one history entry, newlines kept, so one Up recalls all of it.
+        if !session.isContinuing {
+          editor.remember(entry.joined(separator: "\n"))
+          entry = []
+        }
+        if case .quit = outcome { return ExitStatus.success }
       case .interrupted:
         session.discardPending()
+        entry = []
       case .endOfInput:
         StandardStreams.output.write("\n")
         StandardStreams.output.flush()

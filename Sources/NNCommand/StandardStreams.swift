@@ -15,8 +15,10 @@ enum StandardStreams {
     return isatty(2) == 1 && noColor.isEmpty
   }()
 
-  /// Writes `text` to standard error, after flushing standard output.
+  /// Writes `text` to standard error, after flushing standard output and ending a progress bar
+  /// left mid-line.
   static func writeError(_ text: String) {
+    ProgressBar.endLine()
     output.flush()
     writeAll(2, Array(text.utf8))
   }

@@ -68,7 +68,64 @@ import Testing
   @Test func typeCommandPrintsTheTypeName() throws {
     let outcome = try session("let a = [1, 2]\n:type a\n:type 3 + 4\n:type \"s\"\n")
     #expect(outcome.status == 0, "\(outcome.errors)")
-    #expect(outcome.output == "tensor\nnumber\nstring\n")
+    #expect(outcome.output == "tensor [2]\nnumber\nstring\n")
+  }
+
+  @Test func typeShowsATensorsShapeAndADatasetsSizes() throws {
+    let outcome = try session("""
+      :type zeros(3, 4)
+      :type xor()
+      :type iris()
+      model net(2) { dense(1) }
+      :type net
+      """ + "\n")
+    #expect(outcome.status == 0, "\(outcome.errors)")
+    let lines = outcome.output.split(separator: "\n").map(String.init)
+    #expect(lines.count == 5)
+    guard lines.count == 5 else { return }
+    #expect(lines[0] == "tensor [3, 4]")
+    #expect(lines[1] == "dataset 4 rows: x [4, 2], y [4, 1]")
+    #expect(lines[2] == "dataset 150 rows: x [150, 4], y [150], 3 classes")
+    #expect(lines[4] == "model [2] → [1]")
+  }
+
+  @Test func varsAfterResetSaysTheSessionIsEmpty() throws {
+    let outcome = try session("let a = 1\n:vars\n:reset\n:vars\n")
+    #expect(outcome.status == 0, "\(outcome.errors)")
+    #expect(outcome.output
+      == "a: number\nsession reset\nthe session is empty: no names are bound\n")
+  }
+
+  /// The language's own forms have help too: keywords, operators, with `:help train` listing
+  /// the options `fit` declares.
+  @Test func helpKnowsKeywordsAndOperators() throws {
+    let topics = ["train", "model", "fn", "for", "while", "import", "if", "let", "@", "operators"]
+    for topic in topics {
+      let outcome = try session(":help \(topic)\n")
+      #expect(outcome.status == 0, "\(topic): \(outcome.errors)")
+      #expect(outcome.output.contains("example:"), "\(topic): \(outcome.output)")
+    }
+    let train = try session(":help train\n").output
+    #expect(train.hasPrefix("train net on data {"))
+    #expect(train.contains("fit"))
+    for option in ["epochs", "batch", "optimizer", "early_stop", "schedule"] {
+      #expect(train.contains("\n    \(option)"), "\(option) missing from \(train)")
+    }
+    #expect(try session(":help @\n").output.contains("matrix product"))
+    #expect(try session(":help operators\n").output == (try session(":help @\n").output))
+    #expect(try session(":help model\n").output.contains("dense"))
+    #expect(try session(":help\n").output.contains(":help train"))
+    let unknown = try session(":help frobnicate\n")
+    #expect(unknown.status == 1)
+    #expect(unknown.errors.contains("no built-in, keyword or operator called 'frobnicate'"))
+  }
+
+  /// The REPL echoes a model's summary; a script declaring one prints nothing.
+  @Test func aScriptDoesNotEchoAModelSummary() throws {
+    let path = try scratch.write("m.nn", "model net(2) { dense(1) }\n")
+    let outcome = try nn.run(["run", path], in: scratch.url)
+    #expect(outcome.status == 0, "\(outcome.errors)")
+    #expect(outcome.output == "")
   }
 
   @Test func helpAndSignatures() throws {

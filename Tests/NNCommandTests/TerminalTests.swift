@@ -12,8 +12,10 @@ struct TerminalTests {
   final class Terminal {
     let name = "nn-test-\(UUID().uuidString.prefix(8))"
     let tmux: String
+    let command: String
 
     init?(command: String) throws {
+      self.command = command
       guard let tmux = ["/usr/bin/tmux", "/usr/local/bin/tmux", "/bin/tmux"].first(where: {
         FileManager.default.isExecutableFile(atPath: $0)
       }) else { return nil }
@@ -135,6 +137,92 @@ struct TerminalTests {
     #expect(terminal.waitFor("beta1:"))
     #expect(terminal.screen.contains("beta2:"))
     try terminal.key("C-c")
+    try terminal.key("C-d")
+  }
+
+  /// Starts `nn` in a terminal with its own history file; nil where tmux is missing.
+  func startREPL() throws -> (Terminal, String)? {
+    let nn = try NNExecutable.locate()
+    let history = FileManager.default.temporaryDirectory
+      .appendingPathComponent("nn-history-\(UUID().uuidString)").path
+    guard let terminal = try Terminal(
+      command: "env NN_HISTORY=\(history) OPENBLAS_NUM_THREADS=1 \(nn.url.path)")
+    else {
+      print("tmux is not installed; the terminal test is skipped")
+      return nil
+    }
+    return (terminal, history)
+  }
+
+  /// One Up recalls a whole multi-line entry, which runs again as one entry; the history file
+  /// keeps it as one entry for the next session too.
+  @Test func aMultiLineEntryIsOneHistoryEntry() throws {
+    guard let (terminal, history) = try startREPL() else { return }
+    defer { try? FileManager.default.removeItem(atPath: history) }
+    #expect(terminal.waitFor("nn>"))
+    try terminal.type("model net(2) {")
+    try terminal.type("dense(8, tanh)")
+    try terminal.type("dense(1, sigmoid)")
+    try terminal.type("}")
+    let summary = "<model net: 2 → dense(8, tanh) → dense(1, sigmoid), 33 parameters>"
+    #expect(terminal.waitFor(summary))
+    try terminal.key("Up")
+    #expect(terminal.waitFor("dense(1, sigmoid)", count: 2))
+    try terminal.key("Enter")
+    #expect(terminal.waitFor(summary, count: 2))
+    try terminal.key("C-d")
+    Thread.sleep(forTimeInterval: 0.5)
+
+    // A fresh session reads the entry back whole.
+    guard let second = try Terminal(command: terminal.command) else { return }
+    #expect(second.waitFor("nn>"))
+    try second.key("Up")
+    #expect(second.waitFor("dense(1, sigmoid)"))
+    try second.key("Enter")
+    #expect(second.waitFor(summary))
+    try second.key("C-d")
+  }
+
+  /// Tab completes members at any depth, and training options on a continuation line of a
+  /// `train … {` block.
+  @Test func tabCompletesNestedMembersAndTrainOptions() throws {
+    guard let (terminal, history) = try startREPL() else { return }
+    defer { try? FileManager.default.removeItem(atPath: history) }
+    #expect(terminal.waitFor("nn>"))
+    try terminal.type("model net(2) { dense(3, tanh); dense(1) }")
+    #expect(terminal.waitFor("parameters>"))
+    try terminal.type("net.dense1.we", enter: false)
+    try terminal.key("Tab")
+    #expect(terminal.waitFor("nn> net.dense1.weight"))
+    try terminal.key("C-c")
+    try terminal.type("net.params.dense2.b", enter: false)
+    try terminal.key("Tab")
+    #expect(terminal.waitFor("nn> net.params.dense2.bias"))
+    try terminal.key("C-c")
+    try terminal.type("train net on xor() {")
+    #expect(terminal.waitFor("...>"))
+    try terminal.type("epo", enter: false)
+    try terminal.key("Tab")
+    #expect(terminal.waitFor("...> epochs:"))
+    try terminal.key("C-c")
+    try terminal.key("C-d")
+  }
+
+  /// Ctrl-C while the live bar is drawn: the diagnostic starts on a line of its own.
+  @Test func interruptingALiveBarPrintsTheDiagnosticOnAFreshLine() throws {
+    guard let (terminal, history) = try startREPL() else { return }
+    defer { try? FileManager.default.removeItem(atPath: history) }
+    #expect(terminal.waitFor("nn>"))
+    try terminal.type("model net(2) { dense(1) }")
+    try terminal.type("let big = dataset(randn(400000, 2), randn(400000, 1))")
+    try terminal.type("train net on big { loss: mse, batch: 1, epochs: 3 }")
+    #expect(terminal.waitFor("ETA"))
+    Thread.sleep(forTimeInterval: 0.3)
+    try terminal.key("C-c")
+    #expect(terminal.waitFor("training interrupted at epoch"))
+    let line = terminal.screen.split(separator: "\n")
+      .first { $0.contains("training interrupted at epoch") }
+    #expect(line.map { !$0.contains("samples/s") } == true, "\(terminal.screen)")
     try terminal.key("C-d")
   }
 }

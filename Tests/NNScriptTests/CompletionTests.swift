@@ -56,12 +56,33 @@ struct CompletionTests {
     Case(line: "let q = sca", expected: ["scale"]),
     // Nothing inside a comment.
     Case(line: "1 # sca", expected: []),
+    // Members at every level: a layer's parameters, `params` records, any record's fields,
+    // a tensor's properties.
+    Case(line: "net.dense1.", expected: ["net.dense1.bias", "net.dense1.weight"]),
+    Case(line: "net.dense1.w", expected: ["net.dense1.weight"]),
+    Case(line: "net.d", expected: ["net.dense1", "net.dense2"]),
+    Case(line: "net.params.", expected: ["net.params.dense1", "net.params.dense2"]),
+    Case(line: "net.params.dense2.", expected: ["net.params.dense2.bias",
+                                                "net.params.dense2.weight"]),
+    Case(line: "print(config.inner.", expected: ["config.inner.depth"]),
+    Case(line: "config.", expected: ["config.inner", "config.lr"]),
+    Case(line: "data.x.s", expected: ["data.x.shape", "data.x.size"]),
+    Case(line: "net.nowhere.", expected: []),
+    Case(line: "net..", expected: []),
+    // A `train … {` entry continued on a later line (the REPL passes the earlier lines).
+    Case(line: "train net on data {\n  ep", expected: ["epochs:"]),
+    Case(line: "train net on xor() { ep", expected: ["epochs:"]),
+    Case(line: "train net on data[0..<2] {\n  ep", expected: ["epochs:"]),
+    Case(line: "train net on data {\n  loss: mse\n  ", expected: Builtins.trainingOptions
+      .filter { $0 != "loss" }.map { $0 + ":" }.sorted()),
   ]
 
   func interpreter() throws -> Interpreter {
     let interpreter = Interpreter()
     _ = try interpreter.evaluate("let data = xor()")
     _ = try interpreter.evaluate("fn scale(factor, amount) { return factor * amount }")
+    _ = try interpreter.evaluate("model net(2) { dense(3, tanh); dense(1) }")
+    _ = try interpreter.evaluate("let config = {lr: 0.1, inner: {depth: 2}}")
     return interpreter
   }
 

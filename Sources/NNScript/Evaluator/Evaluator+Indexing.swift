@@ -173,6 +173,17 @@ extension Evaluator {
 
   // MARK: - Members
 
+  /// The members each kind of value has: what a missing member's error lists, and what REPL
+  /// completion offers after a dot.
+  enum MemberNames {
+    static let tensor = ["shape", "T", "size", "rank"]
+    static let range = ["lower", "upper"]
+    static let optimizer = ["lr", "name"]
+    static let traced = ["shape", "T"]
+    /// A model's members besides its layers.
+    static let model = ["params", "name", "input_shape", "output_shape"]
+  }
+
   func member(_ value: Value, _ name: Identifier) throws(Unwind) -> Value {
     switch value {
     case .tensor(let tensor):
@@ -182,7 +193,7 @@ extension Evaluator {
       case "size": return .number(Double(tensor.count))
       case "rank": return .number(Double(tensor.rank))
       default:
-        throw missingMember(name, of: value, among: ["shape", "T", "size", "rank"])
+        throw missingMember(name, of: value, among: MemberNames.tensor)
       }
     case .record(let record):
       guard let field = record[name.name] else {
@@ -195,7 +206,7 @@ extension Evaluator {
       switch name.name {
       case "lower": return .number(r.lower)
       case "upper": return .number(r.upper)
-      default: throw missingMember(name, of: value, among: ["lower", "upper"])
+      default: throw missingMember(name, of: value, among: MemberNames.range)
       }
     default:
       throw missingMember(name, of: value, among: [])

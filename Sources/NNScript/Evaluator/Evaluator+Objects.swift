@@ -14,7 +14,7 @@ extension Evaluator {
       default:
         guard let indices = model.parameterIndices(of: name.name) else {
           throw missingMember(name, of: .object(object),
-                              among: model.layerNames + ["params", "input_shape", "output_shape"])
+                              among: model.layerNames + MemberNames.model)
         }
         return .object(LayerReference(model: model, layerName: name.name,
                                       weight: indices.weight, bias: indices.bias))
@@ -28,13 +28,13 @@ extension Evaluator {
       switch name.name {
       case "lr": return .number(optimizer.learningRate)
       case "name": return .string(optimizer.rule.name)
-      default: throw missingMember(name, of: .object(object), among: ["lr", "name"])
+      default: throw missingMember(name, of: .object(object), among: MemberNames.optimizer)
       }
     case let traced as SymbolicTensor:
       switch name.name {
       case "shape": return .list(traced.shape.map { .number(Double($0)) })
       case "T": return try traced.apply(.transpose, [traced], evaluator: self, range: name.range)
-      default: throw missingMember(name, of: .object(object), among: ["shape", "T"])
+      default: throw missingMember(name, of: .object(object), among: MemberNames.traced)
       }
     case let dataset as DatasetObject:
       guard let value = dataset.member(name.name) else {

@@ -186,6 +186,9 @@ struct LineScan {
     var pendingLabel: String?
     // Identifiers of the statement so far, to recognise `train … on … {`.
     var statement: [String] = []
+    // The statements the open brackets interrupted: `train net on xor() {` is still a train
+    // statement after the call's `)`.
+    var outerStatements: [[String]] = []
     var previous: Character?
     var index = 0
     while index < text.count {
@@ -227,10 +230,12 @@ struct LineScan {
         let callee = c == "(" && previous.map(Self.isIdentifier) == true ? pendingLabel : nil
         let isTrain = c == "{" && statement.first == "train" && statement.contains("on")
         frames.append(Frame(opener: c, callee: callee, isTrainBlock: isTrain))
+        outerStatements.append(statement)
         statement = []
       case ")", "]", "}":
         if !frames.isEmpty { frames.removeLast() }
-        if c == "}" { statement = [] }
+        let outer = outerStatements.popLast() ?? []
+        statement = c == "}" ? [] : outer
       case ":":
         if let label = pendingLabel, !frames.isEmpty {
           frames[frames.count - 1].given.insert(label)
@@ -246,11 +251,17 @@ struct LineScan {
   }
 
   /// Whether the word of `wordLength` characters at the end starts an argument or entry of
-  /// the innermost frame: right after its opener or a comma, spaces aside.
+  /// the innermost frame: right after its opener or a comma, spaces and line breaks aside, or
+  /// at the start of a line inside braces (a `train` block's options, one per line).
   func isArgumentStart(wordLength: Int) -> Bool {
     guard let frame = frames.last else { return false }
     var index = text.count - wordLength - 1
-    while index >= 0, text[index] == " " || text[index] == "\t" { index -= 1 }
+    var newLine = false
+    while index >= 0, " \t\n".contains(text[index]) {
+      if text[index] == "\n" { newLine = true }
+      index -= 1
+    }
+    if newLine, frame.opener == "{" { return true }
     guard index >= 0 else { return false }
     return text[index] == "," || (text[index] == frame.opener && frame.opener != "[")
   }

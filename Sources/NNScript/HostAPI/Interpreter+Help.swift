@@ -1,8 +1,9 @@
 extension Interpreter {
-  /// The help of the built-in `name` — its signature, one sentence and an example — as
-  /// `:help NAME` prints it; nil when no built-in has that name.
+  /// The help of the built-in `name` — its signature, one sentence and an example — or of the
+  /// keyword or operator `name` (`train`, `for`, `@`), as `:help NAME` prints it; nil when
+  /// `name` is none of these.
   public func help(for name: String) -> String? {
-    Self.helpText(for: name)
+    Self.helpText(for: name) ?? KeywordHelp.text(for: name)
   }
 
   /// The Markdown reference of every built-in, grouped by family: what `docs/builtins.md` holds.

@@ -1,4 +1,5 @@
 import NNSyntax
+import NNRuntime
 
 /// What the REPL needs beyond running scripts: whether an entry is complete, the echo of a line,
 /// the session's bindings, completion candidates and built-in signatures.
@@ -57,6 +58,23 @@ extension Interpreter {
     }
   }
 
+  /// What `:type` prints: the type name, and for a tensor its shape (`tensor [3, 4]`), for a
+  /// dataset its sizes (`dataset 4 rows: x [4, 2], y [4, 1]`), for a model its input and
+  /// output shapes (`model [2] → [1]`).
+  public func typeDescription(of value: Value) -> String {
+    switch value {
+    case .tensor(let tensor):
+      return "tensor \(shapeText(tensor.shape))"
+    case .object(let dataset as DatasetObject):
+      return "dataset \(dataset.sizeText)"
+    case .object(let model as ModelObject):
+      return "model \(shapeText(model.network.inputShape)) → "
+        + shapeText(model.network.outputShape)
+    default:
+      return value.typeName
+    }
+  }
+
   /// `name(param, …)` for a built-in function, or nil when `name` is not one.
   public func signature(of name: String) -> String? {
     guard let builtin = Builtins.all.first(where: { $0.name == name }) else { return nil }
@@ -64,27 +82,53 @@ extension Interpreter {
   }
 
   /// Completion candidates for the word `prefix`, sorted: keywords and bound names, or after a
-  /// dot the members of the value before it (`net.` → layer names and `params`).
+  /// dot the members of the value the path before it reaches (`net.` → layer names and
+  /// `params`, `net.dense1.` → `weight` and `bias`, `m.params.dense1.` → the same fields).
   public func completions(prefix: String) -> [String] {
     if let dot = prefix.lastIndex(of: ".") {
       let base = String(prefix[..<dot])
       let partial = String(prefix[prefix.index(after: dot)...])
-      return memberNames(of: base).filter { $0.hasPrefix(partial) }.map { base + "." + $0 }
+      guard let value = value(atPath: base) else { return [] }
+      return Self.memberNames(of: value).filter { $0.hasPrefix(partial) }.sorted()
+        .map { base + "." + $0 }
     }
     let names = Set(Self.keywords + evaluator.globals.visibleNames)
     return names.filter { $0.hasPrefix(prefix) }.sorted()
   }
 
-  /// Members of the top-level binding `name`; empty for anything else.
-  private func memberNames(of name: String) -> [String] {
-    guard let value = evaluator.globals.lookup(name) else { return [] }
+  /// The value of a dotted path of names (`net.dense1`), read through the language's own member
+  /// access, which has no side effects; nil when a step is not a name or not a member.
+  private func value(atPath path: String) -> Value? {
+    let steps = path.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+    guard let first = steps.first, var value = evaluator.globals.lookup(first) else { return nil }
+    let nowhere = SourceRange(start: 0, end: 0)
+    for step in steps.dropFirst() {
+      guard !step.isEmpty, let next = try? evaluator.member(value, Identifier(step, nowhere))
+      else { return nil }
+      value = next
+    }
+    return value
+  }
+
+  /// The members `value.name` reads, as the error for a missing member lists them.
+  private static func memberNames(of value: Value) -> [String] {
     switch value {
     case .object(let object as ModelObject):
-      return object.layerNames + ["params", "input_shape", "output_shape"]
+      return object.layerNames + Evaluator.MemberNames.model
+    case .object(let layer as LayerReference):
+      return layer.memberNames
     case .object(is DatasetObject):
       return DatasetObject.memberNames
+    case .object(is OptimizerObject):
+      return Evaluator.MemberNames.optimizer
+    case .object(is SymbolicTensor):
+      return Evaluator.MemberNames.traced
     case .record(let record):
       return record.names
+    case .tensor:
+      return Evaluator.MemberNames.tensor
+    case .range:
+      return Evaluator.MemberNames.range
     default:
       return []
     }

@@ -11,12 +11,15 @@ final class DatasetObject: ScriptObject {
   var typeName: String { "dataset" }
 
   /// `<dataset 150 rows: x [150, 4], y [150], 3 classes>`.
-  var displayText: String {
+  var displayText: String { "<dataset \(sizeText)>" }
+
+  /// `150 rows: x [150, 4], y [150], 3 classes`: what `:type` shows after the type name.
+  var sizeText: String {
     let rows = Dataset.rowCount(dataset.n)
     let shapes = "x \(shapeText(dataset.x.shape)), "
       + "y \(shapeText(dataset.y.shape))"
-    guard let classes = dataset.classes else { return "<dataset \(rows): \(shapes)>" }
-    return "<dataset \(rows): \(shapes), \(counted(classes, "class", plural: "classes"))>"
+    guard let classes = dataset.classes else { return "\(rows): \(shapes)" }
+    return "\(rows): \(shapes), \(counted(classes, "class", plural: "classes"))"
   }
 
   /// The members scripts may read, for errors and completion.
