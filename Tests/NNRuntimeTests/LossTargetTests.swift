@@ -52,8 +52,14 @@ private let allKinds: [LossKind] = [.mse, .sse, .mae, .huber(delta: 1), .crossEn
     "row 1 of the target holds 2, but bce's targets are probabilities in [0, 1]", row: 1)) {
     try LossKind.bce.checkedTarget(Tensor(shape: [2, 1], scalars: [0, 2]), prediction: [2, 1])
   }
+  // One value per row, `[n]`, is a one-output model's `[n, 1]`, as training reads it.
+  #expect(try LossKind.bce.checkedTarget(Tensor(shape: [2], scalars: [0, 1]), prediction: [2, 1])
+          == y)
   #expect(throws: LossTargetError.self) {
-    try LossKind.bce.checkedTarget(Tensor(shape: [2], scalars: [0, 1]), prediction: [2, 1])
+    try LossKind.bce.checkedTarget(Tensor(shape: [2], scalars: [0, 1]), prediction: [2, 2])
+  }
+  #expect(throws: LossTargetError.self) {
+    try LossKind.mse.checkedTarget(Tensor(shape: [1, 2], scalars: [0, 1]), prediction: [2, 1])
   }
 }
 

@@ -106,6 +106,12 @@ extension LossKind {
           + "must be class indices (\(indexShapes)) or probability rows "
           + "(\(shapeText(prediction))), not shape \(shapeText(target))")
     case .probabilities, .values:
+      // One value per row given as `[n]` against a one-output model's `[n, 1]`: the same
+      // numbers, read as training reads a dataset's targets (Keras does too; PyTorch's MSELoss
+      // would broadcast to [n, n] and silently compute something else).
+      if prediction.count == 2, prediction[1] == 1, target == [prediction[0]] {
+        return (prediction, false)
+      }
       guard target == prediction else {
         throw LossTargetError("\(outputs) \(shapeText(prediction)) but the target has "
                               + "shape \(shapeText(target))")
