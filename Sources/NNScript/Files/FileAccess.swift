@@ -89,8 +89,8 @@ enum FileAccess {
     return normalize(directory.hasSuffix("/") ? directory + path : directory + "/" + path)
   }
 
-  /// Removes `.` and `name/..` segments (and repeated slashes), lexically, so diagnostics show `lib/a.nn` rather than
-  /// `tests/../lib/a.nn`.
+  /// Removes `.` and `name/..` segments (and repeated slashes), lexically, so diagnostics show
+  /// `lib/a.nn` rather than `tests/../lib/a.nn`.
   static func normalize(_ path: String) -> String {
     var parts: [Substring] = []
     for part in path.split(separator: "/", omittingEmptySubsequences: true) {
