@@ -93,6 +93,8 @@ final class LineEditor {
   private let historyPath: String
   private var lastEntry: String?
   private var warnedAboutHistory = false
+  /// The history file is not a regular file: it is neither read nor written.
+  private var historyRefused = false
 
   /// `completions` gives the candidates for the word ending at the cursor, from the line up
   /// to it and the cursor's character offset; `context` says what kind of word that is and
@@ -115,6 +117,15 @@ final class LineEditor {
     // reading joins the lines between two of them back into one entry.
     history_write_timestamps = 1
     history_multiline_entries = 1
+    // A FIFO or a device as the history file would block readline's open or read forever:
+    // such a path is refused once, and the session runs without saving its history.
+    if let refusal = FileKind.refusal(atPath: historyPath) {
+      warnedAboutHistory = true
+      historyRefused = true
+      StandardStreams.writeError("warning: cannot use the history file '\(historyPath)': "
+                                   + "\(refusal); history will not be saved\n")
+      return
+    }
     // A missing history file is a first session, not an error.
     _ = read_history(historyPath)
   }
@@ -150,7 +161,9 @@ final class LineEditor {
     guard !line.trimmingCharacters(in: .whitespaces).isEmpty, line != lastEntry else { return }
     lastEntry = line
     add_history(line)
-    if write_history(historyPath) != 0, !warnedAboutHistory {
+    // Looked at again before each write: the path may have become a FIFO since.
+    if !historyRefused, FileKind.refusal(atPath: historyPath) != nil { historyRefused = true }
+    if historyRefused || write_history(historyPath) != 0, !warnedAboutHistory {
       warnedAboutHistory = true
       StandardStreams.writeError(
         "warning: cannot write the history file '\(historyPath)'; history will not be saved\n")

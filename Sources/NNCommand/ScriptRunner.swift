@@ -58,7 +58,9 @@ enum ScriptRunner {
   /// The bytes of the script at `path` (empty when it cannot be read: the interpreter then
   /// reports why), for the ranks of an MPI job to compare.
   private static func scriptBytes(_ path: String) -> [UInt8] {
-    guard DistributedLaunch.launchedRanks() != nil else { return [] }
+    // Not a FIFO or a device either: reading one would block before the interpreter refuses it.
+    guard DistributedLaunch.launchedRanks() != nil, FileKind.refusal(atPath: path) == nil
+    else { return [] }
     return FileManager.default.contents(atPath: path).map { Array($0) } ?? []
   }
 

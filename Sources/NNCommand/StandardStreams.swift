@@ -23,6 +23,19 @@ enum StandardStreams {
     writeAll(2, Array(text.utf8))
   }
 
+  /// The exit status once output is flushed: a write to standard output that failed (a full
+  /// disk, an I/O error) turns success into failure (status 1), with a message on standard
+  /// error, so `nn f.nn > out.txt` never exits 0 having lost output.
+  static func finish(_ status: Int32) -> Int32 {
+    output.flush()
+    let streamFailed = fflush(nil) != 0
+    let streamError = errno
+    guard let error = output.failure ?? (streamFailed ? streamError : nil) else { return status }
+    let reason = String(cString: strerror(error))
+    writeAll(2, Array("error: cannot write to standard output: \(reason)\n".utf8))
+    return status == ExitStatus.success ? ExitStatus.scriptFailure : status
+  }
+
   /// Writes a failed script's diagnostics to standard error.
   static func writeDiagnostics(_ error: ScriptError) {
     writeError(error.rendered(color: colorDiagnostics))
@@ -66,9 +79,13 @@ final class BufferedOutput: @unchecked Sendable {
     lock.withLock { flushLocked() }
   }
 
+  /// The first write error (`errno`); later output is dropped, as it cannot arrive whole.
+  var failure: Int32? { lock.withLock { failed } }
+  private var failed: Int32?
+
   private func flushLocked() {
     guard !buffer.isEmpty else { return }
-    writeAll(fileDescriptor, buffer)
+    if failed == nil { failed = writeAll(fileDescriptor, buffer) }
     buffer.removeAll(keepingCapacity: true)
   }
 
@@ -87,21 +104,26 @@ final class BufferedOutput: @unchecked Sendable {
 
 /// Writes all of `bytes` to `fileDescriptor`, retrying short and interrupted writes. When the
 /// reader has gone away (EPIPE, as in `nn f.nn | head`) nobody will see more output, so the
-/// process ends quietly, with success, instead of running a long script for nobody.
-private func writeAll(_ fileDescriptor: Int32, _ bytes: [UInt8]) {
-  bytes.withUnsafeBytes { raw in
+/// process ends quietly, with success, instead of running a long script for nobody. Any other
+/// error is returned (`errno`), nil when every byte was written.
+@discardableResult
+private func writeAll(_ fileDescriptor: Int32, _ bytes: [UInt8]) -> Int32? {
+  bytes.withUnsafeBytes { raw -> Int32? in
     var offset = 0
     while offset < raw.count {
       let written = Foundation.write(fileDescriptor, raw.baseAddress! + offset, raw.count - offset)
-      if written >= 0 {
+      if written > 0 {
         offset += written
+      } else if written == 0 {
+        return ENOSPC
       } else if errno == EINTR {
         continue
       } else if errno == EPIPE {
         _exit(ExitStatus.success)
       } else {
-        return
+        return errno
       }
     }
+    return nil
   }
 }

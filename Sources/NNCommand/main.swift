@@ -13,5 +13,4 @@ import Darwin
 signal(SIGPIPE, SIG_IGN)
 
 let status = NNTool.execute(Array(CommandLine.arguments.dropFirst()))
-StandardStreams.output.flush()
-exit(status)
+exit(StandardStreams.finish(status))

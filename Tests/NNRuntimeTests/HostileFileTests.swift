@@ -400,7 +400,7 @@ private func csvError(_ text: String, header: Bool = true) -> DataError? {
   #expect(data.x == Tensor(shape: [1, 1], scalars: [1]))
   // A quoted cell that is not a number, with line breaks of each kind inside.
   #expect(csvError("a,y\n\"1\r\n\n\r\",2\nx,3\n")
-    == DataError("not a number: \"1\r\n\n\r\"", line: 2, column: 1))
+    == DataError(#"not a number: "1\u{D}\u{A}\u{A}\u{D}""#, line: 2, column: 1))
   // The line count goes through CRLF, LF and a lone CR inside quotes, once each: the header
   // ends on line 4, so the bad cell is on line 6.
   #expect(csvError("\"a\r\n\n\rb\",y\n1,2\nx,3\n")
@@ -409,8 +409,11 @@ private func csvError(_ text: String, header: Bool = true) -> DataError? {
 
 @Test func nulBytesAndControlCharactersAreNotNumbers() {
   #expect(csvError(Array("a,y\n1,".utf8) + [0] + Array("\n".utf8))
-    == DataError("not a number: \"\u{0}\"", line: 2, column: 2))
+    == DataError(#"not a number: "\u{0}""#, line: 2, column: 2))
   #expect(csvError("a,y\n1,\u{7}2\n")?.line == 2)
+  // Double(String) reads a C string, which a NUL ends: the whole cell must be the number.
+  #expect(csvError(Array("a,y\n1,1".utf8) + [0] + Array("zzz\n".utf8))
+    == DataError(#"not a number: "1\u{0}zzz""#, line: 2, column: 2))
 }
 
 @Test func aHeaderWiderOrNarrowerThanTheRowsIsAnErrorWhateverTheTarget() {

@@ -94,6 +94,18 @@ private func readError(_ bytes: [UInt8]) -> SafeTensorsError? {
 
 // MARK: - Dtypes
 
+@Test func anF64PastTheFloatRangeIsAnErrorNamingTheTensor() throws {
+  let doubles: [Double] = [1, -1e300]
+  let bytes = doubles.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian) { Array($0) } }
+  let parsed = try SafeTensorsFile(
+    bytes: file(#"{"d":{"dtype":"F64","shape":[2],"data_offsets":[0,16]}}"#, bytes))
+  #expect(throws: SafeTensorsError(
+    .outOfRange, "the tensor 'd' holds -1e+300 at element 1, too large for a 32-bit float "
+      + "(the largest is about 3.4e38)")) {
+    _ = try parsed.tensor(try #require(parsed["d"]))
+  }
+}
+
 @Test func otherFloatTypesWidenToFloat() throws {
   // F16: 1, -2, 65504 (largest), 2^-24 (smallest subnormal), -0, inf; exact in Float.
   let halves: [UInt16] = [0x3C00, 0xC000, 0x7BFF, 0x0001, 0x8000, 0x7C00]
@@ -101,14 +113,15 @@ private func readError(_ bytes: [UInt8]) -> SafeTensorsError? {
   // BF16: the top halves of 1, -3.140625 and the float just above 1 with 7 mantissa bits.
   let brains: [UInt16] = [0x3F80, 0xC049, 0x3F81]
   let brainBytes = brains.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
-  let doubles: [Double] = [0.1, -1e300, 2.5]
+  // F64 rounds to nearest; a stored infinity stays one (past the float range: see below).
+  let doubles: [Double] = [0.1, -1e30, 2.5, -.infinity]
   let doubleBytes = doubles.flatMap { value in
     withUnsafeBytes(of: value.bitPattern.littleEndian) { Array($0) }
   }
   let header = #"{"h":{"dtype":"F16","shape":[6],"data_offsets":[0,12]},"#
     + #""b":{"dtype":"BF16","shape":[3],"data_offsets":[12,18]},"#
     + #""p":{"dtype":"U8","shape":[6],"data_offsets":[18,24]},"#
-    + #""d":{"dtype":"F64","shape":[3],"data_offsets":[24,48]}}"#
+    + #""d":{"dtype":"F64","shape":[4],"data_offsets":[24,56]}}"#
   let parsed = try SafeTensorsFile(bytes: file(header, halfBytes + brainBytes
                                                  + [UInt8](repeating: 0, count: 6) + doubleBytes))
   let h = try parsed.tensor(try #require(parsed["h"])).scalars
@@ -117,7 +130,7 @@ private func readError(_ bytes: [UInt8]) -> SafeTensorsError? {
   let b = try parsed.tensor(try #require(parsed["b"])).scalars
   #expect(b == [1, -3.140625, 1.0078125])
   let d = try parsed.tensor(try #require(parsed["d"])).scalars
-  #expect(d == [Float(0.1), -.infinity, 2.5])
+  #expect(d == [Float(0.1), Float(-1e30), 2.5, -.infinity])
   #expect(throws: SafeTensorsError(
     .unsupportedDType, "the tensor 'p' has the unsupported dtype U8; only F32, F64, F16 and "
       + "BF16 can be loaded")) {

@@ -130,7 +130,8 @@ public enum CSV {
       throw DataError("empty cell: a value is missing", line: field.line, column: column + 1)
     }
     // A number needs a digit: this also turns away "inf" and "nan", which Double accepts.
-    guard trimmed.utf8.count <= maxNumberLength,
+    // Double(String) parses a C string, which ends at a NUL byte: "1\0zzz" would read as 1.
+    guard trimmed.utf8.count <= maxNumberLength, !trimmed.utf8.contains(0),
       trimmed.utf8.contains(where: { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
       let value = Double(trimmed), !value.isNaN
     else {
@@ -162,8 +163,23 @@ public enum CSV {
       end = text.index(after: end)
       count += 1
     }
-    guard end < text.endIndex else { return "\"\(text)\"" }
-    return "\"\(text[..<end])…\" (\(text.utf8.count) bytes)"
+    guard end < text.endIndex else { return "\"\(escaped(text[...]))\"" }
+    return "\"\(escaped(text[..<end]))…\" (\(text.utf8.count) bytes)"
+  }
+
+  /// Control characters as `\u{0}`, the spelling the lexer's messages use, so a NUL or an
+  /// escape sequence in a cell neither vanishes from the message nor reaches the terminal.
+  static func escaped(_ text: Substring) -> String {
+    var result = ""
+    for scalar in text.unicodeScalars {
+      let value = scalar.value
+      if value < 0x20 || value == 0x7F || (value >= 0x80 && value < 0xA0) {
+        result += "\\u{" + String(value, radix: 16, uppercase: true) + "}"
+      } else {
+        result.unicodeScalars.append(scalar)
+      }
+    }
+    return result
   }
 }
 

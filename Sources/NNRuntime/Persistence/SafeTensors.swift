@@ -40,7 +40,8 @@ public struct SafeTensorsFile: Sendable {
   }
 
   /// The tensor's elements as 32-bit floats. F32 is copied exactly, F16 and BF16 widen exactly,
-  /// F64 rounds to nearest; any other dtype is `.unsupportedDType`.
+  /// F64 rounds to nearest, and one too large for a float is `.outOfRange`; any other dtype is
+  /// `.unsupportedDType`.
   public func tensor(_ entry: SafeTensorsEntry) throws(SafeTensorsError) -> Tensor {
     switch entry.dtype {
     case .f32, .f64, .f16, .bf16: break
@@ -83,7 +84,26 @@ public struct SafeTensorsFile: Sendable {
         break
       }
     }
+    if entry.dtype == .f64 { try checkNarrowed(scalars, entry) }
     return Tensor(shape: entry.shape, scalars: scalars)
+  }
+
+  /// An F64 element past the float range became infinity when it was narrowed: an error, as
+  /// the CSV reader's for a number too large, rather than a silent `inf` in the weights.
+  /// Infinities and NaNs stored as such stay what they are.
+  private func checkNarrowed(_ scalars: [Float], _ entry: SafeTensorsEntry)
+    throws(SafeTensorsError) {
+    let start = dataStart + entry.offsets.lowerBound
+    for (index, scalar) in scalars.enumerated() where scalar.isInfinite {
+      let wide = bytes.withUnsafeBytes { raw in
+        Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(
+          fromByteOffset: start + index * 8, as: UInt64.self)))
+      }
+      guard wide.isFinite else { continue }
+      throw SafeTensorsError(.outOfRange, "the tensor '\(entry.name)' holds "
+                               + "\(formatNumber(wide)) at element \(index), too large for a "
+                               + "32-bit float (the largest is about 3.4e38)")
+    }
   }
 
   /// An IEEE 754 binary16 value as a Float; every half is exactly representable in a float.
@@ -168,6 +188,8 @@ public struct SafeTensorsError: Error, Equatable, Sendable {
     case unsupportedDType
     /// Valid, but past a limit (the header length, the size of one tensor).
     case tooLarge
+    /// A value that a 32-bit float cannot hold (an F64 element past its range).
+    case outOfRange
   }
 
   /// The category of the failure.

@@ -141,11 +141,34 @@ extension CallContext {
                     "the gradient \(layer).\(parameter) must have shape "
                       + "\(shapeText(store.shapes[index]))", at: name)
       }
-      tensor.withUnsafeBufferPointer { buffer in
-        for i in 0..<buffer.count { flat[store.offsets[index] + i] = buffer[i] }
+      // One NaN or infinity would spread through the update into every weight it touches,
+      // so the step is refused before any weight changes.
+      let nonFinite = tensor.withUnsafeBufferPointer { buffer -> (Int, Float)? in
+        for i in 0..<buffer.count {
+          guard buffer[i].isFinite else { return (i, buffer[i]) }
+          flat[store.offsets[index] + i] = buffer[i]
+        }
+        return nil
+      }
+      if let (element, value) = nonFinite {
+        throw error(.numericError,
+                    "the gradient \(layer).\(parameter) holds \(formatNumber(value)) at "
+                      + "\(elementIndex(element, shape: tensor.shape)); step changed no weight",
+                    at: name)
       }
     }
     return flat
+  }
+
+  /// The position of the element at `flat` in a row-major tensor of `shape`: `[1, 2]`.
+  private func elementIndex(_ flat: Int, shape: [Int]) -> String {
+    var rest = flat
+    var index = [Int](repeating: 0, count: shape.count)
+    for axis in shape.indices.reversed() where shape[axis] > 0 {
+      index[axis] = rest % shape[axis]
+      rest /= shape[axis]
+    }
+    return "[" + index.map(String.init).joined(separator: ", ") + "]"
   }
 
   /// `grad(f, x)`: traces `f` at a symbolic `x` into a graph, differentiates it there and runs

@@ -100,7 +100,7 @@ extension CallContext {
       return error(.fileError,
                    "cannot load '\(path)': it is not a valid safetensors file: "
                      + failure.message, at: "path")
-    case .unsupportedDType:
+    case .unsupportedDType, .outOfRange:
       return error(.dataError, "cannot load '\(path)': \(failure.message)", at: "path")
     case .tooLarge:
       return error(.resourceLimit, "cannot load '\(path)': \(failure.message)", at: "path")

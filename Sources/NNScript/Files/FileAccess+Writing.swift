@@ -17,25 +17,39 @@ extension FileAccess {
   /// are flushed to disk, and the temporary file is then renamed over `path`. On any failure the
   /// temporary file is removed and `path` is left as it was.
   ///
+  /// The rename replaces whatever node has the name, so the target is looked at first
+  /// (`saveTarget`): only a regular file is replaced, a symbolic link is written through (the
+  /// link stays), and the new file keeps the old one's mode and, for root, its owner.
+  ///
   /// A process killed midway leaves its temporary file behind (nothing runs after SIGKILL). The
   /// writer holds an exclusive `flock` on its temporary file, which the kernel drops when the
   /// process dies, so the next write to the same `path` removes every such file that is
   /// unlocked and whose process is gone (`removeAbandonedTemporaries`).
   static func writeAtomically(_ path: String, _ bytes: [UInt8]) -> Result<Void, WriteFailure> {
-    if let kind = existingKind(path), kind == S_IFDIR {
-      return .failure(WriteFailure(reason: "it is a directory"))
+    let target: String
+    let existing: stat?
+    switch saveTarget(path) {
+    case .success(let found): (target, existing) = found
+    case .failure(let failure): return .failure(failure)
     }
-    let folder = directory(of: path) ?? "."
-    let name = String(path.split(separator: "/").last ?? Substring(path))
+    let folder = directory(of: target) ?? "."
+    let name = String(target.split(separator: "/").last ?? Substring(target))
     var descriptor: Int32 = -1
     var temporary = ""
     // A name taken by another writer (O_EXCL refuses it) just moves on to the next counter.
+    // A new file gets the usual 0666 less the umask; a replaced one its own mode, below.
     for _ in 0..<100 {
       temporary = folder + "/." + name + ".\(getpid()).\(nextTemporaryNumber()).tmp"
-      descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+      descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+                        existing == nil ? 0o666 : 0o600)
       if descriptor >= 0 || errno != EEXIST { break }
     }
     guard descriptor >= 0 else { return .failure(WriteFailure(reason: lastError())) }
+    if let existing, let reason = copyOwnership(existing, to: descriptor) {
+      close(descriptor)
+      unlink(temporary)
+      return .failure(WriteFailure(reason: reason))
+    }
     // The file is new and ours alone, so this cannot block; it marks the file as in use.
     _ = flock(descriptor, LOCK_EX | LOCK_NB)
     // Before writing, so that space held by the debris of a killed writer is free for this one.
@@ -51,7 +65,7 @@ extension FileAccess {
       unlink(temporary)
       return .failure(WriteFailure(reason: reason))
     }
-    guard rename(temporary, path) == 0 else {
+    guard rename(temporary, target) == 0 else {
       let reason = lastError()
       unlink(temporary)
       return .failure(WriteFailure(reason: reason))
@@ -141,13 +155,6 @@ extension FileAccess {
       let process = pid_t(parts[0]), process > 0, Int(parts[1]) != nil
     else { return nil }
     return process
-  }
-
-  /// The file type bits of what is at `path`, or `nil` when nothing is there.
-  private static func existingKind(_ path: String) -> mode_t? {
-    var status = stat()
-    guard stat(path, &status) == 0 else { return nil }
-    return status.st_mode & S_IFMT
   }
 
   private static func lastError() -> String { String(cString: strerror(errno)) }

@@ -16,15 +16,18 @@ enum FileAccess {
   static let maxTextBytes = 1 << 30
 
   /// The whole file as text (invalid UTF-8 is repaired, not rejected: the lexer reports it).
+  /// Only a regular file is read (`openRegular`).
   static func readText(_ path: String, limit: Int = maxTextBytes) -> Result<String, Failure> {
-    guard let file = fopen(path, "rb") else {
-      return .failure(.cannotRead(String(cString: strerror(errno))))
+    let file: UnsafeMutablePointer<FILE>
+    let status: stat
+    switch openRegular(path) {
+    case .success(let opened): (file, status) = opened
+    case .failure(.notFound(let reason)), .failure(.cannotRead(let reason)):
+      return .failure(.cannotRead(reason))
+    case .failure(.tooLarge(let limit)):
+      return .failure(.cannotRead("it is larger than the \(limit) bytes nn reads as text"))
     }
     defer { fclose(file) }
-    var status = stat()
-    if fstat(fileno(file), &status) == 0, (status.st_mode & S_IFMT) == S_IFDIR {
-      return .failure(.cannotRead("it is a directory"))
-    }
     var bytes: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 1 << 16)
     let tooLarge = Failure.cannotRead("it is larger than the \(limit) bytes nn reads as text")
@@ -45,28 +48,25 @@ enum FileAccess {
   enum ReadFailure: Error, Equatable {
     /// Nothing is at the path (`strerror`'s words come with it).
     case notFound(String)
-    /// The C library's reason (`"Permission denied"`), or ours (`"it is a directory"`).
+    /// The C library's reason (`"Permission denied"`), or ours (`"it is a directory"`,
+    /// `"it is a FIFO, not a regular file"`).
     case cannotRead(String)
     /// The file holds more than the limit the caller gave.
     case tooLarge(limit: Int)
   }
 
-  /// A whole file's bytes, refusing directories and files of more than `limit` bytes. The size
+  /// A whole file's bytes, refusing what is not a regular file (`openRegular`) and files of
+  /// more than `limit` bytes. The size
   /// is checked before anything is allocated for it, and again while reading (the file may
   /// grow), so memory stays bounded by `limit` whatever the file.
   static func readBytes(_ path: String, limit: Int) -> Result<[UInt8], ReadFailure> {
-    guard let file = fopen(path, "rb") else {
-      let reason = String(cString: strerror(errno))
-      return .failure(errno == ENOENT ? .notFound(reason) : .cannotRead(reason))
+    let file: UnsafeMutablePointer<FILE>
+    let status: stat
+    switch openRegular(path) {
+    case .success(let opened): (file, status) = opened
+    case .failure(let failure): return .failure(failure)
     }
     defer { fclose(file) }
-    var status = stat()
-    guard fstat(fileno(file), &status) == 0 else {
-      return .failure(.cannotRead(String(cString: strerror(errno))))
-    }
-    if (status.st_mode & S_IFMT) == S_IFDIR {
-      return .failure(.cannotRead("it is a directory"))
-    }
     if Int(status.st_size) > limit { return .failure(.tooLarge(limit: limit)) }
     var bytes: [UInt8] = []
     // The size of a regular file; a pipe or device says 0 and grows as it is read.
@@ -89,8 +89,8 @@ enum FileAccess {
     return normalize(directory.hasSuffix("/") ? directory + path : directory + "/" + path)
   }
 
-  /// Removes `.` and `name/..` segments, lexically, so diagnostics show `lib/a.nn` rather than
-  /// `tests/../lib/a.nn`.
+  /// Removes `.` and `name/..` segments (and repeated slashes), lexically, so diagnostics show
+  /// `lib/a.nn` rather than `tests/../lib/a.nn`.
   static func normalize(_ path: String) -> String {
     var parts: [Substring] = []
     for part in path.split(separator: "/", omittingEmptySubsequences: true) {
@@ -101,7 +101,10 @@ enum FileAccess {
       }
       parts.append(part)
     }
-    let joined = parts.joined(separator: "/")
+    // A trailing slash stays: `out/` names a folder, and a save must refuse it rather than
+    // write a file called `out`.
+    let trailing = path.hasSuffix("/") && !parts.isEmpty ? "/" : ""
+    let joined = parts.joined(separator: "/") + trailing
     if path.hasPrefix("/") { return "/" + joined }
     return joined.isEmpty ? "." : joined
   }

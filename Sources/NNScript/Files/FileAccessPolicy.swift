@@ -55,8 +55,12 @@ extension FileAccessPolicy {
   /// An absolute, normalised path with the symlinks of its longest existing prefix resolved
   /// (`realpath`), so a link inside the root that points outside it is caught. The part that does
   /// not exist yet (a file about to be written) is appended as it is.
+  /// A symbolic link is followed to its target even when that does not exist yet
+  /// (`FileAccess.linkTarget`), as a save writes through it.
   static func physical(_ path: String) -> String {
-    var existing = path
+    var existing = FileAccess.linkTarget(path) ?? path
+    // `data/` and `data` are one folder here (normalize keeps a trailing slash for saves).
+    while existing.count > 1, existing.hasSuffix("/") { existing.removeLast() }
     var missing: [String] = []
     while true {
       if let real = FileAccess.canonical(existing) {

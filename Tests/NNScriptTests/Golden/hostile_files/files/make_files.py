@@ -62,3 +62,12 @@ with open("quoted.csv", "wb") as f:
     f.write(b'"first,\r\nfeature",y\n" 1.5",0\n"2",1\n')
 with open("ragged_mixed.csv", "wb") as f:
     f.write(b"a,b,y\r\n1,2,0\r3,4\n")
+# A NUL byte inside a number cell: "1\0zzz" must not read as 1.
+with open("nul_in_number.csv", "wb") as f:
+    f.write(b"x,y\n1,0\n1\x00zzz,1\n")
+# F64 values: 1e300 is past the float range (an error), 2.5 and the stored infinity load as
+# they are.
+safetensors("f64_too_large.safetensors",
+            json.dumps({"dense1.weight": entry("F64", [3, 1], 0, 24),
+                        "dense1.bias": entry("F32", [3], 24, 36)}),
+            struct.pack("<3d", 2.5, float("inf"), 1e300) + bytes(12))
