@@ -63,6 +63,22 @@ import Testing
     #expect(!outcome.crashed)
   }
 
+  /// Under `ulimit -v` the interpreter cannot map its 1 GiB stack and runs on the main
+  /// thread's 8 MiB: recursion stops at what that stack holds, with a diagnostic, where it
+  /// used to run on towards 1,000 calls and overflow (SIGSEGV).
+  @Test func recursionOnASmallStackStopsBeforeTheStackEnds() throws {
+    let script = "fn f(n) { if n == 0 { return 0 }\n return 1 + f(n - 1) }\nprint(f(100000))"
+    let outcome = try runProgram(
+      URL(fileURLWithPath: "/bin/bash"),
+      ["-c", "ulimit -v 600000; exec \"$0\" -e \"$1\"", nn.url.path, script],
+      in: scratch.url)
+    #expect(!outcome.crashed, "\(outcome.errors)")
+    #expect(outcome.status == 1)
+    #expect(outcome.errors.contains("too many nested calls for this thread's stack"),
+            "\(outcome.errors)")
+    #expect(outcome.errors.contains("<-e>:2:13"))
+  }
+
   @Test func anEndlessLoopStopsAtTheTimeLimit() throws {
     let outcome = try run("--time-limit", "0.3", "-e", "while true { }")
     #expect(outcome.status == 1)

@@ -96,6 +96,19 @@ import Testing
       == "a: number\nsession reset\nthe session is empty: no names are bound\n")
   }
 
+  /// `:reset` releases every binding at once: a list as deep as lists may nest goes quietly,
+  /// and one that would nest deeper was refused where it was built, not crashed on at release.
+  @Test func resetReleasesDeeplyNestedValues() throws {
+    let outcome = try session(
+      "let l = []\nfor i in 0..<999 { l = [l] }\nlet r = {}\nfor i in 0..<999 { r = {a: r} }\n"
+        + "let d = []\nfor i in 0..<100000 { d = [d] }\n:reset\n:vars\n")
+    #expect(!outcome.crashed, "\(outcome.errors)")
+    #expect(outcome.status == 1)
+    #expect(outcome.errors.contains("lists and records may nest at most 1000 levels deep"))
+    #expect(outcome.output
+      == "session reset\nthe session is empty: no names are bound\n")
+  }
+
   /// The language's own forms have help too: keywords, operators, with `:help train` listing
   /// the options `fit` declares.
   @Test func helpKnowsKeywordsAndOperators() throws {

@@ -20,7 +20,11 @@ extension Evaluator {
       return value
     case .tuple(let elements):
       var values: [Value] = []
-      for element in elements { values.append(try evaluate(element, in: scope)) }
+      for element in elements {
+        let value = try evaluate(element, in: scope)
+        try checkNesting(value, at: element.range)
+        values.append(value)
+      }
       return .list(values)
     case .record(let fields):
       return try recordLiteral(fields, in: scope)
@@ -122,7 +126,9 @@ extension Evaluator {
       switch value {
       case .number: break
       case .tensor where Self.isBracketLiteral(element): break
-      default: numeric = false
+      default:
+        numeric = false
+        try checkNesting(value, at: element.range)
       }
       values.append(value)
     }
@@ -187,7 +193,9 @@ extension Evaluator {
         throw failure(.invalidOperation, "the field '\(field.name.name)' is given twice",
                       at: field.name.range)
       }
-      record[field.name.name] = try evaluate(field.value, in: scope)
+      let value = try evaluate(field.value, in: scope)
+      try checkNesting(value, at: field.value.range)
+      record[field.name.name] = value
     }
     return .record(record)
   }

@@ -184,6 +184,11 @@ public final class Interpreter {
       }
       evaluator.steps = 0
       evaluator.runStart = .now
+      // A host function may run a script from inside a script: each run measures its own
+      // thread's stack, and the outer run gets its own floor back.
+      let outerFloor = evaluator.stackFloor
+      evaluator.stackFloor = LargeStack.floor()
+      defer { evaluator.stackFloor = outerFloor }
       evaluator.cancellation.clear()
       if let path { evaluator.importStack.append(path) }
       defer { if path != nil { evaluator.importStack.removeLast() } }
