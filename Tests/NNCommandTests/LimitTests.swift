@@ -110,6 +110,23 @@ import Testing
     #expect(outcome.output.isEmpty)
   }
 
+  /// A negative value is the value, not a missing one, and a value past what the interpreter
+  /// can honour is refused, never clamped to the most it can.
+  @Test(arguments: [
+    (["--time-limit", "-1"], "--time-limit must be a number of seconds above 0."),
+    (["--max-call-depth", "-5"], "--max-call-depth must be a whole number from 1 to 1000."),
+    (["--max-call-depth", "5000"], "--max-call-depth must be a whole number from 1 to 1000."),
+    (["--max-tensor-elements", "999999999999"],
+     "--max-tensor-elements must be a whole number from 1 to 268435456."),
+    (["--max-memory", "-1G"], "The value '-1G' is invalid for '--max-memory <size>'"),
+  ])
+  func outOfRangeLimitsAreRefusedWithTheirRange(arguments: [String], message: String) throws {
+    let outcome = try nn.run(arguments + ["-e", "print(1)"], in: scratch.url)
+    #expect(outcome.status == 2)
+    #expect(outcome.output.isEmpty)
+    #expect(outcome.errors.contains(message), "\(outcome.errors)")
+  }
+
   @Test(arguments: ["1.5G", "512MiB", "64kb", "1048576"])
   func sizesTakeUnits(size: String) throws {
     let outcome = try run("--max-memory", size, "-e", "print(1)")

@@ -305,8 +305,7 @@ enum SignatureCheck {
       return nil
     case (.number, .number(let x)), (.wholeNumber, .number(let x)):
       if parameter.kind == .wholeNumber, CallContext.exactInteger(x) == nil {
-        return Problem(.invalidArgument,
-                       "\(subject) must be a whole number, not \(formatNumber(x))")
+        return Problem(.invalidArgument, CallContext.notAnInteger(subject, x))
       }
       if let range = parameter.range, !range.contains(x) {
         if let message = parameter.rangeMessage {

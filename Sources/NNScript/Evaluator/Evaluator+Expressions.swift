@@ -211,12 +211,15 @@ extension Evaluator {
   /// A whole number that fits an `Int`, for indices and counts.
   func integer(_ value: Value, range: SourceRange, what: String) throws(Unwind) -> Int {
     let x = try number(value, range: range, what: what)
-    guard x.isFinite, x.rounded() == x, abs(x) < 9.0e15 else {
+    guard let n = CallContext.exactInteger(x) else {
+      if CallContext.isTooLarge(x) {
+        throw failure(.invalidArgument, CallContext.notAnInteger(what, x), at: range)
+      }
       throw failure(.typeMismatch,
                     "\(what) must be a whole number, but this is \(ValueFormatter.display(value))",
                     at: range)
     }
-    return Int(x)
+    return n
   }
 }
 

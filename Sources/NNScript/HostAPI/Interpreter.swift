@@ -44,6 +44,10 @@ public struct InterpreterOptions: Sendable {
   public var timeLimit: Double?
   /// The most nested calls of script functions; clamped to the built-in limit (1,000).
   public var maxCallDepth: Int
+  /// The most `maxCallDepth` can be: the depth the interpreter's own stack is sized for.
+  public static let mostCallDepth = Limits.maxCallDepth
+  /// The most `maxTensorElements` can be: what one tensor may ever hold.
+  public static let mostTensorElements = Tensor.maxElements
   /// The processes this one trains with (an MPI job), or nil to train alone. With more than
   /// one rank, training shares each batch out among them, and only rank 0 prints, plots and
   /// writes files unless a call says `every_rank: true`; `rank()` and `ranks()` read it.
