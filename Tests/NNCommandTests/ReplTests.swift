@@ -109,6 +109,20 @@ import Testing
       == "session reset\nthe session is empty: no names are bound\n")
   }
 
+  /// A colon command's errors point at its own text where it was typed (line 3, after
+  /// `:type `), and `:ir` of something else than a model says so in its own words, not as
+  /// the made-up call `ir(x)` at line 1.
+  @Test func commandErrorsPointAtTheCommandsText() throws {
+    let outcome = try session("let x = 3\n\n:type nothere\n  :ir x\n")
+    #expect(outcome.status == 1)
+    #expect(outcome.errors.contains("undefined name 'nothere'\n --> <stdin>:3:7"),
+            "\(outcome.errors)")
+    #expect(outcome.errors.contains(
+      ":ir shows the plan of a model, but this is a number\n --> <stdin>:4:7"),
+            "\(outcome.errors)")
+    #expect(!outcome.errors.contains("ir(x)"))
+  }
+
   /// The language's own forms have help too: keywords, operators, with `:help train` listing
   /// the options `fit` declares.
   @Test func helpKnowsKeywordsAndOperators() throws {

@@ -178,7 +178,7 @@ public final class Interpreter {
     }
   }
 
-  private func execute(_ source: Source, markImported path: String?) throws(ScriptError) -> Value {
+  func execute(_ source: Source, markImported path: String?) throws(ScriptError) -> Value {
     let evaluator = self.evaluator
     // Parsing, too, recurses once per nesting level, so it runs on the large stack.
     let outcome: Result<Value, ScriptError> = LargeStack.run {
