@@ -79,6 +79,19 @@ import Testing
     #expect(outcome.errors.contains("<-e>:2:13"))
   }
 
+  /// A flat sum of 10,000 operands is no nesting: it parses, and it evaluates in a loop, even
+  /// on the 8 MiB stack the interpreter falls back to under `ulimit -v`.
+  @Test func aLongFlatSumRunsOnASmallStack() throws {
+    let script = "print(" + Array(repeating: "1", count: 10_000).joined(separator: " + ") + ")"
+    let outcome = try runProgram(
+      URL(fileURLWithPath: "/bin/bash"),
+      ["-c", "ulimit -v 600000; exec \"$0\" -e \"$1\"", nn.url.path, script],
+      in: scratch.url)
+    #expect(!outcome.crashed, "\(outcome.errors)")
+    #expect(outcome.status == 0, "\(outcome.errors)")
+    #expect(outcome.output == "10000\n")
+  }
+
   @Test func anEndlessLoopStopsAtTheTimeLimit() throws {
     let outcome = try run("--time-limit", "0.3", "-e", "while true { }")
     #expect(outcome.status == 1)

@@ -37,13 +37,8 @@ extension Evaluator {
     case .binary(.or, let left, let right):
       if try truth(evaluate(left, in: scope), range: left.range) { return .bool(true) }
       return .bool(try truth(evaluate(right, in: scope), range: right.range))
-    case .binary(let op, let left, let right):
-      let lhs = try evaluate(left, in: scope)
-      let rhs = try evaluate(right, in: scope)
-      let value = try binary(op, lhs, rhs, range: expression.range, leftRange: left.range,
-                             rightRange: right.range)
-      try checkTensorLimits(value, range: expression.range)
-      return value
+    case .binary:
+      return try binaryChain(expression, in: scope)
     case .range(let lower, let upper, let inclusive):
       let low = try number(evaluate(lower, in: scope), range: lower.range, what: "a range bound")
       let high = try number(evaluate(upper, in: scope), range: upper.range, what: "a range bound")
@@ -97,6 +92,28 @@ extension Evaluator {
     let suggestion = Suggestions.nearest(to: name, in: scope.visibleNames)
     throw failure(.undefinedName, "undefined name '\(name)'", at: range,
                   hint: suggestion.map { "did you mean '\($0)'?" })
+  }
+
+  /// A chain of binary operators (`a + b - c`, a tree leaning left as deep as the chain is
+  /// long), evaluated in a loop down its left spine rather than one recursion per link, so a
+  /// chain as long as the parser allows costs no stack. Operands are evaluated left to right,
+  /// as the recursion would. `and` and `or` end the spine: they decide whether to evaluate
+  /// their right side.
+  func binaryChain(_ expression: Expr, in scope: Scope) throws(Unwind) -> Value {
+    var links: [(op: BinaryOperator, node: Expr, left: Expr, right: Expr)] = []
+    var innermost = expression
+    while case .binary(let op, let left, let right) = innermost.kind, op != .and, op != .or {
+      links.append((op, innermost, left, right))
+      innermost = left
+    }
+    var value = try evaluate(innermost, in: scope)
+    for link in links.reversed() {
+      let rhs = try evaluate(link.right, in: scope)
+      value = try binary(link.op, value, rhs, range: link.node.range,
+                         leftRange: link.left.range, rightRange: link.right.range)
+      try checkTensorLimits(value, range: link.node.range)
+    }
+    return value
   }
 
   // MARK: - Literals
