@@ -59,9 +59,11 @@ public struct TrainingConfiguration: Sendable {
     if let message = OptimizerRule.validate(learningRate: learningRate) { return message }
     if let message = optimizer.validate() { return message }
     if let message = schedule.validate() { return message }
-    if !(l2.isFinite && l2 >= 0) { return "l2 must be a finite number ≥ 0, got \(formatNumber(l2))" }
+    if !(l2.isFinite && l2 >= 0) {
+      return "l2 must be a finite number ≥ 0, got \(formatNumber(l2))"
+    }
     if let clip, !(clip.isFinite && clip > 0) {
-      return "clip must be a finite number > 0, got \(clip)"
+      return "clip must be a finite number > 0, got \(formatNumber(clip))"
     }
     if let earlyStop, earlyStop < 1 {
       return "early_stop must be a whole number ≥ 1, got \(earlyStop)"
