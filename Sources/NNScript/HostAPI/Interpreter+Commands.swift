@@ -39,6 +39,9 @@ extension Interpreter {
     let evaluator = self.evaluator
     let failure: Diagnostic? = LargeStack.run {
       evaluator.source = source
+      let outerFloor = evaluator.stackFloor
+      evaluator.stackFloor = LargeStack.floor()
+      defer { evaluator.stackFloor = outerFloor }
       evaluator.steps = 0
       evaluator.runStart = .now
       evaluator.cancellation.clear()
