@@ -90,6 +90,16 @@ import Testing
     #expect(!outcome.crashed, "\(outcome.errors)")
     #expect(outcome.status == 0, "\(outcome.errors)")
     #expect(outcome.output == "10000\n")
+    // `nn check` walks the chain in a loop too (it recursed once per link: ~5 KiB each).
+    let file = scratch.url.appendingPathComponent("sum.nn")
+    try ("fn f(x) { return " + Array(repeating: "x", count: 10_000).joined(separator: " + ")
+      + " }\nprint(f(1))\n").write(to: file, atomically: true, encoding: .utf8)
+    let checked = try runProgram(
+      URL(fileURLWithPath: "/bin/bash"),
+      ["-c", "ulimit -v 600000; exec \"$0\" check \"$1\"", nn.url.path, file.path],
+      in: scratch.url)
+    #expect(!checked.crashed, "\(checked.errors)")
+    #expect(checked.status == 0, "\(checked.errors)")
   }
 
   @Test func anEndlessLoopStopsAtTheTimeLimit() throws {
