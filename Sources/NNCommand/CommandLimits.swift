@@ -8,6 +8,9 @@ import NNScript
 struct LimitOptions: ParsableArguments {
   @Option(
     name: .customLong("max-memory"),
+    // Every limit takes the next argument whatever it looks like: `--time-limit -1` is the
+    // value -1, which `validate` rejects, not "missing value".
+    parsing: .unconditional,
     help: ArgumentHelp(
       "Memory that tensors, model parameters and optimizer state may hold together, such as "
         + "512M or 4G (default: half of this machine's memory).",
@@ -16,6 +19,7 @@ struct LimitOptions: ParsableArguments {
 
   @Option(
     name: .customLong("max-tensor-elements"),
+    parsing: .unconditional,
     help: ArgumentHelp(
       "Elements one tensor may hold (default and most: 268435456, 1 GiB of floats).",
       valueName: "count"))
@@ -23,22 +27,29 @@ struct LimitOptions: ParsableArguments {
 
   @Option(
     name: .customLong("max-call-depth"),
+    parsing: .unconditional,
     help: ArgumentHelp("Nested calls of script functions (default and most: 1000).",
                        valueName: "depth"))
   var maxCallDepth: Int?
 
   @Option(
     name: .customLong("time-limit"),
+    parsing: .unconditional,
     help: ArgumentHelp("Stop a script (or each REPL entry) after this many seconds.",
                        valueName: "seconds"))
   var timeLimit: Double?
 
+  /// A limit outside what the interpreter can honour is a usage error (status 2), never
+  /// clamped to the nearest value it can.
   func validate() throws {
-    if let maxTensorElements, maxTensorElements < 1 {
-      throw ValidationError("--max-tensor-elements must be at least 1.")
+    let mostElements = InterpreterOptions.mostTensorElements
+    if let maxTensorElements, !(1...mostElements).contains(maxTensorElements) {
+      throw ValidationError(
+        "--max-tensor-elements must be a whole number from 1 to \(mostElements).")
     }
-    if let maxCallDepth, maxCallDepth < 1 {
-      throw ValidationError("--max-call-depth must be at least 1.")
+    let mostDepth = InterpreterOptions.mostCallDepth
+    if let maxCallDepth, !(1...mostDepth).contains(maxCallDepth) {
+      throw ValidationError("--max-call-depth must be a whole number from 1 to \(mostDepth).")
     }
     if let timeLimit, !(timeLimit.isFinite && timeLimit > 0) {
       throw ValidationError("--time-limit must be a number of seconds above 0.")

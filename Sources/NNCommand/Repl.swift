@@ -51,7 +51,7 @@ final class ReplSession {
       entryStartLine = linesRead
       let trimmed = line.trimmingCharacters(in: .whitespaces)
       if trimmed.isEmpty { return .proceed }
-      if trimmed.hasPrefix(":") { return command(trimmed) }
+      if trimmed.hasPrefix(":") { return command(trimmed, in: line) }
     }
     pending.append(line)
     let text = pending.joined(separator: "\n")
@@ -110,10 +110,16 @@ final class ReplSession {
 
   // MARK: - Commands
 
-  private func command(_ line: String) -> Outcome {
+  /// Runs the colon command `line` (trimmed), typed as `commandLine`.
+  private func command(_ line: String, in commandLine: String) -> Outcome {
     let body = line.dropFirst()
     let word = String(body.prefix { !$0.isWhitespace })
     let argument = body.dropFirst(word.count).trimmingCharacters(in: .whitespaces)
+    // Where the argument stands, so its diagnostics point into the line as typed: its line in
+    // piped input (a REPL entry is its own line 1) and its column after the command word.
+    let argumentLine = sourceName == nil ? 1 : entryStartLine
+    let argumentColumn = (commandLine.range(of: argument, options: .backwards)
+      .map { commandLine.distance(from: commandLine.startIndex, to: $0.lowerBound) } ?? 0) + 1
     switch word {
     case "quit", "q", "exit":
       return .quit
@@ -130,7 +136,8 @@ final class ReplSession {
     case "type":
       guard !argument.isEmpty else { return usage(":type EXPR") }
       timed { () throws(ScriptError) in
-        let value = try interpreter.evaluate(argument, name: nextName())
+        let value = try interpreter.evaluateCommand(
+          argument, name: nextName(), line: argumentLine, column: argumentColumn)
         StandardStreams.output.write(interpreter.typeDescription(of: value) + "\n")
       }
     case "load":
@@ -142,7 +149,8 @@ final class ReplSession {
     case "ir":
       guard !argument.isEmpty else { return usage(":ir NAME") }
       timed { () throws(ScriptError) in
-        _ = try interpreter.evaluate("ir(\(argument))", name: nextName())
+        try interpreter.showPlan(
+          argument, name: nextName(), line: argumentLine, column: argumentColumn)
       }
     case "time":
       showsTime.toggle()

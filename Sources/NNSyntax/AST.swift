@@ -253,3 +253,19 @@ public struct Stmt: Equatable, Sendable {
     case blockLayer(name: Identifier?, kind: Identifier, arguments: [Argument], body: Block)
   }
 }
+
+extension Expr {
+  /// The operands of the chain of binary operators this expression heads, left to right:
+  /// `a + b * c - d` gives `a`, `b * c`, `d`. A chain is a tree leaning left as deep as it is
+  /// long (up to `Parser.maxChainLength`), so walks visit these in a loop rather than recurse
+  /// once per link. An expression that is no binary operation is its own one operand.
+  public var chainOperands: [Expr] {
+    var rights: [Expr] = []
+    var innermost = self
+    while case .binary(_, let left, let right) = innermost.kind {
+      rights.append(right)
+      innermost = left
+    }
+    return [innermost] + rights.reversed()
+  }
+}

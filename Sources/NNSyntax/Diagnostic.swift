@@ -16,6 +16,7 @@ public enum DiagnosticCode: String, Sendable, Equatable, CaseIterable {
   case unexpectedToken
   case unexpectedEndOfInput
   case nestingTooDeep
+  case expressionTooLong
   // Names
   case undefinedName
   case undeclaredAssignment

@@ -104,14 +104,18 @@ extension SyntaxParser {
     _ minimum: Precedence = .disjunction
   ) throws(ParseFailure) -> Expr {
     let savedDepth = depth
+    let savedLinks = chainLinks
     try deepen()
-    defer { depth = savedDepth }
+    defer {
+      depth = savedDepth
+      chainLinks = savedLinks
+    }
     var left = try parseOperand(minimum)
     while let infix = Self.operatorRules[current.kind]?.infix, infix.precedence >= minimum {
       let operatorToken = advance()
-      // Each link of a chain nests the tree one level deeper (`(a + b) + c`), and whatever
-      // walks the tree later recurses on it, so a chain counts as nesting.
-      try deepen()
+      // Each link of a chain nests the tree one level deeper (`(a + b) + c`), which later
+      // stages walk recursively: links have their own, larger bound, not the nesting one.
+      try lengthenChain(at: operatorToken.range)
       let right = try parseExpression(infix.rightOperand)
       let range = left.range.union(right.range)
       switch infix.node {

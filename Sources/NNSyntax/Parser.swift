@@ -36,6 +36,12 @@ public enum Parser {
   /// hundred thousand `(`) into one diagnostic instead of a stack overflow. 256 is far beyond
   /// anything written by hand and fits a 512 KiB secondary-thread stack in a debug build.
   public static let maxNestingDepth = 256
+  /// How many binary operators one chain may link (`1 + 1 + …`, counted along every chain
+  /// that the operand being parsed sits in). A chain is flat to read but builds a tree as deep
+  /// as it is long, which the checker and name walks recurse on and which is released
+  /// recursively; 10,000 links keep that within a few MiB of any thread's stack. It is its
+  /// own bound with its own message, so a long sum is not "nesting too deep".
+  public static let maxChainLength = 10_000
 
   /// Lexes and parses a whole source. Never throws, never traps.
   public static func parse(_ source: Source) -> ParseResult {
@@ -89,6 +95,9 @@ struct SyntaxParser {
   var openers: [Token] = []
   /// Current nesting depth of recursive parse functions (see `Parser.maxNestingDepth`).
   var depth = 0
+  /// Operator links of the chains the parser is inside (see `Parser.maxChainLength`); saved
+  /// and restored like `depth`.
+  var chainLinks = 0
   /// True inside a model body (and the `for`/`while`/`if` blocks nested in it): statements are
   /// layer statements there.
   var inModelBody = false
@@ -212,6 +221,18 @@ extension SyntaxParser {
       throw .fatal
     }
     depth += 1
+  }
+
+  /// Counts one more link of an operator chain, failing past `Parser.maxChainLength`.
+  mutating func lengthenChain(at link: SourceRange) throws(ParseFailure) {
+    guard chainLinks < Parser.maxChainLength else {
+      report(
+        .expressionTooLong,
+        "this expression chains more than \(Parser.maxChainLength) operators; split it into "
+          + "parts held in variables", at: link)
+      throw .fatal
+    }
+    chainLinks += 1
   }
 
   /// Sets `inModelBody` and returns the old value, for the caller to restore with `defer`.

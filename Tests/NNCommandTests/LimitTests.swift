@@ -63,6 +63,45 @@ import Testing
     #expect(!outcome.crashed)
   }
 
+  /// Under `ulimit -v` the interpreter cannot map its 1 GiB stack and runs on the main
+  /// thread's 8 MiB: recursion stops at what that stack holds, with a diagnostic, where it
+  /// used to run on towards 1,000 calls and overflow (SIGSEGV).
+  @Test func recursionOnASmallStackStopsBeforeTheStackEnds() throws {
+    let script = "fn f(n) { if n == 0 { return 0 }\n return 1 + f(n - 1) }\nprint(f(100000))"
+    let outcome = try runProgram(
+      URL(fileURLWithPath: "/bin/bash"),
+      ["-c", "ulimit -v 600000; exec \"$0\" -e \"$1\"", nn.url.path, script],
+      in: scratch.url)
+    #expect(!outcome.crashed, "\(outcome.errors)")
+    #expect(outcome.status == 1)
+    #expect(outcome.errors.contains("too many nested calls for this thread's stack"),
+            "\(outcome.errors)")
+    #expect(outcome.errors.contains("<-e>:2:13"))
+  }
+
+  /// A flat sum of 10,000 operands is no nesting: it parses, and it evaluates in a loop, even
+  /// on the 8 MiB stack the interpreter falls back to under `ulimit -v`.
+  @Test func aLongFlatSumRunsOnASmallStack() throws {
+    let script = "print(" + Array(repeating: "1", count: 10_000).joined(separator: " + ") + ")"
+    let outcome = try runProgram(
+      URL(fileURLWithPath: "/bin/bash"),
+      ["-c", "ulimit -v 600000; exec \"$0\" -e \"$1\"", nn.url.path, script],
+      in: scratch.url)
+    #expect(!outcome.crashed, "\(outcome.errors)")
+    #expect(outcome.status == 0, "\(outcome.errors)")
+    #expect(outcome.output == "10000\n")
+    // `nn check` walks the chain in a loop too (it recursed once per link: ~5 KiB each).
+    let file = scratch.url.appendingPathComponent("sum.nn")
+    try ("fn f(x) { return " + Array(repeating: "x", count: 10_000).joined(separator: " + ")
+      + " }\nprint(f(1))\n").write(to: file, atomically: true, encoding: .utf8)
+    let checked = try runProgram(
+      URL(fileURLWithPath: "/bin/bash"),
+      ["-c", "ulimit -v 600000; exec \"$0\" check \"$1\"", nn.url.path, file.path],
+      in: scratch.url)
+    #expect(!checked.crashed, "\(checked.errors)")
+    #expect(checked.status == 0, "\(checked.errors)")
+  }
+
   @Test func anEndlessLoopStopsAtTheTimeLimit() throws {
     let outcome = try run("--time-limit", "0.3", "-e", "while true { }")
     #expect(outcome.status == 1)
@@ -92,6 +131,23 @@ import Testing
     let outcome = try nn.run(arguments + ["-e", "1"], in: scratch.url)
     #expect(outcome.status == 2)
     #expect(outcome.output.isEmpty)
+  }
+
+  /// A negative value is the value, not a missing one, and a value past what the interpreter
+  /// can honour is refused, never clamped to the most it can.
+  @Test(arguments: [
+    (["--time-limit", "-1"], "--time-limit must be a number of seconds above 0."),
+    (["--max-call-depth", "-5"], "--max-call-depth must be a whole number from 1 to 1000."),
+    (["--max-call-depth", "5000"], "--max-call-depth must be a whole number from 1 to 1000."),
+    (["--max-tensor-elements", "999999999999"],
+     "--max-tensor-elements must be a whole number from 1 to 268435456."),
+    (["--max-memory", "-1G"], "The value '-1G' is invalid for '--max-memory <size>'"),
+  ])
+  func outOfRangeLimitsAreRefusedWithTheirRange(arguments: [String], message: String) throws {
+    let outcome = try nn.run(arguments + ["-e", "print(1)"], in: scratch.url)
+    #expect(outcome.status == 2)
+    #expect(outcome.output.isEmpty)
+    #expect(outcome.errors.contains(message), "\(outcome.errors)")
   }
 
   @Test(arguments: ["1.5G", "512MiB", "64kb", "1048576"])

@@ -96,6 +96,33 @@ import Testing
       == "a: number\nsession reset\nthe session is empty: no names are bound\n")
   }
 
+  /// `:reset` releases every binding at once: a list as deep as lists may nest goes quietly,
+  /// and one that would nest deeper was refused where it was built, not crashed on at release.
+  @Test func resetReleasesDeeplyNestedValues() throws {
+    let outcome = try session(
+      "let l = []\nfor i in 0..<999 { l = [l] }\nlet r = {}\nfor i in 0..<999 { r = {a: r} }\n"
+        + "let d = []\nfor i in 0..<100000 { d = [d] }\n:reset\n:vars\n")
+    #expect(!outcome.crashed, "\(outcome.errors)")
+    #expect(outcome.status == 1)
+    #expect(outcome.errors.contains("lists and records may nest at most 1000 levels deep"))
+    #expect(outcome.output
+      == "session reset\nthe session is empty: no names are bound\n")
+  }
+
+  /// A colon command's errors point at its own text where it was typed (line 3, after
+  /// `:type `), and `:ir` of something else than a model says so in its own words, not as
+  /// the made-up call `ir(x)` at line 1.
+  @Test func commandErrorsPointAtTheCommandsText() throws {
+    let outcome = try session("let x = 3\n\n:type nothere\n  :ir x\n")
+    #expect(outcome.status == 1)
+    #expect(outcome.errors.contains("undefined name 'nothere'\n --> <stdin>:3:7"),
+            "\(outcome.errors)")
+    #expect(outcome.errors.contains(
+      ":ir shows the plan of a model, but this is a number\n --> <stdin>:4:7"),
+            "\(outcome.errors)")
+    #expect(!outcome.errors.contains("ir(x)"))
+  }
+
   /// The language's own forms have help too: keywords, operators, with `:help train` listing
   /// the options `fit` declares.
   @Test func helpKnowsKeywordsAndOperators() throws {

@@ -277,9 +277,9 @@ private func largestRelativeError(_ actual: [Double], _ expected: [Double],
 
   @Test(arguments: [
     (OptimizerRule.sgd(momentum: -0.1, dampening: 0, nesterov: false, weightDecay: 0),
-     "momentum must be a finite number >= 0, got -0.1"),
+     "momentum must be a finite number ≥ 0, got -0.1"),
     (.sgd(momentum: 0, dampening: 0, nesterov: false, weightDecay: -1),
-     "weight_decay must be a finite number >= 0, got -1"),
+     "weight_decay must be a finite number ≥ 0, got -1"),
     (.sgd(momentum: 0, dampening: 0, nesterov: true, weightDecay: 0),
      "nesterov momentum requires a momentum > 0 and zero dampening"),
     (.sgd(momentum: 0.9, dampening: 0.1, nesterov: true, weightDecay: 0),
@@ -291,19 +291,19 @@ private func largestRelativeError(_ actual: [Double], _ expected: [Double],
     (.adam(beta1: 0.9, beta2: -0.5, eps: 1e-8, weightDecay: 0, amsgrad: false),
      "beta2 must be in [0, 1), got -0.5"),
     (.adamw(beta1: 0.9, beta2: 0.999, eps: -1e-8, weightDecay: 0, amsgrad: false),
-     "eps must be a finite number >= 0, got -1e-8"),
+     "eps must be a finite number ≥ 0, got -1e-8"),
     (.adamw(beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: .infinity, amsgrad: false),
-     "weight_decay must be a finite number >= 0, got inf"),
+     "weight_decay must be a finite number ≥ 0, got inf"),
     (.rmsprop(alpha: -0.99, eps: 1e-8, momentum: 0, centered: false, weightDecay: 0),
-     "alpha must be a finite number >= 0, got -0.99"),
+     "alpha must be a finite number ≥ 0, got -0.99"),
     (.rmsprop(alpha: 0.99, eps: 1e-8, momentum: -1, centered: true, weightDecay: 0),
-     "momentum must be a finite number >= 0, got -1"),
+     "momentum must be a finite number ≥ 0, got -1"),
     (.adagrad(eps: 1e-10, lrDecay: -0.1, weightDecay: 0, initialAccumulator: 0),
-     "lr_decay must be a finite number >= 0, got -0.1"),
+     "lr_decay must be a finite number ≥ 0, got -0.1"),
     (.adagrad(eps: 1e-10, lrDecay: 0, weightDecay: 0, initialAccumulator: -1),
-     "initial_accumulator must be a finite number >= 0, got -1"),
+     "initial_accumulator must be a finite number ≥ 0, got -1"),
     (.nadam(beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, momentumDecay: -0.004),
-     "momentum_decay must be a finite number >= 0, got -0.004"),
+     "momentum_decay must be a finite number ≥ 0, got -0.004"),
     (.nadam(beta1: 0.9, beta2: 1, eps: 1e-8, weightDecay: 0, momentumDecay: 0.004),
      "beta2 must be in [0, 1), got 1"),
   ])
@@ -318,9 +318,9 @@ private func largestRelativeError(_ actual: [Double], _ expected: [Double],
       .validate() == nil)
     #expect(OptimizerRule.validate(learningRate: 0) == nil)
     #expect(OptimizerRule.validate(learningRate: -0.5)
-      == "lr must be a finite number >= 0, got -0.5")
+      == "lr must be a finite number ≥ 0, got -0.5")
     #expect(OptimizerRule.validate(learningRate: .nan)
-      == "lr must be a finite number >= 0, got nan")
+      == "lr must be a finite number ≥ 0, got nan")
   }
 }
 

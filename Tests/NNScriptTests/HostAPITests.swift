@@ -95,6 +95,24 @@ struct HostAPITests {
     }
   }
 
+  /// A host function's result is held to the nesting bound scripts meet: a list 100,000 deep
+  /// is a diagnostic at the call, not a stack overflow when it is printed or released.
+  @Test func aHostValueNestedTooDeeplyIsADiagnostic() {
+    let interpreter = Interpreter()
+    interpreter.register(function: "deep", parameters: []) { _ in
+      var value = Value.list([])
+      for _ in 0..<1_001 { value = .list([value]) }
+      return value
+    }
+    do {
+      try interpreter.run("print(deep())", name: "host.nn")
+      Issue.record("the deep value was accepted")
+    } catch {
+      #expect(error.diagnostics.first?.message
+        == "deep returned a value where lists and records may nest at most 1000 levels deep")
+    }
+  }
+
   @Test func typedAccessors() throws {
     let interpreter = Interpreter()
     #expect(try interpreter.evaluate("1.5").number == 1.5)

@@ -587,7 +587,6 @@ extension ParserTests {
       String(repeating: "\"{", count: deep),
       String(repeating: "model m(2) { residual { ", count: 1_000),
       // A chain builds a tree as deep as it is long, which later stages walk recursively.
-      "a" + String(repeating: " + a", count: deep),
       "x" + String(repeating: "[0]", count: deep),
       "x" + String(repeating: ".y", count: deep),
       "f" + String(repeating: "()", count: deep),
@@ -600,6 +599,20 @@ extension ParserTests {
       let nesting = result.diagnostics.filter { $0.code == .nestingTooDeep }
       #expect(nesting.count == 1)
       #expect(result.diagnostics.filter { $0.code != .unterminatedString }.count == 1)
+    }
+
+    /// A flat chain is not nesting: 10,000 operands parse (253 used to be "nesting is too
+    /// deep"), and a chain past `maxChainLength` is one diagnostic of its own.
+    @Test func aLongFlatChainIsNotNesting() {
+      let long = parse("1" + String(repeating: " + 1", count: Parser.maxChainLength))
+      #expect(long.diagnostics.isEmpty)
+      let mixed = parse("1" + String(repeating: " + 2 * 3 - 1", count: Parser.maxChainLength / 2))
+      #expect(mixed.diagnostics.isEmpty)
+      let tooLong = parse("a" + String(repeating: " + a", count: Self.deep))
+      #expect(tooLong.diagnostics.map(\.code) == [.expressionTooLong])
+      #expect(tooLong.diagnostics.first?.message
+        == "this expression chains more than 10000 operators; split it into parts held in "
+          + "variables")
     }
 
     @Test func nestingJustUnderTheLimitParses() {

@@ -12,7 +12,8 @@ extension Graph {
       return shapes[0]
     case .dropout(let p):
       guard p >= 0 && p <= 1 else {
-        throw GraphError(message: "dropout: the probability must be in [0, 1], not \(p)")
+        throw GraphError(
+          message: "dropout: the probability must be in [0, 1], not \(formatNumber(p))")
       }
       return shapes[0]
     case .activationGradient, .dropoutGradient:

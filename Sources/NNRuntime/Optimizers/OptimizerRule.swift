@@ -96,7 +96,7 @@ public struct OptimizerRule: Sendable, Equatable {
   /// `NAME must be …, got VALUE`, in the words PyTorch-era tests and scripts know.
   static func message(_ name: String, _ range: NumberRange, _ value: Double) -> String {
     switch range {
-    case .nonNegative: "\(name) must be a finite number >= 0, got \(formatNumber(value))"
+    case .nonNegative: "\(name) must be a finite number ≥ 0, got \(formatNumber(value))"
     case .unitInterval: "\(name) must be in [0, 1), got \(formatNumber(value))"
     case .finite: "\(name) must be finite, got \(formatNumber(value))"
     default: "\(name) must be \(range.text), got \(formatNumber(value))"

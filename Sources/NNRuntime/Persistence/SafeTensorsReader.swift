@@ -179,7 +179,7 @@ extension SafeTensorsFile {
         let found: String
         switch item {
         case .integer(let n): found = String(n)
-        case .number(let x): found = "\(x)"
+        case .number(let x): found = formatNumber(x)
         default: found = item.kindName
         }
         throw malformed("\(what) must hold whole numbers ≥ 0, not \(found)")

@@ -45,9 +45,7 @@ public struct NumericFault: Sendable, Equatable {
   public var row: Int?
 
   /// `inf`, `-inf` or `nan`.
-  public var valueText: String {
-    value.isNaN ? "nan" : (value > 0 ? "inf" : "-inf")
-  }
+  public var valueText: String { formatNumber(value) }
 }
 
 extension Plan {

@@ -292,7 +292,7 @@ extension Trainer {
       cause = "the layers could not be inspected"
     }
     network.parameters.pointer.update(from: lastFinite, count: network.parameters.count)
-    let value = loss.isNaN ? "nan" : (loss > 0 ? "inf" : "-inf")
+    let value = formatNumber(loss)
     return TrainingFailure(
       message: "the loss became \(value) at epoch \(epoch), batch \(batch); \(cause); "
         + "the weights of the last finite step were restored",

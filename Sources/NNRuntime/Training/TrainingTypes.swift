@@ -52,19 +52,21 @@ public struct TrainingConfiguration: Sendable {
 
   /// A message describing the first invalid setting, or nil when all are valid.
   public func validate() -> String? {
-    if epochs < 1 { return "epochs must be a whole number >= 1, got \(epochs)" }
+    if epochs < 1 { return "epochs must be a whole number ≥ 1, got \(epochs)" }
     if let batchSize, batchSize < 1 {
-      return "batch must be a whole number >= 1, got \(batchSize)"
+      return "batch must be a whole number ≥ 1, got \(batchSize)"
     }
     if let message = OptimizerRule.validate(learningRate: learningRate) { return message }
     if let message = optimizer.validate() { return message }
     if let message = schedule.validate() { return message }
-    if !(l2.isFinite && l2 >= 0) { return "l2 must be a finite number >= 0, got \(l2)" }
+    if !(l2.isFinite && l2 >= 0) {
+      return "l2 must be a finite number ≥ 0, got \(formatNumber(l2))"
+    }
     if let clip, !(clip.isFinite && clip > 0) {
-      return "clip must be a finite number > 0, got \(clip)"
+      return "clip must be a finite number > 0, got \(formatNumber(clip))"
     }
     if let earlyStop, earlyStop < 1 {
-      return "early_stop must be a whole number >= 1, got \(earlyStop)"
+      return "early_stop must be a whole number ≥ 1, got \(earlyStop)"
     }
     return nil
   }

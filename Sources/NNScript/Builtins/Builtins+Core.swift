@@ -65,7 +65,11 @@ extension Builtins {
       guard items.count < Limits.maxListCount else {
         throw context.error(.resourceLimit, "a list may hold at most \(Limits.maxListCount) values")
       }
-      items.append(try context.require("value"))
+      let value = try context.require("value")
+      guard Nesting.fitsInside(value) else {
+        throw context.error(.resourceLimit, Nesting.message, at: "value")
+      }
+      items.append(value)
       return .list(items)
     },
     Builtin("keys", [.required("record", .record, "a record")], doc: BuiltinDoc(

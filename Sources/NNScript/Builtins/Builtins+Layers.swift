@@ -270,7 +270,7 @@ extension CallContext {
     var numbers: [Double] = []
     switch value {
     case .number(let x): numbers = [x, x]
-    case .tensor(let t) where t.rank == 1 && t.count == 2: numbers = t.scalars.map(Double.init)
+    case .tensor(let t) where t.rank == 1 && t.count == 2: numbers = t.scalars.map(Value.element)
     case .list(let items) where items.count == 2:
       for item in items {
         guard case .number(let x) = item else { numbers = []; break }
@@ -285,8 +285,11 @@ extension CallContext {
     var result: [Int] = []
     for x in numbers {
       guard let n = Self.exactInteger(x), n >= 1 else {
-        throw error(.invalidArgument, "\(builtin.name)'s \(name) must be a whole number ≥ 1, not "
-                      + formatNumber(x), at: name)
+        let subject = "\(builtin.name)'s \(name)"
+        let message = Self.isTooLarge(x)
+          ? Self.notAnInteger(subject, x)
+          : "\(subject) must be a whole number ≥ 1, not " + formatNumber(x)
+        throw error(.invalidArgument, message, at: name)
       }
       result.append(n)
     }

@@ -8,7 +8,7 @@ extension Builtins {
       .required("net", .any, "a model, or a function f"), .required("x", .tensor, "inputs"),
       .optional("y", .tensor, "targets (for a model)"),
       Parameter("loss", .loss, default: .described("mse"), "the loss (for a model)"),
-      .flag("check_numerics", true, "fail on NaN or infinity"),
+      .flag("check_numerics", true, "fail on nan or infinity"),
     ], doc: BuiltinDoc(
       "gradients",
       "Returns a network's loss and parameter gradients, or ∂f/∂x of a function f.",
@@ -61,7 +61,7 @@ extension Builtins {
       Parameter("loss", .loss, default: .described("mse"), "the loss"),
       .number("lr", 0.1, "learning rate of the step shown"),
       .flag("apply", false, "also apply the step to the model"),
-      .flag("check_numerics", true, "fail on NaN or infinity"),
+      .flag("check_numerics", true, "fail on nan or infinity"),
     ], doc: BuiltinDoc(
       "gradients",
       "Prints and returns every layer's forward and backward values for one step.",
@@ -74,7 +74,7 @@ extension Builtins {
       .required("net", .model, "the model"), .required("x", .tensor, "inputs"),
       .required("y", .tensor, "targets"),
       Parameter("loss", .loss, default: .described("mse"), "the loss"),
-      .flag("check_numerics", true, "fail on NaN or infinity"),
+      .flag("check_numerics", true, "fail on nan or infinity"),
     ], doc: BuiltinDoc(
       "gradients",
       "Returns the largest relative error of backprop against finite differences.",

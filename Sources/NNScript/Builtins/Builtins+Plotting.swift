@@ -96,7 +96,7 @@ extension CallContext {
       yLabel: try optionalString("ylabel"),
       integerX: xs?.allSatisfy { !$0.isFinite || $0.rounded() == $0 } ?? true)
     guard chart.bounds != nil else {
-      throw error(.dataError, "there is nothing to plot: every value is NaN or infinite",
+      throw error(.dataError, "there is nothing to plot: every value is nan or infinite",
                   range: rest[0].range)
     }
     return chart

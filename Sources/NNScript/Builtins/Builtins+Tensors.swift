@@ -336,7 +336,9 @@ extension CallContext {
         values.append((x, arguments[0].range))
       }
     } else if arguments.count == 1, case .tensor(let t) = arguments[0].value, t.rank == 1 {
-      values = t.scalars.map { (Double($0), arguments[0].range) }
+      // Read as the script reads an element, so a shape prints as written (`1e12`, not
+      // float32's 999999995904).
+      values = t.scalars.map { (Value.element($0), arguments[0].range) }
     } else {
       for argument in arguments {
         guard case .number(let x) = argument.value else {
@@ -348,9 +350,11 @@ extension CallContext {
     }
     return try values.map { (pair) throws(Diagnostic) in
       guard let n = Self.exactInteger(pair.0), n >= -1 else {
-        throw error(.invalidArgument,
-                    "a dimension must be a whole number ≥ 0 (or -1 for \"the rest\"), not "
-                      + formatNumber(pair.0), range: pair.1)
+        let message = Self.isTooLarge(pair.0)
+          ? Self.notAnInteger("a dimension", pair.0)
+          : "a dimension must be a whole number ≥ 0 (or -1 for \"the rest\"), not "
+            + formatNumber(pair.0)
+        throw error(.invalidArgument, message, range: pair.1)
       }
       return n
     }

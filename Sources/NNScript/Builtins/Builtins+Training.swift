@@ -30,7 +30,7 @@ extension Builtins {
     .optional("seed", .wholeNumber, "seed for shuffling and dropout"),
     Parameter("progress", .progress, default: .bool(true),
               "a bar, or about 30 epoch lines off a terminal; \"every\": all"),
-    .flag("check_numerics", false, "fail on NaN or infinity"),
+    .flag("check_numerics", false, "fail on nan or infinity"),
   ]
 
   /// `fit(net, data, …)`; `train net on data { … }` calls the same built-in under its own name.

@@ -67,9 +67,8 @@ struct CallContext {
   func integer(_ name: String) throws(Diagnostic) -> Int {
     let x = try number(name)
     guard let n = Self.exactInteger(x) else {
-      throw error(.invalidArgument,
-                  "the argument '\(name)' of \(builtin.name) must be a whole number, not "
-                    + formatNumber(x), at: name)
+      let subject = "the argument '\(name)' of \(builtin.name)"
+      throw error(.invalidArgument, Self.notAnInteger(subject, x), at: name)
     }
     return n
   }
@@ -145,8 +144,10 @@ struct CallContext {
     if arguments.count == 1 {
       switch arguments[0].value {
       case .tensor(let t) where t.rank == 1:
+        // Each element read as the script reads it (`Value.element`): `1e12` stays 1e12,
+        // not float32's 999999995904.
         return try t.scalars.map { (x) throws(Diagnostic) in
-          try dimension(Double(x), range: arguments[0].range)
+          try dimension(Value.element(x), range: arguments[0].range)
         }
       case .list(let items):
         return try items.map { (item) throws(Diagnostic) in
@@ -172,8 +173,10 @@ struct CallContext {
 
   private func dimension(_ x: Double, range: SourceRange) throws(Diagnostic) -> Int {
     guard let n = Self.exactInteger(x), n >= 0 else {
-      throw error(.invalidArgument,
-                  "a dimension must be a whole number ≥ 0, not \(formatNumber(x))", range: range)
+      let message = Self.isTooLarge(x)
+        ? Self.notAnInteger("a dimension", x)
+        : "a dimension must be a whole number ≥ 0, not \(formatNumber(x))"
+      throw error(.invalidArgument, message, range: range)
     }
     return n
   }
@@ -182,6 +185,21 @@ struct CallContext {
   static func exactInteger(_ x: Double) -> Int? {
     guard x.isFinite, x.rounded() == x, abs(x) < 9.0e15 else { return nil }
     return Int(x)
+  }
+
+  /// Whether `x` fails `exactInteger` for its size alone: a whole number (or an infinity) past
+  /// what a count, index or dimension can be.
+  static func isTooLarge(_ x: Double) -> Bool {
+    x.isInfinite || (x.rounded() == x && abs(x) >= 9.0e15)
+  }
+
+  /// Why `x` cannot be `subject` (a count, index, dimension, batch): "too large" for a whole
+  /// number out of range, "must be a whole number" for a fraction or nan. The one wording of
+  /// both, for every place that wants an `Int` from a script's number.
+  static func notAnInteger(_ subject: String, _ x: Double) -> String {
+    isTooLarge(x)
+      ? "\(subject) is too large: \(formatNumber(x))"
+      : "\(subject) must be a whole number, not \(formatNumber(x))"
   }
 
   /// Converts a runtime error into a diagnostic at the call.

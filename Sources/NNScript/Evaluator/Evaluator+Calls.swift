@@ -72,6 +72,12 @@ extension Evaluator {
                     "too many nested calls (the limit is \(options.maxCallDepth))",
                     at: callRange, hint: "is a recursive function missing its base case?")
     }
+    guard LargeStack.currentDepthMark() > stackFloor else {
+      throw failure(.recursionLimit,
+                    "too many nested calls for this thread's stack (\(callDepth) deep; the "
+                      + "interpreter could not make its own large stack)",
+                    at: callRange, hint: "is a recursive function missing its base case?")
+    }
     let declaration = function.declaration
     let parameters = declaration.parameters.map(\.name.name)
     let bound = try bindArguments(arguments, to: parameters, functionName: function.name,
@@ -299,8 +305,7 @@ enum SignatureCheck {
       return nil
     case (.number, .number(let x)), (.wholeNumber, .number(let x)):
       if parameter.kind == .wholeNumber, CallContext.exactInteger(x) == nil {
-        return Problem(.invalidArgument,
-                       "\(subject) must be a whole number, not \(formatNumber(x))")
+        return Problem(.invalidArgument, CallContext.notAnInteger(subject, x))
       }
       if let range = parameter.range, !range.contains(x) {
         if let message = parameter.rangeMessage {

@@ -20,7 +20,11 @@ extension Evaluator {
       return value
     case .tuple(let elements):
       var values: [Value] = []
-      for element in elements { values.append(try evaluate(element, in: scope)) }
+      for element in elements {
+        let value = try evaluate(element, in: scope)
+        try checkNesting(value, at: element.range)
+        values.append(value)
+      }
       return .list(values)
     case .record(let fields):
       return try recordLiteral(fields, in: scope)
@@ -33,13 +37,8 @@ extension Evaluator {
     case .binary(.or, let left, let right):
       if try truth(evaluate(left, in: scope), range: left.range) { return .bool(true) }
       return .bool(try truth(evaluate(right, in: scope), range: right.range))
-    case .binary(let op, let left, let right):
-      let lhs = try evaluate(left, in: scope)
-      let rhs = try evaluate(right, in: scope)
-      let value = try binary(op, lhs, rhs, range: expression.range, leftRange: left.range,
-                             rightRange: right.range)
-      try checkTensorLimits(value, range: expression.range)
-      return value
+    case .binary:
+      return try binaryChain(expression, in: scope)
     case .range(let lower, let upper, let inclusive):
       let low = try number(evaluate(lower, in: scope), range: lower.range, what: "a range bound")
       let high = try number(evaluate(upper, in: scope), range: upper.range, what: "a range bound")
@@ -95,6 +94,28 @@ extension Evaluator {
                   hint: suggestion.map { "did you mean '\($0)'?" })
   }
 
+  /// A chain of binary operators (`a + b - c`, a tree leaning left as deep as the chain is
+  /// long), evaluated in a loop down its left spine rather than one recursion per link, so a
+  /// chain as long as the parser allows costs no stack. Operands are evaluated left to right,
+  /// as the recursion would. `and` and `or` end the spine: they decide whether to evaluate
+  /// their right side.
+  func binaryChain(_ expression: Expr, in scope: Scope) throws(Unwind) -> Value {
+    var links: [(op: BinaryOperator, node: Expr, left: Expr, right: Expr)] = []
+    var innermost = expression
+    while case .binary(let op, let left, let right) = innermost.kind, op != .and, op != .or {
+      links.append((op, innermost, left, right))
+      innermost = left
+    }
+    var value = try evaluate(innermost, in: scope)
+    for link in links.reversed() {
+      let rhs = try evaluate(link.right, in: scope)
+      value = try binary(link.op, value, rhs, range: link.node.range,
+                         leftRange: link.left.range, rightRange: link.right.range)
+      try checkTensorLimits(value, range: link.node.range)
+    }
+    return value
+  }
+
   // MARK: - Literals
 
   func interpolate(_ segments: [StringSegment], in scope: Scope) throws(Unwind) -> String {
@@ -122,7 +143,9 @@ extension Evaluator {
       switch value {
       case .number: break
       case .tensor where Self.isBracketLiteral(element): break
-      default: numeric = false
+      default:
+        numeric = false
+        try checkNesting(value, at: element.range)
       }
       values.append(value)
     }
@@ -187,7 +210,9 @@ extension Evaluator {
         throw failure(.invalidOperation, "the field '\(field.name.name)' is given twice",
                       at: field.name.range)
       }
-      record[field.name.name] = try evaluate(field.value, in: scope)
+      let value = try evaluate(field.value, in: scope)
+      try checkNesting(value, at: field.value.range)
+      record[field.name.name] = value
     }
     return .record(record)
   }
@@ -203,12 +228,15 @@ extension Evaluator {
   /// A whole number that fits an `Int`, for indices and counts.
   func integer(_ value: Value, range: SourceRange, what: String) throws(Unwind) -> Int {
     let x = try number(value, range: range, what: what)
-    guard x.isFinite, x.rounded() == x, abs(x) < 9.0e15 else {
+    guard let n = CallContext.exactInteger(x) else {
+      if CallContext.isTooLarge(x) {
+        throw failure(.invalidArgument, CallContext.notAnInteger(what, x), at: range)
+      }
       throw failure(.typeMismatch,
                     "\(what) must be a whole number, but this is \(ValueFormatter.display(value))",
                     at: range)
     }
-    return Int(x)
+    return n
   }
 }
 

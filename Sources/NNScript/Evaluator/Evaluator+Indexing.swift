@@ -253,6 +253,7 @@ extension Evaluator {
         throw failure(.typeMismatch, "cannot set the member '\(name.name)' of a "
                         + current.typeName, at: name.range)
       }
+      try checkNesting(value, at: target.range)
       record[name.name] = value
       try assign(.record(record), to: base, in: scope)
     case .index(let base, let subscripts):
@@ -289,7 +290,9 @@ extension Evaluator {
     case .list(var items):
       switch try single(subscripts, of: current, range: range, in: scope) {
       case .element(let i, let r):
-        items[try checkedIndex(i, count: items.count, range: r)] = value
+        let index = try checkedIndex(i, count: items.count, range: r)
+        try checkNesting(value, at: range)
+        items[index] = value
         return .list(items)
       case .bounds(let bounds, _):
         guard case .list(let replacement) = value else {
@@ -305,6 +308,7 @@ extension Evaluator {
       else {
         throw failure(.typeMismatch, "a record is indexed by field names (strings)", at: range)
       }
+      try checkNesting(value, at: range)
       record[name] = value
       return .record(record)
     default:

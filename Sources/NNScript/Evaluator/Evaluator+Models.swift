@@ -27,13 +27,17 @@ extension Evaluator {
     var numbers: [Double] = []
     switch value {
     case .number(let x): numbers = [x]
-    case .tensor(let t) where t.rank == 1: numbers = t.scalars.map(Double.init)
+    case .tensor(let t) where t.rank == 1: numbers = t.scalars.map(Value.element)
     case .list(let items):
       for item in items {
         guard case .number(let x) = item else { numbers = []; break }
         numbers.append(x)
       }
     default: break
+    }
+    if let huge = numbers.first(where: CallContext.isTooLarge) {
+      throw failure(.invalidArgument, CallContext.notAnInteger("a model's input size", huge),
+                    at: range)
     }
     let shape = numbers.compactMap { CallContext.exactInteger($0) }.filter { $0 > 0 }
     guard !numbers.isEmpty, shape.count == numbers.count else {

@@ -19,6 +19,10 @@ final class Evaluator {
   var source: Source
   var random: RandomGenerator
   var callDepth = 0
+  /// How far down its thread's stack evaluation may recurse (`LargeStack.floor()`), measured
+  /// on the thread that runs it: the large stack's floor is never reached before the call-depth
+  /// limit, the floor of a host's own stack (when no large one could be made) may be.
+  var stackFloor = LargeStack.floor()
   var steps = 0
   /// Canonical paths of files imported so far, and the chain of imports in progress.
   var importedFiles: Set<String> = []

@@ -9,6 +9,9 @@ import Darwin
 /// The evaluator recurses on the native stack; hosts call the interpreter from threads whose
 /// stacks may be small (Swift concurrency's pool threads, test runners). Running on our own
 /// thread makes the call-depth limit, not the host's stack size, the bound a script meets.
+/// When no such thread can be had (a host under `ulimit -v` cannot map 1 GiB), the work runs on
+/// the caller's stack, and `floor()` tells the evaluator where that stack ends, so deep
+/// recursion meets a diagnostic there rather than the guard page.
 enum LargeStack {
   private final class Job: @unchecked Sendable {
     let work: () -> Void
@@ -48,5 +51,49 @@ enum LargeStack {
       }
     }
     return result!
+  }
+
+  /// The lowest address the evaluator may reach on the current thread's stack before it must
+  /// stop recursing: the stack's end plus a reserve for the deepest work one call level does
+  /// (an expression nested as deeply as the parser allows, a built-in, releasing a value
+  /// nested `Limits.maxValueNesting` deep), or a quarter of the stack when it is smaller. Zero
+  /// when the stack's extent cannot be learnt.
+  static func floor() -> UInt {
+    #if canImport(Glibc)
+    var attributes = pthread_attr_t()
+    guard let getattr = threadAttributes, getattr(pthread_self(), &attributes) == 0 else {
+      return 0
+    }
+    defer { pthread_attr_destroy(&attributes) }
+    var base: UnsafeMutableRawPointer?
+    var size = 0
+    guard pthread_attr_getstack(&attributes, &base, &size) == 0, let base else { return 0 }
+    let lowest = UInt(bitPattern: base)
+    #elseif canImport(Darwin)
+    let top = UInt(bitPattern: pthread_get_stackaddr_np(pthread_self()))
+    let size = pthread_get_stacksize_np(pthread_self())
+    let lowest = top - UInt(size)
+    #endif
+    return lowest + UInt(min(Limits.stackReserve, size / 4))
+  }
+
+  #if canImport(Glibc)
+  /// glibc's `pthread_getattr_np`, which the Glibc module leaves out (it is a GNU extension):
+  /// the only call that reports the extent of a thread's stack, the main thread's included.
+  private typealias GetAttributes = @convention(c) (
+    pthread_t, UnsafeMutablePointer<pthread_attr_t>
+  ) -> CInt
+  private static let threadAttributes: GetAttributes? = {
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "pthread_getattr_np")
+    else { return nil }
+    return unsafeBitCast(symbol, to: GetAttributes.self)
+  }()
+  #endif
+
+  /// An address in the caller's frame: how far down its stack the current thread has come.
+  @inline(never)
+  static func currentDepthMark() -> UInt {
+    var marker: UInt8 = 0
+    return withUnsafeMutablePointer(to: &marker) { UInt(bitPattern: $0) }
   }
 }

@@ -241,7 +241,10 @@ struct Checker {
       for field in fields { visit(field.value) }
     case .unary(_, let operand):
       visit(operand)
-    case .binary(_, let left, let right), .range(let left, let right, _):
+    case .binary:
+      // A loop over the chain's operands: a 10,000-link chain must not cost 10,000 frames.
+      for operand in expression.chainOperands { visit(operand) }
+    case .range(let left, let right, _):
       visit(left)
       visit(right)
     case .call(let callee, let arguments):

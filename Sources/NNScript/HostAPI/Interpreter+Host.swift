@@ -21,11 +21,18 @@ extension Interpreter {
     let builtin = Builtin(name, parameters) { (context) throws(Diagnostic) in
       var arguments: [String: Value] = [:]
       for (parameter, argument) in context.bound { arguments[parameter] = argument.value }
+      let result: Value
       do {
-        return try host.call(arguments)
+        result = try host.call(arguments)
       } catch {
         throw context.error(.invalidOperation, "\(name): \(String(describing: error))")
       }
+      // A host builds values the script never checked: hold them to the scripts' bound, so
+      // printing or comparing one cannot overflow the stack (see `Nesting`).
+      guard Nesting.depth(of: result, limit: Limits.maxValueNesting) != nil else {
+        throw context.error(.resourceLimit, "\(name) returned a value where " + Nesting.message)
+      }
+      return result
     }
     evaluator.globals.declare(name, .builtin(builtin))
   }

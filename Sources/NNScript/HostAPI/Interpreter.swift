@@ -44,6 +44,10 @@ public struct InterpreterOptions: Sendable {
   public var timeLimit: Double?
   /// The most nested calls of script functions; clamped to the built-in limit (1,000).
   public var maxCallDepth: Int
+  /// The most `maxCallDepth` can be: the depth the interpreter's own stack is sized for.
+  public static let mostCallDepth = Limits.maxCallDepth
+  /// The most `maxTensorElements` can be: what one tensor may ever hold.
+  public static let mostTensorElements = Tensor.maxElements
   /// The processes this one trains with (an MPI job), or nil to train alone. With more than
   /// one rank, training shares each batch out among them, and only rank 0 prints, plots and
   /// writes files unless a call says `every_rank: true`; `rank()` and `ranks()` read it.
@@ -174,7 +178,7 @@ public final class Interpreter {
     }
   }
 
-  private func execute(_ source: Source, markImported path: String?) throws(ScriptError) -> Value {
+  func execute(_ source: Source, markImported path: String?) throws(ScriptError) -> Value {
     let evaluator = self.evaluator
     // Parsing, too, recurses once per nesting level, so it runs on the large stack.
     let outcome: Result<Value, ScriptError> = LargeStack.run {
@@ -184,6 +188,11 @@ public final class Interpreter {
       }
       evaluator.steps = 0
       evaluator.runStart = .now
+      // A host function may run a script from inside a script: each run measures its own
+      // thread's stack, and the outer run gets its own floor back.
+      let outerFloor = evaluator.stackFloor
+      evaluator.stackFloor = LargeStack.floor()
+      defer { evaluator.stackFloor = outerFloor }
       evaluator.cancellation.clear()
       if let path { evaluator.importStack.append(path) }
       defer { if path != nil { evaluator.importStack.removeLast() } }

@@ -8,6 +8,10 @@ enum Limits {
   static let maxCallDepth = 1_000
   /// The evaluator's own stack: large so that `maxCallDepth` is reached long before it is.
   static let evaluationStackSize = 1 << 30
+  /// Stack kept free below the deepest call, for the work one call level may do without
+  /// calling again (see `LargeStack.floor`): about 60 KiB for the deepest expression, a few
+  /// hundred KiB to print or release a value nested `maxValueNesting` deep, with room to spare.
+  static let stackReserve = 2 << 20
   /// Call frames shown as notes under an error raised inside functions: the innermost ones tell
   /// the story; a runaway recursion would otherwise print a thousand of them.
   static let maxFrameNotes = 12
@@ -16,6 +20,10 @@ enum Limits {
   /// CPU trains at interactive speed, and a bound that turns `net(zeros(1e6, 1e3))` into a
   /// diagnostic rather than an exhausted machine.
   static let maxActivationElements = 1 << 28
+  /// Levels of lists and records inside one another (see `Nesting`). Python's default
+  /// recursion limit: deeper data belongs in a tensor, and every walk over a value (release,
+  /// printing, `==`, encoding) recurses this deep at most, within any thread's stack.
+  static let maxValueNesting = 1_000
   /// Elements of a list built by one operation (ranges turned into lists, repetition).
   static let maxListCount = 1 << 26
 

@@ -125,7 +125,9 @@ struct ModelResolution {
       return fields.allSatisfy { isConstant($0.value, constants) }
     case .unary(_, let operand):
       return isConstant(operand, constants)
-    case .binary(_, let left, let right), .range(let left, let right, _):
+    case .binary:
+      return expression.chainOperands.allSatisfy { isConstant($0, constants) }
+    case .range(let left, let right, _):
       return isConstant(left, constants) && isConstant(right, constants)
     default:
       return false

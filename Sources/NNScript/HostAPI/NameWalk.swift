@@ -114,7 +114,9 @@ struct NameWalk {
       for field in fields { walk(field.value) }
     case .unary(_, let operand):
       walk(operand)
-    case .binary(_, let left, let right), .range(let left, let right, _):
+    case .binary:
+      for operand in expression.chainOperands { walk(operand) }
+    case .range(let left, let right, _):
       walk(left)
       walk(right)
     case .call(let callee, let arguments):
