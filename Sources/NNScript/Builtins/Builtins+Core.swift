@@ -147,6 +147,8 @@ extension Builtins {
       case .success(let text): return .string(text)
       case .failure(.cannotRead(let reason)):
         throw context.error(.fileError, "cannot read '\(path)': \(reason)", at: "path")
+      case .failure(.pastMemoryLimit(let reason)):
+        throw context.error(.resourceLimit, "cannot read '\(path)': \(reason)", at: "path")
       }
     },
     Builtin("write", [

@@ -32,6 +32,11 @@ final class Evaluator {
   /// while a body computes a value).
   var layerSink: LayerSink?
 
+  /// The bytes this interpreter's tensors, parameters, optimizer state and plans hold, against
+  /// `maxLiveTensorBytes`: bound to the evaluating thread (`MemoryBudget.current`) while a run
+  /// lasts, so another interpreter's allocations never count here.
+  let memory: MemoryBudget
+
   /// Set by `Interpreter.cancel()` from another thread.
   let cancellation = CancellationHandle()
 
@@ -59,6 +64,7 @@ final class Evaluator {
 
   init(options: InterpreterOptions) {
     self.options = options
+    self.memory = MemoryBudget(limit: options.maxLiveTensorBytes)
     self.globals = Scope(parent: nil)
     self.source = Source(name: "<none>", text: "")
     self.random = RandomGenerator(seed: Evaluator.entropySeed())
@@ -107,13 +113,21 @@ final class Evaluator {
                     "a tensor of shape \(shapeText(t.shape)) has \(t.count) elements, "
                       + "more than the limit of \(limit)", at: range)
     }
-    if let limit = options.maxLiveTensorBytes, Tensor.liveBytes > limit {
-      let live = Tensor.liveBytes
+    if let limit = memory.limit, memory.heldBytes > limit {
+      let live = memory.heldBytes
       throw failure(.resourceLimit,
                     "live tensors and model parameters hold \(live) bytes "
-                      + "(\(Limits.describe(bytes: live))), more than the limit of \(limit) "
-                      + "(\(Limits.describe(bytes: limit)))", at: range)
+                      + "(\(describeBytes(live))), more than the limit of \(limit) "
+                      + "(\(describeBytes(limit)))", at: range)
     }
+  }
+
+  /// Refuses, before it is built, a string, list or other value of about `bytes` that the
+  /// memory limit has no room for: such values are not tensors, but a loop that doubles one
+  /// would otherwise exhaust the machine.
+  func checkValueBytes(_ bytes: Int, _ what: String, range: SourceRange) throws(Unwind) {
+    guard !memory.fits(bytes) else { return }
+    throw failure(.resourceLimit, memory.refusal(what, bytes: bytes), at: range)
   }
 
   // MARK: - Programs and blocks

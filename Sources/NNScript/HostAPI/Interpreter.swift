@@ -97,6 +97,10 @@ public final class Interpreter {
     self.evaluator = Evaluator(options: options)
   }
 
+  /// The bytes of address space each run reserves for the evaluator's stack: a host sizing a
+  /// memory limit under `RLIMIT_AS` leaves this much aside.
+  public static var evaluationStackSize: Int { Limits.evaluationStackSize }
+
   /// The BLAS behind matrix products and the kernel it chose for this processor, such as
   /// "OpenBLAS Cooperlake": matrix-heavy work runs at that kernel's speed.
   public static var blasDescription: String { "OpenBLAS \(BLASLibrary.coreName)" }
@@ -171,37 +175,53 @@ public final class Interpreter {
     case .failure(.cannotRead(let reason)):
       throw ScriptError([Diagnostic(code: .fileError,
                                     message: "cannot read '\(path)': \(reason)")])
+    case .failure(.pastMemoryLimit(let reason)):
+      throw ScriptError([Diagnostic(code: .resourceLimit,
+                                    message: "cannot read '\(path)': \(reason)")])
     }
   }
 
   private func execute(_ source: Source, markImported path: String?) throws(ScriptError) -> Value {
     let evaluator = self.evaluator
-    // Parsing, too, recurses once per nesting level, so it runs on the large stack.
+    let parsing = Limits.parserBytesPerSourceByte * source.bytes.count
+    if !evaluator.memory.fits(parsing) {
+      throw ScriptError([Diagnostic(
+        code: .resourceLimit,
+        message: evaluator.memory.refusal("parsing \(source.name)", bytes: parsing))])
+    }
+    // Parsing, too, recurses once per nesting level, so it runs on the large stack. Every
+    // allocation of the run is charged to this interpreter's budget, bound to that thread.
     let outcome: Result<Value, ScriptError> = LargeStack.run {
-      let parsed = Parser.parse(source)
-      guard !parsed.diagnostics.contains(where: { $0.severity == .error }) else {
-        return .failure(ScriptError(parsed.diagnostics))
-      }
-      evaluator.steps = 0
-      evaluator.runStart = .now
-      evaluator.cancellation.clear()
-      if let path { evaluator.importStack.append(path) }
-      defer { if path != nil { evaluator.importStack.removeLast() } }
-      do throws(Unwind) {
-        return .success(try evaluator.run(parsed.program, in: evaluator.globals))
-      } catch {
-        switch error {
-        case .failure(let diagnostic):
-          return .failure(ScriptError([diagnostic]))
-        case .returning(let value, _):
-          return .success(value)
-        case .breakLoop(let range), .continueLoop(let range):
-          return .failure(ScriptError([Diagnostic.error(
-            .invalidControlFlow, "`break` and `continue` must be inside a loop", in: source,
-            at: range)]))
-        }
-      }
+      MemoryBudget.$current.withValue(evaluator.memory) { evaluate(source, in: evaluator, path) }
     }
     return try outcome.get()
+  }
+
+  private func evaluate(
+    _ source: Source, in evaluator: Evaluator, _ path: String?
+  ) -> Result<Value, ScriptError> {
+    let parsed = Parser.parse(source)
+    guard !parsed.diagnostics.contains(where: { $0.severity == .error }) else {
+      return .failure(ScriptError(parsed.diagnostics))
+    }
+    evaluator.steps = 0
+    evaluator.runStart = .now
+    evaluator.cancellation.clear()
+    if let path { evaluator.importStack.append(path) }
+    defer { if path != nil { evaluator.importStack.removeLast() } }
+    do throws(Unwind) {
+      return .success(try evaluator.run(parsed.program, in: evaluator.globals))
+    } catch {
+      switch error {
+      case .failure(let diagnostic):
+        return .failure(ScriptError([diagnostic]))
+      case .returning(let value, _):
+        return .success(value)
+      case .breakLoop(let range), .continueLoop(let range):
+        return .failure(ScriptError([Diagnostic.error(
+          .invalidControlFlow, "`break` and `continue` must be inside a loop", in: source,
+          at: range)]))
+      }
+    }
   }
 }

@@ -18,19 +18,9 @@ enum Limits {
   static let maxActivationElements = 1 << 28
   /// Elements of a list built by one operation (ranges turned into lists, repetition).
   static let maxListCount = 1 << 26
+  /// Bytes the lexer and parser take per byte of source, at the most (tokens, the tree and
+  /// their ranges; a 200 MB file once asked for 2.9 GB): checked against the memory limit
+  /// before a file is parsed.
+  static let parserBytesPerSourceByte = 16
 
-  /// A byte count for people: "1.5 GiB", "640 KiB", "12 bytes".
-  static func describe(bytes: Int) -> String {
-    let units = ["KiB", "MiB", "GiB", "TiB"]
-    guard bytes >= 1024 else { return "\(bytes) bytes" }
-    var value = Double(bytes) / 1024
-    var unit = 0
-    while value >= 1024, unit < units.count - 1 {
-      value /= 1024
-      unit += 1
-    }
-    let rounded = (value * 10).rounded() / 10
-    let text = rounded == rounded.rounded() ? String(Int(rounded)) : String(rounded)
-    return "\(text) \(units[unit])"
-  }
 }
