@@ -108,9 +108,10 @@ final class Evaluator {
   /// literals, model outputs).
   func checkTensorLimits(_ value: Value, range: SourceRange) throws(Unwind) {
     guard options.maxTensorElements != nil || options.maxLiveTensorBytes != nil else { return }
-    if let limit = options.maxTensorElements, case .tensor(let t) = value, t.count > limit {
+    if let limit = options.maxTensorElements,
+       let shape = Self.largestShape(in: value), shape.reduce(1, *) > limit {
       throw failure(.resourceLimit,
-                    "a tensor of shape \(shapeText(t.shape)) has \(t.count) elements, "
+                    "a tensor of shape \(shapeText(shape)) has \(shape.reduce(1, *)) elements, "
                       + "more than the limit of \(limit)", at: range)
     }
     if let limit = memory.limit, memory.heldBytes > limit {
@@ -120,6 +121,25 @@ final class Evaluator {
                       + "(\(describeBytes(live))), more than the limit of \(limit) "
                       + "(\(describeBytes(limit)))", at: range)
     }
+  }
+
+  /// The shape of the largest tensor `value` holds: itself, a model's parameters, a dataset's
+  /// x and y, or a record's fields (what `load` returns). Lists are not walked: each element
+  /// was checked when it was made.
+  static func largestShape(in value: Value) -> [Int]? {
+    var shapes: [[Int]] = []
+    switch value {
+    case .tensor(let t): shapes = [t.shape]
+    case .object(let model as ModelObject): shapes = model.network.parameters.shapes
+    case .object(let data as DatasetObject): shapes = [data.dataset.x.shape, data.dataset.y.shape]
+    case .record(let record):
+      shapes = record.names.compactMap { name in
+        if case .tensor(let t)? = record[name] { return t.shape }
+        return nil
+      }
+    default: return nil
+    }
+    return shapes.max { $0.reduce(1, *) < $1.reduce(1, *) }
   }
 
   /// Refuses, before it is built, a string, list or other value of about `bytes` that the

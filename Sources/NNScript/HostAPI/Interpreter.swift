@@ -31,10 +31,16 @@ public struct InterpreterOptions: Sendable {
   /// Whether progress lines show elapsed seconds; off for reproducible transcripts.
   public var showsTimings: Bool
   /// The most elements one tensor a script makes may hold (never more than the runtime's
-  /// own bound, 2^28); `nil` for that bound alone.
+  /// own bound, 2^28): results of operators and built-ins, list-to-tensor conversion, the
+  /// parameters of a model, the tensors `load`, `load_csv` and the built-in data sets make;
+  /// `nil` for that bound alone.
   public var maxTensorElements: Int?
-  /// The most bytes all live tensors may hold together, checked as scripts make tensors. The
-  /// count is process-wide: interpreters in one process share it.
+  /// The most bytes this interpreter's tensors, model parameters, optimizer state, compiled
+  /// plans (arenas and scratch) and file buffers may hold together; strings, lists and the
+  /// parser's input are refused when they would not fit what is left. Buffers whose size a
+  /// script chooses are asked for before they are allocated, so passing the limit is a
+  /// `.resourceLimit` diagnostic, never a failed allocation. The count is per interpreter:
+  /// each counts what is allocated on its own evaluation thread.
   public var maxLiveTensorBytes: Int?
   /// Which files scripts may read and write (`.unrestricted` by default).
   public var fileAccess: FileAccessPolicy
@@ -88,7 +94,9 @@ public struct ScriptError: Error, Sendable {
 }
 
 /// Runs `.nn` scripts. Holds the global scope, so successive calls share state (as the REPL
-/// does). Not thread-safe: use one interpreter from one thread at a time.
+/// does). Not thread-safe: use one interpreter from one thread at a time. Each run evaluates on
+/// a thread of its own with a large stack; host functions run there too. Interpreters on
+/// different threads are independent, their memory limits included.
 public final class Interpreter {
   let evaluator: Evaluator
 
