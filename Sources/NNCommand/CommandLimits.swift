@@ -9,8 +9,9 @@ struct LimitOptions: ParsableArguments {
   @Option(
     name: .customLong("max-memory"),
     help: ArgumentHelp(
-      "Memory that tensors, model parameters and optimizer state may hold together, such as "
-        + "512M or 4G (default: half of this machine's memory).",
+      "Memory that tensors, model parameters, optimizer state, plans and file buffers may "
+        + "hold together, such as 512M or 4G (default: half of this machine's memory, or of "
+        + "its address-space limit).",
       valueName: "size"))
   var maxMemory: ByteCount?
 
