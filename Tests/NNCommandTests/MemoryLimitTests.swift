@@ -49,6 +49,12 @@ import Testing
                   "this list would take")
   }
 
+  /// `list(t)` makes a tensor per row, `list(range)` a value per number: asked before.
+  @Test(arguments: ["let l = list(zeros(1e6))", "let l = list(0..<1e7)"])
+  func aListOfManyValuesIsAskedForFirst(script: String) throws {
+    expectRefusal(try run("--max-memory", "16M", "-e", script), "this list would take")
+  }
+
   @Test(arguments: ["read(\"/dev/zero\")", "load_csv(\"/dev/zero\", target: 0)",
                     "load(\"/dev/zero\")"])
   func readingAnEndlessStreamMeetsTheLimit(script: String) throws {
@@ -98,7 +104,7 @@ import Testing
   @Test(arguments: [
     "let s = \"ab\"\nfor i in 0..<40 { s = s + s }",
     "let s = [1, \"a\"]\nfor i in 0..<40 { s = s + s }",
-    "read(\"/dev/zero\")", "load_csv(\"/dev/zero\", target: 0)",
+    "read(\"/dev/zero\")", "load_csv(\"/dev/zero\", target: 0)", "let l = list(zeros(1e8))",
     "let a = zeros(1e8)\nlet b = zeros(1e8)\nlet c = zeros(1e8)\nlet d = zeros(1e8)",
   ])
   func underAnAddressSpaceLimitNothingAborts(script: String) throws {

@@ -49,8 +49,7 @@ extension Evaluator {
       default: break
       }
     case (.list(let a), .list(let b)) where op == .add:
-      try checkValueBytes(MemoryBudget.bytes(a.count + b.count, of: Value.self), "this list",
-                          range: range)
+      try checkValueBytes(Self.listBytes(a.count + b.count), "this list", range: range)
       return .list(a + b)
     default:
       break

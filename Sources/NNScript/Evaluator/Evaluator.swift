@@ -150,6 +150,13 @@ final class Evaluator {
     throw failure(.resourceLimit, memory.refusal(what, bytes: bytes), at: range)
   }
 
+  /// The bytes a list of `count` values takes, each holding `each` bytes beyond its slot.
+  static func listBytes(_ count: Int, eachHolding each: Int = 0) -> Int {
+    let (bytes, overflow) = count.multipliedReportingOverflow(
+      by: MemoryLayout<Value>.stride + each)
+    return overflow ? .max : bytes
+  }
+
   // MARK: - Programs and blocks
 
   /// Runs top-level statements in `scope`; the value is that of the last statement.

@@ -22,5 +22,8 @@ enum Limits {
   /// their ranges; a 200 MB file once asked for 2.9 GB): checked against the memory limit
   /// before a file is parsed.
   static let parserBytesPerSourceByte = 16
+  /// Bytes a tensor takes beyond its elements (its storage object and shape), for lists of
+  /// many small tensors (`list(t)` makes one per row).
+  static let tensorOverheadBytes = 96
 
 }
