@@ -14,9 +14,9 @@ final class TensorStorage: @unchecked Sendable {
   /// in the process (`Tensor.liveBytes`); each owner's share is in its `MemoryBudget`.
   static let liveBytes = Atomic<Int>(0)
 
-  /// Storage for `count` floats, zeroed so that a reader never sees garbage. It cannot refuse:
-  /// callers that size a tensor from a script check the budget first, and the interpreter
-  /// checks it after every operation.
+  /// Storage for `count` floats, zeroed so that a reader never sees garbage. It cannot refuse,
+  /// so it is charged whatever the limit: the interpreter checks its budget after every
+  /// operation, and one tensor is at most `Tensor.maxElements`, which bounds the overshoot.
   init(count: Int) {
     self.count = count
     charge = MemoryCharge(bytes: MemoryBudget.bytes(count, of: Float.self))

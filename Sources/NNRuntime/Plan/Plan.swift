@@ -43,6 +43,7 @@ public final class Plan<T: PlanScalar> {
     // Asked before allocating: a batch a script sized too large is a refusal, not an abort.
     guard let charge = MemoryCharge(reserving: MemoryBudget.bytes(capacity, of: T.self)) else {
       let bytes = MemoryBudget.bytes(capacity, of: T.self)
+      rowOffsetCell.deallocate()
       throw GraphError.memoryRefusal(
         MemoryBudget.current?.refusal("the plan's buffers", bytes: bytes)
           ?? "the plan's buffers are too large")
