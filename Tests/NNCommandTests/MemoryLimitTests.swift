@@ -68,6 +68,13 @@ import Testing
                   "cannot read 'big.csv': reading it would take 2.3 MiB")
   }
 
+  /// A CSV file that fits the limit as text but not as the floats it holds is refused first.
+  @Test func aCSVFileTooLargeToLoadIsRefused() throws {
+    try write("mid.csv", "x,y\n" + String(repeating: "1,2\n", count: 200_000))
+    expectRefusal(try run("--max-memory", "2M", "-e", "load_csv(\"mid.csv\", target: \"y\")"),
+                  "loading 'mid.csv' would take 3.1 MiB")
+  }
+
   /// The parser takes many bytes per byte of source (a 200 MB file once asked for 2.9 GB).
   @Test func importingAFileTooLargeToParseIsRefused() throws {
     try write("big.nn", String(repeating: "let a = 1\n", count: 20_000))

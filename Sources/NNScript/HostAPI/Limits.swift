@@ -22,6 +22,10 @@ enum Limits {
   /// their ranges; a 200 MB file once asked for 2.9 GB): checked against the memory limit
   /// before a file is parsed.
   static let parserBytesPerSourceByte = 16
+  /// Bytes `load_csv` holds per byte of the file, at the most: a value takes at least two bytes
+  /// of text (a digit and a delimiter) and becomes a 4-byte float, kept once while read and
+  /// once in the data set's tensors.
+  static let csvBytesPerFileByte = 4
   /// Bytes a tensor takes beyond its elements (its storage object and shape), for lists of
   /// many small tensors (`list(t)` makes one per row).
   static let tensorOverheadBytes = 96
