@@ -12,8 +12,9 @@ struct LimitOptions: ParsableArguments {
     // value -1, which `validate` rejects, not "missing value".
     parsing: .unconditional,
     help: ArgumentHelp(
-      "Memory that tensors, model parameters and optimizer state may hold together, such as "
-        + "512M or 4G (default: half of this machine's memory).",
+      "Memory that tensors, model parameters, optimizer state, plans and file buffers may "
+        + "hold together, such as 512M or 4G (default: half of this machine's memory, or of "
+        + "its address-space limit).",
       valueName: "size"))
   var maxMemory: ByteCount?
 
@@ -123,10 +124,27 @@ struct ByteCount: ExpressibleByArgument, Sendable {
   }
 }
 
-/// The memory this process may use: the machine's RAM, or less where a control group says so.
+/// The memory this process may use: the machine's RAM, or less where a control group or the
+/// address-space limit (`ulimit -v`) says so.
 enum MachineMemory {
-  /// Half of what is available: room for the interpreter, plans and the system besides.
-  static let defaultLimit = max(available / 2, 64 << 20)
+  /// Half of what is available: room for the interpreter, plans and the system besides (and
+  /// for the one tensor an operation may make before the limit is checked).
+  static let defaultLimit = max(min(available, addressSpaceLeft) / 2, 64 << 20)
+
+  /// The address space still free under `RLIMIT_AS`, less the interpreter's evaluation stack:
+  /// past it every allocation fails, whatever the machine's memory.
+  static var addressSpaceLeft: Int {
+    var limit = rlimit()
+    guard getrlimit(Int32(RLIMIT_AS.rawValue), &limit) == 0,
+      limit.rlim_cur < rlim_t(Int.max) else { return .max }
+    var used = 0
+    // The first field of statm is the virtual size in pages.
+    if let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
+       let pages = text.split(separator: " ").first.flatMap({ Int($0) }) {
+      used = pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+    return max(0, Int(limit.rlim_cur) - used - Interpreter.evaluationStackSize)
+  }
 
   static var available: Int {
     let pages = sysconf(Int32(_SC_PHYS_PAGES))

@@ -7,21 +7,19 @@ final class TensorStorage: @unchecked Sendable {
   // copy-on-write check in `Tensor`), so no two threads can observe a write.
   let pointer: UnsafeMutablePointer<Float>
   let count: Int
+  /// What this storage holds against its thread's memory budget, given back to that budget.
+  private let charge: MemoryCharge
 
-  /// Bytes held by every live tensor storage, parameter store and optimizer state in the
-  /// process, for hosts that bound memory (`Tensor.liveBytes`).
+  /// Bytes held by every live tensor storage, parameter store, optimizer state and plan arena
+  /// in the process (`Tensor.liveBytes`); each owner's share is in its `MemoryBudget`.
   static let liveBytes = Atomic<Int>(0)
 
-  /// Adds (or, negative, removes) `bytes` to the live count: for the runtime's other large
-  /// buffers (parameters, optimizer state), so that a memory limit sees them as well.
-  static func account(bytes: Int) {
-    liveBytes.add(bytes, ordering: .relaxed)
-  }
-
-  /// Storage for `count` floats, zeroed so that a reader never sees garbage.
+  /// Storage for `count` floats, zeroed so that a reader never sees garbage. It cannot refuse,
+  /// so it is charged whatever the limit: the interpreter checks its budget after every
+  /// operation, and one tensor is at most `Tensor.maxElements`, which bounds the overshoot.
   init(count: Int) {
     self.count = count
-    Self.account(bytes: Swift.max(count, 1) * MemoryLayout<Float>.stride)
+    charge = MemoryCharge(bytes: MemoryBudget.bytes(count, of: Float.self))
     // Allocate at least one element so the pointer is always valid, even for empty tensors.
     pointer = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(count, 1))
     pointer.initialize(repeating: 0, count: Swift.max(count, 1))
@@ -36,7 +34,7 @@ final class TensorStorage: @unchecked Sendable {
   }
 
   deinit {
-    Self.account(bytes: -Swift.max(count, 1) * MemoryLayout<Float>.stride)
+    charge.release()
     pointer.deallocate()
   }
 

@@ -377,12 +377,21 @@ public struct GraphError: Error, Sendable, Equatable {
   public var node: NodeID?
   /// The opaque source tag of the node at fault (the caller maps it to a script range).
   public var tag: Int?
+  /// Whether the plan was refused by the memory budget rather than found wrong.
+  public var isResourceLimit = false
 
   /// Makes an error.
   public init(message: String, node: NodeID? = nil, tag: Int? = nil) {
     self.message = message
     self.node = node
     self.tag = tag
+  }
+
+  /// A refusal of the memory budget (`MemoryBudget.refusal`).
+  public static func memoryRefusal(_ message: String) -> GraphError {
+    var error = GraphError(message: message)
+    error.isResourceLimit = true
+    return error
   }
 }
 

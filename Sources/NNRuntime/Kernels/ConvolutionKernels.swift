@@ -142,17 +142,33 @@ extension Graph {
 // MARK: - Kernels
 
 /// A scratch matrix a kernel owns, allocated when the plan is built (a run allocates nothing).
+///
+/// The memory budget is asked first. A refusal allocates one element instead and is counted
+/// on the budget (`MemoryBudget.refusals`): the plan being built sees it and throws before any
+/// kernel runs, so the short buffer is never used.
 final class ScratchBuffer<T: PlanScalar> {
   let pointer: UnsafeMutablePointer<T>
   let count: Int
+  private let charge: MemoryCharge
 
   init(count: Int) {
-    self.count = Swift.max(count, 1)
+    let wanted = Swift.max(count, 1)
+    if let charge = MemoryCharge(reserving: MemoryBudget.bytes(wanted, of: T.self)) {
+      self.count = wanted
+      self.charge = charge
+    } else {
+      MemoryBudget.current?.refuse(MemoryBudget.bytes(wanted, of: T.self))
+      self.count = 1
+      self.charge = MemoryCharge(bytes: MemoryBudget.bytes(1, of: T.self))
+    }
     pointer = UnsafeMutablePointer<T>.allocate(capacity: self.count)
     pointer.initialize(repeating: 0, count: self.count)
   }
 
-  deinit { pointer.deallocate() }
+  deinit {
+    charge.release()
+    pointer.deallocate()
+  }
 }
 
 /// conv2d, its input gradient or its weight gradient over a batch, through one im2col scratch

@@ -70,6 +70,11 @@ public final class NetworkBuilder {
                        "the model \(modelName) would have \(total) parameters; the limit is "
                          + "\(Tensor.maxElements)", tag: layers.first?.tag)
     }
+    let bytes = MemoryBudget.bytes(total, of: Float.self)
+    if let refusal = MemoryBudget.refusalForCurrent("the parameters of \(modelName)",
+                                                    bytes: bytes) {
+      throw LayerError(.resourceLimit, refusal, tag: layers.first?.tag)
+    }
     let store = ParameterStore<Float>(shapes: shapes)
     for (index, declaration) in parameterDeclarations.enumerated() {
       switch declaration.initial {

@@ -20,6 +20,14 @@ public final class OptimizerState<T: BinaryFloatingPoint>: @unchecked Sendable {
   private let bufferCount: Int
   /// NAdam's running product of momentum coefficients (a float32 scalar in PyTorch).
   private let product: UnsafeMutablePointer<Float>
+  /// The buffers' bytes against the memory budget of the thread that made the state.
+  private let charge: MemoryCharge
+
+  /// The bytes a state for `count` scalars under `rule` holds: what a caller asks the memory
+  /// budget for before making one.
+  public static func bytes(rule: OptimizerRule, count: Int) -> Int {
+    MemoryBudget.bytes(rule.stateSlots * count, of: T.self)
+  }
 
   /// A fresh state (no steps taken) for a buffer of `count` scalars.
   public init(rule: OptimizerRule, count: Int) {
@@ -33,12 +41,12 @@ public final class OptimizerState<T: BinaryFloatingPoint>: @unchecked Sendable {
     buffers.initialize(repeating: 0, count: max(bufferCount, 1))
     product = .allocate(capacity: 1)
     product.initialize(to: 1)
-    TensorStorage.account(bytes: max(bufferCount, 1) * MemoryLayout<T>.stride)
+    charge = MemoryCharge(bytes: MemoryBudget.bytes(bufferCount, of: T.self))
     reset()
   }
 
   deinit {
-    TensorStorage.account(bytes: -max(bufferCount, 1) * MemoryLayout<T>.stride)
+    charge.release()
     buffers.deallocate()
     product.deallocate()
   }

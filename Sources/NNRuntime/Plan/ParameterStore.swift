@@ -12,6 +12,8 @@ public final class ParameterStore<T: PlanScalar>: @unchecked Sendable {
   public let count: Int
   /// The contiguous storage of every parameter, in order.
   public let pointer: UnsafeMutablePointer<T>
+  /// The storage's bytes against the memory budget of the thread that made the store.
+  private let charge: MemoryCharge
 
   /// A zero-filled store for parameters of `shapes`.
   public init(shapes: [[Int]]) {
@@ -27,11 +29,11 @@ public final class ParameterStore<T: PlanScalar>: @unchecked Sendable {
     // At least one element so the pointer is valid for a network with no parameters.
     pointer = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(total, 1))
     pointer.initialize(repeating: 0, count: Swift.max(total, 1))
-    TensorStorage.account(bytes: Swift.max(total, 1) * MemoryLayout<T>.stride)
+    charge = MemoryCharge(bytes: MemoryBudget.bytes(total, of: T.self))
   }
 
   deinit {
-    TensorStorage.account(bytes: -Swift.max(count, 1) * MemoryLayout<T>.stride)
+    charge.release()
     pointer.deallocate()
   }
 

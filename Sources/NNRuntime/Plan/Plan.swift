@@ -14,6 +14,8 @@ public final class Plan<T: PlanScalar> {
   let inputShapes: [Int: [Int]]
   /// Read by dropout kernels at run time; see `rowOffset`.
   private let rowOffsetCell: UnsafeMutablePointer<Int>
+  /// The arena's and the kernels' scratch bytes against the compiling thread's memory budget.
+  private var charges: [MemoryCharge] = []
 
   /// Compiles `graph`. `outputs` stay readable after `run`; `gradients` lists, in
   /// ParameterStore order, one gradient node per parameter (or nil for none), or is empty for a
@@ -38,6 +40,15 @@ public final class Plan<T: PlanScalar> {
     rowOffsetCell = .allocate(capacity: 1)
     rowOffsetCell.initialize(to: 0)
     let capacity = Swift.max(schedule.arenaCount, 1)
+    // Asked before allocating: a batch a script sized too large is a refusal, not an abort.
+    guard let charge = MemoryCharge(reserving: MemoryBudget.bytes(capacity, of: T.self)) else {
+      let bytes = MemoryBudget.bytes(capacity, of: T.self)
+      rowOffsetCell.deallocate()
+      throw GraphError.memoryRefusal(
+        MemoryBudget.current?.refusal("the plan's buffers", bytes: bytes)
+          ?? "the plan's buffers are too large")
+    }
+    charges = [charge]
     arena = UnsafeMutablePointer<T>.allocate(capacity: capacity)
     arena.initialize(repeating: 0, count: capacity)
     for (index, offset) in schedule.constants {
@@ -46,10 +57,18 @@ public final class Plan<T: PlanScalar> {
         for i in 0..<values.count { arena[offset + i] = T.fromFloat(values[i]) }
       }
     }
+    let budget = MemoryBudget.current
+    budget?.clearRefusals()
     kernels = schedule.steps.map(kernel(for:))
+    if let budget, budget.refusals > 0 {
+      let bytes = budget.refusals
+      budget.clearRefusals()
+      throw GraphError.memoryRefusal(budget.refusal("a kernel's scratch buffer", bytes: bytes))
+    }
   }
 
   deinit {
+    for charge in charges { charge.release() }
     arena.deallocate()
     rowOffsetCell.deallocate()
   }

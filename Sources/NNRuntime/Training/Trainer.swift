@@ -28,6 +28,8 @@ public final class Trainer {
   let lastFinite: UnsafeMutablePointer<Float>
   /// The parameters of the best epoch, restored at the end under early stopping.
   let best: UnsafeMutablePointer<Float>
+  /// `lastFinite` and `best` against the memory budget of the thread that made the trainer.
+  private let copiesCharge: MemoryCharge
   /// The processes that train this network together (data-parallel), or nil for this one
   /// alone. With more than one rank, `batchSize` is each rank's share of a step: a step
   /// covers `size × batchSize` rows of the epoch's order, and one all-reduce averages the
@@ -78,6 +80,12 @@ public final class Trainer {
     }
     lossInputRow = Array(probe.shape(of: lossInput).dropFirst())
     let capacity = max(store.count, 1)
+    let copies = MemoryBudget.bytes(2 * capacity, of: Float.self)
+    if let refusal = MemoryBudget.refusalForCurrent("training's copies of the weights",
+                                                    bytes: copies) {
+      throw GraphError.memoryRefusal(refusal)
+    }
+    copiesCharge = MemoryCharge(bytes: copies)
     lastFinite = .allocate(capacity: capacity)
     lastFinite.initialize(repeating: 0, count: capacity)
     best = .allocate(capacity: capacity)
@@ -85,6 +93,7 @@ public final class Trainer {
   }
 
   deinit {
+    copiesCharge.release()
     lastFinite.deallocate()
     best.deallocate()
   }

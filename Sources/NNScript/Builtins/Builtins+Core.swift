@@ -90,12 +90,18 @@ extension Builtins {
           throw context.error(.resourceLimit,
                               "a list may hold at most \(Limits.maxListCount) values")
         }
+        try context.checkListBytes(r.count)
         return .list((0..<r.count).map { .number(r.lower + Double($0)) })
       case .tensor(let t) where t.rank >= 1:
+        // Each row becomes a tensor of its own, with its own storage and header.
+        let row = MemoryBudget.bytes(t.count / Swift.max(t.shape[0], 1), of: Float.self)
+        try context.checkListBytes(t.shape[0], eachHolding: row + Limits.tensorOverheadBytes)
         return .list(try (0..<t.shape[0]).map { (i) throws(Diagnostic) in
           Evaluator.wrap(try context.runtime { () throws(TensorError) in try t.slice([.index(i)]) })
         })
-      case .string(let text): return .list(text.map { .string(String($0)) })
+      case .string(let text):
+        try context.checkListBytes(text.utf8.count)
+        return .list(text.map { .string(String($0)) })
       default:
         throw context.error(.typeMismatch, "cannot make a list of a \(value.typeName)", at: "value")
       }
@@ -151,6 +157,8 @@ extension Builtins {
       case .success(let text): return .string(text)
       case .failure(.cannotRead(let reason)):
         throw context.error(.fileError, "cannot read '\(path)': \(reason)", at: "path")
+      case .failure(.pastMemoryLimit(let reason)):
+        throw context.error(.resourceLimit, "cannot read '\(path)': \(reason)", at: "path")
       }
     },
     Builtin("write", [

@@ -49,6 +49,13 @@ extension Builtins {
         throw context.error(.resourceLimit,
                             "cannot read '\(path)': the file is larger than the \(limit) bytes "
                               + "load_csv reads", at: "path")
+      case .failure(.pastMemoryLimit(let reason)):
+        throw context.error(.resourceLimit, "cannot read '\(path)': \(reason)", at: "path")
+      }
+      let parsing = Limits.csvBytesPerFileByte * bytes.count
+      if !context.evaluator.memory.fits(parsing) {
+        throw context.error(.resourceLimit, context.evaluator.memory.refusal(
+          "loading '\(path)'", bytes: parsing), at: "path")
       }
       do throws(DataError) {
         let data = try CSV.load(bytes: bytes, delimiter: delimiter, header: header,

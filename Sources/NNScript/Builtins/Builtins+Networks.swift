@@ -48,7 +48,11 @@ extension Builtins {
       let model = try context.model("net")
       let optimizer = try context.optimizerObject("opt")
       let gradients = try context.flatGradients(model, "g")
-      let state = optimizer.state(for: model.network)
+      let state: OptimizerState<Float>
+      switch optimizer.state(for: model.network) {
+      case .success(let made): state = made
+      case .failure(let refusal): throw context.error(.resourceLimit, refusal.message)
+      }
       gradients.withUnsafeBufferPointer { buffer in
         model.network.step(state, gradients: buffer.baseAddress!,
                            learningRate: optimizer.learningRate)

@@ -86,6 +86,8 @@ extension CallContext {
       throw error(.resourceLimit,
                   "cannot load '\(path)': the file is larger than the \(limit) bytes load "
                     + "reads", at: "path")
+    case .failure(.pastMemoryLimit(let reason)):
+      throw error(.resourceLimit, "cannot load '\(path)': \(reason)", at: "path")
     }
     do {
       return try SafeTensorsFile(bytes: bytes)

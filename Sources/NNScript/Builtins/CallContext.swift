@@ -202,6 +202,14 @@ struct CallContext {
       : "\(subject) must be a whole number, not \(formatNumber(x))"
   }
 
+  /// Refuses, before it is built, a list of `count` values (each holding `each` bytes more)
+  /// that the memory limit has no room for (`Evaluator.checkValueBytes`).
+  func checkListBytes(_ count: Int, eachHolding each: Int = 0) throws(Diagnostic) {
+    let bytes = Evaluator.listBytes(count, eachHolding: each)
+    guard !evaluator.memory.fits(bytes) else { return }
+    throw error(.resourceLimit, evaluator.memory.refusal("this list", bytes: bytes))
+  }
+
   /// Converts a runtime error into a diagnostic at the call.
   func fail(_ error: TensorError) -> Diagnostic {
     let code: DiagnosticCode

@@ -125,7 +125,10 @@ extension Evaluator {
       case .text(let piece):
         text += piece
       case .interpolation(let expression):
-        text += ValueFormatter.display(try evaluate(expression, in: scope))
+        let piece = ValueFormatter.display(try evaluate(expression, in: scope))
+        try checkValueBytes(text.utf8.count + piece.utf8.count, "this string",
+                            range: expression.range)
+        text += piece
       }
     }
     return text

@@ -24,7 +24,11 @@ extension Evaluator {
     case .success(let contents): text = contents
     case .failure(.cannotRead(let reason)):
       throw failure(.fileError, "cannot import '\(path)': \(reason)", at: range)
+    case .failure(.pastMemoryLimit(let reason)):
+      throw failure(.resourceLimit, "cannot import '\(path)': \(reason)", at: range)
     }
+    try checkValueBytes(Limits.parserBytesPerSourceByte * text.utf8.count,
+                        "parsing '\(path)'", range: range)
     let importedName = source.name.contains("/") || path.hasPrefix("/")
       ? FileAccess.resolve(path, relativeTo: FileAccess.directory(of: source.name)) : path
     let parsed = Parser.parse(Source(name: importedName, text: text))

@@ -39,7 +39,9 @@ extension Evaluator {
       return try tensorBinary(op, lhs, rhs, range: range)
     case (.string(let a), .string(let b)):
       switch op {
-      case .add: return .string(a + b)
+      case .add:
+        try checkValueBytes(a.utf8.count + b.utf8.count, "this string", range: range)
+        return .string(a + b)
       case .less: return .bool(a < b)
       case .lessEqual: return .bool(a <= b)
       case .greater: return .bool(a > b)
@@ -47,6 +49,7 @@ extension Evaluator {
       default: break
       }
     case (.list(let a), .list(let b)) where op == .add:
+      try checkValueBytes(Self.listBytes(a.count + b.count), "this list", range: range)
       return .list(a + b)
     default:
       break

@@ -36,6 +36,11 @@ final class Evaluator {
   /// while a body computes a value).
   var layerSink: LayerSink?
 
+  /// The bytes this interpreter's tensors, parameters, optimizer state and plans hold, against
+  /// `maxLiveTensorBytes`: bound to the evaluating thread (`MemoryBudget.current`) while a run
+  /// lasts, so another interpreter's allocations never count here.
+  let memory: MemoryBudget
+
   /// Set by `Interpreter.cancel()` from another thread.
   let cancellation = CancellationHandle()
 
@@ -63,6 +68,7 @@ final class Evaluator {
 
   init(options: InterpreterOptions) {
     self.options = options
+    self.memory = MemoryBudget(limit: options.maxLiveTensorBytes)
     self.globals = Scope(parent: nil)
     self.source = Source(name: "<none>", text: "")
     self.random = RandomGenerator(seed: Evaluator.entropySeed())
@@ -106,18 +112,53 @@ final class Evaluator {
   /// literals, model outputs).
   func checkTensorLimits(_ value: Value, range: SourceRange) throws(Unwind) {
     guard options.maxTensorElements != nil || options.maxLiveTensorBytes != nil else { return }
-    if let limit = options.maxTensorElements, case .tensor(let t) = value, t.count > limit {
+    if let limit = options.maxTensorElements,
+       let shape = Self.largestShape(in: value), shape.reduce(1, *) > limit {
       throw failure(.resourceLimit,
-                    "a tensor of shape \(shapeText(t.shape)) has \(t.count) elements, "
+                    "a tensor of shape \(shapeText(shape)) has \(shape.reduce(1, *)) elements, "
                       + "more than the limit of \(limit)", at: range)
     }
-    if let limit = options.maxLiveTensorBytes, Tensor.liveBytes > limit {
-      let live = Tensor.liveBytes
+    if let limit = memory.limit, memory.heldBytes > limit {
+      let live = memory.heldBytes
       throw failure(.resourceLimit,
                     "live tensors and model parameters hold \(live) bytes "
-                      + "(\(Limits.describe(bytes: live))), more than the limit of \(limit) "
-                      + "(\(Limits.describe(bytes: limit)))", at: range)
+                      + "(\(describeBytes(live))), more than the limit of \(limit) "
+                      + "(\(describeBytes(limit)))", at: range)
     }
+  }
+
+  /// The shape of the largest tensor `value` holds: itself, a model's parameters, a dataset's
+  /// x and y, or a record's fields (what `load` returns). Lists are not walked: each element
+  /// was checked when it was made.
+  static func largestShape(in value: Value) -> [Int]? {
+    var shapes: [[Int]] = []
+    switch value {
+    case .tensor(let t): shapes = [t.shape]
+    case .object(let model as ModelObject): shapes = model.network.parameters.shapes
+    case .object(let data as DatasetObject): shapes = [data.dataset.x.shape, data.dataset.y.shape]
+    case .record(let record):
+      shapes = record.names.compactMap { name in
+        if case .tensor(let t)? = record[name] { return t.shape }
+        return nil
+      }
+    default: return nil
+    }
+    return shapes.max { $0.reduce(1, *) < $1.reduce(1, *) }
+  }
+
+  /// Refuses, before it is built, a string, list or other value of about `bytes` that the
+  /// memory limit has no room for: such values are not tensors, but a loop that doubles one
+  /// would otherwise exhaust the machine.
+  func checkValueBytes(_ bytes: Int, _ what: String, range: SourceRange) throws(Unwind) {
+    guard !memory.fits(bytes) else { return }
+    throw failure(.resourceLimit, memory.refusal(what, bytes: bytes), at: range)
+  }
+
+  /// The bytes a list of `count` values takes, each holding `each` bytes beyond its slot.
+  static func listBytes(_ count: Int, eachHolding each: Int = 0) -> Int {
+    let (bytes, overflow) = count.multipliedReportingOverflow(
+      by: MemoryLayout<Value>.stride + each)
+    return overflow ? .max : bytes
   }
 
   // MARK: - Programs and blocks

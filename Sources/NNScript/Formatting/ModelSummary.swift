@@ -58,11 +58,9 @@ enum ModelSummary {
       return "plan \(model.name): training, batch \(batch), loss \(loss.name)\n"
         + compiled.plan.listing
     }
-    _ = try runner.forward(model, .tensor(Tensor(shape: [batch] + model.network.inputShape,
-                                                 scalars: Array(repeating: 0, count: batch
-                                                   * model.network.inputShape.reduce(1, *)))),
-                           range: context.callRange)
-    guard let entry = model.inferencePlans[batch] else { return "" }
+    // Compiled, not run: the listing needs no input, and a batch too large for memory is the
+    // plan's refusal rather than an input tensor nobody could allocate.
+    let entry = try runner.inferencePlan(model, batch: batch, range: context.callRange)
     return "plan \(model.name): inference, batch \(batch)\n" + entry.plan.listing
   }
 }

@@ -75,6 +75,8 @@ struct Checker {
       checkFile(Source(name: name, text: text))
     case .failure(.cannotRead(let reason)):
       report(.fileError, "cannot import '\(path)': \(reason)", range)
+    case .failure(.pastMemoryLimit(let reason)):
+      report(.resourceLimit, "cannot import '\(path)': \(reason)", range)
     }
   }
 

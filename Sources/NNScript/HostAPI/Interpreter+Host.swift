@@ -13,6 +13,12 @@ extension Interpreter {
   /// built-in, with positional and named arguments matched to `parameters`; the body receives
   /// the arguments given, by parameter name (a parameter not given is absent). An error thrown
   /// by the body becomes a diagnostic at the call, with the error's description.
+  ///
+  /// The body runs on the interpreter's own evaluation thread (not the thread that called
+  /// `run`), and what it allocates counts against this interpreter's memory limit. The
+  /// interpreter keeps the body, so a body must not capture its interpreter strongly: that is
+  /// a cycle that never frees either. A body that needs the interpreter takes it as a
+  /// parameter (the other `register`).
   public func register(
     function name: String, parameters: [String],
     body: @escaping (_ arguments: [String: Value]) throws -> Value
@@ -36,6 +42,24 @@ extension Interpreter {
     }
     evaluator.globals.declare(name, .builtin(builtin))
   }
+
+  /// Binds `name` to a host function that also receives the interpreter calling it, held
+  /// weakly, so the body can read and define values without keeping the interpreter alive.
+  public func register(
+    function name: String, parameters: [String],
+    body: @escaping (_ interpreter: Interpreter, _ arguments: [String: Value]) throws -> Value
+  ) {
+    register(function: name, parameters: parameters) { [weak self] arguments in
+      guard let self else { throw InterpreterReleased() }
+      return try body(self, arguments)
+    }
+  }
+}
+
+/// A host function called after its interpreter was released (through a value copied into
+/// another interpreter).
+private struct InterpreterReleased: Error, CustomStringConvertible {
+  var description: String { "the interpreter this function belongs to was released" }
 }
 
 extension Value {

@@ -31,10 +31,16 @@ public struct InterpreterOptions: Sendable {
   /// Whether progress lines show elapsed seconds; off for reproducible transcripts.
   public var showsTimings: Bool
   /// The most elements one tensor a script makes may hold (never more than the runtime's
-  /// own bound, 2^28); `nil` for that bound alone.
+  /// own bound, 2^28): results of operators and built-ins, list-to-tensor conversion, the
+  /// parameters of a model, the tensors `load`, `load_csv` and the built-in data sets make;
+  /// `nil` for that bound alone.
   public var maxTensorElements: Int?
-  /// The most bytes all live tensors may hold together, checked as scripts make tensors. The
-  /// count is process-wide: interpreters in one process share it.
+  /// The most bytes this interpreter's tensors, model parameters, optimizer state, compiled
+  /// plans (arenas and scratch) and file buffers may hold together; strings, lists and the
+  /// parser's input are refused when they would not fit what is left. Buffers whose size a
+  /// script chooses are asked for before they are allocated, so passing the limit is a
+  /// `.resourceLimit` diagnostic, never a failed allocation. The count is per interpreter:
+  /// each counts what is allocated on its own evaluation thread.
   public var maxLiveTensorBytes: Int?
   /// Which files scripts may read and write (`.unrestricted` by default).
   public var fileAccess: FileAccessPolicy
@@ -92,7 +98,9 @@ public struct ScriptError: Error, Sendable {
 }
 
 /// Runs `.nn` scripts. Holds the global scope, so successive calls share state (as the REPL
-/// does). Not thread-safe: use one interpreter from one thread at a time.
+/// does). Not thread-safe: use one interpreter from one thread at a time. Each run evaluates on
+/// a thread of its own with a large stack; host functions run there too. Interpreters on
+/// different threads are independent, their memory limits included.
 public final class Interpreter {
   let evaluator: Evaluator
 
@@ -100,6 +108,10 @@ public final class Interpreter {
   public init(options: InterpreterOptions = InterpreterOptions()) {
     self.evaluator = Evaluator(options: options)
   }
+
+  /// The bytes of address space each run reserves for the evaluator's stack: a host sizing a
+  /// memory limit under `RLIMIT_AS` leaves this much aside.
+  public static var evaluationStackSize: Int { Limits.evaluationStackSize }
 
   /// The BLAS behind matrix products and the kernel it chose for this processor, such as
   /// "OpenBLAS Cooperlake": matrix-heavy work runs at that kernel's speed.
@@ -175,42 +187,58 @@ public final class Interpreter {
     case .failure(.cannotRead(let reason)):
       throw ScriptError([Diagnostic(code: .fileError,
                                     message: "cannot read '\(path)': \(reason)")])
+    case .failure(.pastMemoryLimit(let reason)):
+      throw ScriptError([Diagnostic(code: .resourceLimit,
+                                    message: "cannot read '\(path)': \(reason)")])
     }
   }
 
   func execute(_ source: Source, markImported path: String?) throws(ScriptError) -> Value {
     let evaluator = self.evaluator
-    // Parsing, too, recurses once per nesting level, so it runs on the large stack.
+    let parsing = Limits.parserBytesPerSourceByte * source.bytes.count
+    if !evaluator.memory.fits(parsing) {
+      throw ScriptError([Diagnostic(
+        code: .resourceLimit,
+        message: evaluator.memory.refusal("parsing \(source.name)", bytes: parsing))])
+    }
+    // Parsing, too, recurses once per nesting level, so it runs on the large stack. Every
+    // allocation of the run is charged to this interpreter's budget, bound to that thread.
     let outcome: Result<Value, ScriptError> = LargeStack.run {
-      let parsed = Parser.parse(source)
-      guard !parsed.diagnostics.contains(where: { $0.severity == .error }) else {
-        return .failure(ScriptError(parsed.diagnostics))
-      }
-      evaluator.steps = 0
-      evaluator.runStart = .now
-      // A host function may run a script from inside a script: each run measures its own
-      // thread's stack, and the outer run gets its own floor back.
-      let outerFloor = evaluator.stackFloor
-      evaluator.stackFloor = LargeStack.floor()
-      defer { evaluator.stackFloor = outerFloor }
-      evaluator.cancellation.clear()
-      if let path { evaluator.importStack.append(path) }
-      defer { if path != nil { evaluator.importStack.removeLast() } }
-      do throws(Unwind) {
-        return .success(try evaluator.run(parsed.program, in: evaluator.globals))
-      } catch {
-        switch error {
-        case .failure(let diagnostic):
-          return .failure(ScriptError([diagnostic]))
-        case .returning(let value, _):
-          return .success(value)
-        case .breakLoop(let range), .continueLoop(let range):
-          return .failure(ScriptError([Diagnostic.error(
-            .invalidControlFlow, "`break` and `continue` must be inside a loop", in: source,
-            at: range)]))
-        }
-      }
+      MemoryBudget.$current.withValue(evaluator.memory) { evaluate(source, in: evaluator, path) }
     }
     return try outcome.get()
+  }
+
+  private func evaluate(
+    _ source: Source, in evaluator: Evaluator, _ path: String?
+  ) -> Result<Value, ScriptError> {
+    let parsed = Parser.parse(source)
+    guard !parsed.diagnostics.contains(where: { $0.severity == .error }) else {
+      return .failure(ScriptError(parsed.diagnostics))
+    }
+    evaluator.steps = 0
+    evaluator.runStart = .now
+    // A host function may run a script from inside a script: each run measures its own
+    // thread's stack, and the outer run gets its own floor back.
+    let outerFloor = evaluator.stackFloor
+    evaluator.stackFloor = LargeStack.floor()
+    defer { evaluator.stackFloor = outerFloor }
+    evaluator.cancellation.clear()
+    if let path { evaluator.importStack.append(path) }
+    defer { if path != nil { evaluator.importStack.removeLast() } }
+    do throws(Unwind) {
+      return .success(try evaluator.run(parsed.program, in: evaluator.globals))
+    } catch {
+      switch error {
+      case .failure(let diagnostic):
+        return .failure(ScriptError([diagnostic]))
+      case .returning(let value, _):
+        return .success(value)
+      case .breakLoop(let range), .continueLoop(let range):
+        return .failure(ScriptError([Diagnostic.error(
+          .invalidControlFlow, "`break` and `continue` must be inside a loop", in: source,
+          at: range)]))
+      }
+    }
   }
 }

@@ -26,19 +26,16 @@ enum Limits {
   static let maxValueNesting = 1_000
   /// Elements of a list built by one operation (ranges turned into lists, repetition).
   static let maxListCount = 1 << 26
+  /// Bytes the lexer and parser take per byte of source, at the most (tokens, the tree and
+  /// their ranges; a 200 MB file once asked for 2.9 GB): checked against the memory limit
+  /// before a file is parsed.
+  static let parserBytesPerSourceByte = 16
+  /// Bytes `load_csv` holds per byte of the file, at the most: a value takes at least two bytes
+  /// of text (a digit and a delimiter) and becomes a 4-byte float, kept once while read and
+  /// once in the data set's tensors.
+  static let csvBytesPerFileByte = 4
+  /// Bytes a tensor takes beyond its elements (its storage object and shape), for lists of
+  /// many small tensors (`list(t)` makes one per row).
+  static let tensorOverheadBytes = 96
 
-  /// A byte count for people: "1.5 GiB", "640 KiB", "12 bytes".
-  static func describe(bytes: Int) -> String {
-    let units = ["KiB", "MiB", "GiB", "TiB"]
-    guard bytes >= 1024 else { return "\(bytes) bytes" }
-    var value = Double(bytes) / 1024
-    var unit = 0
-    while value >= 1024, unit < units.count - 1 {
-      value /= 1024
-      unit += 1
-    }
-    let rounded = (value * 10).rounded() / 10
-    let text = rounded == rounded.rounded() ? String(Int(rounded)) : String(rounded)
-    return "\(text) \(units[unit])"
-  }
 }

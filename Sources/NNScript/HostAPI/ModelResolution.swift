@@ -1,3 +1,4 @@
+import NNRuntime
 import NNSyntax
 
 /// `nn check`'s shape pass: builds each model declaration that depends only on what is known
@@ -35,6 +36,16 @@ struct ModelResolution {
       maxLiveTensorBytes: options.maxLiveTensorBytes)
     sandbox.stepLimit = Self.stepLimit
     let evaluator = Evaluator(options: sandbox)
+    // What the models allocate counts against the sandbox's own memory limit.
+    return MemoryBudget.$current.withValue(evaluator.memory) {
+      build(file, statements, in: source, reported: reported, evaluator)
+    }
+  }
+
+  private func build(
+    _ file: NameWalk, _ statements: [Stmt], in source: Source, reported: [Diagnostic],
+    _ evaluator: Evaluator
+  ) -> [Diagnostic] {
     evaluator.source = source
     let scope = Scope(parent: evaluator.globals)
     let builtins = Set(Builtins.names).subtracting(file.bindings.keys)

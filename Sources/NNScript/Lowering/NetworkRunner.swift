@@ -14,22 +14,26 @@ struct NetworkRunner {
     _ model: ModelObject, _ input: Value, range: SourceRange
   ) throws(Diagnostic) -> Tensor {
     let x = try batch(model, input, range: range)
-    let batchSize = x.shape[0]
-    let entry: (plan: Plan<Float>, output: NodeID)
-    if let cached = model.inferencePlans[batchSize] {
-      entry = cached
-    } else {
-      var graph = Graph()
-      let lowering = try lower(model, batch: batchSize, into: &graph,
-                               at: evaluator.location(range))
-      let plan = try compile(model, graph, outputs: [lowering.output], gradients: [],
-                             parameters: model.network.parameters, training: false)
-      entry = (plan, lowering.output)
-      model.inferencePlans[batchSize] = entry
-    }
+    let entry = try inferencePlan(model, batch: x.shape[0], range: range)
     entry.plan.setInput(0, x)
     entry.plan.run(random: &evaluator.random)
     return entry.plan.output(entry.output)
+  }
+
+  /// The compiled inference plan for `batch` rows, made on first use and kept on the model.
+  func inferencePlan(
+    _ model: ModelObject, batch batchSize: Int, range: SourceRange
+  ) throws(Diagnostic) -> (plan: Plan<Float>, output: NodeID) {
+    if let cached = model.inferencePlans[batchSize] { return cached }
+    var graph = Graph()
+    let lowering = try lower(model, batch: batchSize, into: &graph,
+                             at: evaluator.location(range))
+    let plan = try compile(model, graph, outputs: [lowering.output], gradients: [],
+                           parameters: model.network.parameters, training: false,
+                           at: evaluator.location(range))
+    let entry = (plan, lowering.output)
+    model.inferencePlans[batchSize] = entry
+    return entry
   }
 
   // MARK: - Gradients
@@ -131,7 +135,8 @@ struct NetworkRunner {
     var outputs = [lossNode] + layerGradients
     if traceLayers { outputs += [lowering.output] + lowering.layerNodes.flatMap { [$0.z, $0.a] } }
     let plan = try compile(model, graph, outputs: outputs, gradients: parameterGradients,
-                           parameters: parameters, training: training)
+                           parameters: parameters, training: training,
+                           at: SourceSpan(source: call.source, range: call.callRange))
     return LossPlan(plan: plan, lowering: lowering, loss: lossNode,
                     layerGradients: layerGradients)
   }
@@ -301,12 +306,16 @@ struct NetworkRunner {
 
   private func compile<T: PlanScalar>(
     _ model: ModelObject, _ graph: Graph, outputs: [NodeID], gradients: [NodeID?],
-    parameters: ParameterStore<T>, training: Bool
+    parameters: ParameterStore<T>, training: Bool, at call: SourceSpan
   ) throws(Diagnostic) -> Plan<T> {
     do {
       return try Plan(graph: graph, outputs: outputs, gradients: gradients,
                       parameters: parameters, training: training)
     } catch {
+      // A refusal of the memory limit belongs to the call that sized the batch.
+      if error.isResourceLimit {
+        throw Diagnostic(code: .resourceLimit, message: error.message, at: call)
+      }
       throw diagnostic(model, error)
     }
   }

@@ -23,7 +23,7 @@ enum DatasetResources {
       } catch {
         return .failure(error)
       }
-    case .failure(.cannotRead(let reason)):
+    case .failure(.cannotRead(let reason)), .failure(.pastMemoryLimit(let reason)):
       return .failure(DataError("cannot read the built-in data set '\(name).csv': \(reason)"))
     }
   }

@@ -85,14 +85,24 @@ final class OptimizerObject: ScriptObject {
 
   var displayText: String { "<optimizer \(rule.name)(lr: \(formatNumber(learningRate)))>" }
 
-  /// The state for `network`, made on first use.
-  func state(for network: Network) -> OptimizerState<Float> {
+  /// The state for `network`, made on first use; nil (the refusal) when the memory budget has
+  /// no room for it.
+  func state(for network: Network) -> Result<OptimizerState<Float>, MemoryRefusal> {
     let key = ObjectIdentifier(network)
-    if let entry = states[key], entry.network === network { return entry.state }
+    if let entry = states[key], entry.network === network { return .success(entry.state) }
+    let bytes = OptimizerState<Float>.bytes(rule: rule, count: network.parameters.count)
+    if let refusal = MemoryBudget.refusalForCurrent("the state of \(rule.name)", bytes: bytes) {
+      return .failure(MemoryRefusal(message: refusal))
+    }
     let state = OptimizerState<Float>(rule: rule, count: network.parameters.count)
     states[key] = (network, state)
-    return state
+    return .success(state)
   }
+}
+
+/// The memory budget's refusal of an allocation, with its sentence.
+struct MemoryRefusal: Error {
+  let message: String
 }
 
 /// `init:` values: `he`, `xavier`, `normal(0.01)`, `uniform(-1, 1)`, `zeros`, `constant(0.1)`.

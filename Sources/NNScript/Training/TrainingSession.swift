@@ -340,14 +340,19 @@ struct TrainingSession {
       }
     }
     let mask = model.network.weightMask
+    let state: OptimizerState<Float>
+    switch optimizer.state(for: model.network) {
+    case .success(let made): state = made
+    case .failure(let refusal): throw context.error(.resourceLimit, refusal.message)
+    }
     do {
       let trainer = try Trainer(network: model.network, configuration: configuration,
-                                optimizerState: optimizer.state(for: model.network),
-                                lossNode: lossNode, weightMask: mask)
+                                optimizerState: state, lossNode: lossNode, weightMask: mask)
       trainer.communicator = evaluator.options.communicator
       if case .builtin(let kind) = loss.kind { trainer.lossKind = kind }
       return trainer
     } catch {
+      if error.isResourceLimit { throw context.error(.resourceLimit, error.message) }
       throw context.error(.shapeMismatch, "loss \(loss.name): \(error.message)")
     }
   }
