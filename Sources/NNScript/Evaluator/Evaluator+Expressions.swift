@@ -39,6 +39,9 @@ extension Evaluator {
       let value = try binary(op, lhs, rhs, range: expression.range, leftRange: left.range,
                              rightRange: right.range)
       try checkTensorLimits(value, range: expression.range)
+      // A tensor operator can take long (`a @ b` on large matrices); a number's cannot, and
+      // polling the clock after each would slow scalar loops.
+      if case .tensor = value { try checkStop(expression.range) }
       return value
     case .range(let lower, let upper, let inclusive):
       let low = try number(evaluate(lower, in: scope), range: lower.range, what: "a range bound")

@@ -174,17 +174,28 @@ public final class Interpreter {
     }
   }
 
-  private func execute(_ source: Source, markImported path: String?) throws(ScriptError) -> Value {
+  func execute(_ source: Source, markImported path: String?) throws(ScriptError) -> Value {
     let evaluator = self.evaluator
     // Parsing, too, recurses once per nesting level, so it runs on the large stack.
     let outcome: Result<Value, ScriptError> = LargeStack.run {
+      // The outermost run starts the clock and drops a stale cancel before parsing, so parse
+      // time counts toward the time limit and a cancel made while parsing holds; a run that a
+      // host function starts inside another keeps both.
+      if evaluator.activeRuns == 0 {
+        evaluator.steps = 0
+        evaluator.runStart = .now
+        evaluator.cancellation.clear()
+      }
+      evaluator.activeRuns += 1
+      defer { evaluator.activeRuns -= 1 }
       let parsed = Parser.parse(source)
       guard !parsed.diagnostics.contains(where: { $0.severity == .error }) else {
         return .failure(ScriptError(parsed.diagnostics))
       }
-      evaluator.steps = 0
-      evaluator.runStart = .now
-      evaluator.cancellation.clear()
+      // Parsing polls nothing: a stop asked for meanwhile is honoured before the first step.
+      if evaluator.stopRequested {
+        return .failure(ScriptError([evaluator.stopDiagnostic(at: nil)]))
+      }
       if let path { evaluator.importStack.append(path) }
       defer { if path != nil { evaluator.importStack.removeLast() } }
       do throws(Unwind) {
