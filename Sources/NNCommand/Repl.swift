@@ -80,11 +80,12 @@ final class ReplSession {
 
   /// Runs one entry and echoes its value.
   private func run(_ text: String) {
-    // Blank lines in front put the entry at its place in the piped input, so `<stdin>:7:3`
-    // means line 7 of what was piped in; a REPL entry is its own source from line 1.
-    let offset = sourceName == nil ? "" : String(repeating: "\n", count: entryStartLine - 1)
+    // A piped entry is numbered where it stands in the input, so `<stdin>:7:3` means line 7 of
+    // what was piped in; a REPL entry is its own source from line 1. (Padding the entry with
+    // the earlier lines' newlines did the same in time growing with the input: quadratic.)
+    let firstLine = sourceName == nil ? 1 : entryStartLine
     timed { () throws(ScriptError) in
-      let echo = try interpreter.evaluateLine(offset + text, name: nextName())
+      let echo = try interpreter.evaluateLine(text, name: nextName(), firstLine: firstLine)
       if let echo { StandardStreams.output.write(echo + "\n") }
     }
   }
@@ -214,14 +215,17 @@ enum Repl {
   /// the input. Fails (status 1) when any entry failed.
   static func runPiped(arguments: [String]) -> Int32 {
     Interrupts.install()
-    let session = ReplSession(arguments: arguments, sourceName: "<stdin>")
-    while let line = readLine(strippingNewline: true) {
-      if case .quit = session.feed(line) { break }
-      if Interrupts.requested { return Interrupts.exitStatus }
+    // One large-stack thread for the whole input, not one (or three) per entry.
+    return Interpreter.runSession {
+      let session = ReplSession(arguments: arguments, sourceName: "<stdin>")
+      while let line = readLine(strippingNewline: true) {
+        if case .quit = session.feed(line) { break }
+        if Interrupts.requested { return Interrupts.exitStatus }
+      }
+      session.finish()
+      StandardStreams.output.flush()
+      return session.anyFailed ? ExitStatus.scriptFailure : ExitStatus.success
     }
-    session.finish()
-    StandardStreams.output.flush()
-    return session.anyFailed ? ExitStatus.scriptFailure : ExitStatus.success
   }
 
   /// Standard input is a terminal: readline with prompts, history and completion.

@@ -26,9 +26,18 @@ public enum Lexer {
   static func tokenize(
     _ source: Source, bytes: [UInt8]
   ) -> (tokens: [Token], diagnostics: [Diagnostic]) {
+    let result = tokenizeCounting(source, bytes: bytes)
+    return (result.tokens, result.diagnostics)
+  }
+
+  /// Tokenizes, keeping at most `Parser.maxSyntaxErrors` diagnostics and counting the rest in
+  /// `dropped` (a binary file gives one per stray byte: hundreds of thousands).
+  static func tokenizeCounting(
+    _ source: Source, bytes: [UInt8]
+  ) -> (tokens: [Token], diagnostics: [Diagnostic], dropped: Int) {
     var scanner = LexerState(source: source, bytes: bytes)
     scanner.run()
-    return (scanner.tokens, scanner.sortedDiagnostics())
+    return (scanner.tokens, scanner.sortedDiagnostics(), scanner.droppedDiagnostics)
   }
 }
 
@@ -50,6 +59,8 @@ struct LexerState {
   var index = 0
   var tokens: [Token] = []
   var diagnostics: [Diagnostic] = []
+  /// Diagnostics found past `Parser.maxSyntaxErrors`, counted but not kept.
+  var droppedDiagnostics = 0
   var nesting: [LexerNesting] = []
 
   /// How far down the nesting stack a closer looks for its opener. Bounded so that many stray
@@ -75,6 +86,10 @@ struct LexerState {
   mutating func report(
     _ code: DiagnosticCode, _ message: String, from start: Int, to end: Int, hint: String? = nil
   ) {
+    guard diagnostics.count < Parser.maxSyntaxErrors else {
+      droppedDiagnostics += 1
+      return
+    }
     let range = SourceRange(start: start, end: end)
     diagnostics.append(.error(code, message, in: source, at: range, hint: hint))
   }

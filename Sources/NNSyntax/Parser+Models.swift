@@ -37,10 +37,10 @@ extension SyntaxParser {
       }
       let written = source.text(shape.range.union(last.range))
       let declaration = "model" + (name.map { " " + $0.name } ?? "")
-      diagnostics.append(.error(
+      report(
         .unexpectedToken, "a model's input shape is one value, not a list of arguments",
-        in: source, at: shape.range.union(last.range),
-        hint: "write a shape of several axes as a list: \(declaration)([\(written)])"))
+        at: shape.range.union(last.range),
+        hint: "write a shape of several axes as a list: \(declaration)([\(written)])")
       throw .statement
     }
     try close(.rightParen, opener: paren)

@@ -36,7 +36,7 @@ extension SyntaxParser {
       let context = inModelBody
       let savedDepth = depth
       let savedMark = statementDiagnosticMark
-      statementDiagnosticMark = diagnostics.count
+      statementDiagnosticMark = reportedCount
       defer { statementDiagnosticMark = savedMark }
       do throws(ParseFailure) {
         let statement = try inModelBody ? parseLayerStatement() : parseStatement()
@@ -296,7 +296,7 @@ extension SyntaxParser {
   /// Records an error that does not abandon the statement, unless the statement already has
   /// one.
   mutating func reportInStatement(_ message: String, at range: SourceRange) {
-    guard diagnostics.count == statementDiagnosticMark else { return }
+    guard reportedCount == statementDiagnosticMark else { return }
     report(.unexpectedToken, message, at: range)
   }
 }

@@ -43,19 +43,40 @@ public enum Parser {
   /// own bound with its own message, so a long sum is not "nesting too deep".
   public static let maxChainLength = 10_000
 
+  /// Syntax errors reported for one source; the rest are counted in one closing note. A
+  /// binary file read as a script has an error every few bytes, and after the first screenful
+  /// more of them say nothing new (clang stops at 20, rustc and GCC at none, javac at 100).
+  /// Kept this small, the lexer and parser also store no more than this many.
+  public static let maxSyntaxErrors = 100
+
   /// Lexes and parses a whole source. Never throws, never traps.
   public static func parse(_ source: Source) -> ParseResult {
-    let (tokens, lexerDiagnostics) = Lexer.tokenize(source)
-    var parser = SyntaxParser(source: source, tokens: tokens, lexerDiagnostics: lexerDiagnostics)
+    let lexed = Lexer.tokenizeCounting(source, bytes: source.bytes)
+    var parser = SyntaxParser(source: source, tokens: lexed.tokens,
+                              lexerDiagnostics: lexed.diagnostics)
     let statements = parser.parseProgram()
-    let diagnostics = inSourceOrder(lexerDiagnostics + parser.diagnostics)
+    let dropped = lexed.dropped + parser.droppedDiagnostics
+    let diagnostics = inSourceOrder(lexed.diagnostics + parser.diagnostics)
     let errors = diagnostics.filter { $0.severity == .error }
-    let incomplete = !errors.isEmpty && errors.allSatisfy {
+    let incomplete = dropped == 0 && !errors.isEmpty && errors.allSatisfy {
       $0.code == .unexpectedEndOfInput || $0.code == .unterminatedString
     }
     return ParseResult(
       program: Program(source: source, statements: statements),
-      diagnostics: diagnostics, isIncomplete: incomplete)
+      diagnostics: capped(diagnostics, dropped: dropped), isIncomplete: incomplete)
+  }
+
+  /// The first `maxSyntaxErrors` diagnostics in source order, then a note counting the rest:
+  /// those dropped while lexing and parsing and those past the cap here. Nesting too deep is
+  /// kept wherever it is: it ended the parse, which explains why no later error is reported.
+  static func capped(_ diagnostics: [Diagnostic], dropped: Int) -> [Diagnostic] {
+    guard dropped > 0 || diagnostics.count > maxSyntaxErrors else { return diagnostics }
+    let fatal = diagnostics.dropFirst(maxSyntaxErrors).filter { $0.code == .nestingTooDeep }
+    let more = dropped + diagnostics.count - maxSyntaxErrors - fatal.count
+    return Array(diagnostics.prefix(maxSyntaxErrors)) + fatal + [Diagnostic(
+      .note, code: .unexpectedToken,
+      message: "\(more) more syntax \(more == 1 ? "error" : "errors") not shown: "
+        + "stopped after the first \(maxSyntaxErrors)")]
   }
 
   /// Stable sort by start offset: ties keep the lexer's diagnostics before the parser's.
@@ -85,6 +106,10 @@ struct SyntaxParser {
   let tokens: [Token]
   var position = 0
   var diagnostics: [Diagnostic] = []
+  /// Errors found past `Parser.maxSyntaxErrors`, counted but not kept.
+  var droppedDiagnostics = 0
+  /// Errors found so far, kept or not: what "this statement already has one" compares.
+  var reportedCount: Int { diagnostics.count + droppedDiagnostics }
 
   /// The lexer already reported an unterminated string: an end-of-input error that follows
   /// from it would only repeat it.
@@ -101,7 +126,7 @@ struct SyntaxParser {
   /// True inside a model body (and the `for`/`while`/`if` blocks nested in it): statements are
   /// layer statements there.
   var inModelBody = false
-  /// `diagnostics.count` when the innermost statement began: a statement reports one error.
+  /// `reportedCount` when the innermost statement began: a statement reports one error.
   var statementDiagnosticMark = 0
 
   init(source: Source, tokens: [Token], lexerDiagnostics: [Diagnostic]) {
@@ -253,7 +278,7 @@ extension SyntaxParser {
   mutating func failure(_ message: String, at range: SourceRange? = nil) -> ParseFailure {
     let atEnd = check(.eof)
     let alreadyReported = check(.invalid)
-      || diagnostics.count > statementDiagnosticMark
+      || reportedCount > statementDiagnosticMark
       || (atEnd && lexerReportedUnterminatedString)
     if !alreadyReported {
       report(atEnd ? .unexpectedEndOfInput : .unexpectedToken, message,
@@ -263,8 +288,14 @@ extension SyntaxParser {
   }
 
   /// Records an error that does not stop the statement (a misplaced argument, a bad target).
-  mutating func report(_ code: DiagnosticCode, _ message: String, at range: SourceRange) {
-    diagnostics.append(.error(code, message, in: source, at: range))
+  mutating func report(
+    _ code: DiagnosticCode, _ message: String, at range: SourceRange, hint: String? = nil
+  ) {
+    guard diagnostics.count < Parser.maxSyntaxErrors else {
+      droppedDiagnostics += 1
+      return
+    }
+    diagnostics.append(.error(code, message, in: source, at: range, hint: hint))
   }
 
   /// Skips the rest of an abandoned statement: up to and including the next line break or `;`

@@ -33,14 +33,19 @@ public final class Source: Hashable, Sendable, CustomStringConvertible {
   public let bytes: [UInt8]
   /// Byte offsets at which each line starts; `lineStarts[0] == 0`.
   public let lineStarts: [Int]
+  /// The line number of the text's first line: 1 for a file; later for a piece of a longer
+  /// input (an entry piped into the REPL is numbered where it stands in standard input), so
+  /// diagnostics count from the input's start without the entry carrying the lines before it.
+  public let firstLine: Int
 
   /// Makes a source named `name` holding `text`, indexing its line starts.
   ///
   /// A UTF-8 byte-order mark (as Windows editors write) is dropped here, so that no offset,
   /// column or token ever counts it. A line ends in LF, CRLF or a lone CR (classic Mac OS), as
-  /// the lexer reads them.
-  public init(name: String, text: String) {
+  /// the lexer reads them. `firstLine` numbers the text's first line.
+  public init(name: String, text: String, firstLine: Int = 1) {
     self.name = name
+    self.firstLine = firstLine
     var bytes = Array(text.utf8)
     if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
     self.bytes = bytes
@@ -73,11 +78,12 @@ public final class Source: Hashable, Sendable, CustomStringConvertible {
       index += 1
     }
     if clamped < bytes.count, bytes[clamped] & 0xC0 == 0x80 { column -= 1 }
-    return (low + 1, max(column, 1))
+    return (low + firstLine, max(column, 1))
   }
 
-  /// The text of a one-based line, without its line break.
-  public func lineText(_ line: Int) -> String {
+  /// The text of a line (numbered as `lineAndColumn` numbers it), without its line break.
+  public func lineText(_ numbered: Int) -> String {
+    let line = numbered - firstLine + 1
     guard line >= 1, line <= lineStarts.count else { return "" }
     let start = lineStarts[line - 1]
     var end = line < lineStarts.count ? lineStarts[line] - 1 : bytes.count

@@ -50,4 +50,50 @@ struct InterruptTests {
     #expect(stdout.contains("training"))
     #expect(!stdout.contains("not reached"))
   }
+
+  /// One matrix product takes tens of milliseconds; the evaluator polled only every 4,096
+  /// steps, so the loop ran on for many seconds after Ctrl-C and then exited 0. Each tensor
+  /// operator now polls when it finishes.
+  @Test func sigintStopsALoopOfLargeMatrixProductsWithinSeconds() throws {
+    let nn = try NNExecutable.locate()
+    let scratch = try ScratchDirectory()
+    let script = scratch.url.appendingPathComponent("products.nn")
+    try """
+      let a = randn(1000, 1000)
+      print("started")
+      for i in 0..<100000 { let c = a @ a }
+      print("not reached")
+      """.write(to: script, atomically: true, encoding: .utf8)
+    let process = Process()
+    process.executableURL = nn.url
+    process.arguments = [script.path]
+    process.currentDirectoryURL = scratch.url
+    var environment = ProcessInfo.processInfo.environment
+    environment["OPENBLAS_NUM_THREADS"] = "1"
+    process.environment = environment
+    let errors = Pipe()
+    let output = Pipe()
+    process.standardInput = FileHandle.nullDevice
+    process.standardError = errors
+    process.standardOutput = output
+    try process.run()
+    Thread.sleep(forTimeInterval: 1.5)
+    process.interrupt()
+    let interrupted = Date()
+    // Generous for a busy two-core machine; without the poll it took minutes.
+    let deadline = interrupted.addingTimeInterval(10)
+    while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+    if process.isRunning {
+      kill(process.processIdentifier, SIGKILL)
+      Issue.record("nn did not stop within 10 s of SIGINT")
+    }
+    process.waitUntilExit()
+    let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    let stdout = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    #expect(process.terminationStatus == 130)
+    #expect(stderr.contains("error: interrupted"))
+    #expect(stderr.contains("products.nn:3:31"))
+    #expect(stdout.contains("started"))
+    #expect(!stdout.contains("not reached"))
+  }
 }

@@ -109,6 +109,27 @@ import Testing
     #expect(outcome.errors.contains("the script ran past its time limit of 0.3 s"))
   }
 
+  /// Slow steps between the evaluator's polls: the limit holds within each built-in and
+  /// operator, not only every few thousand steps (each of these ran 20 s or more past it).
+  @Test(arguments: [
+    ("let a = randn(1000, 1000)\nfor i in 0..<100000 { let c = a @ a }", "<-e>:2:31"),
+    ("let d = moons(n: 40000, noise: 0.1, seed: 0)\n"
+      + "model net(2) { dense(512, relu); dense(512, relu); dense(1, sigmoid) }\n"
+      + "evaluate(net, d)", "<-e>:3:1"),
+    ("model net(4) { dense(64, tanh); dense(64, tanh); dense(1) }\n"
+      + "gradcheck(net, randn(64, 4), randn(64, 1))", "<-e>:2:1"),
+    // Each crash-safe save syncs the disk: a few milliseconds, 4,096 steps apart.
+    ("for i in 0..<100000 { write(\"w.txt\", \"abc\") }", "<-e>:1:23"),
+  ])
+  func aSlowBuiltinStopsAtTheTimeLimit(script: String, location: String) throws {
+    let start = Date()
+    let outcome = try run("--time-limit", "0.5", "-e", script)
+    #expect(Date().timeIntervalSince(start) < 12)
+    #expect(outcome.status == 1)
+    #expect(outcome.errors.contains("the script ran past its time limit of 0.5 s"))
+    #expect(outcome.errors.contains(location))
+  }
+
   /// A model body's loops run through the evaluator's own statements and stop like any loop.
   @Test func anEndlessLoopInAModelBodyStopsAtTheTimeLimit() throws {
     let outcome = try run("--time-limit", "1", "-e", "model m(2) { while true { } }")

@@ -17,6 +17,42 @@ struct EmbeddingTests {
     #expect(interpreter.value(named: "missing") == nil)
   }
 
+  /// A cancel that arrives while a host function runs a script of its own stops the outer
+  /// script too: the inner run used to clear the request as if a new run were starting.
+  @Test func aCancelDuringAHostFunctionThatRunsAScriptIsNotLost() throws {
+    let interpreter = Interpreter()
+    let handle = interpreter.cancellation
+    interpreter.register(function: "inner", parameters: []) { [unowned interpreter] _ in
+      handle.cancel()
+      return try interpreter.evaluate("1 + 1", name: "inner.nn")
+    }
+    do {
+      try interpreter.run("let i = 0\ninner()\nwhile i < 1e7 { i += 1 }", name: "outer.nn")
+      Issue.record("the cancel was lost")
+    } catch {
+      #expect(error.diagnostics.first?.code == .interrupted)
+    }
+  }
+
+  /// The time limit counts from the start of the outermost run, host functions' runs included.
+  @Test func aHostFunctionsRunDoesNotRestartTheTimeLimit() throws {
+    var options = InterpreterOptions()
+    options.timeLimit = 0.2
+    let interpreter = Interpreter(options: options)
+    interpreter.register(function: "inner", parameters: []) { [unowned interpreter] _ in
+      try interpreter.evaluate("1", name: "inner.nn")
+    }
+    let start = Date()
+    do {
+      // Finite, so that without the fix the test fails instead of hanging.
+      try interpreter.run("for i in 0..<200000 { inner() }", name: "outer.nn")
+      Issue.record("the time limit never fired")
+    } catch {
+      #expect(error.diagnostics.first?.code == .resourceLimit)
+    }
+    #expect(Date().timeIntervalSince(start) < 20)
+  }
+
   @Test func cancelFromAnotherThreadStopsALoop() throws {
     let interpreter = Interpreter()
     let handle = interpreter.cancellation

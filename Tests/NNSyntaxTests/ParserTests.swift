@@ -598,7 +598,24 @@ extension ParserTests {
       let result = parse(Self.tooDeep[index])
       let nesting = result.diagnostics.filter { $0.code == .nestingTooDeep }
       #expect(nesting.count == 1)
-      #expect(result.diagnostics.filter { $0.code != .unterminatedString }.count == 1)
+      // Past `Parser.maxSyntaxErrors` unterminated strings, a note counts the rest.
+      #expect(result.diagnostics.filter {
+        $0.code != .unterminatedString && $0.severity != .note
+      }.count == 1)
+    }
+
+    /// A stream of errors stops at `Parser.maxSyntaxErrors`, in source order, with a note
+    /// counting the rest: lexer and parser errors alike, past the cap or never stored.
+    @Test func syntaxErrorsStopAtTheCapWithACountOfTheRest() {
+      let result = parse(String(repeating: "$\n)\n", count: 300))
+      let errors = result.diagnostics.filter { $0.severity == .error }
+      #expect(errors.count == Parser.maxSyntaxErrors)
+      let starts = errors.compactMap { $0.location?.range.start }
+      #expect(starts == starts.sorted())
+      #expect(result.diagnostics.last?.severity == .note)
+      #expect(result.diagnostics.last?.message
+        == "500 more syntax errors not shown: stopped after the first 100")
+      #expect(!result.isIncomplete)
     }
 
     /// A flat chain is not nesting: 10,000 operands parse (253 used to be "nesting is too

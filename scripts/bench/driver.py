@@ -4,7 +4,8 @@ Every workload runs on every system in the same run, the systems alternating: on
 each system once, the first round is a warm-up that is thrown away, and each figure is the
 median of the remaining rounds. Training workloads time only the training loop (each program
 reports its own loop time: nn's `h.seconds`, the anchors' perf_counter around their loop);
-`startup` and `script` time whole processes from here.
+`startup`, `script` and `piped` (10,000 lines on nn's standard input, nn only) time whole
+processes from here.
 
 nn and NumPy run with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from their environment, as
 on a user's machine (TOOLCHAIN.md: this machine sets both to work around old OpenBLAS builds,
@@ -46,7 +47,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 
 TRAINING = ["xor", "digits", "wide", "linreg"]
-WORKLOADS = TRAINING + ["startup", "script", "mpi"]
+WORKLOADS = TRAINING + ["startup", "script", "piped", "mpi"]
 ANCHORS = ["torch", "jax", "numpy"]
 
 # The data-parallel section: each workload's batch (its script's default) and parameters.
@@ -57,6 +58,10 @@ MPIRUN_LOCAL = os.path.join(ROOT, "scripts", "mpirun-local")
 # Parameters of the wide workload's 784-512-512-10 network: 6 · parameters · samples FLOPs.
 WIDE_PARAMETERS = 784 * 512 + 512 + 512 * 512 + 512 + 512 * 10 + 10
 WIDE_SAMPLES = 16384 * 2
+
+# The piped workload: this many lines on standard input, run entry by entry as the REPL runs
+# them (bindings, arithmetic, an echoed value every tenth line).
+PIPED_LINES = 10_000
 
 
 # MARK: - Running one program
@@ -75,12 +80,13 @@ def environment(threads, user_blas):
     return env
 
 
-def run(command, env, timeout=1800):
-    """Runs a command; (wall seconds, stdout). Fails loudly: a benchmark that did not run
-    must not turn into a number."""
+def run(command, env, timeout=1800, stdin=None):
+    """Runs a command, standard input from the file `stdin` (else none); (wall seconds,
+    stdout). Fails loudly: a benchmark that did not run must not turn into a number."""
     start = time.perf_counter()
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout,
-                          cwd=ROOT)
+    with open(stdin or os.devnull, "rb") as source:
+        done = subprocess.run(command, env=env, stdin=source, capture_output=True, text=True,
+                              timeout=timeout, cwd=ROOT)
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         sys.stderr.write(done.stdout + done.stderr)
@@ -112,6 +118,20 @@ class Systems:
             shutil.copy(os.path.join(ROOT, "examples", "digits.nn"), self.scratch)
         return os.path.join(self.scratch, "digits.nn")
 
+    def stdin(self, workload):
+        """The file a workload reads on standard input, or None."""
+        if workload != "piped":
+            return None
+        if self.scratch is None:
+            self.scratch = tempfile.mkdtemp(prefix="nn-bench-")
+        path = os.path.join(self.scratch, "piped.nn")
+        if not os.path.exists(path):
+            with open(path, "w") as out:
+                for i in range(PIPED_LINES):
+                    echo = i % 10 == 9
+                    out.write(f"v{(i - 1) % 100} + 1\n" if echo else f"let v{i % 100} = {i} * 2\n")
+        return path
+
     def command(self, system, workload, threads):
         if workload in TRAINING:
             if system == "nn":
@@ -127,12 +147,16 @@ class Systems:
                 return [self.nn, "run", self.scratch_script()]
             return [self.python, os.path.join(HERE, "digits_torch_script.py"),
                     "--threads", str(threads)]
+        if workload == "piped":
+            return [self.nn]
         raise ValueError(workload)
 
     @staticmethod
     def systems(workload):
         if workload == "script":
             return ["nn", "torch"]
+        if workload == "piped":
+            return ["nn"]
         return ["nn"] + ANCHORS
 
 
@@ -144,7 +168,8 @@ def measure(systems, workload, threads, rounds, wanted):
     for round_index in range(rounds + 1):
         for name in names:
             env = environment(threads, user_blas=name in ("nn", "numpy"))
-            seconds, out = run(systems.command(name, workload, threads), env)
+            seconds, out = run(systems.command(name, workload, threads), env,
+                               stdin=systems.stdin(workload))
             report = last_json(out) if workload in TRAINING else {}
             report["wall_seconds"] = seconds
             if round_index > 0:
@@ -184,7 +209,7 @@ def figure(workload, reports):
         return 6 * WIDE_PARAMETERS * WIDE_SAMPLES / loop / 1e9, "GFLOP/s", False, extra
     if workload == "startup":
         return median(reports, "wall_seconds") * 1e3, "ms", True, extra
-    if workload == "script":
+    if workload in ("script", "piped"):
         return median(reports, "wall_seconds"), "s", True, extra
     raise ValueError(workload)
 
@@ -247,6 +272,10 @@ def targets(results):
         ratio = script["speedup"].get("torch")
         checks.append(("script ≥ 10× the PyTorch script", fmt_ratio(ratio),
                        ratio is not None and ratio >= 10))
+    piped = get("piped", 1)
+    if piped and "nn" in piped["systems"]:
+        value = piped["systems"]["nn"]["value"]
+        checks.append((f"{PIPED_LINES:,} piped lines < 1 s", f"{value:.2f} s", value < 1))
     return checks
 
 
@@ -571,8 +600,8 @@ def main():
         for workload in workloads:
             if workload == "mpi":
                 continue
-            # Start-up and the end-to-end script do not depend on threads: once is enough.
-            if workload in ("startup", "script") and threads != threads_list[0]:
+            # Start-up, the end-to-end script and piped input do not depend on threads.
+            if workload in ("startup", "script", "piped") and threads != threads_list[0]:
                 continue
             reports = measure(systems, workload, threads, args.runs, wanted)
             entry = {"systems": {}, "speedup": {}}

@@ -155,8 +155,10 @@ public final class Trainer {
   /// Loss and predictions over a whole dataset in inference mode (dropout off), computed in
   /// chunks of at most `chunk` rows with one plan per chunk size; the loss is then taken over
   /// all rows at once, so it equals the loss of one big batch for any reduction.
+  /// `shouldStop` is polled before each chunk; when it says yes, the evaluation ends with
+  /// `GraphError.stopped`.
   public func evaluate(
-    _ data: TrainingData, chunk: Int = 1024
+    _ data: TrainingData, chunk: Int = 1024, shouldStop: () -> Bool = { false }
   ) throws(GraphError) -> (loss: Double, predictions: Tensor) {
     try check(data, role: "evaluation")
     let rows = data.rows
@@ -165,6 +167,7 @@ public final class Trainer {
     var lossInputs = Tensor(zeros: finalActivation == nil ? [0] : [rows] + lossInputRow)
     var start = 0
     while start < rows {
+      if shouldStop() { throw .stopped }
       let entry = try forwardPlan(rows: min(size, rows - start))
       Self.copyRows(data.x, start: start, into: &entry.x)
       entry.plan.setInput(0, entry.x)
@@ -221,4 +224,9 @@ public final class Trainer {
       return regression.flatMap { metric.value(in: $0) } ?? .nan
     }
   }
+}
+
+extension GraphError {
+  /// A run ended early because its caller's `shouldStop` asked it to (Ctrl-C, a time limit).
+  public static let stopped = GraphError(message: "stopped before it finished")
 }

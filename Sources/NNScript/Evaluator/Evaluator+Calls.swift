@@ -53,6 +53,7 @@ extension Evaluator {
         throw .failure(error)
       }
       try checkTensorLimits(output, range: callRange)
+      try checkStop(callRange)
       return output
     case .object(let loss as LossObject):
       return try callLoss(loss, arguments, callRange: callRange)
@@ -232,6 +233,8 @@ extension Evaluator {
       throw .failure(error)
     }
     try checkTensorLimits(result, range: callRange)
+    // A built-in may have run for seconds (a large product, a convolution, a file).
+    try checkStop(callRange)
     return result
   }
 

@@ -112,6 +112,9 @@ extension Evaluator {
       value = try binary(link.op, value, rhs, range: link.node.range,
                          leftRange: link.left.range, rightRange: link.right.range)
       try checkTensorLimits(value, range: link.node.range)
+      // A tensor operator can take long (`a @ b` on large matrices); a number's cannot, and
+      // polling the clock after each would slow scalar loops.
+      if case .tensor = value { try checkStop(link.node.range) }
     }
     return value
   }

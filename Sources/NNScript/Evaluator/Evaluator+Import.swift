@@ -14,8 +14,8 @@ extension Evaluator {
     guard let canonical = FileAccess.canonical(resolved) else {
       throw failure(.fileError, "cannot import '\(path)': no such file", at: range)
     }
-    if let start = importStack.firstIndex(of: canonical) {
-      let chain = (importStack[start...] + [canonical]).map(Self.shortName)
+    if let cycle = importStack.cycle(from: canonical) {
+      let chain = (cycle + [canonical]).map(Self.shortName)
       throw failure(.importCycle, "import cycle: \(chain.joined(separator: " → "))", at: range)
     }
     guard !importedFiles.contains(canonical) else { return }

@@ -24,12 +24,14 @@ final class Evaluator {
   /// limit, the floor of a host's own stack (when no large one could be made) may be.
   var stackFloor = LargeStack.floor()
   var steps = 0
+  /// `Interpreter` runs in progress: more than one while a host function runs a script.
+  var activeRuns = 0
   /// Canonical paths of files imported so far, and the chain of imports in progress.
   var importedFiles: Set<String> = []
   /// What this rank (not rank 0) of a data-parallel run would have written, by resolved path:
   /// only rank 0 writes, and this rank's own later reads of those files see these bytes.
   var keptFiles: [String: [UInt8]] = [:]
-  var importStack: [String] = []
+  var importStack = ImportChain()
   /// Call sites of the functions being evaluated, innermost last, for error notes.
   var callSites: [(name: String, location: SourceSpan)] = []
   /// Where the layer statements of the model body being run deliver (nil outside bodies, and
@@ -101,11 +103,22 @@ final class Evaluator {
     if let limit = options.stepLimit, steps > limit {
       throw failure(.stepLimit, "the script ran past its limit of \(limit) steps", at: range)
     }
-    // Polling costs a closure call, so only every 4,096 steps: still well under a millisecond.
-    if steps & 4095 == 0, stopRequested {
-      if pastTimeLimit { throw failure(.resourceLimit, timeLimitMessage, at: range) }
-      throw failure(.interrupted, "interrupted", at: range)
-    }
+    // Polling costs a closure call, so only every 4,096 steps: still well under a millisecond
+    // when steps are cheap. Slow steps (built-ins, tensor operators) poll again themselves.
+    if steps & 4095 == 0 { try checkStop(range) }
+  }
+
+  /// Stops now if the host asked (Ctrl-C, `cancel()`, the time limit), whatever the step
+  /// count: called after work that can take long, so one slow step cannot hold a stop off.
+  func checkStop(_ range: SourceRange) throws(Unwind) {
+    if stopRequested { throw .failure(stopDiagnostic(at: location(range))) }
+  }
+
+  /// The diagnostic of a stop: the time limit's, or an interruption's.
+  func stopDiagnostic(at location: SourceSpan?) -> Diagnostic {
+    pastTimeLimit
+      ? Diagnostic(code: .resourceLimit, message: timeLimitMessage, at: location)
+      : Diagnostic(code: .interrupted, message: "interrupted", at: location)
   }
 
   /// The host's tensor limits, checked where scripts make tensors (built-in results, operators,

@@ -31,6 +31,12 @@ extension Interpreter {
       do {
         result = try host.call(arguments)
       } catch {
+        // A script the host function ran stopped because this run is being stopped (Ctrl-C,
+        // a cancel, the time limit): that stop is the outer script's error too.
+        if context.evaluator.stopRequested {
+          let stop = context.evaluator.stopDiagnostic(at: nil)
+          throw context.error(stop.code, stop.message)
+        }
         throw context.error(.invalidOperation, "\(name): \(String(describing: error))")
       }
       // A host builds values the script never checked: hold them to the scripts' bound, so

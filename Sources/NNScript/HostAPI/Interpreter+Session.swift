@@ -10,6 +10,15 @@ extension Interpreter {
     "train", "on", "import", "true", "false", "nil", "and", "or", "not",
   ]
 
+  /// Runs `body` on a thread with the evaluator's large stack, where this and every other
+  /// interpreter's calls run directly instead of each starting a thread of its own (as calls
+  /// from any other thread do). For a host that makes many small calls in a row: the REPL
+  /// reading piped input, one entry per line. Calls from other threads meanwhile are as
+  /// always.
+  public static func runSession<T>(_ body: () -> T) -> T {
+    LargeStack.session(body)
+  }
+
   /// Whether `text` stops only because it ends too early (an open bracket, brace or string):
   /// the REPL then reads another line instead of reporting an error.
   public func isIncomplete(_ text: String) -> Bool {
@@ -18,16 +27,20 @@ extension Interpreter {
 
   /// Runs one REPL entry and returns the text to echo, or nil when there is nothing to show
   /// (a binding, an assignment, a function declaration, a value of `nil`). A model declaration
-  /// evaluates to nil but echoes the model's one-line summary.
-  public func evaluateLine(_ text: String, name: String) throws(ScriptError) -> String? {
+  /// evaluates to nil but echoes the model's one-line summary. `firstLine` numbers the entry's
+  /// first line in diagnostics (the piped REPL's entries count from the start of the input).
+  public func evaluateLine(
+    _ text: String, name: String, firstLine: Int = 1
+  ) throws(ScriptError) -> String? {
+    let source = Source(name: name, text: text, firstLine: firstLine)
     let declared: String? = LargeStack.run {
-      let parsed = Parser.parse(Source(name: name, text: text))
+      let parsed = Parser.parse(source)
       if case .model(let declaration)? = parsed.program.statements.last?.kind {
         return declaration.name?.name
       }
       return nil
     }
-    let value = try evaluate(text, name: name)
+    let value = try execute(source, markImported: nil)
     if let declared, case .object(let object)? = evaluator.globals.lookup(declared),
       object is ModelObject
     {

@@ -212,18 +212,29 @@ public final class Interpreter {
   private func evaluate(
     _ source: Source, in evaluator: Evaluator, _ path: String?
   ) -> Result<Value, ScriptError> {
+    // The outermost run starts the clock and drops a stale cancel before parsing, so parse
+    // time counts toward the time limit and a cancel made while parsing holds; a run that a
+    // host function starts inside another keeps both.
+    if evaluator.activeRuns == 0 {
+      evaluator.steps = 0
+      evaluator.runStart = .now
+      evaluator.cancellation.clear()
+    }
+    evaluator.activeRuns += 1
+    defer { evaluator.activeRuns -= 1 }
     let parsed = Parser.parse(source)
     guard !parsed.diagnostics.contains(where: { $0.severity == .error }) else {
       return .failure(ScriptError(parsed.diagnostics))
     }
-    evaluator.steps = 0
-    evaluator.runStart = .now
+    // Parsing polls nothing: a stop asked for meanwhile is honoured before the first step.
+    if evaluator.stopRequested {
+      return .failure(ScriptError([evaluator.stopDiagnostic(at: nil)]))
+    }
     // A host function may run a script from inside a script: each run measures its own
     // thread's stack, and the outer run gets its own floor back.
     let outerFloor = evaluator.stackFloor
     evaluator.stackFloor = LargeStack.floor()
     defer { evaluator.stackFloor = outerFloor }
-    evaluator.cancellation.clear()
     if let path { evaluator.importStack.append(path) }
     defer { if path != nil { evaluator.importStack.removeLast() } }
     do throws(Unwind) {

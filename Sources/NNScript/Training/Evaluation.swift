@@ -18,9 +18,14 @@ enum Evaluation {
                                                        learningRate: 0),
       loss: loss, context: context)
     let result: (loss: Double, predictions: Tensor)
+    let evaluator = context.evaluator
     do {
-      result = try trainer.evaluate(trainingData)
+      result = try trainer.evaluate(trainingData, shouldStop: { evaluator.stopRequested })
     } catch {
+      if error == .stopped {
+        let stop = evaluator.stopDiagnostic(at: nil)
+        throw context.error(stop.code, stop.message)
+      }
       throw context.error(.shapeMismatch, error.message)
     }
     var record = Record()

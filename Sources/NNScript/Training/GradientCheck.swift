@@ -87,6 +87,11 @@ enum GradientCheck {
       let count = store.shapes[index].reduce(1, *)
       var worst = 0.0
       for i in Swift.stride(from: start, to: start + count, by: stride) {
+        // Each scalar costs four forward passes: a large network takes seconds per few.
+        if context.evaluator.stopRequested {
+          let stop = context.evaluator.stopDiagnostic(at: nil)
+          throw context.error(stop.code, stop.message)
+        }
         let original = store.pointer[i]
         let h = 1e-4 * max(1, abs(original))
         // A five-point stencil: error O(h⁴), so h can stay large enough that rounding in the
