@@ -55,11 +55,13 @@ import Testing
     expectRefusal(try run("--max-memory", "16M", "-e", script), "this list would take")
   }
 
+  /// A device that never ends is refused before it is read (only regular files are read);
+  /// the memory limit is what a regular file that keeps growing meets.
   @Test(arguments: ["read(\"/dev/zero\")", "load_csv(\"/dev/zero\", target: 0)",
                     "load(\"/dev/zero\")"])
-  func readingAnEndlessStreamMeetsTheLimit(script: String) throws {
+  func readingAnEndlessStreamIsRefused(script: String) throws {
     expectRefusal(try run("--max-memory", "16M", "-e", script),
-                  "'/dev/zero': reading it would take")
+                  "'/dev/zero': it is a character device, not a regular file")
   }
 
   @Test func aFileLargerThanTheLimitIsRefusedBeforeItIsRead() throws {
@@ -111,7 +113,7 @@ import Testing
   @Test(arguments: [
     "let s = \"ab\"\nfor i in 0..<40 { s = s + s }",
     "let s = [1, \"a\"]\nfor i in 0..<40 { s = s + s }",
-    "read(\"/dev/zero\")", "load_csv(\"/dev/zero\", target: 0)", "let l = list(zeros(1e8))",
+    "let l = list(zeros(1e8))",
     "let a = zeros(1e8)\nlet b = zeros(1e8)\nlet c = zeros(1e8)\nlet d = zeros(1e8)",
   ])
   func underAnAddressSpaceLimitNothingAborts(script: String) throws {
