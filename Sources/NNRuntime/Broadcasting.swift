@@ -42,7 +42,7 @@ extension Tensor {
       throw TensorError(.shapeMismatch, "cannot broadcast a tensor of shape \(shapeText(shape))"
                         + " to shape \(shapeText(target))")
     }
-    let total = try Tensor.checkedCount(target)
+    let total = try Tensor.checkedAllocation(target)
     let result = Tensor(zeros: target)
     if total == 0 { return result }
     let strides = Tensor.broadcastStrides(shape, to: target)

@@ -3,7 +3,7 @@
 extension Tensor {
   /// A tensor of `shape` with every element `value` (`zeros`, `ones`, `full`).
   public static func filled(_ shape: [Int], _ value: Float) throws(TensorError) -> Tensor {
-    _ = try checkedCount(shape)
+    _ = try checkedAllocation(shape)
     let result = Tensor(zeros: shape)
     if value != 0 || value.sign == .minus {
       result.storage.pointer.update(repeating: value, count: result.count)
@@ -50,7 +50,7 @@ extension Tensor {
     guard count >= 0 else {
       throw TensorError(.invalidArgument, "linspace: count \(count) is negative")
     }
-    _ = try checkedCount([count])
+    _ = try checkedAllocation([count])
     let result = Tensor(zeros: [count])
     let pointer = result.storage.pointer
     if count == 1 { pointer[0] = Float(start) }
@@ -67,7 +67,7 @@ extension Tensor {
   public static func uniform(
     _ shape: [Int], using generator: inout RandomGenerator
   ) throws(TensorError) -> Tensor {
-    _ = try checkedCount(shape)
+    _ = try checkedAllocation(shape)
     let result = Tensor(zeros: shape)
     let pointer = result.storage.pointer
     for i in 0..<result.count { pointer[i] = generator.uniformFloat() }
@@ -78,7 +78,7 @@ extension Tensor {
   public static func normal(
     _ shape: [Int], using generator: inout RandomGenerator
   ) throws(TensorError) -> Tensor {
-    _ = try checkedCount(shape)
+    _ = try checkedAllocation(shape)
     let result = Tensor(zeros: shape)
     let pointer = result.storage.pointer
     for i in 0..<result.count { pointer[i] = Float(generator.normal()) }

@@ -140,7 +140,7 @@ extension Tensor {
     _ op: ArithmeticOp, _ a: Tensor, _ b: Tensor
   ) throws(TensorError) -> Tensor {
     let shape = try broadcastShape(a.shape, b.shape)
-    _ = try checkedCount(shape)
+    _ = try checkedAllocation(shape)
     return run(.arithmetic(op), [a, b], shape: shape)
   }
 
@@ -175,7 +175,7 @@ extension Tensor {
       return Tensor(shape: a.shape, storage: result)
     }
     let shape = try broadcastShape(a.shape, b.shape)
-    let total = try checkedCount(shape)
+    let total = try checkedAllocation(shape)
     let result = TensorStorage(count: total)
     let out = result.pointer
     if b.count == 1 && total == a.count {

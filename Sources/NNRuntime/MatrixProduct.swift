@@ -30,7 +30,7 @@ extension Tensor {
                         + "\(shapeText(aBatch)) and \(shapeText(bBatch))")
     }
     var outShape = batch + [m, n]
-    _ = try checkedCount(outShape)
+    _ = try checkedAllocation(outShape)
     var result = Tensor(zeros: outShape)
     if result.count > 0 && k > 0 {
       result.fillProduct(a, b, batch: batch, aBatch: aBatch, bBatch: bBatch, m: m, n: n, k: k)

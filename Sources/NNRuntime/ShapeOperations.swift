@@ -95,7 +95,7 @@ extension Tensor {
       guard !overflow else { throw tooLargeError(shape) }
       shape[axis] = sum
     }
-    _ = try checkedCount(shape)
+    _ = try checkedAllocation(shape)
     let result = Tensor(zeros: shape)
     let outer = product(shape[..<axis])
     let inner = product(shape[(axis + 1)...])

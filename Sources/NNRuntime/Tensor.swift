@@ -92,6 +92,19 @@ public struct Tensor: Sendable, Equatable {
     return hasZero ? 0 : nonZeroProduct
   }
 
+  /// `checkedCount` for a tensor about to be allocated, with its bytes asked of the memory
+  /// budget of this thread first (`MemoryBudget.current`): past the limit it is an error at the
+  /// op that sized it, instead of an allocation the limit learns of afterwards.
+  public static func checkedAllocation(_ shape: [Int]) throws(TensorError) -> Int {
+    let count = try checkedCount(shape)
+    if let refusal = MemoryBudget.refusalForCurrent(
+      "a tensor of shape \(shapeText(shape))", bytes: MemoryBudget.bytes(count, of: Float.self))
+    {
+      throw TensorError(.tooLarge, refusal)
+    }
+    return count
+  }
+
   static func tooLargeError(_ shape: [Int]) -> TensorError {
     TensorError(.tooLarge, "shape \(shapeText(shape)) has more than the limit of "
                 + "\(maxElements) elements")

@@ -55,6 +55,17 @@ import Testing
     expectRefusal(try run("--max-memory", "16M", "-e", script), "this list would take")
   }
 
+  /// A tensor an op is about to make is asked for before it is allocated: the refusal names
+  /// its shape (an op's result used to be allocated first and counted afterwards).
+  @Test(arguments: [
+    ("let t = zeros(1e8)", "a tensor of shape [100000000] would take 381.5 MiB"),
+    ("let t = zeros(10000, 1) @ zeros(1, 10000)", "a tensor of shape [10000, 10000] would take"),
+    ("let t = zeros(10000, 1) + zeros(1, 10000)", "a tensor of shape [10000, 10000] would take"),
+  ])
+  func aTensorIsAskedForBeforeItIsMade(script: String, message: String) throws {
+    expectRefusal(try run("--max-memory", "64M", "-e", script), message)
+  }
+
   /// A device that never ends is refused before it is read (only regular files are read);
   /// the memory limit is what a regular file that keeps growing meets.
   @Test(arguments: ["read(\"/dev/zero\")", "load_csv(\"/dev/zero\", target: 0)",
