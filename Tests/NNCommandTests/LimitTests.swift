@@ -120,6 +120,11 @@ import Testing
       + "evaluate(net, d)", "<-e>:3:1"),
     ("model net(4) { dense(64, tanh); dense(64, tanh); dense(1) }\n"
       + "gradcheck(net, randn(64, 4), randn(64, 1))", "<-e>:2:1"),
+    // One model call on a large batch runs in chunks of 1,024 rows, with a poll between them
+    // (the whole call used to run to its end: about 100 s here).
+    ("let x = zeros(100000, 64)\n"
+      + "model m(64) { dense(1024, relu); dense(1024, relu); dense(1) }\n"
+      + "let y = m(x)", "<-e>:3:11"),
     // Each crash-safe save syncs the disk: a few milliseconds, 4,096 steps apart.
     ("for i in 0..<100000 { write(\"w.txt\", \"abc\") }", "<-e>:1:23"),
   ])

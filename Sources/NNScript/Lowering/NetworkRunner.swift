@@ -9,11 +9,44 @@ struct NetworkRunner {
 
   // MARK: - Inference
 
+  /// The most rows `net(x)` runs through one plan: a larger batch goes in chunks of this many
+  /// (inference rows are independent), so a stop is honoured between chunks and the plan's
+  /// arena stays the size of a chunk, as `evaluate` does.
+  static let inferenceChunk = 1024
+
   /// `net(x)`: the output for a batch (or one sample, taken as a batch of one).
   func forward(
     _ model: ModelObject, _ input: Value, range: SourceRange
   ) throws(Diagnostic) -> Tensor {
     let x = try batch(model, input, range: range)
+    let rows = x.shape[0]
+    guard rows > Self.inferenceChunk else { return try forwardChunk(model, x, range: range) }
+    var outputs: [Tensor] = []
+    var start = 0
+    while start < rows {
+      if evaluator.stopRequested {
+        throw evaluator.stopDiagnostic(at: evaluator.location(range))
+      }
+      let end = min(start + Self.inferenceChunk, rows)
+      let chunk: Tensor
+      do throws(TensorError) {
+        chunk = try x.slice([.range(start: start, end: end)])
+      } catch {
+        throw Diagnostic.error(.resourceLimit, error.message, in: evaluator.source, at: range)
+      }
+      outputs.append(try forwardChunk(model, chunk, range: range))
+      start = end
+    }
+    do throws(TensorError) {
+      return try Tensor.concat(outputs, axis: 0)
+    } catch {
+      throw Diagnostic.error(.resourceLimit, error.message, in: evaluator.source, at: range)
+    }
+  }
+
+  private func forwardChunk(
+    _ model: ModelObject, _ x: Tensor, range: SourceRange
+  ) throws(Diagnostic) -> Tensor {
     let entry = try inferencePlan(model, batch: x.shape[0], range: range)
     entry.plan.setInput(0, x)
     entry.plan.run(random: &evaluator.random)
