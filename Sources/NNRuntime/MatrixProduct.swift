@@ -33,7 +33,9 @@ extension Tensor {
     _ = try checkedAllocation(outShape)
     var result = Tensor(zeros: outShape)
     if result.count > 0 && k > 0 {
-      result.fillProduct(a, b, batch: batch, aBatch: aBatch, bBatch: bBatch, m: m, n: n, k: k)
+      let finished = result.fillProduct(a, b, batch: batch, aBatch: aBatch, bBatch: bBatch,
+                                        m: m, n: n, k: k)
+      if !finished { throw StopRequest.stopped }
     }
     // Drop the axes that 1-D promotion added.
     if b.rank == 1 { outShape.removeLast() }
@@ -42,18 +44,45 @@ extension Tensor {
     return result
   }
 
+  /// The multiply-adds of one block of a large eager product between two stop polls: a few
+  /// milliseconds of BLAS, so a stop is honoured within one block however large the product.
+  static let productBlock = 1 << 27
+
+  /// `C = A · B` for row-major matrices, in blocks of rows of `productBlock` multiply-adds,
+  /// asking `StopRequest` between blocks; false when it stopped (C then incomplete). Each row of
+  /// C is one BLAS call's row either way, so the blocks do not change the result.
+  private static func multiplyInBlocks(
+    _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into c: UnsafeMutablePointer<Float>,
+    m: Int, n: Int, k: Int
+  ) -> Bool {
+    let perRow = Swift.max(1, n.multipliedReportingOverflow(by: k).partialValue)
+    let rows = Swift.max(1, productBlock / perRow)
+    guard rows < m else {
+      multiplyMatrices(a, b, into: c, m: m, n: n, k: k)
+      return true
+    }
+    var start = 0
+    while start < m {
+      if StopRequest.isRequested { return false }
+      let count = Swift.min(rows, m - start)
+      multiplyMatrices(a + start * k, b, into: c + start * n, m: count, n: n, k: k)
+      start += count
+    }
+    return true
+  }
+
   /// Writes into this (fresh, unshared) tensor the batched product; all sizes are non-zero.
+  /// False when a stop was asked for midway (`StopRequest`).
   private mutating func fillProduct(
     _ a: Tensor, _ b: Tensor, batch: [Int], aBatch: [Int], bBatch: [Int], m: Int, n: Int, k: Int
-  ) {
+  ) -> Bool {
     let pa = a.storage.pointer
     let pb = b.storage.pointer
     let pc = storage.pointer
     let batchCount = batch.reduce(1, *)
     // A shared right matrix: fold the whole left stack into one tall product (one BLAS call).
     if bBatch.allSatisfy({ $0 == 1 }) && aBatch.reduce(1, *) == batchCount {
-      Tensor.multiplyMatrices(pa, pb, into: pc, m: batchCount * m, n: n, k: k)
-      return
+      return Tensor.multiplyInBlocks(pa, pb, into: pc, m: batchCount * m, n: n, k: k)
     }
     let aStrides = Tensor.broadcastStrides(aBatch, to: batch).map { $0 * m * k }
     let bStrides = Tensor.broadcastStrides(bBatch, to: batch).map { $0 * k * n }
@@ -61,8 +90,9 @@ extension Tensor {
     var aOffset = 0
     var bOffset = 0
     for item in 0..<batchCount {
-      Tensor.multiplyMatrices(pa + aOffset, pb + bOffset, into: pc + item * m * n,
-                              m: m, n: n, k: k)
+      guard Tensor.multiplyInBlocks(pa + aOffset, pb + bOffset, into: pc + item * m * n,
+                                    m: m, n: n, k: k)
+      else { return false }
       var axis = batch.count - 1
       while axis >= 0 {
         index[axis] += 1
@@ -75,6 +105,7 @@ extension Tensor {
         axis -= 1
       }
     }
+    return true
   }
 
   /// `C = op(A) · op(B)` (or `C += …` when `accumulate`) for row-major matrices, where `op(A)`

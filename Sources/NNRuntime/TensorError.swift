@@ -3,6 +3,8 @@ public struct TensorError: Error, Equatable, Sendable {
   /// What went wrong, for callers that react to the category rather than the text.
   public enum Kind: Sendable, Equatable {
     case shapeMismatch, indexOutOfRange, invalidArgument, tooLarge
+    /// The caller asked the operation to stop midway (`StopRequest`); it made no result.
+    case stopped
   }
 
   /// The category of the failure.

@@ -137,6 +137,16 @@ import Testing
     #expect(outcome.errors.contains(location))
   }
 
+  /// One large product runs in blocks of rows with a poll between them: 2 TFLOP used to run to
+  /// its end (20 s or more here) before the limit was looked at.
+  @Test func aSingleLargeProductStopsAtTheTimeLimit() throws {
+    let start = Date()
+    let outcome = try run("--time-limit", "3", "-e", "let a = zeros(10000, 10000)\nlet c = a @ a")
+    #expect(Date().timeIntervalSince(start) < 10)
+    #expect(outcome.status == 1)
+    #expect(outcome.errors.contains("the script ran past its time limit of 3 s"))
+  }
+
   /// A model body's loops run through the evaluator's own statements and stop like any loop.
   @Test func anEndlessLoopInAModelBodyStopsAtTheTimeLimit() throws {
     let outcome = try run("--time-limit", "1", "-e", "model m(2) { while true { } }")

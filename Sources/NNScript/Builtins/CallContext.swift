@@ -214,6 +214,7 @@ struct CallContext {
   func fail(_ error: TensorError) -> Diagnostic {
     let code: DiagnosticCode
     switch error.kind {
+    case .stopped: return evaluator.stopDiagnostic(at: evaluator.location(callRange))
     case .shapeMismatch: code = .shapeMismatch
     case .indexOutOfRange: code = .indexOutOfRange
     case .invalidArgument: code = .invalidArgument

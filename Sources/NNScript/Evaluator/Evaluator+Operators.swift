@@ -122,7 +122,7 @@ extension Evaluator {
       do {
         return Self.wrap(try Tensor.matmul(a, b))
       } catch {
-        throw failure(.shapeMismatch, error.message, at: range)
+        throw failure(error, at: range)
       }
     case .and, .or:
       throw failure(.typeMismatch, "'\(op.rawValue)' needs bools, not tensors", at: range)
@@ -130,8 +130,18 @@ extension Evaluator {
     do {
       return Self.wrap(try Tensor.binary(elementwise, a, b))
     } catch {
-      throw failure(error.kind == .tooLarge ? .resourceLimit : .shapeMismatch, error.message,
-                    at: range)
+      throw failure(error, at: range)
+    }
+  }
+
+  /// An operator's tensor error at `range`: a stop midway (`StopRequest`) is the stop's
+  /// diagnostic, a size past a limit a resource limit, anything else the operands' shapes.
+  private func failure(_ error: TensorError, at range: SourceRange) -> Unwind {
+    switch error.kind {
+    case .stopped: .failure(stopDiagnostic(at: location(range)))
+    case .tooLarge: failure(.resourceLimit, error.message, at: range)
+    case .shapeMismatch, .indexOutOfRange, .invalidArgument:
+      failure(.shapeMismatch, error.message, at: range)
     }
   }
 

@@ -204,7 +204,14 @@ public final class Interpreter {
     // Parsing, too, recurses once per nesting level, so it runs on the large stack. Every
     // allocation of the run is charged to this interpreter's budget, bound to that thread.
     let outcome: Result<Value, ScriptError> = LargeStack.run {
-      MemoryBudget.$current.withValue(evaluator.memory) { evaluate(source, in: evaluator, path) }
+      // Long eager operations (a large `a @ b`) ask between blocks whether to stop; only this
+      // thread asks, so the evaluator may answer though it is not Sendable.
+      let stop = EvaluatorOnItsThread(evaluator)
+      return MemoryBudget.$current.withValue(evaluator.memory) {
+        StopRequest.$check.withValue({ stop.value.stopRequested }) {
+          evaluate(source, in: evaluator, path)
+        }
+      }
     }
     return try outcome.get()
   }
@@ -252,4 +259,11 @@ public final class Interpreter {
       }
     }
   }
+}
+
+/// The evaluator, handed to a `@Sendable` question that only the evaluating thread asks
+/// (`StopRequest.check`).
+private struct EvaluatorOnItsThread: @unchecked Sendable {
+  let value: Evaluator
+  init(_ value: Evaluator) { self.value = value }
 }
