@@ -204,11 +204,9 @@ public final class Interpreter {
     // Parsing, too, recurses once per nesting level, so it runs on the large stack. Every
     // allocation of the run is charged to this interpreter's budget, bound to that thread.
     let outcome: Result<Value, ScriptError> = LargeStack.run {
-      // Long eager operations (a large `a @ b`) ask between blocks whether to stop; only this
-      // thread asks, so the evaluator may answer though it is not Sendable.
-      let stop = EvaluatorOnItsThread(evaluator)
+      // Long eager operations (a large `a @ b`) ask this thread between blocks whether to stop.
       return MemoryBudget.$current.withValue(evaluator.memory) {
-        StopRequest.$check.withValue({ stop.value.stopRequested }) {
+        StopRequest.withCheck({ evaluator.stopRequested }) {
           evaluate(source, in: evaluator, path)
         }
       }
@@ -259,11 +257,4 @@ public final class Interpreter {
       }
     }
   }
-}
-
-/// The evaluator, handed to a `@Sendable` question that only the evaluating thread asks
-/// (`StopRequest.check`).
-private struct EvaluatorOnItsThread: @unchecked Sendable {
-  let value: Evaluator
-  init(_ value: Evaluator) { self.value = value }
 }
