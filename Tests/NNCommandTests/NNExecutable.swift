@@ -14,6 +14,11 @@ struct NNExecutable {
 
   let url: URL
 
+  /// Whether this run is the AddressSanitizer pass (`scripts/test --asan` sets ASAN_OPTIONS).
+  /// Under ASan no program runs inside `ulimit -v`: its shadow memory alone reserves terabytes
+  /// of address space, so the tests that need an address-space limit skip that pass.
+  static let underAddressSanitizer = ProcessInfo.processInfo.environment["ASAN_OPTIONS"] != nil
+
   /// Finds `nn` beside the test bundle, so it works with any `--scratch-path`; `NN_EXECUTABLE`
   /// overrides the search.
   static func locate() throws -> NNExecutable {

@@ -103,6 +103,10 @@ enum LargeStack {
     let size = pthread_get_stacksize_np(pthread_self())
     let lowest = top - UInt(size)
     #endif
+    // AddressSanitizer keeps address-taken locals on a fake stack elsewhere, so a frame's
+    // mark says nothing of this stack's depth: no floor then (the call depth still bounds).
+    let mark = currentDepthMark()
+    guard mark >= lowest, mark <= lowest + UInt(size) else { return 0 }
     return lowest + UInt(min(Limits.stackReserve, size / 4))
   }
 
