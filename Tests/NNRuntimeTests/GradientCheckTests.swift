@@ -163,6 +163,58 @@ let gradientCases: [String: GradientCase] = {
   cases["reshape"] = direct(.reshape([6, 2]), [([3, 4], .signed)])
   cases["sumToShape"] = direct(.sumToShape([4]), [([3, 4], .signed)])
   cases["broadcast"] = direct(.broadcast([3, 4], scale: 0.5), [([3, 1], .signed)])
+  // The primitive ops layers compose (slice, concat, stack, permute, gather, batched matmul,
+  // where, max, masked fill).
+  cases["slice step 2"] = direct(.slice(SliceRange(axis: 1, start: 1, end: 6, step: 2)),
+                                 [([3, 7, 2], .signed)])
+  cases["slice last axis"] = direct(.slice(SliceRange(axis: 2, start: 0, end: 3)),
+                                    [([2, 3, 5], .signed)])
+  cases["slice_grad"] = direct(.sliceGradient(SliceRange(axis: 0, start: 1, end: 4, step: 2),
+                                              shape: [5, 3]), [([2, 3], .signed)])
+  cases["concat axis 1"] = direct(.concat(axis: 1, count: 3),
+                                  [([2, 1, 3], .signed), ([2, 4, 3], .signed),
+                                   ([2, 2, 3], .signed)])
+  cases["concat axis 0"] = direct(.concat(axis: 0, count: 2),
+                                  [([2, 3], .signed), ([1, 3], .signed)])
+  cases["stack axis 0"] = direct(.stack(axis: 0, count: 2), [([2, 3], .signed),
+                                                             ([2, 3], .signed)])
+  cases["stack last axis"] = direct(.stack(axis: 2, count: 3),
+                                    [([2, 3], .signed), ([2, 3], .signed), ([2, 3], .signed)])
+  cases["permute 3-d"] = direct(.permute([2, 0, 1]), [([2, 3, 4], .signed)])
+  cases["permute 4-d heads"] = direct(.permute([0, 2, 1, 3]), [([2, 3, 2, 4], .signed)])
+  cases["gather axis 0 (repeats)"] = GradientCase(operands: [([4, 3], .signed)]) { graph, x in
+    let ids = try graph.add(.constant(Tensor(shape: [2, 3], scalars: [3, 0, 3, 1, 1, 2])), [])
+    return try graph.add(.gather(axis: 0), [x[0], ids])
+  }
+  cases["gather axis 1"] = GradientCase(operands: [([2, 5, 3], .signed)]) { graph, x in
+    let ids = try graph.add(.constant(Tensor(shape: [3], scalars: [4, 0, 4])), [])
+    return try graph.add(.gather(axis: 1), [x[0], ids])
+  }
+  cases["batched matmul"] = direct(.matmul, [([2, 3, 4], .signed), ([2, 4, 5], .signed)])
+  cases["batched matmul broadcast"] = direct(.matmul, [([2, 1, 3, 4], .signed),
+                                                       ([3, 4, 2], .signed)])
+  cases["batched matmul with a matrix"] = direct(.matmul, [([2, 3, 4], .signed),
+                                                           ([4, 2], .signed)])
+  cases["batched matmul of a transpose"] = GradientCase(
+    operands: [([2, 3, 4], .signed), ([2, 5, 4], .signed)]) { graph, nodes in
+      let b = try graph.add(.transpose, [nodes[1]])
+      return try graph.add(.matmul, [nodes[0], b])
+    }
+  cases["where"] = GradientCase(operands: [([3, 4], .signed), ([3, 4], .signed),
+                                           ([4], .signed)], fixed: [0]) { graph, nodes in
+    let zero = try graph.add(.constant(Tensor(scalar: 0)), [])
+    let condition = try graph.add(.compare(.greater), [nodes[0], zero])
+    return try graph.add(.select, [condition, nodes[1], nodes[2]])
+  }
+  cases["max axis 1"] = direct(.maximum(axis: 1), [([3, 5, 2], .signed)])
+  cases["max axis 0"] = direct(.maximum(axis: 0), [([4, 3], .signed)])
+  cases["masked_fill then softmax"] = GradientCase(
+    operands: [([2, 3, 3], .signed)]) { graph, nodes in
+      let mask = Tensor(shape: [3, 3], scalars: [0, 1, 1, 0, 0, 1, 0, 0, 0])
+      let m = try graph.add(.constant(mask), [])
+      let masked = try graph.add(.maskedFill(-.infinity), [nodes[0], m])
+      return try graph.add(.activation(.softmax), [masked])
+    }
   let regression: [([Int], Domain)] = [([4, 3], .signed), ([4, 3], .signed)]
   cases["loss mse"] = direct(.loss(.mse), regression)
   cases["loss sse"] = direct(.loss(.sse), regression)

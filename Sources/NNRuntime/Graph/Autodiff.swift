@@ -96,6 +96,8 @@ extension Graph {
     case .pooling(let op): return try poolingFamilyGradient(op, node, g, needs: needs)
     case .normalization(let op):
       return try normalizationFamilyGradient(op, node, g, needs: needs)
+    case .shaping(let op): return try shapingFamilyGradient(op, node, g, needs: needs)
+    case .selection(let op): return try selectionFamilyGradient(op, node, g, needs: needs)
     }
   }
 

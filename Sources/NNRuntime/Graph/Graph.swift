@@ -103,6 +103,8 @@ public struct Graph: Sendable {
     case .convolutions(let op): return try convolutionFamilyShape(op, shapes)
     case .pooling(let op): return try poolingFamilyShape(op, shapes)
     case .normalization(let op): return try normalizationFamilyShape(op, shapes)
+    case .shaping(let op): return try shapingFamilyShape(op, shapes)
+    case .selection(let op): return try selectionFamilyShape(op, shapes)
     }
   }
 

@@ -129,3 +129,43 @@ extension Op {
     .normalization(.normalizeScaleGradient(geometry))
   }
 }
+
+extension Op {
+  /// The elements a range takes along its axis.
+  public static func slice(_ range: SliceRange) -> Op { .shaping(.slice(range)) }
+  /// The scatter of a slice's gradient into zeros of `shape`.
+  public static func sliceGradient(_ range: SliceRange, shape: [Int]) -> Op {
+    .shaping(.sliceGradient(range, shape: shape))
+  }
+  /// `count` tensors joined along `axis`.
+  public static func concat(axis: Int, count: Int) -> Op {
+    .shaping(.concat(axis: axis, count: count))
+  }
+  /// `count` tensors stacked along a new `axis`.
+  public static func stack(axis: Int, count: Int) -> Op {
+    .shaping(.stack(axis: axis, count: count))
+  }
+  /// The axes reordered.
+  public static func permute(_ axes: [Int]) -> Op { .shaping(.permute(axes)) }
+  /// np.take along `axis`.
+  public static func gather(axis: Int) -> Op { .shaping(.gather(axis: axis)) }
+  /// gather's scatter-add gradient into zeros of `shape`.
+  public static func gatherGradient(axis: Int, shape: [Int]) -> Op {
+    .shaping(.gatherGradient(axis: axis, shape: shape))
+  }
+
+  /// 1 where the comparison holds, else 0.
+  public static func compare(_ comparison: Comparison) -> Op {
+    .selection(.compare(comparison))
+  }
+  /// [condition, a, b] → a where the condition is non-zero, else b.
+  public static var select: Op { .selection(.select) }
+  /// The maximum over `axis`.
+  public static func maximum(axis: Int) -> Op { .selection(.maximum(axis: axis)) }
+  /// The maximum's gradient, to the first maximum.
+  public static func maximumGradient(axis: Int) -> Op {
+    .selection(.maximumGradient(axis: axis))
+  }
+  /// `value` where the mask is non-zero, else x.
+  public static func maskedFill(_ value: Double) -> Op { .selection(.maskedFill(value)) }
+}

@@ -43,6 +43,10 @@ public enum Op: Hashable, Sendable {
   case pooling(PoolingOp)
   /// Batch and layer normalisation (Kernels/NormalizationKernels.swift).
   case normalization(NormalizationOp)
+  /// Slice, concat, stack, permute and gather (Kernels/ShapingKernels.swift).
+  case shaping(ShapingOp)
+  /// Comparisons, where, max over an axis and masking (Kernels/SelectionKernels.swift).
+  case selection(SelectionOp)
 
   /// The name shown in errors and plan listings.
   public var name: String {
@@ -57,6 +61,8 @@ public enum Op: Hashable, Sendable {
     case .convolutions(let op): op.name
     case .pooling(let op): op.name
     case .normalization(let op): op.name
+    case .shaping(let op): op.name
+    case .selection(let op): op.name
     }
   }
 
@@ -73,6 +79,8 @@ public enum Op: Hashable, Sendable {
     case .convolutions(let op): op.arity
     case .pooling(let op): op.arity
     case .normalization(let op): op.arity
+    case .shaping(let op): op.arity
+    case .selection(let op): op.arity
     }
   }
 }
@@ -104,7 +112,7 @@ public enum LinearOp: Hashable, Sendable {
   case linear
   /// [x: [..., n], b: [n]] → x + b on every row.
   case addBias
-  /// np.matmul for rank 1–2 operands.
+  /// np.matmul: rank 1–2 operands, or stacks of matrices whose leading axes broadcast.
   case matmul
   /// Swaps the last two axes (identity below rank 2).
   case transpose

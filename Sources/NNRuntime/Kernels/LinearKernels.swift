@@ -33,12 +33,13 @@ extension Graph {
       return x
     case .matmul:
       let (a, b) = (shapes[0], shapes[1])
+      if a.count > 2 || b.count > 2 { return try batchedMatmulShape(a, b) }
       guard (1...2).contains(a.count) && (1...2).contains(b.count) else {
-        throw GraphError(message: "matmul: operands must have 1 or 2 axes, not shapes "
+        throw GraphError(message: "matmul: operands must have at least 1 axis, not shapes "
                          + "\(shapeText(a)) and \(shapeText(b))")
       }
       let inner = a[a.count - 1]
-      let rows = b.count == 2 ? b[0] : b[0]
+      let rows = b[0]
       guard inner == rows else {
         throw GraphError(message: "matmul: inner dimensions \(inner) and \(rows) differ "
                          + "(shapes \(shapeText(a)) and \(shapeText(b)))")
@@ -56,6 +57,27 @@ extension Graph {
       }
       return [g[1], x[1]]
     }
+  }
+
+  /// np.matmul of stacks of matrices `[..., m, k] @ [..., k, n]`, the leading axes
+  /// broadcasting; a vector operand must be made a matrix first (the language's `@` does).
+  static func batchedMatmulShape(_ a: [Int], _ b: [Int]) throws(GraphError) -> [Int] {
+    guard a.count >= 2, b.count >= 2 else {
+      throw GraphError(message: "matmul: a vector times a stack of matrices needs the vector "
+                       + "as a matrix (shapes \(shapeText(a)) and \(shapeText(b)))")
+    }
+    let (m, k) = (a[a.count - 2], a[a.count - 1])
+    let (rows, n) = (b[b.count - 2], b[b.count - 1])
+    guard k == rows else {
+      throw GraphError(message: "matmul: inner dimensions \(k) and \(rows) differ "
+                       + "(shapes \(shapeText(a)) and \(shapeText(b)))")
+    }
+    guard let batch = try? Tensor.broadcastShape(Array(a.dropLast(2)), Array(b.dropLast(2)))
+    else {
+      throw GraphError(message: "matmul: the leading axes of shapes \(shapeText(a)) and "
+                       + "\(shapeText(b)) do not broadcast together")
+    }
+    return batch + [m, n]
   }
 }
 
@@ -108,6 +130,20 @@ extension Graph {
     func row(_ x: NodeID, _ graph: inout Graph) throws(GraphError) -> NodeID {
       let length = graph.shape(of: x)[0]
       return try graph.gradientNode(.reshape([1, length]), [x], for: node)
+    }
+    if aShape.count > 2 || bShape.count > 2 {
+      // Stacks: the 2-D rule per matrix, then summed over any leading axes that broadcast.
+      if needs[0] {
+        let bT = try gradientNode(.transpose, [b], for: node)
+        let part = try gradientNode(.matmul, [g, bT], for: node)
+        result.append((a, try reduce(part, to: aShape, for: node)))
+      }
+      if needs[1] {
+        let aT = try gradientNode(.transpose, [a], for: node)
+        let part = try gradientNode(.matmul, [aT, g], for: node)
+        result.append((b, try reduce(part, to: bShape, for: node)))
+      }
+      return result
     }
     switch (aShape.count, bShape.count) {
     case (2, 2):
@@ -190,6 +226,55 @@ struct GemmKernel<T: PlanScalar> {
   }
 }
 
+/// One GEMM per matrix of a stack, the operands' leading axes broadcasting to the output's.
+struct BatchedGemmKernel<T: PlanScalar> {
+  let a: UnsafeMutablePointer<T>
+  let transposeA: Bool
+  let b: UnsafeMutablePointer<T>
+  let transposeB: Bool
+  let c: UnsafeMutablePointer<T>
+  let m: Int
+  let n: Int
+  let k: Int
+  /// Per output matrix: the element offset of its A and B matrices.
+  let aOffsets: [Int]
+  let bOffsets: [Int]
+
+  init(
+    a: UnsafeMutablePointer<T>, transposeA: Bool, b: UnsafeMutablePointer<T>,
+    transposeB: Bool, c: UnsafeMutablePointer<T>, aShape: [Int], bShape: [Int],
+    outputShape: [Int]
+  ) {
+    (self.a, self.transposeA, self.b, self.transposeB, self.c) = (a, transposeA, b, transposeB, c)
+    m = aShape[aShape.count - 2]
+    k = aShape[aShape.count - 1]
+    n = bShape[bShape.count - 1]
+    // Matrices as elements: walk the output's leading axes, reading each operand's through
+    // its broadcast strides.
+    let batch = Array(outputShape.dropLast(2))
+    let index = BroadcastIndex(operands: [Array(aShape.dropLast(2)), Array(bShape.dropLast(2))],
+                               output: batch)
+    var aOffsets: [Int] = []
+    var bOffsets: [Int] = []
+    for row in 0..<index.rows {
+      for j in 0..<index.rowLength {
+        aOffsets.append((index.offset(0, row) + j * index.innerStrides[0]) * m * k)
+        bOffsets.append((index.offset(1, row) + j * index.innerStrides[1]) * k * n)
+      }
+    }
+    self.aOffsets = aOffsets
+    self.bOffsets = bOffsets
+  }
+
+  func run() {
+    for item in aOffsets.indices {
+      T.gemm(a + aOffsets[item], transposeA: transposeA, b + bOffsets[item],
+             transposeB: transposeB, into: c + item * m * n, m: m, n: n, k: k,
+             accumulate: false)
+    }
+  }
+}
+
 /// x + b on every row.
 struct BiasKernel<T: PlanScalar> {
   let input: UnsafeMutablePointer<T>
@@ -244,6 +329,12 @@ extension Kernel {
                                  rows: rows, columns: columns))
     case .matmul:
       let (a, b) = (shapes[0], shapes[1])
+      if a.count > 2 || b.count > 2 {
+        return .batchedGemm(BatchedGemmKernel(
+          a: p[0], transposeA: operands.transposed[0], b: p[1],
+          transposeB: operands.transposed[1], c: operands.output, aShape: a, bShape: b,
+          outputShape: operands.outputShape))
+      }
       let m = a.count == 2 ? a[0] : 1
       let k = a[a.count - 1]
       let n = b.count == 2 ? b[1] : 1

@@ -46,7 +46,7 @@ extension PlanCompiler {
         schedule.placement[index] = .arena(offset)
         schedule.constants.append((index, offset))
       case .linearAlgebra, .activations, .arithmetic, .reductions, .losses, .sequences,
-           .convolutions, .pooling, .normalization:
+           .convolutions, .pooling, .normalization, .shaping, .selection:
         break
       }
     }

@@ -18,6 +18,8 @@ extension Kernel {
     case .convolutions(let op): .convolutionFamily(op, operands)
     case .pooling(let op): .poolingFamily(op, operands)
     case .normalization(let op): .normalizationFamily(op, operands)
+    case .shaping(let op): .shapingFamily(op, operands)
+    case .selection(let op): .selectionFamily(op, operands)
     }
   }
 
@@ -49,7 +51,7 @@ extension Op {
       "\(name) runs only inside a training plan, which draws and keeps its mask"
     case .source(.constant), .linearAlgebra, .activations(.activation),
          .activations(.activationGradient), .arithmetic, .reductions, .losses, .sequences,
-         .convolutions, .pooling, .normalization:
+         .convolutions, .pooling, .normalization, .shaping, .selection:
       nil
     }
   }

@@ -24,6 +24,11 @@ enum Kernel<T: PlanScalar> {
   case convolution(ConvolutionKernel<T>)
   case pooling(PoolingKernel<T>)
   case normalization(NormalizationKernel<T>)
+  case batchedGemm(BatchedGemmKernel<T>)
+  case shaping(ShapingKernel<T>)
+  case gather(GatherKernel<T>)
+  case select(SelectKernel<T>)
+  case maximum(MaximumKernel<T>)
 
   /// Executes the kernel; only dropout draws from `random`.
   @inline(__always)
@@ -49,6 +54,11 @@ enum Kernel<T: PlanScalar> {
     case .convolution(let kernel): kernel.run()
     case .pooling(let kernel): kernel.run()
     case .normalization(let kernel): kernel.run()
+    case .batchedGemm(let kernel): kernel.run()
+    case .shaping(let kernel): kernel.run()
+    case .gather(let kernel): kernel.run()
+    case .select(let kernel): kernel.run()
+    case .maximum(let kernel): kernel.run()
     }
   }
 }

@@ -160,7 +160,16 @@ struct PlanCompiler {
       }
     case .linearAlgebra(let op):
       return op == .transpose && node.shape.count < 2 ? input : nil
-    case .source, .arithmetic, .losses, .sequences, .convolutions, .pooling, .normalization:
+    case .shaping(let op):
+      // A permute that keeps the order, or a whole-axis slice, moves nothing.
+      switch op {
+      case .permute(let axes): return axes == Array(axes.indices) ? input : nil
+      case .slice(let range):
+        return range.start == 0 && range.step == 1 && node.shape == inputShape ? input : nil
+      case .sliceGradient, .concat, .stack, .gather, .gatherGradient: return nil
+      }
+    case .source, .arithmetic, .losses, .sequences, .convolutions, .pooling, .normalization,
+         .selection:
       return nil
     }
   }
