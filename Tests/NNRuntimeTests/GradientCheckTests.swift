@@ -153,6 +153,7 @@ let gradientCases: [String: GradientCase] = {
   cases["sqrt"] = direct(.sqrt, [([3, 4], .positive)])
   cases["abs"] = direct(.abs, [([3, 4], .signed)])
   cases["sign"] = direct(.sign, [([3, 4], .signed)])
+  cases["scale"] = direct(.scale(1 / 2.0.squareRoot()), [([3, 4], .signed)])
   for axis in [nil, 0, 1, -1] as [Int?] {
     cases["sum axis \(String(describing: axis))"] = direct(.sum(axis: axis), [([3, 4], .signed)])
     cases["mean axis \(String(describing: axis))"] = direct(.mean(axis: axis),

@@ -46,6 +46,8 @@ extension Op {
   public static var power: Op { .arithmetic(.power) }
   /// Element-wise.
   public static var negate: Op { .arithmetic(.negate) }
+  /// Element-wise x · c, c in the plan's precision.
+  public static func scale(_ c: Double) -> Op { .arithmetic(.scale(c)) }
   /// Element-wise.
   public static var exp: Op { .arithmetic(.exp) }
   /// Element-wise.

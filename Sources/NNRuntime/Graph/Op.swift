@@ -176,6 +176,9 @@ public enum ArithmeticOp: Hashable, Sendable {
   case negate, exp, log, sqrt, abs
   /// Element-wise −1, 0 or 1 (0 for NaN-free zero), the derivative of abs.
   case sign
+  /// x · c for a constant c held in 64 bits, so that a Double plan multiplies by c itself (a
+  /// Float constant tensor would round 1/√2 first).
+  case scale(Double)
 
   /// The name shown in errors and plan listings.
   public var name: String {
@@ -191,6 +194,7 @@ public enum ArithmeticOp: Hashable, Sendable {
     case .sqrt: "sqrt"
     case .abs: "abs"
     case .sign: "sign"
+    case .scale: "scale"
     }
   }
 
@@ -198,7 +202,7 @@ public enum ArithmeticOp: Hashable, Sendable {
   public var arity: Int {
     switch self {
     case .add, .subtract, .multiply, .divide, .power: 2
-    case .negate, .exp, .log, .sqrt, .abs, .sign: 1
+    case .negate, .exp, .log, .sqrt, .abs, .sign, .scale: 1
     }
   }
 }

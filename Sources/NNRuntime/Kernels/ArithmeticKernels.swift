@@ -16,7 +16,7 @@ extension Graph {
         throw GraphError(message: "\(op.name): cannot broadcast shapes \(shapeText(shapes[0])) "
                          + "and \(shapeText(shapes[1]))")
       }
-    case .negate, .exp, .log, .sqrt, .abs, .sign:
+    case .negate, .exp, .log, .sqrt, .abs, .sign, .scale:
       return shapes[0]
     }
   }
@@ -69,6 +69,8 @@ extension Graph {
       }
     case .negate:
       raw.append((0, try make(.negate, [g], node)))
+    case .scale(let c):
+      raw.append((0, try make(.scale(c), [g], node)))
     case .exp:
       raw.append((0, try make(.multiply, [g, node], node)))
     case .log:
@@ -144,6 +146,7 @@ struct BinaryKernel<T: PlanScalar> {
 /// The element-wise unary ops a kernel can run.
 enum UnaryKind: Sendable {
   case negate, exp, log, sqrt, abs, sign
+  case scale(Double)
 }
 
 /// −1, 0 or 1 by the sign of x (+0 for either zero); NaN stays NaN, as NumPy's sign.
@@ -161,6 +164,9 @@ struct UnaryKernel<T: PlanScalar> {
     let (x, y) = (input, output)
     switch kind {
     case .negate: for i in 0..<count { y[i] = -x[i] }
+    case .scale(let value):
+      let c = T(value)
+      for i in 0..<count { y[i] = x[i] * c }
     case .exp: for i in 0..<count { y[i] = T.exponential(x[i]) }
     case .log: for i in 0..<count { y[i] = T.logarithm(x[i]) }
     case .sqrt: for i in 0..<count { y[i] = x[i].squareRoot() }
@@ -190,6 +196,7 @@ extension Kernel {
     case .divide: return binary(.divide)
     case .power: return binary(.power)
     case .negate: return unary(.negate)
+    case .scale(let c): return unary(.scale(c))
     case .exp: return unary(.exp)
     case .log: return unary(.log)
     case .sqrt: return unary(.sqrt)

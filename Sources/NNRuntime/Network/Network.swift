@@ -102,6 +102,9 @@ public final class Network: @unchecked Sendable {
     public var z: NodeID
     /// The output node (the same as `z` without an activation).
     public var a: NodeID
+    /// Inner values the layer asks `trace` to show (an attention's weights per head), with
+    /// their labels.
+    public var shown: [ShownNode] = []
   }
 
   /// Adds the network's ops to `graph` for a batch of `batch` samples; input index `inputIndex`
@@ -128,9 +131,11 @@ public final class Network: @unchecked Sendable {
   ) throws(GraphError) -> NodeID {
     var current = input
     for layer in layers {
+      let before = lowering.shown.count
       let (z, a) = try layer.declaration.lower(layer, from: current, into: &lowering)
       current = a
-      record.append(LayerNodes(name: layer.name, z: z, a: a))
+      record.append(LayerNodes(name: layer.name, z: z, a: a,
+                               shown: Array(lowering.shown[before...])))
     }
     return current
   }

@@ -102,6 +102,10 @@ extension Plan {
     let count: Int
     switch step {
     case .node(let single):
+      // A mask of −∞ before a softmax is meant; the softmax after it is checked.
+      if case .selection(.maskedFill(let value)) = graph[single].op, !value.isFinite {
+        return nil
+      }
       node = single
       pointer = self.pointer(single)
       count = graph.shape(of: single).reduce(1, *)

@@ -10,6 +10,18 @@ extension Builtins {
     .flag("use_bias", true, "whether the layer adds a bias"),
   ]
 
+  /// `heads`, `causal:` and `dropout:`, which attention and transformer share.
+  private static let heads = Parameter.required(
+    "heads", .wholeNumber, "attention heads; they split the features").within(.atLeastOne) {
+      "attention needs at least 1 head, not \($0)"
+    }
+  private static let causal = Parameter.flag("causal", false,
+                                             "attend only to the same and earlier positions")
+  private static let attentionDropout = Parameter.number(
+    "dropout", 0, "dropout probability while training").within(.unitInterval) {
+      "dropout's probability must be in [0, 1), not \($0)"
+    }
+
   /// Layers a model body is built from, initialisers and the activations (`activations`).
   static let layers: [Builtin] = [
     Builtin("dense", [
@@ -143,6 +155,51 @@ extension Builtins {
       "let m = model(4) { dense(8); layernorm(); tanh; dense(1) }\n"
       + "summary(m)"), produces: .layer) { (context) throws(Diagnostic) in
       context.layer(Normalization(.layer))
+    },
+    Builtin("attention", [heads, causal, attentionDropout], doc: BuiltinDoc(
+      "layers",
+      "Multi-head self-attention over [time, features] samples, as PyTorch's "
+      + "MultiheadAttention.",
+      "let m = model(6) { embedding(10, 8); attention(2, causal: true) }\n"
+      + "summary(m)"), produces: .layer) { (context) throws(Diagnostic) in
+      context.layer(Attention(heads: try context.integer("heads"),
+                              causal: try context.bool("causal"),
+                              dropout: try context.number("dropout")))
+    },
+    Builtin("transformer", [
+      heads,
+      .required("hidden", .wholeNumber, "width of the feed-forward block").within(.atLeastOne) {
+        "a transformer needs a hidden width of at least 1, not \($0)"
+      },
+      attentionDropout, causal,
+      .flag("norm_first", false, "layer norm before each sub-block, not after its sum"),
+      Parameter("act", .activation, default: .described("relu"), "feed-forward activation"),
+    ], doc: BuiltinDoc(
+      "layers",
+      "One transformer encoder block (attention, then a feed-forward block, each with a "
+      + "residual sum and a layer norm), as PyTorch's TransformerEncoderLayer.",
+      "let m = model(6) { embedding(10, 8); positional(6); transformer(2, 16) }\n"
+      + "summary(m)"), produces: .layer) { (context) throws(Diagnostic) in
+      var block = Transformer(heads: try context.integer("heads"),
+                              hidden: try context.integer("hidden"),
+                              dropout: try context.number("dropout"),
+                              causal: try context.bool("causal"),
+                              normFirst: try context.bool("norm_first"))
+      if context.has("act"), !(context.value("act")?.isNil ?? true) {
+        block.activation = try context.activation("act")
+      }
+      return context.layer(block)
+    },
+    Builtin("positional", [
+      .required("max_length", .wholeNumber, "the longest sequence").within(.atLeastOne) {
+        "positional needs a max_length of at least 1, not \($0)"
+      },
+    ], doc: BuiltinDoc(
+      "layers",
+      "A layer adding a learned vector per position to [time, features] samples.",
+      "let m = model(5) { embedding(10, 4); positional(16) }\n"
+      + "print(m.positional1.weight.shape)"), produces: .layer) { (context) throws(Diagnostic) in
+      context.layer(Positional(maxLength: try context.integer("max_length")))
     },
     Builtin("he", [], doc: BuiltinDoc(
       "initialisers",

@@ -135,14 +135,12 @@ extension CallContext {
     let store = model.network.parameters
     var flat = [Float](repeating: 0, count: store.count)
     for (index, fullName) in model.network.parameterNames.enumerated() {
-      let (layer, parameter) = ModelObject.split(fullName)
-      guard case .record(let fields)? = record[layer], let entry = fields[parameter] else {
-        throw error(.invalidArgument, "the gradient record has no \(layer).\(parameter)",
-                    at: name)
+      guard let entry = ModelObject.lookup(ModelObject.path(fullName), in: record) else {
+        throw error(.invalidArgument, "the gradient record has no \(fullName)", at: name)
       }
       guard let tensor = entry.asTensor, tensor.shape == store.shapes[index] else {
         throw error(.shapeMismatch,
-                    "the gradient \(layer).\(parameter) must have shape "
+                    "the gradient \(fullName) must have shape "
                       + "\(shapeText(store.shapes[index]))", at: name)
       }
       // One NaN or infinity would spread through the update into every weight it touches,
@@ -156,7 +154,7 @@ extension CallContext {
       }
       if let (element, value) = nonFinite {
         throw error(.numericError,
-                    "the gradient \(layer).\(parameter) holds \(formatNumber(value)) at "
+                    "the gradient \(fullName) holds \(formatNumber(value)) at "
                       + "\(elementIndex(element, shape: tensor.shape)); step changed no weight",
                     at: name)
       }

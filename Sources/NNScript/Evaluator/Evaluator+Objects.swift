@@ -20,6 +20,7 @@ extension Evaluator {
                                       weight: indices.weight, bias: indices.bias))
       }
     case let layer as LayerReference:
+      if let submodule = layer.submodule(name.name) { return .object(submodule) }
       guard let index = layer.parameterIndex(name.name) else {
         throw missingMember(name, of: .object(object), among: layer.memberNames)
       }

@@ -166,7 +166,10 @@ struct NetworkRunner {
     let parameterGradients = Array(gradientNodes.prefix(lowering.parameterNodes.count))
     let layerGradients = Array(gradientNodes.dropFirst(lowering.parameterNodes.count))
     var outputs = [lossNode] + layerGradients
-    if traceLayers { outputs += [lowering.output] + lowering.layerNodes.flatMap { [$0.z, $0.a] } }
+    if traceLayers {
+      outputs += [lowering.output]
+        + lowering.layerNodes.flatMap { [$0.z, $0.a] + $0.shown.map(\.node) }
+    }
     let plan = try compile(model, graph, outputs: outputs, gradients: parameterGradients,
                            parameters: parameters, training: training,
                            at: SourceSpan(source: call.source, range: call.callRange))

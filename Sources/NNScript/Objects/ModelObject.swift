@@ -52,23 +52,40 @@ final class ModelObject: ScriptObject {
     record { network.parameters.tensor($0) }
   }
 
-  /// A record shaped like `net.params` whose tensors are `tensor(parameterIndex)`.
+  /// A record shaped like `net.params` whose tensors are `tensor(parameterIndex)`: each
+  /// layer's parameters under its name, a sub-module's (a transformer's
+  /// `self_attn.out_proj.weight`) in nested records, as PyTorch's module tree has them.
   func record(_ tensor: (Int) -> Tensor) -> Record {
     var record = Record()
     for (index, fullName) in network.parameterNames.enumerated() {
-      let (layer, parameter) = Self.split(fullName)
-      var fields = Record()
-      if case .record(let existing)? = record[layer] { fields = existing }
-      fields[parameter] = .tensor(tensor(index))
-      record[layer] = .record(fields)
+      Self.insert(.tensor(tensor(index)), at: Self.path(fullName), into: &record)
     }
     return record
   }
 
-  /// `"dense1.weight"` → `("dense1", "weight")`.
-  static func split(_ name: String) -> (String, String) {
-    guard let dot = name.lastIndex(of: ".") else { return (name, name) }
-    return (String(name[..<dot]), String(name[name.index(after: dot)...]))
+  /// `"transformer1.self_attn.out_proj.weight"` → its components.
+  static func path(_ name: String) -> [String] {
+    name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+  }
+
+  /// The value at `path` in nested records, or nil.
+  static func lookup(_ path: [String], in record: Record) -> Value? {
+    guard let first = path.first, let value = record[first] else { return nil }
+    if path.count == 1 { return value }
+    guard case .record(let inner) = value else { return nil }
+    return lookup(Array(path.dropFirst()), in: inner)
+  }
+
+  private static func insert(_ value: Value, at path: [String], into record: inout Record) {
+    guard let first = path.first else { return }
+    if path.count == 1 {
+      record[first] = value
+      return
+    }
+    var inner = Record()
+    if case .record(let existing)? = record[first] { inner = existing }
+    insert(value, at: Array(path.dropFirst()), into: &inner)
+    record[first] = .record(inner)
   }
 }
 
@@ -93,12 +110,30 @@ final class LayerReference: ScriptObject {
     (weight == nil ? [] : ["weight"]) + otherParameters + (bias == nil ? [] : ["bias"])
   }
 
-  /// The layer's parameters besides weight and bias (an lstm's weight_ih and weight_hh).
+  /// The layer's parameters besides weight and bias (an lstm's weight_ih and weight_hh) and
+  /// its sub-modules (a transformer's `self_attn`, `linear1`), in parameter order.
   private var otherParameters: [String] {
-    model.network.parameterNames.compactMap { fullName in
-      let (layer, parameter) = ModelObject.split(fullName)
-      return layer == layerName && parameter != "weight" && parameter != "bias" ? parameter : nil
+    var seen = Set<String>()
+    return model.network.parameterNames.compactMap { fullName in
+      guard fullName.hasPrefix(layerName + ".") else { return nil }
+      let rest = fullName.dropFirst(layerName.count + 1)
+      let member = String(rest.prefix { $0 != "." })
+      guard member != "weight", member != "bias", seen.insert(member).inserted else {
+        return nil
+      }
+      return member
     }
+  }
+
+  /// `net.transformer1.self_attn`: a view of a sub-module's parameters, or nil when no
+  /// parameter of this layer lies under `member`.
+  func submodule(_ member: String) -> LayerReference? {
+    let prefix = layerName + "." + member
+    let names = model.network.parameterNames
+    guard names.contains(where: { $0.hasPrefix(prefix + ".") }) else { return nil }
+    return LayerReference(model: model, layerName: prefix,
+                          weight: names.firstIndex(of: prefix + ".weight"),
+                          bias: names.firstIndex(of: prefix + ".bias"))
   }
 
   func parameterIndex(_ member: String) -> Int? {

@@ -41,7 +41,9 @@ enum TraceReport {
       let z = plan.output(nodes.z)
       let a = plan.output(nodes.a)
       let delta = plan.output(compiled.layerGradients[index])
-      text += row("z", z) + row("a", a) + row("δ = ∂L/∂z", delta)
+      text += row("z", z) + row("a", a)
+      for shown in nodes.shown { text += row(shown.label, plan.output(shown.node)) }
+      text += row("δ = ∂L/∂z", delta)
       fields["z"] = .tensor(z)
       fields["a"] = .tensor(a)
       fields["delta"] = .tensor(delta)
@@ -50,11 +52,13 @@ enum TraceReport {
       for entry in layer.parameters where entry.role != .buffer {
         let parameter = entry.name
         let parameterIndex = entry.index
-        guard case .record(let layerGradients)? = gradients[layer.name],
-          case .tensor(let gradient)? = layerGradients[parameter]
+        guard case .tensor(let gradient)? = ModelObject.lookup(
+          [layer.name] + ModelObject.path(parameter), in: gradients)
         else { continue }
         let symbol = parameter == "bias" ? "b"
-          : parameter == "weight" ? "W" : "W_" + parameter.dropFirst("weight_".count)
+          : parameter == "weight" ? "W"
+          : parameter.hasPrefix("weight_") ? "W_" + parameter.dropFirst("weight_".count)
+          : parameter
         let current = store.tensor(parameterIndex)
         let updated = (try? Tensor.binary(
           .subtract, current,

@@ -187,6 +187,8 @@ public struct LayerLowering {
   public var graph: Graph
   /// One node per parameter of the network, in parameter order.
   public let parameterNodes: [NodeID]
+  /// Inner values layers ask `trace` to show, in the order they were lowered.
+  public var shown: [ShownNode] = []
 
   /// The node of `layer`'s parameter `name` (an error for a layer made without it).
   public func parameter(_ layer: Layer, _ name: String) throws(GraphError) -> NodeID {
@@ -207,6 +209,20 @@ public struct LayerLowering {
     _ node: NodeID, _ activation: Activation, tag: Int
   ) throws(GraphError) -> NodeID {
     activation == .identity ? node : try graph.add(.activation(activation), [node], tag: tag)
+  }
+}
+
+/// An inner value of a layer that `trace` shows under the layer, with its label.
+public struct ShownNode: Sendable {
+  /// The row label: `weights (head 1)`.
+  public var label: String
+  /// The node holding the value.
+  public var node: NodeID
+
+  /// Makes a shown value.
+  public init(_ label: String, _ node: NodeID) {
+    self.label = label
+    self.node = node
   }
 }
 
@@ -234,6 +250,7 @@ public enum LayerDeclarations {
   public static let all: [any LayerDeclaration.Type] = [
     Dense.self, ActivationLayer.self, Dropout.self, Conv2D.self, Pool2D.self, Flatten.self,
     Reshape.self, Normalization.self, LSTM.self, Embedding.self, Residual.self,
+    Attention.self, Transformer.self, Positional.self,
   ]
 
   /// The type that reads descriptions of `kind`.
