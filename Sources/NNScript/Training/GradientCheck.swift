@@ -46,7 +46,8 @@ enum GradientCheck {
       text += "  training mode (batch statistics):\n" + training.text
       inference.largest = max(inference.largest, training.largest)
     }
-    text += "  " + "largest".padding(toLength: 24) + formatScientific(inference.largest) + "\n"
+    text += "  " + "largest".padding(toLength: labelWidth(model))
+      + formatScientific(inference.largest) + "\n"
     context.evaluator.emit(text)
     return .number(inference.largest)
   }
@@ -106,11 +107,17 @@ enum GradientCheck {
           / max(abs(analytic[i]), abs(numeric), relativeFloor)
         worst = max(worst, error)
       }
-      text += "  " + name.padding(toLength: 24) + "max relative error "
+      text += "  " + name.padding(toLength: Self.labelWidth(model)) + "max relative error "
         + formatScientific(worst) + "\n"
       largest = max(largest, worst)
     }
     return (text, largest)
+  }
+
+  /// The label column: 24 wide, or wider for long names (`transformer1.self_attn.in_proj_bias`)
+  /// so the errors stay in one column.
+  static func labelWidth(_ model: ModelObject) -> Int {
+    max(24, (model.network.parameterNames.map(\.count).max() ?? 0) + 1)
   }
 
   /// `3.2e-10`: two significant digits are all an error estimate deserves.
