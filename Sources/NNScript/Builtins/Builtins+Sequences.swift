@@ -13,7 +13,8 @@ extension Builtins {
   static let sequences: [Builtin] = [
     Builtin("windows", [
       .required("t", .tensor, "a sequence: a vector, or a tensor whose first axis is time"),
-      .whole("length", 1, .atLeastOne, "the elements in each window"),
+      Parameter.required("length", .wholeNumber, "the elements in each window")
+        .within(.atLeastOne),
       .whole("stride", 1, .atLeastOne, "how far each window starts after the one before"),
     ], doc: BuiltinDoc(
       "shapes",

@@ -51,7 +51,7 @@ extension Builtins {
       "text",
       "Turns ids back into text: each id is an index in vocab.",
       "let vocab = chars(\"hello\")\n"
-      + "print(decode([3, 4, 2, 1], vocab))")) { (context) throws(Diagnostic) in
+      + "print(decode([1, 3, 2, 0], vocab))")) { (context) throws(Diagnostic) in
       let ids = try context.tensorLike("ids")
       guard ids.rank <= 1 else {
         throw context.error(
