@@ -85,21 +85,21 @@ extension Builtins {
                               + shapeText(probs.shape), at: "probs")
       }
       let scalars = probs.scalars
-      var drawn: [Float] = []
-      drawn.reserveCapacity(rows)
-      for row in 0..<rows {
-        let weights = Array(scalars[(row * classes)..<((row + 1) * classes)])
+      let weights = (0..<rows).map { Array(scalars[($0 * classes)..<(($0 + 1) * classes)]) }
+      // Every row is checked before the first draw, so a failed call leaves the stream as it was.
+      for (row, weights) in weights.enumerated() {
         if let problem = Sampling.problem(in: weights, row: probs.rank == 1 ? nil : row) {
           let place = { (index: Int) in probs.rank == 1 ? "[\(index)]" : "[\(row), \(index)]" }
           throw context.error(.invalidArgument, problem.message(at: place), at: "probs",
                               hint: problem.isNegative
                                 ? "turn logits into probabilities first: softmax(logits)" : nil)
         }
-        let index = Sampling.draw(from: weights, temperature: temperature,
-                                  using: &context.evaluator.random)
-        drawn.append(Float(index))
       }
-      return probs.rank == 1 ? .number(Double(drawn[0])) : .tensor(Tensor(drawn))
+      let drawn = weights.map {
+        Sampling.draw(from: $0, temperature: temperature, using: &context.evaluator.random)
+      }
+      // One index is a number, exact however many classes; rows give a tensor, as argmax does.
+      return probs.rank == 1 ? .number(Double(drawn[0])) : .tensor(Tensor(drawn.map(Float.init)))
     },
   ]
 }
