@@ -7,7 +7,7 @@ enum BuiltinHelp {
   static let families = [
     "output", "values", "tensors", "element-wise", "reductions", "shapes", "layers",
     "activations", "initialisers", "losses", "optimizers", "gradients", "training", "metrics",
-    "data", "plots and files", "ranks",
+    "data", "text", "plots and files", "ranks",
   ]
 
   /// Help for every name in `Builtins.all`, as declared with the built-in.

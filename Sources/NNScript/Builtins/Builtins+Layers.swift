@@ -176,8 +176,7 @@ extension Builtins {
       Parameter("act", .activation, default: .described("relu"), "feed-forward activation"),
     ], doc: BuiltinDoc(
       "layers",
-      "One transformer encoder block (attention, then a feed-forward block, each with a "
-      + "residual sum and a layer norm), as PyTorch's TransformerEncoderLayer.",
+      "One transformer encoder block, as PyTorch's TransformerEncoderLayer.",
       "let m = model(6) { embedding(10, 8); positional(6); transformer(2, 16) }\n"
       + "summary(m)"), produces: .layer) { (context) throws(Diagnostic) in
       var block = Transformer(heads: try context.integer("heads"),

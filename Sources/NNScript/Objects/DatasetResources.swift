@@ -1,7 +1,8 @@
 import Foundation
 import NNRuntime
 
-/// The data sets shipped in `Resources/` (`iris.csv`, `digits.csv`), parsed once.
+/// The data sets shipped in `Resources/` (`iris.csv`, `digits.csv`), parsed once, and the
+/// shipped text (`sonnets.txt`), read once.
 ///
 /// This is the one file that uses Foundation, for `Bundle`. It looks where SwiftPM's generated
 /// `Bundle.module` looks (the resource bundle beside the executable), then in the source tree;
@@ -10,6 +11,19 @@ import NNRuntime
 enum DatasetResources {
   static let iris: Result<Dataset, DataError> = load("iris", classes: 3)
   static let digits: Result<Dataset, DataError> = load("digits", classes: 10)
+  static let sonnets: Result<String, DataError> = text("sonnets")
+
+  private static func text(_ name: String) -> Result<String, DataError> {
+    guard let path = path(of: name + ".txt") else {
+      return .failure(DataError("the built-in text '\(name).txt' is missing from this "
+                                  + "installation of nn"))
+    }
+    switch FileAccess.readText(path) {
+    case .success(let text): return .success(text)
+    case .failure(.cannotRead(let reason)), .failure(.pastMemoryLimit(let reason)):
+      return .failure(DataError("cannot read the built-in text '\(name).txt': \(reason)"))
+    }
+  }
 
   private static func load(_ name: String, classes: Int) -> Result<Dataset, DataError> {
     guard let path = path(of: name + ".csv") else {
