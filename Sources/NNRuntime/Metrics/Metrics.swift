@@ -92,9 +92,12 @@ public enum Metrics {
   }
 
   /// Class indices from a target tensor: `[n]` or `[n, 1]` of indices (rounded; NaN → −1), or
-  /// one-hot / probability rows `[n, k]` (the argmax).
-  public static func labels(from targets: Tensor) -> [Int] {
-    let columns = targets.rank >= 2 ? targets.shape[targets.rank - 1] : 1
+  /// one-hot / probability rows `[n, k]` (the argmax). Given the predictions' shape, targets
+  /// with one axis fewer are indices whatever their last axis: a sequence model's per-position
+  /// indices `[n, T]` against scores `[n, T, k]`, one label per position.
+  public static func labels(from targets: Tensor, predictions: [Int]? = nil) -> [Int] {
+    let perPosition = predictions.map { targets.shape == Array($0.dropLast()) } ?? false
+    let columns = perPosition ? 1 : targets.rank >= 2 ? targets.shape[targets.rank - 1] : 1
     guard columns > 0 else { return [] }
     let rows = targets.count / columns
     return targets.withUnsafeBufferPointer { values in
