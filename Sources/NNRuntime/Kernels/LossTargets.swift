@@ -105,10 +105,17 @@ extension LossKind {
       if target == indices || target == indices + [1] { return (indices, true) }
       let indexShapes = indices.isEmpty
         ? "one number" : "\(shapeText(indices)) or \(shapeText(indices + [1]))"
+      // One class per sequence against logits per position: the model's end is at fault.
+      let perSequence = prediction.count == 3
+        && (target == [prediction[0]] || target == [prediction[0], 1])
       throw LossTargetError(
         "\(outputs) \(shapeText(prediction)), so the target "
           + "must be class indices (\(indexShapes)) or probability rows "
-          + "(\(shapeText(prediction))), not shape \(shapeText(target))")
+          + "(\(shapeText(prediction))), not shape \(shapeText(target))",
+        hint: perSequence
+          ? "these are logits for each of \(prediction[1]) positions; for one class per "
+            + "sequence, end the model with lstm(units) without return_sequences, or flatten() "
+            + "before the dense" : nil)
     case .probabilities, .values:
       // One value per row given as `[n]` against a one-output model's `[n, 1]`: the same
       // numbers, read as training reads a dataset's targets (Keras does too; PyTorch's MSELoss

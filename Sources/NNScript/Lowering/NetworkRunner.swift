@@ -309,7 +309,8 @@ struct NetworkRunner {
     do throws(LossTargetError) {
       return try kind.checkedTarget(y, prediction: prediction, model: model.name)
     } catch {
-      throw call.error(error.row == nil ? .shapeMismatch : .dataError, error.message, at: "y")
+      throw call.error(error.row == nil ? .shapeMismatch : .dataError, error.message, at: "y",
+                       hint: error.hint)
     }
   }
 

@@ -261,7 +261,7 @@ struct TrainingSession {
       // A wrong value is the data's fault; a wrong shape may be the loss's choice.
       throw context.error(error.row == nil ? .shapeMismatch : .dataError,
                           "loss \(loss.name): \(error.message)",
-                          at: error.row == nil ? at : "data")
+                          at: error.row == nil ? at : "data", hint: error.hint)
     }
     let indices = isClassLoss && y.shape == Array(prediction.dropLast())
     return TrainingData(x: data.x, y: y, classes: data.classes ?? (indices ? output.last : nil))
