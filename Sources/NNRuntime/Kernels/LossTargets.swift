@@ -119,8 +119,11 @@ extension LossKind {
     case .probabilities, .values:
       // One value per row given as `[n]` against a one-output model's `[n, 1]`: the same
       // numbers, read as training reads a dataset's targets (Keras does too; PyTorch's MSELoss
-      // would broadcast to [n, n] and silently compute something else).
-      if prediction.count == 2, prediction[1] == 1, target == [prediction[0]] {
+      // would broadcast to [n, n] and silently compute something else). Likewise one value
+      // per position, `[n, T]`, against a sequence model's `[n, T, 1]`.
+      if (2...3).contains(prediction.count), prediction.last == 1,
+        target == Array(prediction.dropLast())
+      {
         return (prediction, false)
       }
       guard target == prediction else {
