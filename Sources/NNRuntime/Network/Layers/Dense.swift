@@ -69,6 +69,13 @@ public struct Dense: LayerDeclaration {
                        "\(name) would need a \(units) × \(features) weight, more than the "
                          + "\(Tensor.maxElements) elements a tensor may hold")
     }
+    // A sequence's output [time, units] holds a row per position.
+    let output = Array(input.dropLast()) + [units]
+    guard LayerResolution.fitsInATensor(output) else {
+      throw LayerError(.resourceLimit,
+                       "\(name) would give samples of shape \(shapeText(output)), more than the "
+                         + "\(Tensor.maxElements) elements a tensor may hold")
+    }
     if let weight, weight.shape != weightShape {
       throw LayerError(
         .shapeMismatch,
@@ -85,7 +92,7 @@ public struct Dense: LayerDeclaration {
     let parameters = affine.declarations(
       weightShape: weightShape, biasCount: units, fanIn: features, fanOut: units,
       activation: activation, weight: weight, bias: bias)
-    return LayerShape(output: Array(input.dropLast()) + [units], parameters: parameters)
+    return LayerShape(output: output, parameters: parameters)
   }
 
   public func lower(
