@@ -14,8 +14,8 @@ import Darwin
 struct CrossEntropy: LossFunction {
   static let declaration = LossDeclaration(
     name: "cross_entropy",
-    summary: "Softmax cross-entropy of logits against class indices or one-hot rows, per row "
-      + "or per position of [n, T, C] logits.",
+    summary: "Softmax cross-entropy of logits against class indices or one-hot rows, also per "
+      + "position.",
     example: "print(cross_entropy([[2, 0], [0, 2]], [0, 1]))",
     hyperparameters: [], targetKind: .classes, reduction: .mean,
     readsLogits: true, fusedActivation: .softmax, targetGradientIsNegated: false,

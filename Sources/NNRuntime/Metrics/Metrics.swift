@@ -11,7 +11,8 @@ public enum Metrics {
   /// predicted 1 when ≥ 0.5). With two classes precision, recall and F1 are those of class 1
   /// (sklearn's `pos_label=1`); with more they are macro averages over the classes present in
   /// the labels or the predictions (sklearn's `average='macro'`, `zero_division=0`). Rows with
-  /// a negative label are skipped.
+  /// a negative label are skipped. Scores with more axes (`[n, T, k]`, a sequence model's per
+  /// position) are rows of their last axis, one label per position.
   public static func classification(
     scores: Tensor, labels: [Int], classes: Int
   ) -> ClassificationReport {

@@ -21,8 +21,8 @@ extension Builtins {
       .optional("bias", .tensor, "fixed [units] bias"),
     ] + affineParameters, doc: BuiltinDoc(
       "layers",
-      "A fully connected layer of units outputs with an optional activation, over vectors or "
-        + "the last axis of [time, features] sequences.",
+      "A fully connected layer of units outputs with an optional activation, per position of "
+        + "sequences.",
       "let m = model(3) { dense(4, relu, init: he); dense(1) }\n"
       + "print(m(ones(3)))"), produces: .layer) {
       (context) throws(Diagnostic) in
