@@ -126,6 +126,35 @@ struct MPITests {
     #expect(job.output.components(separatedBy: "epoch 3/3").count == 2, "\(job.output)")
   }
 
+  /// A sequence tagger (targets [n, T], logits [n, T, 2], the loss a mean over positions)
+  /// trains across two ranks as one process on the combined batch.
+  @Test func aTaggerOverPositionsTrainsAcrossRanksAsOneProcess() throws {
+    try scratch.write("tag.nn", """
+      seed(3)
+      let x = floor(rand([48, 6]) * 10)
+      let data = dataset(x, (x > 4) * 1)
+      model tagger(6) { embedding(10, 8); lstm(12, return_sequences: true); dense(2) }
+      train tagger on data {
+        loss: cross_entropy
+        optimizer: adam(lr: 0.02)
+        epochs: 3
+        batch: num(args[0])
+        metrics: [accuracy]
+      }
+      save(tagger, args[1])
+      """)
+    let single = try nn.run(["run", "tag.nn", "16", "single.safetensors"], in: scratch.url)
+    #expect(single.status == 0, "\(single.errors)")
+    let job = try MPIRun.run(ranks: 2, ["run", "tag.nn", "8", "mpi.safetensors"],
+                             in: scratch.url)
+    #expect(job.status == 0, "\(job.output)\n\(job.errors)")
+    let (difference, scale) = try parameterDifference(
+      scratch.url.appendingPathComponent("single.safetensors"),
+      scratch.url.appendingPathComponent("mpi.safetensors"))
+    #expect(difference <= 1e-5 * scale, "largest difference \(difference), scale \(scale)")
+    #expect(job.output.contains("epoch 3/3"), "\(job.output)")
+  }
+
   /// The issue's own check: examples/digits.nn under two ranks trains to the accuracy of one
   /// process (each rank takes 32 rows of a 64-row step, so the runs differ by their batch).
   @Test func digitsExampleReachesTheAccuracyOfOneProcess() throws {

@@ -119,8 +119,12 @@ private func expectError(
   expectError(.loss(.crossEntropy), [[4, 3], [4, 1]], "cross_entropy: the target must have shape "
               + "[4] (class indices) or [4, 3] (probabilities), not [4, 1] (prediction shape "
               + "[4, 3])")
-  expectError(.loss(.crossEntropy), [[2, 4, 3], [2, 4]], "cross_entropy: the prediction must "
-              + "be logits [B, C], not shape [2, 4, 3]")
+  // Per-position logits [B, T, C] take indices [B, T] or rows [B, T, C].
+  expectShape(.loss(.crossEntropy), [[2, 4, 3], [2, 4]], [])
+  expectShape(.loss(.crossEntropy), [[2, 4, 3], [2, 4, 3]], [])
+  expectShape(.lossGradient(.crossEntropy, fromLogits: true), [[2, 4, 3], [2, 4], []], [2, 4, 3])
+  expectError(.loss(.crossEntropy), [[2, 4, 3, 2], [2, 4, 3]], "cross_entropy: the prediction "
+              + "must be logits [B, C] or [B, T, C], not shape [2, 4, 3, 2]")
   expectError(.lossGradient(.mse, fromLogits: false), [[2], [2], [2]], "mse_grad: the upstream "
               + "gradient must be a scalar, not shape [2]")
 }

@@ -62,7 +62,7 @@ private func l2Fixture() throws -> L2Fixture {
 @Test func resolutionErrorsNameTheLayerAndTheArgument() {
   var random = RandomGenerator(seed: 0)
   #expect(throws: LayerError.self) {
-    try NetworkBuilder.build(input: [2, 3], [Dense(units: 1)], random: &random)
+    try NetworkBuilder.build(input: [1, 2, 3], [Dense(units: 1)], random: &random)
   }
   do {
     _ = try NetworkBuilder.build(

@@ -28,9 +28,11 @@ private let allKinds: [LossKind] = [.mse, .sse, .mae, .huber(delta: 1), .crossEn
       + "probability rows ([4, 3]), not shape [4, 2]")) {
     try ce.targetShape([4, 2], prediction: [4, 3], model: "m")
   }
+  // Per-position logits [n, T, C] take indices [n, T]; a fourth axis is no loss's logits.
   #expect(throws: LossTargetError(
-    "cross_entropy reads logits of shape [n, C], but the prediction has shape [2, 4, 3]")) {
-    try ce.targetShape([2, 4], prediction: [2, 4, 3])
+    "cross_entropy reads logits of shape [n, C] or [n, T, C], but the prediction has shape "
+      + "[2, 4, 3, 2]")) {
+    try ce.targetShape([2, 4, 3], prediction: [2, 4, 3, 2])
   }
   for (value, row) in [(Float(3), 1), (-1, 1), (0.5, 1), (.nan, 1), (.infinity, 1)] {
     let target = Tensor(shape: [3], scalars: [0, value, 1])

@@ -39,8 +39,8 @@ struct CheckerTests {
 
   @Test func aModelIsBuiltOnlyFromWhatIsKnownBeforeTheRun() {
     #expect(messages("model m([1, 4, 4]) { conv2d(2, 3); dense(1) }")
-      == ["1: dense1: a dense layer needs samples of shape [features], but its input has shape "
-          + "[2, 4, 4]"])
+      == ["1: dense1: a dense layer needs samples of shape [features] or [time, features], but "
+          + "its input has shape [2, 4, 4]"])
     // Shadowed by a parameter: the global constant is not the value the model would see.
     #expect(messages("let n = [1, 4, 4]\nfn f(n) { model(n) { conv2d(2, 3); dense(1) } }")
       == [])

@@ -43,9 +43,9 @@ extension Graph {
     }
     switch kind.targetKind {
     case .classes:
-      guard prediction.count == 1 || prediction.count == 2 else {
-        throw GraphError(message: "\(kind.name): the prediction must be logits [B, C], not "
-                         + "shape \(shapeText(prediction))")
+      guard (1...3).contains(prediction.count) else {
+        throw GraphError(message: "\(kind.name): the prediction must be logits [B, C] or "
+                         + "[B, T, C], not shape \(shapeText(prediction))")
       }
       let indices = Array(prediction.dropLast())
       throw GraphError(message: "\(kind.name): the target must have shape "

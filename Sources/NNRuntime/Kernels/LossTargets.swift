@@ -6,7 +6,8 @@
 /// The targets a loss takes.
 public enum LossTargetKind: Sendable, Equatable {
   /// Class indices, one whole number per row (`[n]` or `[n, 1]`), or probability rows of the
-  /// prediction's shape (cross-entropy).
+  /// prediction's shape (cross-entropy); for per-position logits `[n, T, C]`, one index per
+  /// position (`[n, T]` or `[n, T, 1]`) or a probability row per position (`[n, T, C]`).
   case classes
   /// Probabilities in [0, 1], of the prediction's shape (bce).
   case probabilities
@@ -91,9 +92,12 @@ extension LossKind {
 
     switch targetKind {
     case .classes:
-      guard !prediction.isEmpty, prediction.count <= 2 else {
-        throw LossTargetError("\(name) reads logits of shape [n, C], but \(outputs) "
-                              + shapeText(prediction))
+      // Logits [n, C], or per-position logits [n, T, C] of a sequence model: each position
+      // a row of its own, the loss their mean (PyTorch's cross_entropy of logits reshaped to
+      // [n·T, C] and targets to [n·T]).
+      guard !prediction.isEmpty, prediction.count <= 3 else {
+        throw LossTargetError("\(name) reads logits of shape [n, C] or [n, T, C], but "
+                              + "\(outputs) \(shapeText(prediction))")
       }
       let indices = Array(prediction.dropLast())
       // With one class, [n, 1] is the prediction's shape: probabilities, as PyTorch reads it.
@@ -101,15 +105,25 @@ extension LossKind {
       if target == indices || target == indices + [1] { return (indices, true) }
       let indexShapes = indices.isEmpty
         ? "one number" : "\(shapeText(indices)) or \(shapeText(indices + [1]))"
+      // One class per sequence against logits per position: the model's end is at fault.
+      let perSequence = prediction.count == 3
+        && (target == [prediction[0]] || target == [prediction[0], 1])
       throw LossTargetError(
         "\(outputs) \(shapeText(prediction)), so the target "
           + "must be class indices (\(indexShapes)) or probability rows "
-          + "(\(shapeText(prediction))), not shape \(shapeText(target))")
+          + "(\(shapeText(prediction))), not shape \(shapeText(target))",
+        hint: perSequence
+          ? "these are logits for each of \(prediction[1]) positions; for one class per "
+            + "sequence, end the model with lstm(units) without return_sequences, or flatten() "
+            + "before the dense" : nil)
     case .probabilities, .values:
       // One value per row given as `[n]` against a one-output model's `[n, 1]`: the same
       // numbers, read as training reads a dataset's targets (Keras does too; PyTorch's MSELoss
-      // would broadcast to [n, n] and silently compute something else).
-      if prediction.count == 2, prediction[1] == 1, target == [prediction[0]] {
+      // would broadcast to [n, n] and silently compute something else). Likewise one value
+      // per position, `[n, T]`, against a sequence model's `[n, T, 1]`.
+      if (2...3).contains(prediction.count), prediction.last == 1,
+        target == Array(prediction.dropLast())
+      {
         return (prediction, false)
       }
       guard target == prediction else {
@@ -131,13 +145,18 @@ extension LossKind {
     let predictionName = model ?? "the prediction"
     let scalars = target.scalars
     if classIndices, let classes = prediction.last {
-      for (row, label) in scalars.enumerated() {
+      // Per-position indices [n, T]: an error names the row and the position within it.
+      let positions = shape.count >= 2 ? shape[1] : 1
+      for (index, label) in scalars.enumerated() {
         guard label.isFinite, label.rounded() == label, label >= 0, label < Float(classes) else {
+          let row = index / positions
+          let place = shape.count >= 2
+            ? "row \(row), position \(index % positions)" : "row \(row)"
           let count = "\(classes) \(classes == 1 ? "class" : "classes")"
           let message = label.isFinite && label.rounded() != label
-            ? "row \(row) of the target is \(Self.describe(label)), but a class index is a whole "
-              + "number (\(predictionName) has \(count), indices 0 to \(classes - 1))"
-            : "row \(row) of the target is \(Self.describe(label)), but \(predictionName) has "
+            ? "\(place) of the target is \(Self.describe(label)), but a class index is a "
+              + "whole number (\(predictionName) has \(count), indices 0 to \(classes - 1))"
+            : "\(place) of the target is \(Self.describe(label)), but \(predictionName) has "
               + "\(count) (indices 0 to \(classes - 1))"
           throw LossTargetError(message, row: row)
         }

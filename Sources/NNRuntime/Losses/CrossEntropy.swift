@@ -9,11 +9,13 @@ import Darwin
 // gradient (softmax(z) − onehot)/B.
 
 /// Prediction: logits [B, C]; target: [B] class indices (as floats) or [B, C] probabilities;
-/// mean over the batch.
+/// mean over the batch. Per-position logits [B, T, C] are B·T rows of the same kernels
+/// (targets [B, T] or [B, T, C]), the mean over every position.
 struct CrossEntropy: LossFunction {
   static let declaration = LossDeclaration(
     name: "cross_entropy",
-    summary: "Softmax cross-entropy of logits against class indices or one-hot rows.",
+    summary: "Softmax cross-entropy of logits against class indices or one-hot rows, also per "
+      + "position.",
     example: "print(cross_entropy([[2, 0], [0, 2]], [0, 1]))",
     hyperparameters: [], targetKind: .classes, reduction: .mean,
     readsLogits: true, fusedActivation: .softmax, targetGradientIsNegated: false,

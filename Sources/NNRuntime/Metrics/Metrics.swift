@@ -11,7 +11,8 @@ public enum Metrics {
   /// predicted 1 when ≥ 0.5). With two classes precision, recall and F1 are those of class 1
   /// (sklearn's `pos_label=1`); with more they are macro averages over the classes present in
   /// the labels or the predictions (sklearn's `average='macro'`, `zero_division=0`). Rows with
-  /// a negative label are skipped.
+  /// a negative label are skipped. Scores with more axes (`[n, T, k]`, a sequence model's per
+  /// position) are rows of their last axis, one label per position.
   public static func classification(
     scores: Tensor, labels: [Int], classes: Int
   ) -> ClassificationReport {
@@ -92,9 +93,12 @@ public enum Metrics {
   }
 
   /// Class indices from a target tensor: `[n]` or `[n, 1]` of indices (rounded; NaN → −1), or
-  /// one-hot / probability rows `[n, k]` (the argmax).
-  public static func labels(from targets: Tensor) -> [Int] {
-    let columns = targets.rank >= 2 ? targets.shape[targets.rank - 1] : 1
+  /// one-hot / probability rows `[n, k]` (the argmax). Given the predictions' shape, targets
+  /// with one axis fewer are indices whatever their last axis: a sequence model's per-position
+  /// indices `[n, T]` against scores `[n, T, k]`, one label per position.
+  public static func labels(from targets: Tensor, predictions: [Int]? = nil) -> [Int] {
+    let perPosition = predictions.map { targets.shape == Array($0.dropLast()) } ?? false
+    let columns = perPosition ? 1 : targets.rank >= 2 ? targets.shape[targets.rank - 1] : 1
     guard columns > 0 else { return [] }
     let rows = targets.count / columns
     return targets.withUnsafeBufferPointer { values in

@@ -210,7 +210,7 @@ public final class Trainer {
     var classification: ClassificationReport?
     var regression: RegressionReport?
     if metrics.contains(where: \.isClassification) {
-      let labels = Metrics.labels(from: data.y)
+      let labels = Metrics.labels(from: data.y, predictions: predictions.shape)
       let columns = predictions.rank >= 2 ? predictions.shape[predictions.rank - 1] : 1
       let classes = data.classes ?? max(columns, 2)
       classification = Metrics.classification(scores: predictions, labels: labels,

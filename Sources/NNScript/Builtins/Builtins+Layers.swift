@@ -29,11 +29,12 @@ extension Builtins {
         "dense needs at least 1 unit, not \($0)"
       },
       .optional("act", .activation, "activation"),
-      .optional("weight", .tensor, "fixed [in, units] weights"),
+      .optional("weight", .tensor, "fixed [units, in] weights"),
       .optional("bias", .tensor, "fixed [units] bias"),
     ] + affineParameters, doc: BuiltinDoc(
       "layers",
-      "A fully connected layer of units outputs with an optional activation.",
+      "A fully connected layer of units outputs with an optional activation, per position of "
+        + "sequences.",
       "let m = model(3) { dense(4, relu, init: he); dense(1) }\n"
       + "print(m(ones(3)))"), produces: .layer) {
       (context) throws(Diagnostic) in

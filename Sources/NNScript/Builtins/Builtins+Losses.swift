@@ -79,7 +79,8 @@ extension CallContext {
       do throws(LossTargetError) {
         shape = try kind.targetShape(y.shape, prediction: p.shape).shape
       } catch {
-        throw self.error(.shapeMismatch, "\(kind.name): \(error.message)", at: "y")
+        throw self.error(.shapeMismatch, "\(kind.name): \(error.message)", at: "y",
+                         hint: error.hint)
       }
       if shape != y.shape {
         guard case .object(let reshaped as SymbolicTensor) = try trace(.reshape(shape), [y])
@@ -118,7 +119,7 @@ extension CallContext {
       return try kind.checkedTarget(y, prediction: prediction)
     } catch {
       throw self.error(error.row == nil ? .shapeMismatch : .dataError,
-                       "\(kind.name): \(error.message)", at: "y")
+                       "\(kind.name): \(error.message)", at: "y", hint: error.hint)
     }
   }
 

@@ -84,7 +84,8 @@ extension Builtins {
                                           then: then))
     },
     metric("accuracy",
-           "The fraction of rows whose predicted class is the target; bare, a metric.",
+           "The fraction of rows (or positions) whose predicted class is the target; bare, a "
+             + "metric.",
            "print(accuracy([[0.9, 0.1], [0.2, 0.8]], [0, 0]))"),
     metric("precision",
            "Of the rows predicted positive, the fraction that are (macro for classes).",

@@ -288,13 +288,15 @@ struct NetworkRunner {
     let prediction = [rows] + output
     var classes = false
     if case .builtin(let kind) = loss.kind { classes = kind.targetKind == .classes }
-    if rows == 1, y.shape == output || (classes && y.rank == 0) {
+    // One sample's class indices: a number, or one per position ([T] for outputs [T, C]).
+    let sampleIndices = Array(output.dropLast())
+    if rows == 1, y.shape == output || (classes && y.shape == sampleIndices) {
       y = Self.reshaped(y, [1] + y.shape)
     } else if output == [1], y.shape == [rows], !classes {
       y = Self.reshaped(y, [rows, 1])
     }
     if let first = y.shape.first, first != rows,
-      y.rank == output.count + 1 || (classes && y.rank == 1)
+      y.rank == output.count + 1 || (classes && y.rank == output.count)
     {
       throw call.error(.shapeMismatch,
                        "the input has \(Evaluator.count(rows, "row")) but the target has "
@@ -310,7 +312,8 @@ struct NetworkRunner {
     do throws(LossTargetError) {
       return try kind.checkedTarget(y, prediction: prediction, model: model.name)
     } catch {
-      throw call.error(error.row == nil ? .shapeMismatch : .dataError, error.message, at: "y")
+      throw call.error(error.row == nil ? .shapeMismatch : .dataError, error.message, at: "y",
+                       hint: error.hint)
     }
   }
 

@@ -33,7 +33,7 @@ enum Evaluation {
     // Class metrics for class labels (a dataset's classes, or cross-entropy's indices), value
     // metrics otherwise; of those, only the ones that apply (auc needs two classes).
     if let classes = trainingData.classes {
-      let labels = Metrics.labels(from: trainingData.y)
+      let labels = Metrics.labels(from: trainingData.y, predictions: result.predictions.shape)
       let report = Metrics.classification(scores: result.predictions, labels: labels,
                                           classes: classes)
       record["accuracy"] = .number(Value.float32(report.accuracy))
@@ -81,9 +81,25 @@ enum Evaluation {
       let value = name == "mse" ? report.mse : name == "mae" ? report.mae : report.r2
       return .number(Value.float32(value))
     }
-    let classes = max(2, predictions.rank == 2 ? predictions.shape[1] : 2)
+    let classes = max(2, predictions.rank >= 2 ? predictions.shape[predictions.rank - 1] : 2)
     let labels: [Int]
-    if targets.rank == 2, targets.shape[1] > 1 {
+    if predictions.rank == 3 {
+      // Per-position scores [n, T, C]: a label per position, as indices [n, T] or [n, T, 1]
+      // or one-hot rows [n, T, C]; every metric counts the n·T positions.
+      let positions = Array(predictions.shape.dropLast())
+      guard targets.shape == positions || targets.shape == positions + [1]
+        || targets.shape == predictions.shape
+      else {
+        throw context.error(.shapeMismatch,
+                            "\(name): the predictions have shape \(shapeText(predictions.shape)), "
+                              + "so the targets must be class indices \(shapeText(positions)) "
+                              + "or one-hot rows \(shapeText(predictions.shape)), not shape "
+                              + shapeText(targets.shape), at: "y")
+      }
+      labels = targets.shape == predictions.shape
+        ? Metrics.labels(from: targets)
+        : targets.scalars.map { Int($0.rounded()) }
+    } else if targets.rank == 2, targets.shape[1] > 1 {
       labels = (try? targets.reduce(.argmax, axis: 1))?.scalars.map { Int($0) } ?? []
     } else {
       labels = targets.scalars.map { Int($0.rounded()) }

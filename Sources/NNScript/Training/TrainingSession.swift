@@ -17,16 +17,19 @@ struct TrainingSession {
   /// The loss when none is given: cross-entropy for class targets (bce for one output),
   /// mean squared error otherwise. Targets of a data set made without `classes:` count as
   /// classes when a model of C > 1 outputs meets one column of whole numbers in 0..<C
-  /// (`dataset(x, labels)`), as they do when training with cross_entropy.
+  /// (`dataset(x, labels)`), or one whole number per position meets outputs `[T, C]`, as
+  /// they do when training with cross_entropy.
   static func defaultLoss(for model: ModelObject, data: Dataset) -> LossObject {
     let output = model.network.outputShape
     if data.classes != nil {
       return LossObject(.builtin(output == [1] ? .bce : .crossEntropy))
     }
-    let column = data.y.shape == [data.n] || data.y.shape == [data.n, 1]
-    if output.count == 1, output[0] > 1, column, data.y.scalars.allSatisfy({
-      $0 >= 0 && $0 < Float(output[0]) && $0.rounded() == $0
-    }) {
+    // One index per row, or per position for a sequence model's outputs [T, C].
+    let indices = [data.n] + output.dropLast()
+    let column = data.y.shape == indices || data.y.shape == indices + [1]
+    if let classes = output.last, output.count <= 2, classes > 1, column,
+      data.y.scalars.allSatisfy({ $0 >= 0 && $0 < Float(classes) && $0.rounded() == $0 })
+    {
       return LossObject(.builtin(.crossEntropy))
     }
     return LossObject(.builtin(.mse))
@@ -258,7 +261,7 @@ struct TrainingSession {
       // A wrong value is the data's fault; a wrong shape may be the loss's choice.
       throw context.error(error.row == nil ? .shapeMismatch : .dataError,
                           "loss \(loss.name): \(error.message)",
-                          at: error.row == nil ? at : "data")
+                          at: error.row == nil ? at : "data", hint: error.hint)
     }
     let indices = isClassLoss && y.shape == Array(prediction.dropLast())
     return TrainingData(x: data.x, y: y, classes: data.classes ?? (indices ? output.last : nil))

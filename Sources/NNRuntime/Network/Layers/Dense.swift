@@ -1,5 +1,6 @@
-/// `dense(units, act)`: `y = x · Wᵀ + b`, then the activation, over `[features]` samples
-/// (PyTorch's `nn.Linear`, weight `[units, features]`).
+/// `dense(units, act)`: `y = x · Wᵀ + b`, then the activation, over `[features]` samples, or
+/// over the last axis of `[time, features]` sequence samples (`[time, units]`), as PyTorch's
+/// `nn.Linear` (weight `[units, features]`) and Keras's `Dense` do. Images need `flatten()`.
 public struct Dense: LayerDeclaration {
   /// Output features.
   public var units: Int
@@ -54,10 +55,10 @@ public struct Dense: LayerDeclaration {
     guard let features = input.last, input.count >= 1 else {
       throw LayerError(.shapeMismatch, "\(name) needs inputs with at least one axis")
     }
-    guard input.count == 1 else {
+    guard input.count <= 2 else {
       throw LayerError(.shapeMismatch,
-                       "\(name): a dense layer needs samples of shape [features], but its "
-                         + "input has shape \(shapeText(input))",
+                       "\(name): a dense layer needs samples of shape [features] or "
+                         + "[time, features], but its input has shape \(shapeText(input))",
                        hint: "add flatten() before it")
     }
     let weightShape = [units, features]
@@ -66,6 +67,13 @@ public struct Dense: LayerDeclaration {
     else {
       throw LayerError(.resourceLimit,
                        "\(name) would need a \(units) × \(features) weight, more than the "
+                         + "\(Tensor.maxElements) elements a tensor may hold")
+    }
+    // A sequence's output [time, units] holds a row per position.
+    let output = Array(input.dropLast()) + [units]
+    guard LayerResolution.fitsInATensor(output) else {
+      throw LayerError(.resourceLimit,
+                       "\(name) would give samples of shape \(shapeText(output)), more than the "
                          + "\(Tensor.maxElements) elements a tensor may hold")
     }
     if let weight, weight.shape != weightShape {
@@ -84,18 +92,29 @@ public struct Dense: LayerDeclaration {
     let parameters = affine.declarations(
       weightShape: weightShape, biasCount: units, fanIn: features, fanOut: units,
       activation: activation, weight: weight, bias: bias)
-    return LayerShape(output: Array(input.dropLast()) + [units], parameters: parameters)
+    return LayerShape(output: output, parameters: parameters)
   }
 
   public func lower(
     _ layer: Layer, from input: NodeID, into lowering: inout LayerLowering
   ) throws(GraphError) -> (z: NodeID, a: NodeID) {
     let tag = layer.tag
-    var z = try lowering.graph.add(.linear, [input, lowering.parameter(layer, "weight")],
+    let shape = lowering.graph.shape(of: input)
+    // A batch of sequences [B, T, D] is B·T rows of one matrix product: reshaped (an alias,
+    // no copy) to [B·T, D] and back. The activation follows the reshape back, so that a
+    // softmax or sigmoid still directly precedes the loss it fuses with; linear and bias
+    // stay one fused kernel.
+    let rows = shape.count > 2 ? Array(shape.dropLast()) : nil
+    var flat = input
+    if let rows, let features = shape.last {
+      flat = try lowering.graph.add(.reshape([rows.reduce(1, *), features]), [input], tag: tag)
+    }
+    var z = try lowering.graph.add(.linear, [flat, lowering.parameter(layer, "weight")],
                                    tag: tag)
     if useBias {
       z = try lowering.graph.add(.addBias, [z, lowering.parameter(layer, "bias")], tag: tag)
     }
+    if let rows { z = try lowering.graph.add(.reshape(rows + [units]), [z], tag: tag) }
     return (z, try lowering.activate(z, activation, tag: tag))
   }
 
