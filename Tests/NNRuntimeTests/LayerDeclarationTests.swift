@@ -125,7 +125,12 @@ private func l2Fixture() throws -> L2Fixture {
     Normalization(.layer), Reshape([2, -1]), LSTM(units: 3, returnSequences: true),
     LSTM(units: 2), Dense(units: 1, activation: .sigmoid),
   ]
-  let tokens: [any LayerDeclaration] = [Embedding(vocab: 5, dim: 3), LSTM(units: 2)]
+  let tokens: [any LayerDeclaration] = [
+    Embedding(vocab: 5, dim: 4), Positional(maxLength: 6),
+    Transformer(heads: 2, hidden: 8, dropout: 0.1, causal: true, normFirst: true,
+                activation: .gelu),
+    Attention(heads: 2, causal: true, dropout: 0.2), LSTM(units: 2),
+  ]
   var kinds: Set<String> = []
   for (input, layers) in [([1, 6, 6], images), ([4], tokens)] {
     var random = RandomGenerator(seed: 1)

@@ -178,27 +178,3 @@ struct SelfAttention {
     return p
   }
 }
-
-extension LayerLowering {
-  /// `x · Wᵀ + b` (then the activation) over the last axis of x, of any rank: leading axes
-  /// are folded into rows for the one fused linear kernel and unfolded after (reshapes move
-  /// nothing). Returns the pre-activation and the output, shaped as x with its last axis
-  /// replaced.
-  public mutating func affine(
-    _ x: NodeID, weight: NodeID, bias: NodeID?, activation: Activation = .identity, tag: Int
-  ) throws(GraphError) -> (z: NodeID, a: NodeID) {
-    let shape = graph.shape(of: x)
-    let units = graph.shape(of: weight)[0]
-    let leading = Array(shape.dropLast())
-    let rows = leading.reduce(1, *)
-    let matrix = shape.count == 2 ? x
-      : try graph.add(.reshape([rows, shape.last ?? 1]), [x], tag: tag)
-    var z = try graph.add(.linear, [matrix, weight], tag: tag)
-    if let bias { z = try graph.add(.addBias, [z, bias], tag: tag) }
-    let a = try activate(z, activation, tag: tag)
-    guard shape.count != 2 else { return (z, a) }
-    let unfolded = try graph.add(.reshape(leading + [units]), [z], tag: tag)
-    if a == z { return (unfolded, unfolded) }
-    return (unfolded, try graph.add(.reshape(leading + [units]), [a], tag: tag))
-  }
-}

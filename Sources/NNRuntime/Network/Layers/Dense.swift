@@ -99,22 +99,11 @@ public struct Dense: LayerDeclaration {
     _ layer: Layer, from input: NodeID, into lowering: inout LayerLowering
   ) throws(GraphError) -> (z: NodeID, a: NodeID) {
     let tag = layer.tag
-    let shape = lowering.graph.shape(of: input)
-    // A batch of sequences [B, T, D] is B·T rows of one matrix product: reshaped (an alias,
-    // no copy) to [B·T, D] and back. The activation follows the reshape back, so that a
-    // softmax or sigmoid still directly precedes the loss it fuses with; linear and bias
-    // stay one fused kernel.
-    let rows = shape.count > 2 ? Array(shape.dropLast()) : nil
-    var flat = input
-    if let rows, let features = shape.last {
-      flat = try lowering.graph.add(.reshape([rows.reduce(1, *), features]), [input], tag: tag)
-    }
-    var z = try lowering.graph.add(.linear, [flat, lowering.parameter(layer, "weight")],
-                                   tag: tag)
-    if useBias {
-      z = try lowering.graph.add(.addBias, [z, lowering.parameter(layer, "bias")], tag: tag)
-    }
-    if let rows { z = try lowering.graph.add(.reshape(rows + [units]), [z], tag: tag) }
+    let weight = try lowering.parameter(layer, "weight")
+    let bias = useBias ? try lowering.parameter(layer, "bias") : nil
+    // The activation follows the reshape back to [B, T, units], so that a softmax or sigmoid
+    // still directly precedes the loss it fuses with; linear and bias stay one fused kernel.
+    let z = try lowering.affine(input, weight: weight, bias: bias, tag: tag).z
     return (z, try lowering.activate(z, activation, tag: tag))
   }
 
