@@ -25,7 +25,7 @@ extension Builtins {
       .required("c", .tensor, "the condition: non-zero picks a"),
       .required("a", .tensor, "a tensor or number"), .required("b", .tensor, "a tensor or number"),
     ], doc: BuiltinDoc(
-      "shapes",
+      "element-wise",
       "Picks a where the condition is non-zero, else b, element by element, broadcasting.",
       "let x = tensor([-1, 2, -3])\n"
       + "print(where(x > 0, x, 0))")) { (context) throws(Diagnostic) in
@@ -46,7 +46,7 @@ extension Builtins {
       .tensorInput, .required("mask", .tensor, "non-zero where t is replaced; broadcasts to t"),
       Parameter("value", .number, default: .number(-.infinity), "what masked entries become"),
     ], doc: BuiltinDoc(
-      "shapes",
+      "element-wise",
       "Replaces the entries of t where the mask is non-zero by value (−∞ by default: a mask "
         + "before a softmax).",
       "print(softmax(masked_fill(zeros(3), [0, 0, 1])))")) { (context) throws(Diagnostic) in
@@ -117,7 +117,8 @@ extension CallContext {
       }
       tensors.append(tensor)
     }
-    return .tensor(try eager(try makeOp(tensors.map(\.shape)), tensors))
+    // A 0-d result is a number, as for the operators (`where(1, 2, 3)` is 2).
+    return Evaluator.wrap(try eager(try makeOp(tensors.map(\.shape)), tensors))
   }
 
   /// `op` on tensors now, by its kernel; the result's size is checked against the limits first.
