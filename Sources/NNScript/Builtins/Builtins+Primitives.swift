@@ -197,7 +197,7 @@ extension CallContext {
       let number = Value.element(value)
       guard let i = Self.exactInteger(number), i >= -extent, i < extent else {
         let what = Self.exactInteger(number) == nil
-          ? "an index must be a whole number, not \(formatNumber(number))"
+          ? Self.notAnInteger("an index", number)
           : "index \(formatNumber(number)) is out of range for axis \(axis) of size \(extent)"
         throw error(.indexOutOfRange, "gather: " + what, at: "indices")
       }
