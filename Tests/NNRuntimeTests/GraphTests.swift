@@ -57,8 +57,11 @@ private func expectError(
   expectShape(.matmul, [[3], [3]], [])
   expectError(.matmul, [[2, 3], [4, 5]], "matmul: inner dimensions 3 and 4 differ "
               + "(shapes [2, 3] and [4, 5])")
-  expectError(.matmul, [[2, 2, 3], [3]], "matmul: operands must have 1 or 2 axes, not shapes "
-              + "[2, 2, 3] and [3]")
+  expectError(.matmul, [[2, 2, 3], [3]], "matmul: a vector times a stack of matrices needs the "
+              + "vector as a matrix (shapes [2, 2, 3] and [3])")
+  expectError(.matmul, [[], [2, 3, 4]], "matmul: operands must have at least 1 axis, not shapes "
+              + "[] and [2, 3, 4]")
+  expectShape(.matmul, [[2, 1, 3, 4], [5, 4, 2]], [2, 5, 3, 2])
   expectShape(.transpose, [[2, 3, 4]], [2, 4, 3])
   expectShape(.transpose, [[3]], [3])
   expectShape(.linearWeightGradient, [[5, 4], [5, 2]], [4, 2])

@@ -36,8 +36,7 @@ extension Builtins {
       .whole("axis", 0, "the axis the indices select along"),
     ], doc: BuiltinDoc(
       "shapes",
-      "Takes the entries of t at the indices along axis (NumPy's take): axis is replaced by the "
-        + "indices' shape.",
+      "Takes the entries of t at the indices along axis (NumPy's take).",
       "print(gather(tensor([[1, 2], [3, 4], [5, 6]]), [2, 0, 2]))")) {
       (context) throws(Diagnostic) in
       try context.gather()
@@ -47,8 +46,7 @@ extension Builtins {
       Parameter("value", .number, default: .number(-.infinity), "what masked entries become"),
     ], doc: BuiltinDoc(
       "element-wise",
-      "Replaces the entries of t where the mask is non-zero by value (−∞ by default: a mask "
-        + "before a softmax).",
+      "Replaces t where the mask is non-zero by value (−∞ by default: a mask before a softmax).",
       "print(softmax(masked_fill(zeros(3), [0, 0, 1])))")) { (context) throws(Diagnostic) in
       let value = try context.number("value")
       return try context.primitive(["t", "mask"]) { (_) throws(Diagnostic) in
@@ -62,8 +60,7 @@ extension Builtins {
       .whole("axis", 0, "the axis sliced"),
     ], doc: BuiltinDoc(
       "shapes",
-      "Takes every step-th entry from start up to end along axis (Python's t[start:end:step]); "
-        + "the bounds clamp as a slice's do.",
+      "Takes every step-th entry from start up to end along axis: Python's t[start:end:step].",
       "print(slice(arange(10), 1, 8, 3), slice(eye(3), end: 2, axis: 1))")) {
       (context) throws(Diagnostic) in
       let start = try context.integer("start")
