@@ -59,6 +59,29 @@ extension Tensor {
 
   /// Resolves `indices` against this tensor's shape, or an error naming the axis and its size.
   func region(for indices: [TensorIndex]) throws(TensorError) -> IndexRegion {
+    try Tensor.region(for: indices, shape: shape)
+  }
+
+  /// What `t[indices]` takes of a tensor of `shape`, as slices of the IR: one range per axis
+  /// that is not taken whole, and the result's shape (without the axes a single index
+  /// removed), or the error `slice` gives. So indexing a traced tensor selects what indexing
+  /// a tensor does.
+  public static func sliceRanges(
+    for indices: [TensorIndex], shape: [Int]
+  ) throws(TensorError) -> (ranges: [SliceRange], shape: [Int]) {
+    let region = try region(for: indices, shape: shape)
+    let ranges = shape.indices.compactMap { axis -> SliceRange? in
+      let (start, length) = (region.starts[axis], region.lengths[axis])
+      guard start != 0 || length != shape[axis] else { return nil }
+      return SliceRange(axis: axis, start: start, end: start + length)
+    }
+    return (ranges, region.resultShape)
+  }
+
+  static func region(
+    for indices: [TensorIndex], shape: [Int]
+  ) throws(TensorError) -> IndexRegion {
+    let rank = shape.count
     guard indices.count <= rank else {
       throw TensorError(.indexOutOfRange, "too many indices for a tensor of rank \(rank): "
                         + "\(indices.count) given")

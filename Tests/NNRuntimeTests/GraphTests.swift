@@ -64,6 +64,9 @@ private func expectError(
   expectShape(.matmul, [[4, 2, 3], [3, 5]], [4, 2, 5])
   expectError(.matmul, [[2, 2, 3], [3, 3, 4]], "matmul: the leading axes of shapes [2, 2, 3] "
               + "and [3, 3, 4] do not broadcast together")
+  expectError(.matmul, [[], [2, 3, 4]], "matmul: operands must have at least 1 axis, not shapes "
+              + "[] and [2, 3, 4]")
+  expectShape(.matmul, [[2, 1, 3, 4], [5, 4, 2]], [2, 5, 3, 2])
   expectShape(.transpose, [[2, 3, 4]], [2, 4, 3])
   expectShape(.transpose, [[3]], [3])
   expectShape(.linearWeightGradient, [[5, 4], [5, 2]], [4, 2])

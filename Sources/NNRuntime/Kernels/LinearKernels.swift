@@ -62,6 +62,10 @@ extension Graph {
   /// np.matmul of stacks of matrices `[..., m, k] @ [..., k, n]`, the leading axes
   /// broadcasting; a vector operand must be made a matrix first (the language's `@` does).
   static func batchedMatmulShape(_ a: [Int], _ b: [Int]) throws(GraphError) -> [Int] {
+    guard !a.isEmpty, !b.isEmpty else {
+      throw GraphError(message: "matmul: operands must have at least 1 axis, not shapes "
+                       + "\(shapeText(a)) and \(shapeText(b))")
+    }
     guard a.count >= 2, b.count >= 2 else {
       throw GraphError(message: "matmul: a vector times a stack of matrices needs the vector "
                        + "as a matrix (shapes \(shapeText(a)) and \(shapeText(b)))")

@@ -67,6 +67,12 @@ extension Tensor {
     return run(op, operands, shape: shape)
   }
 
+  /// The shape `op` gives operands of `shapes` (the graph's shape rule), or its error: so a
+  /// caller can size the result against its limits before `apply` allocates it.
+  public static func shape(of op: Op, _ shapes: [[Int]]) throws(GraphError) -> [Int] {
+    try Graph.inferShape(op, shapes)
+  }
+
   /// `apply` once the shape is known to be right.
   static func run(_ op: Op, _ operands: [Tensor], shape: [Int]) -> Tensor {
     let result = TensorStorage(count: shape.reduce(1, *))

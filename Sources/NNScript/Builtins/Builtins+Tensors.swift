@@ -7,7 +7,7 @@ import NNRuntime
 import NNSyntax
 
 extension Builtins {
-  static let tensors: [Builtin] = creation + elementwise + reductions + shaping
+  static let tensors: [Builtin] = creation + elementwise + reductions + shaping + primitives
 
   // MARK: - Creation
 
@@ -249,6 +249,9 @@ extension Builtins {
       if let traced = context.value("t")?.symbolic, op == .sum || op == .mean {
         return try context.trace(op == .sum ? .sum(axis: axis) : .mean(axis: axis), [traced])
       }
+      if let traced = context.value("t")?.symbolic, op == .max || op == .min {
+        return try context.tracedExtremum(traced, largest: op == .max, axis: axis)
+      }
       let t = try context.tensorLike("t")
       let result = try context.runtime { () throws(TensorError) in try t.reduce(op, axis: axis) }
       return Evaluator.wrap(result)
@@ -277,8 +280,15 @@ extension Builtins {
       "Joins a list of tensors along an existing axis (0 by default).",
       "let a = ones(2)\n"
       + "print(concat([a, zeros(3)]))")) { (context) throws(Diagnostic) in
-      let parts = try context.tensorList("tensors")
       let axis = try context.integer("axis")
+      if let traced = context.tracedList("tensors") {
+        return try context.primitive(traced, names: traced.map { _ in "tensors" }) {
+          (shapes) throws(Diagnostic) in
+          .concat(axis: try context.resolveAxis(axis, rank: shapes[0].count, at: "axis"),
+                  count: shapes.count)
+        }
+      }
+      let parts = try context.tensorList("tensors")
       return .tensor(try context.runtime { () throws(TensorError) in
         try Tensor.concat(parts, axis: axis)
       })
@@ -288,8 +298,15 @@ extension Builtins {
       "Stacks a list of equally shaped tensors along a new axis (0 by default).",
       "let a = ones(2)\n"
       + "print(stack([a, zeros(2)], axis: 1))")) { (context) throws(Diagnostic) in
-      let parts = try context.tensorList("tensors")
       let axis = try context.integer("axis")
+      if let traced = context.tracedList("tensors") {
+        return try context.primitive(traced, names: traced.map { _ in "tensors" }) {
+          (shapes) throws(Diagnostic) in
+          .stack(axis: try context.resolveAxis(axis, rank: shapes[0].count + 1, at: "axis"),
+                 count: shapes.count)
+        }
+      }
+      let parts = try context.tensorList("tensors")
       return .tensor(try context.runtime { () throws(TensorError) in
         try Tensor.stack(parts, axis: axis)
       })

@@ -16,6 +16,8 @@ extension Evaluator {
       } catch {
         throw failure(.indexOutOfRange, error.message, at: range)
       }
+    case .object(let traced as SymbolicTensor):
+      return try tracedIndex(traced, try tensorIndices(subscripts, in: scope), range: range)
     case .list(let items):
       let position = try single(subscripts, of: value, range: range, in: scope)
       switch position {
@@ -65,6 +67,26 @@ extension Evaluator {
     default:
       throw failure(.typeMismatch, "a \(value.typeName) cannot be indexed", at: baseRange)
     }
+  }
+
+  /// `t[...]` of a traced tensor: a slice node per axis not taken whole, then a reshape that
+  /// drops the axes single indices removed, so `grad` flows back into the selected entries.
+  private func tracedIndex(
+    _ traced: SymbolicTensor, _ indices: [TensorIndex], range: SourceRange
+  ) throws(Unwind) -> Value {
+    let selection: (ranges: [SliceRange], shape: [Int])
+    do {
+      selection = try Tensor.sliceRanges(for: indices, shape: traced.shape)
+    } catch {
+      throw failure(.indexOutOfRange, error.message, at: range)
+    }
+    var value = Value.object(traced)
+    for slice in selection.ranges {
+      guard let x = value.symbolic else { break }
+      value = try x.apply(.slice(slice), [x], evaluator: self, range: range)
+    }
+    guard let x = value.symbolic, x.shape != selection.shape else { return value }
+    return try x.apply(.reshape(selection.shape), [x], evaluator: self, range: range)
   }
 
   /// One subscript of a list, string or record, evaluated.

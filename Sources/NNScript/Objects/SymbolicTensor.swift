@@ -81,17 +81,49 @@ extension Evaluator {
     case .divide: graphOp = .divide
     case .power: graphOp = .power
     case .matmul: graphOp = .matmul
+    // Comparisons give 0/1 tensors (for `where` and `masked_fill`), with no gradient.
+    case .less: graphOp = .compare(.less)
+    case .lessEqual: graphOp = .compare(.lessOrEqual)
+    case .greater: graphOp = .compare(.greater)
+    case .greaterEqual: graphOp = .compare(.greaterOrEqual)
+    case .equal: graphOp = .compare(.equal)
+    case .notEqual: graphOp = .compare(.notEqual)
     default:
       throw failure(.invalidOperation,
                     "'\(op.rawValue)' cannot be differentiated; a traced function may use "
-                      + "+ - * / ^ @ and the built-in tensor functions", at: range)
+                      + "+ - * / ^ @, comparisons and the built-in tensor functions", at: range)
     }
     guard let a = traced.operand(lhs), let b = traced.operand(rhs) else {
       throw failure(.typeMismatch,
                     "cannot apply '\(op.rawValue)' to a \(lhs.typeName) and a \(rhs.typeName)",
                     at: range)
     }
+    if op == .matmul, a.shape.count == 1 || b.shape.count == 1,
+       a.shape.count > 2 || b.shape.count > 2 {
+      return try tracedVectorMatmul(a, b, range: range)
+    }
     return try traced.apply(graphOp, [a, b], evaluator: self, range: range)
+  }
+
+  /// A vector times a stack of matrices (or a stack times a vector), as np.matmul does it: the
+  /// vector made a matrix (`[k]` → `[1, k]` on the left, `[k, 1]` on the right), multiplied,
+  /// and the added axis dropped.
+  private func tracedVectorMatmul(
+    _ a: SymbolicTensor, _ b: SymbolicTensor, range: SourceRange
+  ) throws(Unwind) -> Value {
+    func node(_ value: Value) -> SymbolicTensor {
+      value.symbolic ?? a
+    }
+    let left = a.shape.count == 1
+    let vector = left ? a : b
+    let k = vector.shape[0]
+    let matrix = node(try vector.apply(.reshape(left ? [1, k] : [k, 1]), [vector],
+                                       evaluator: self, range: range))
+    let product = node(try a.apply(.matmul, left ? [matrix, b] : [a, matrix], evaluator: self,
+                                   range: range))
+    var shape = product.shape
+    shape.remove(at: shape.count - (left ? 2 : 1))
+    return try product.apply(.reshape(shape), [product], evaluator: self, range: range)
   }
 }
 
