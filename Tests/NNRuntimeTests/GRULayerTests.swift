@@ -137,3 +137,48 @@ func gruLayerMatchesPyTorch(_ name: String) throws {
     #expect(error.message.hasPrefix("gru1: a gru unrolls at most"))
   }
 }
+
+@Test func gruBackwardJoinsTheStepGradientsWithOneConcat() throws {
+  // Every step slices the input projection; summing T zero-filled slice gradients would cost
+  // O(T²), so autodiff joins slice gradients that tile an axis into one concat.
+  let time = 5
+  var random = RandomGenerator(seed: 0)
+  let net = try NetworkBuilder.build(input: [time, 2], [GRU(units: 3)], random: &random)
+  var graph = Graph()
+  let lowered = try net.lower(into: &graph, batch: 2)
+  let loss = try graph.add(.sum(axis: nil), [lowered.output])
+  _ = try graph.differentiate(loss, withRespectTo: lowered.parameterNodes)
+  let joins = graph.nodes.filter {
+    if case .shaping(.concat(axis: 1, count: time)) = $0.op { return true }
+    return false
+  }
+  #expect(joins.count == 1)
+  #expect(joins.first?.shape == [2, time, 9])
+}
+
+@Test func tiledSliceGradientsAreAConcatAndOthersStillAdd() throws {
+  // x [2, 6]: columns 0..<2 and 2..<6 tile it; a third use of the whole x adds on top.
+  var graph = Graph()
+  let x = graph.parameter(0, shape: [2, 6])
+  let left = try graph.add(.slice(SliceRange(axis: 1, start: 0, end: 2)), [x])
+  let right = try graph.add(.slice(SliceRange(axis: 1, start: 2, end: 6)), [x])
+  let terms = [try graph.add(.sum(axis: nil), [try graph.add(.multiply, [left, left])]),
+               try graph.add(.sum(axis: nil), [right]),
+               try graph.add(.sum(axis: nil), [try graph.add(.multiply, [x, x])])]
+  let loss = try graph.add(.add, [try graph.add(.add, [terms[0], terms[1]]), terms[2]])
+  let gradient = try graph.differentiate(loss, withRespectTo: [x])[0]
+  let store = ParameterStore<Double>(shapes: [[2, 6]])
+  let values = (0..<12).map { Double($0) - 5 }
+  store.assign(0, values)
+  let plan = try Plan(graph: graph, outputs: [gradient], gradients: [], parameters: store,
+                      training: true)
+  var generator = RandomGenerator(seed: 1)
+  plan.run(random: &generator)
+  // d/dx: 2x + 2x on the left columns, 1 + 2x on the right.
+  let expected = values.enumerated().map { i, v in i % 6 < 2 ? 4 * v : 1 + 2 * v }
+  #expect(plan.values(gradient) == expected)
+  #expect(graph.nodes.contains {
+    if case .shaping(.concat(axis: 1, count: 2)) = $0.op { return true }
+    return false
+  })
+}
