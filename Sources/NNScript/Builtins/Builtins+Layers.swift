@@ -142,8 +142,8 @@ extension Builtins {
     },
     Builtin("gru", recurrentParameters("gru"), doc: BuiltinDoc(
       "layers",
-      "A GRU (PyTorch's nn.GRU) over [time, features] samples: the last hidden state, or all "
-      + "with return_sequences.",
+      "A GRU (nn.GRU) over [time, features] samples: the last hidden state, or all with "
+      + "return_sequences.",
       "let m = model([5, 2]) { gru(8); dense(1) }\n"
       + "summary(m)"), produces: .layer) { (context) throws(Diagnostic) in
       let units = try context.integer("units")
