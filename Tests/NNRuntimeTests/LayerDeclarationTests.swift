@@ -123,6 +123,7 @@ private func l2Fixture() throws -> L2Fixture {
     Dense(units: 4, activation: .leakyRelu(alpha: 0.2)), ActivationLayer(.elu(alpha: 0.5)),
     Dropout(0.25), Residual([DeclaredLayer(Dense(units: 4, useBias: false), tag: 20)]),
     Normalization(.layer), Reshape([2, -1]), LSTM(units: 3, returnSequences: true),
+    GRU(units: 3, returnSequences: true),
     LSTM(units: 2), Dense(units: 1, activation: .sigmoid),
   ]
   let tokens: [any LayerDeclaration] = [

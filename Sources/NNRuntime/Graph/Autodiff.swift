@@ -72,11 +72,40 @@ extension Graph {
   /// The sum of several gradient contributions (a node used more than once).
   private mutating func sumContributions(_ parts: [NodeID], tag: Int?) throws(GraphError)
     -> NodeID {
+    let parts = try joiningTiledSlices(parts, tag: tag)
     var total = parts[0]
     for part in parts.dropFirst() {
       total = try add(.add, [total, part], tag: tag)
     }
     return total
+  }
+
+  /// `parts` with the slice gradients that tile one axis of their node (its gates, the time
+  /// steps of a recurrent layer) replaced by one concat of their gradients: each would
+  /// otherwise be a zero-filled tensor of the whole node, and T of them summed cost O(T²).
+  private mutating func joiningTiledSlices(_ parts: [NodeID], tag: Int?) throws(GraphError)
+    -> [NodeID] {
+    var slices: [(range: SliceRange, gradient: NodeID, part: NodeID)] = []
+    var whole: [Int] = []
+    for part in parts {
+      guard case .shaping(.sliceGradient(let range, let shape)) = self[part].op,
+        range.step == 1, slices.isEmpty || (shape == whole && range.axis == slices[0].range.axis)
+      else { continue }
+      whole = shape
+      slices.append((range, self[part].inputs[0], part))
+    }
+    guard slices.count > 1 else { return parts }
+    slices.sort { $0.range.start < $1.range.start }
+    var next = 0
+    for slice in slices {
+      guard slice.range.start == next else { return parts }
+      next = slice.range.end
+    }
+    guard next == whole[slices[0].range.axis] else { return parts }
+    let joined = try add(.concat(axis: slices[0].range.axis, count: slices.count),
+                         slices.map(\.gradient), tag: tag)
+    let tiled = Set(slices.map(\.part))
+    return [joined] + parts.filter { !tiled.contains($0) }
   }
 
   /// The gradient contributions of `node` to its inputs, given the gradient `g` of its result;

@@ -22,6 +22,16 @@ extension Builtins {
       "dropout's probability must be in [0, 1), not \($0)"
     }
 
+  /// `units` and `return_sequences:`, which lstm and gru share.
+  private static func recurrentParameters(_ kind: String) -> [Parameter] {
+    [
+      .required("units", .wholeNumber, "hidden size").within(.atLeastOne) {
+        "\(kind) needs at least 1 unit, not \($0)"
+      },
+      .flag("return_sequences", false, "output every step, not only the last"),
+    ]
+  }
+
   /// Layers a model body is built from, initialisers and the activations (`activations`).
   static let layers: [Builtin] = [
     Builtin("dense", [
@@ -120,12 +130,7 @@ extension Builtins {
       context.layer(Embedding(vocab: try context.integer("vocab"),
                               dim: try context.integer("dim")))
     },
-    Builtin("lstm", [
-      .required("units", .wholeNumber, "hidden size").within(.atLeastOne) {
-        "lstm needs at least 1 unit, not \($0)"
-      },
-      .flag("return_sequences", false, "output every step, not only the last"),
-    ], doc: BuiltinDoc(
+    Builtin("lstm", recurrentParameters("lstm"), doc: BuiltinDoc(
       "layers",
       "An LSTM over [time, features] samples: the last hidden state, or all with "
       + "return_sequences.",
@@ -134,6 +139,16 @@ extension Builtins {
       let units = try context.integer("units")
       let sequences = try context.bool("return_sequences")
       return context.layer(LSTM(units: units, returnSequences: sequences))
+    },
+    Builtin("gru", recurrentParameters("gru"), doc: BuiltinDoc(
+      "layers",
+      "A GRU (nn.GRU) over [time, features] samples: the last hidden state, or all with "
+      + "return_sequences.",
+      "let m = model([5, 2]) { gru(8); dense(1) }\n"
+      + "summary(m)"), produces: .layer) { (context) throws(Diagnostic) in
+      let units = try context.integer("units")
+      let sequences = try context.bool("return_sequences")
+      return context.layer(GRU(units: units, returnSequences: sequences))
     },
     Builtin("flatten", [], doc: BuiltinDoc(
       "layers",

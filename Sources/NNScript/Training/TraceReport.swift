@@ -58,6 +58,7 @@ enum TraceReport {
         let symbol = parameter == "bias" ? "b"
           : parameter == "weight" ? "W"
           : parameter.hasPrefix("weight_") ? "W_" + parameter.dropFirst("weight_".count)
+          : parameter.hasPrefix("bias_") ? "b_" + parameter.dropFirst("bias_".count)
           : parameter
         let current = store.tensor(parameterIndex)
         let updated = (try? Tensor.binary(

@@ -251,6 +251,7 @@ public enum LayerDeclarations {
     Dense.self, ActivationLayer.self, Dropout.self, Conv2D.self, Pool2D.self, Flatten.self,
     Reshape.self, Normalization.self, LSTM.self, Embedding.self, Residual.self,
     Attention.self, Transformer.self, Positional.self,
+    GRU.self,
   ]
 
   /// The type that reads descriptions of `kind`.
