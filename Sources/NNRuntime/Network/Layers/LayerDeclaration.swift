@@ -234,6 +234,7 @@ public enum LayerDeclarations {
   public static let all: [any LayerDeclaration.Type] = [
     Dense.self, ActivationLayer.self, Dropout.self, Conv2D.self, Pool2D.self, Flatten.self,
     Reshape.self, Normalization.self, LSTM.self, Embedding.self, Residual.self,
+    Conv1D.self, Pool1D.self, GlobalPool.self,
   ]
 
   /// The type that reads descriptions of `kind`.
