@@ -128,15 +128,16 @@ extension LayerResolution {
   /// Checks that samples are `[channels, length]`, what the 1-D layers take.
   public func channelsInput(kind: String) throws(LayerError) {
     guard input.count == 2 else {
+      let article = "aeiou".contains(kind.first ?? "c") ? "an" : "a"
       let hint: String? = switch input.count {
       case 1: "give the model [channels, length] samples, or reshape([1, \(input[0])]) first"
-      case 3: "a \(kind) slides along one axis; images [channels, height, width] take the 2-D "
+      case 3: "\(article) \(kind) slides along one axis; images [channels, height, width] take the 2-D "
         + "layers"
       default: nil
       }
       throw LayerError(
         .shapeMismatch,
-        "\(name): a \(kind) needs samples of shape [channels, length], but its input has shape "
+        "\(name): \(article) \(kind) needs samples of shape [channels, length], but its input has shape "
           + shapeText(input), hint: hint)
     }
   }
