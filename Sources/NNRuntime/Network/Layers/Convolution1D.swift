@@ -131,14 +131,14 @@ extension LayerResolution {
       let article = "aeiou".contains(kind.first ?? "c") ? "an" : "a"
       let hint: String? = switch input.count {
       case 1: "give the model [channels, length] samples, or reshape([1, \(input[0])]) first"
-      case 3: "\(article) \(kind) slides along one axis; images [channels, height, width] take the 2-D "
-        + "layers"
+      case 3: "\(article) \(kind) slides along one axis; images [channels, height, width] "
+        + "take the 2-D layers"
       default: nil
       }
       throw LayerError(
         .shapeMismatch,
-        "\(name): \(article) \(kind) needs samples of shape [channels, length], but its input has shape "
-          + shapeText(input), hint: hint)
+        "\(name): \(article) \(kind) needs samples of shape [channels, length], but its input "
+          + "has shape \(shapeText(input))", hint: hint)
     }
   }
 }
