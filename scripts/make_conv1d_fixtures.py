@@ -8,6 +8,11 @@
 repository root, one file per layer in the format of the README beside them:
   Tests/NNRuntimeTests/Fixtures/layers/{conv1d,maxpool1d,avgpool1d,global_avgpool,
                                         global_maxpool}.json
+  Tests/NNScriptTests/Golden/sequences_conv/torch_conv1d.safetensors and
+  Tests/NNScriptTests/Golden/sequences_conv/conv1d_loads_pytorch_weights.nn (a golden script):
+      the weights of a PyTorch nn.Conv1d(2, 3, 3, padding='same') followed by nn.MaxPool1d(2),
+      saved by safetensors under nn's names, and a script that loads them into the same nn
+      model and compares its output with PyTorch's.
 
 Every case records the input, the parameters (PyTorch's layouts: NCL sequences, Conv1d weight
 [out, in, k]), the forward output, a fixed random G of the output's shape and the gradients of
@@ -153,12 +158,49 @@ OPS = {
 }
 
 
+# MARK: - A PyTorch module's weights loaded by nn
+
+GOLDEN = os.path.join(ROOT, "Tests", "NNScriptTests", "Golden", "sequences_conv")
+
+
+def literal(a, depth=0):
+    """A nested bracket literal of float32-exact numbers, each written exactly; one row of the
+    innermost axis a line."""
+    if np.ndim(a) == 0:
+        return repr(float(a))
+    if np.ndim(a) == 1:
+        return "[" + ", ".join(literal(x) for x in a) + "]"
+    return "[" + (",\n" + " " * (depth + 1)).join(literal(x, depth + 1) for x in a) + "]"
+
+
+def torch_module_golden():
+    from safetensors.torch import save_file
+    conv = torch.nn.Conv1d(2, 3, 3, padding="same", dtype=torch.float32)
+    with torch.no_grad():
+        conv.weight.copy_(torch.tensor(normal(3, 2, 3, scale=0.5)))
+        conv.bias.copy_(torch.tensor(normal(3, scale=0.5)))
+    x = normal(2, 2, 6)
+    y = torch.nn.MaxPool1d(2)(conv(torch.tensor(x, dtype=torch.float32))).detach().double()
+    tensors = {"conv1d1." + k: v.detach().contiguous() for k, v in conv.state_dict().items()}
+    script = (
+        "# The weights of PyTorch's nn.Conv1d(2, 3, 3, padding='same') (then nn.MaxPool1d(2)),\n"
+        "# written by scripts/make_conv1d_fixtures.py, give PyTorch's outputs in nn.\n"
+        "model net([2, 6]) { conv1d(3, 3); maxpool1d(2) }\n"
+        "load(\"sequences_conv/torch_conv1d.safetensors\", into: net)\n"
+        f"let x = {literal(x)}\n"
+        f"let expected = {literal(y.numpy())}\n"
+        "print(net.conv1d1.weight.shape, net(x).shape)\n"
+        "print(max(abs(net(x) - expected)) < 1e-6)\n")
+    return tensors, script
+
+
 def main():
     fixtures = {}
     for op, make in OPS.items():        # everything is checked before anything is written
         if common.SUMMARY:
             print(op)
         fixtures[op] = {"op": op, "tolerance": common.TOLERANCE, "cases": make()}
+    tensors, script = torch_module_golden()
     os.makedirs(OUTPUT, exist_ok=True)
     for op, content in fixtures.items():
         path = os.path.join(OUTPUT, op + ".json")
@@ -167,6 +209,11 @@ def main():
             file.write("\n")
         print(f"wrote {os.path.relpath(path, ROOT)} ({os.path.getsize(path)} bytes, "
               f"{len(content['cases'])} cases)")
+    from safetensors.torch import save_file
+    save_file(tensors, os.path.join(GOLDEN, "torch_conv1d.safetensors"))
+    with open(os.path.join(GOLDEN, "conv1d_loads_pytorch_weights.nn"), "w") as file:
+        file.write(script)
+    print("wrote the golden script sequences_conv/conv1d_loads_pytorch_weights.nn")
 
 
 if __name__ == "__main__":
