@@ -132,8 +132,14 @@ private func l2Fixture() throws -> L2Fixture {
                 activation: .gelu),
     Attention(heads: 2, causal: true, dropout: 0.2), LSTM(units: 2),
   ]
+  let signals: [any LayerDeclaration] = [
+    Conv1D(filters: 3, kernel: 3, stride: 2, activation: .relu), Pool1D(.max, size: 2),
+    Conv1D(filters: 2, kernel: 2, same: false, activation: .elu(alpha: 0.5), useBias: false),
+    Pool1D(.average, size: 1, stride: 1), Reshape([2, 1, 1]), GlobalPool(.max),
+    Reshape([1, 2]), GlobalPool(.average),
+  ]
   var kinds: Set<String> = []
-  for (input, layers) in [([1, 6, 6], images), ([4], tokens)] {
+  for (input, layers) in [([1, 6, 6], images), ([4], tokens), ([2, 10], signals)] {
     var random = RandomGenerator(seed: 1)
     let net = try NetworkBuilder.build(input: input, layers, random: &random)
     let described = LayerDescription.encode(net.layers)

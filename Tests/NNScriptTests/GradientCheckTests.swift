@@ -6,7 +6,7 @@ import Testing
 /// differences to better than 1e-6 relative error in 64-bit precision.
 struct GradientCheckTests {
   /// Runs a script ending in a `gradcheck(…)` call and returns the largest relative error.
-  private func largestError(_ script: String) throws -> Double {
+  func largestError(_ script: String) throws -> Double {
     let interpreter = Interpreter(options: InterpreterOptions(output: { _ in }))
     let value = try interpreter.evaluate(script)
     guard case .number(let error) = value else {

@@ -77,15 +77,7 @@ extension Builtins {
             produces: .layer) { (context) throws(Diagnostic) in
       context.layer(Dropout(try context.number("p")))
     },
-    Builtin("conv2d", [
-      .required("filters", .wholeNumber, "output channels").within(.atLeastOne) {
-        "conv2d needs at least 1 filter, not \($0)"
-      },
-      .required("kernel", .any, "window: a whole number or [height, width]"),
-      Parameter("stride", .any, default: .number(1), "a whole number or [y, x]"),
-      Parameter("padding", .string, default: .string("same"), "\"same\" or \"valid\""),
-      .optional("act", .activation, "activation"),
-    ] + affineParameters, doc: BuiltinDoc(
+    Builtin("conv2d", convolutionParameters("conv2d", axes: 2), doc: BuiltinDoc(
       "layers",
       "A 2-D convolution of filters kernel-sized windows over [channels, h, w] samples.",
       "let m = model([1, 5, 5]) { conv2d(4, 3, padding: \"valid\", act: relu) }\n"
@@ -94,15 +86,22 @@ extension Builtins {
       var conv = Conv2D(filters: try context.integer("filters"),
                         kernel: try context.sizePair("kernel"))
       if context.has("stride") { conv.stride = try context.sizePair("stride") }
-      if context.has("padding") {
-        switch try context.string("padding") {
-        case "same": conv.same = true
-        case "valid": conv.same = false
-        case let other:
-          throw context.error(.invalidArgument,
-                              "padding is \"same\" or \"valid\", not \"\(other)\"", at: "padding")
-        }
+      conv.same = try context.samePadding()
+      if context.has("act"), !(context.value("act")?.isNil ?? true) {
+        conv.activation = try context.activation("act")
       }
+      conv.affine = try context.affineParameters()
+      return context.layer(conv)
+    },
+    Builtin("conv1d", convolutionParameters("conv1d", axes: 1), doc: BuiltinDoc(
+      "layers",
+      "A 1-D convolution of filters kernel-long windows along [channels, length] samples.",
+      "let m = model([2, 8]) { conv1d(4, 3, act: relu) }\n"
+      + "summary(m)"), produces: .layer) {
+      (context) throws(Diagnostic) in
+      var conv = Conv1D(filters: try context.integer("filters"),
+                        kernel: try context.integer("kernel"),
+                        stride: try context.integer("stride"), same: try context.samePadding())
       if context.has("act"), !(context.value("act")?.isNil ?? true) {
         conv.activation = try context.activation("act")
       }
@@ -115,6 +114,19 @@ extension Builtins {
     pooling("avgpool", .average,
             "A layer keeping the mean of each size×size window (stride: size).",
             "let m = model([1, 4, 4]) { avgpool(2, stride: 1) }\nprint(m(ones(1, 1, 4, 4)).shape)"),
+    pooling1D("maxpool1d", .max,
+              "A layer keeping the maximum of each size-long window along [channels, length].",
+              "let m = model([2, 6]) { maxpool1d(2) }\nprint(m(ones(1, 2, 6)).shape)"),
+    pooling1D("avgpool1d", .average,
+              "A layer keeping the mean of each size-long window along [channels, length].",
+              "let m = model([1, 6]) { avgpool1d(3, stride: 1) }\nprint(m(ones(1, 1, 6)).shape)"),
+    globalPooling("global_maxpool", .max,
+                  "A layer keeping each feature's maximum over time, or each channel's over h, w.",
+                  "let m = model([5, 3]) { global_maxpool() }\nprint(m(ones(2, 5, 3)).shape)"),
+    globalPooling("global_avgpool", .average,
+                  "A layer keeping each feature's mean over time, or each channel's over h, w.",
+                  "let m = model([4, 3, 3]) { global_avgpool() }\n"
+                  + "print(m(ones(2, 4, 3, 3)).shape)"),
     Builtin("embedding", [
       .required("vocab", .wholeNumber, "number of tokens").within(.atLeastOne) {
         "embedding needs a vocabulary of at least 1 token, not \($0)"
@@ -261,18 +273,71 @@ extension Builtins {
     },
   ] + activations
 
+  /// The parameters of `conv2d` (`axes: 2`: kernel and stride a number or a pair) and `conv1d`
+  /// (`axes: 1`: whole numbers), one list for both: filters, kernel, stride, padding, act and
+  /// the affine parameters.
+  private static func convolutionParameters(_ name: String, axes: Int) -> [Parameter] {
+    let window: [Parameter] = axes == 1 ? [
+      .required("kernel", .wholeNumber, "window length").within(.atLeastOne),
+      .whole("stride", 1, .atLeastOne, "step between windows"),
+    ] : [
+      .required("kernel", .any, "window: a whole number or [height, width]"),
+      Parameter("stride", .any, default: .number(1), "a whole number or [y, x]"),
+    ]
+    return [
+      .required("filters", .wholeNumber, "output channels").within(.atLeastOne) {
+        "\(name) needs at least 1 filter, not \($0)"
+      },
+    ] + window + [
+      Parameter("padding", .string, default: .string("same"), "\"same\" or \"valid\""),
+      .optional("act", .activation, "activation"),
+    ] + affineParameters
+  }
+
+  /// The parameters of the pooling layers: `size` and `stride` (the size unless given), a
+  /// number or a pair `[y, x]` over two axes, whole numbers over one.
+  private static func poolingParameters(axes: Int) -> [Parameter] {
+    axes == 1 ? [
+      .required("size", .wholeNumber, "window length").within(.atLeastOne),
+      Parameter("stride", .wholeNumber, default: .described("size"), range: .atLeastOne,
+                "step between windows"),
+    ] : [
+      .required("size", .any, "window: a whole number or [height, width]"),
+      Parameter("stride", .any, default: .described("size"), "a whole number or [y, x]"),
+    ]
+  }
+
   /// `maxpool(size, stride: size)` and `avgpool(size, stride: size)`.
   private static func pooling(
     _ name: String, _ kind: PoolingGeometry.Kind, _ summary: String, _ example: String
   ) -> Builtin {
-    Builtin(name, [
-      .required("size", .any, "window: a whole number or [height, width]"),
-      Parameter("stride", .any, default: .described("size"), "a whole number or [y, x]"),
-    ], doc: BuiltinDoc("layers", summary, example), produces: .layer) {
-      (context) throws(Diagnostic) in
+    Builtin(name, poolingParameters(axes: 2), doc: BuiltinDoc("layers", summary, example),
+            produces: .layer) { (context) throws(Diagnostic) in
       let size = try context.sizePair("size")
       let stride = context.has("stride") ? try context.sizePair("stride") : size
       return context.layer(Pool2D(kind, size: size, stride: stride))
+    }
+  }
+
+  /// `maxpool1d(size, stride: size)` and `avgpool1d(size, stride: size)`.
+  private static func pooling1D(
+    _ name: String, _ kind: PoolingGeometry.Kind, _ summary: String, _ example: String
+  ) -> Builtin {
+    Builtin(name, poolingParameters(axes: 1), doc: BuiltinDoc("layers", summary, example),
+            produces: .layer) { (context) throws(Diagnostic) in
+      let size = try context.integer("size")
+      let stride = context.has("stride") ? try context.integer("stride") : size
+      return context.layer(Pool1D(kind, size: size, stride: stride))
+    }
+  }
+
+  /// `global_maxpool()` and `global_avgpool()`.
+  private static func globalPooling(
+    _ name: String, _ kind: PoolingGeometry.Kind, _ summary: String, _ example: String
+  ) -> Builtin {
+    Builtin(name, [], doc: BuiltinDoc("layers", summary, example), produces: .layer) {
+      (context) throws(Diagnostic) in
+      context.layer(GlobalPool(kind))
     }
   }
 
@@ -432,6 +497,18 @@ extension Value {
 }
 
 extension CallContext {
+  /// `padding:` of conv2d and conv1d: true for "same" (the default), false for "valid".
+  func samePadding() throws(Diagnostic) -> Bool {
+    guard has("padding") else { return true }
+    switch try string("padding") {
+    case "same": return true
+    case "valid": return false
+    case let other:
+      throw error(.invalidArgument, "padding is \"same\" or \"valid\", not \"\(other)\"",
+                  at: "padding")
+    }
+  }
+
   /// The `init:`, `bias_init:` and `use_bias:` of dense and conv2d.
   func affineParameters() throws(Diagnostic) -> AffineParameters {
     var affine = AffineParameters(useBias: try bool("use_bias"))

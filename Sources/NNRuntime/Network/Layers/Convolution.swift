@@ -114,12 +114,7 @@ public struct Conv2D: LayerDeclaration {
     let filters = try fields.positive("filters", else: "needs a positive whole number of filters")
     let kernel = try fields.pair("kernel")
     let stride = try fields.pair("stride")
-    let same: Bool
-    switch fields.fields["padding"] {
-    case .string("same")?: same = true
-    case .string("valid")?: same = false
-    default: throw fields.failure("needs padding \"same\" or \"valid\"")
-    }
+    let same = try fields.padding()
     // Zeros: the file's tensors replace the values, and nothing is drawn.
     return Conv2D(filters: filters, kernel: kernel, stride: stride, same: same,
                   activation: try fields.activation(default: .identity), initializer: .zeros,

@@ -252,6 +252,7 @@ public enum LayerDeclarations {
     Reshape.self, Normalization.self, LSTM.self, Embedding.self, Residual.self,
     Attention.self, Transformer.self, Positional.self,
     GRU.self,
+    Conv1D.self, Pool1D.self, GlobalPool.self,
   ]
 
   /// The type that reads descriptions of `kind`.
