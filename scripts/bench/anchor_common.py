@@ -9,7 +9,7 @@ import json
 import os
 import sys
 
-WORKLOADS = ["xor", "digits", "wide", "linreg"]
+WORKLOADS = ["xor", "digits", "wide", "linreg", "cnn", "lstm", "attention"]
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DIGITS_CSV = os.path.join(HERE, "..", "..", "Sources", "NNScript", "Resources", "digits.csv")
@@ -75,6 +75,31 @@ def make_wide():
     r = rng.standard_normal((WIDE_FEATURES, WIDE_CLASSES), dtype=np.float32)
     y = np.argmax(x @ r, axis=1).astype(np.int32)
     return x, y
+
+
+def make_projected(shape, classes, seed):
+    """Synthetic classes for the cnn, lstm and attention workloads: x ~ N(0, 1) of `shape`
+    (float32), labels = argmax of x's projection through a fixed R ~ N(0, 1). For images
+    [n, c, h, w] the projection is of the flattened image; for sequences [n, t, f] of the sum
+    over time. Generated with NumPy so that every anchor trains on the same rows (nn draws its
+    own, from the same distribution)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape, dtype=np.float32)
+    if len(shape) == 4:
+        features = x.reshape(shape[0], -1)
+    else:
+        features = x.sum(axis=1)
+    r = rng.standard_normal((features.shape[1], classes), dtype=np.float32)
+    y = np.argmax(features @ r, axis=1).astype(np.int32)
+    return x, y
+
+
+# The shapes of the newer workloads (scripts/bench/{cnn,lstm,attention}.nn).
+CNN_SHAPE, CNN_CLASSES = (2048, 3, 32, 32), 10
+LSTM_SHAPE, LSTM_CLASSES = (2048, 20, 8), 4
+ATTENTION_SHAPE, ATTENTION_CLASSES = (2048, 32, 64), 4
 
 
 def batch_starts(n, batch):

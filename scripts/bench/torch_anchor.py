@@ -4,7 +4,9 @@ Trains exactly the models of nn's benchmark scripts with idiomatic eager PyTorch
 training loop alone, and prints one line of JSON on stdout (everything else goes to stderr).
 The driver (scripts/bench) runs it as
 
-    python torch_anchor.py WORKLOAD --threads N      # WORKLOAD: xor | digits | wide | linreg
+    python torch_anchor.py WORKLOAD --threads N
+
+WORKLOAD: xor | digits | wide | linreg | cnn | lstm | attention.
 
 JSON keys: system, workload, threads, loop_seconds, steps, final_loss, test_accuracy,
 import_seconds, compile_seconds (always 0 here), setup_seconds, plus per-workload extras.
@@ -16,8 +18,9 @@ import sys
 import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the repository from anchor_common
-from anchor_common import (batch_starts, digits_split, emit, make_wide, note, parse_args,
-                           set_thread_env)
+from anchor_common import (ATTENTION_CLASSES, ATTENTION_SHAPE, CNN_CLASSES, CNN_SHAPE,
+                           LSTM_CLASSES, LSTM_SHAPE, batch_starts, digits_split, emit,
+                           make_projected, make_wide, note, parse_args, set_thread_env)
 
 args = parse_args("torch")
 set_thread_env(args.threads)
@@ -157,6 +160,71 @@ def linreg():
                   w=model.weight.item(), b=model.bias.item())
 
 
+def conv(in_channels, filters):
+    """nn's conv2d(filters, 3, act: relu): "same" padding, He normal weights, zero bias."""
+    layer = nn.Conv2d(in_channels, filters, 3, padding="same")
+    with torch.no_grad():
+        nn.init.kaiming_normal_(layer.weight, mode="fan_in", nonlinearity="relu")
+        nn.init.zeros_(layer.bias)
+    return layer
+
+
+def cnn():
+    t0 = time.perf_counter()
+    x_np, y_np = make_projected(CNN_SHAPE, CNN_CLASSES, seed=1)
+    x, y = torch.from_numpy(x_np), torch.from_numpy(y_np).long()
+    model = nn.Sequential(conv(3, 16), nn.ReLU(), nn.MaxPool2d(2), conv(16, 32), nn.ReLU(),
+                          nn.MaxPool2d(2), nn.Flatten(), dense(32 * 8 * 8, 10, False))
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    setup = time.perf_counter() - t0
+
+    loop, steps, final_loss = train_classifier(model, opt, x, y, epochs=2, batch=64)
+    return result("cnn", loop, steps, final_loss, setup, train_accuracy=accuracy(model, x, y))
+
+
+class LastStep(nn.Module):
+    """lstm(64) then dense(4): the LSTM's last hidden state into a linear layer."""
+
+    def __init__(self, features, units, classes):
+        super().__init__()
+        self.lstm = nn.LSTM(features, units, batch_first=True)
+        self.head = dense(units, classes, False)
+
+    def forward(self, x):
+        out, _ = self.lstm(x)
+        return self.head(out[:, -1])
+
+
+def lstm():
+    t0 = time.perf_counter()
+    x_np, y_np = make_projected(LSTM_SHAPE, LSTM_CLASSES, seed=2)
+    x, y = torch.from_numpy(x_np), torch.from_numpy(y_np).long()
+    model = LastStep(LSTM_SHAPE[2], 64, LSTM_CLASSES)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    setup = time.perf_counter() - t0
+
+    loop, steps, final_loss = train_classifier(model, opt, x, y, epochs=3, batch=32)
+    return result("lstm", loop, steps, final_loss, setup, train_accuracy=accuracy(model, x, y))
+
+
+def attention():
+    t0 = time.perf_counter()
+    x_np, y_np = make_projected(ATTENTION_SHAPE, ATTENTION_CLASSES, seed=3)
+    x, y = torch.from_numpy(x_np), torch.from_numpy(y_np).long()
+    _, time_steps, features = ATTENTION_SHAPE
+    # nn's transformer(4, 128): post-norm, ReLU, dropout 0 (nn's default; PyTorch's is 0.1).
+    block = nn.TransformerEncoderLayer(features, 4, 128, dropout=0.0, batch_first=True)
+    model = nn.Sequential(block, nn.Flatten(),
+                          dense(time_steps * features, ATTENTION_CLASSES, False))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    setup = time.perf_counter() - t0
+
+    loop, steps, final_loss = train_classifier(model, opt, x, y, epochs=2, batch=32)
+    return result("attention", loop, steps, final_loss, setup,
+                  train_accuracy=accuracy(model, x, y))
+
+
 if __name__ == "__main__":
     note(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
-    emit({"xor": xor, "digits": digits, "wide": wide, "linreg": linreg}[args.workload]())
+    emit({"xor": xor, "digits": digits, "wide": wide, "linreg": linreg, "cnn": cnn, "lstm": lstm,
+          "attention": attention}[args.workload]())
