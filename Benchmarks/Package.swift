@@ -17,6 +17,7 @@ let package = Package(
       name: "Training",
       dependencies: [
         .product(name: "NNRuntime", package: "nn"),
+        .product(name: "NNScript", package: "nn"),
         .product(name: "Benchmark", package: "benchmark"),
       ],
       path: "Benchmarks/Training",

@@ -80,15 +80,17 @@ def make_wide():
 def make_projected(shape, classes, seed):
     """Synthetic classes for the cnn, lstm and attention workloads: x ~ N(0, 1) of `shape`
     (float32), labels = argmax of x's projection through a fixed R ~ N(0, 1). For images
-    [n, c, h, w] the projection is of the flattened image; for sequences [n, t, f] of the sum
-    over time. Generated with NumPy so that every anchor trains on the same rows (nn draws its
+    [n, c, h, w] the projection is of the means of the images' 16×16 blocks (what two small
+    convolutions and pools can learn in two epochs); for sequences [n, t, f] of the sum over
+    time. Generated with NumPy so that every anchor trains on the same rows (nn draws its
     own, from the same distribution)."""
     import numpy as np
 
     rng = np.random.default_rng(seed)
     x = rng.standard_normal(shape, dtype=np.float32)
     if len(shape) == 4:
-        features = x.reshape(shape[0], -1)
+        n, c, h, w = shape
+        features = x.reshape(n, c, h // 16, 16, w // 16, 16).mean(axis=(3, 5)).reshape(n, -1)
     else:
         features = x.sum(axis=1)
     r = rng.standard_normal((features.shape[1], classes), dtype=np.float32)

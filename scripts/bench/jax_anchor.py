@@ -7,7 +7,10 @@ Compilation happens before the clock starts and is reported as compile_seconds; 
 timed up to block_until_ready(). Prints one line of JSON on stdout (everything else goes to
 stderr). The driver (scripts/bench) runs it as
 
-    python jax_anchor.py WORKLOAD --threads N      # WORKLOAD: xor | digits | wide | linreg
+    python jax_anchor.py WORKLOAD --threads N
+
+WORKLOAD: xor | digits | wide | linreg | cnn | lstm | attention; cnn, lstm and attention jit one
+step, as digits and wide do.
 
 JSON keys: system, workload, threads, loop_seconds, steps, final_loss, test_accuracy,
 import_seconds, compile_seconds, setup_seconds, cpus (the CPUs it ran on), plus per-workload
@@ -20,8 +23,9 @@ import sys
 import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the repository from anchor_common
-from anchor_common import (batch_starts, digits_split, emit, make_wide, note, parse_args,
-                           set_thread_env)
+from anchor_common import (ATTENTION_CLASSES, ATTENTION_SHAPE, CNN_CLASSES, CNN_SHAPE,
+                           LSTM_CLASSES, LSTM_SHAPE, batch_starts, digits_split, emit,
+                           make_projected, make_wide, note, parse_args, set_thread_env)
 
 args = parse_args("jax")
 set_thread_env(args.threads)
@@ -270,7 +274,138 @@ def linreg():
                   w=float(w[0, 0]), b=float(b[0]))
 
 
+# --- cnn, lstm, attention: jit one step over a parameter pytree of the model's own shape -------
+
+def uniform(shape, bound):
+    return jax.random.uniform(next_key(), shape, jnp.float32, -bound, bound)
+
+
+def jit_step(loss_fn, update):
+    """One jitted training step: loss and gradients of loss_fn(params, xb, yb), then update."""
+    @jax.jit
+    def step(params, opt_state, xb, yb):
+        loss, grads = jax.value_and_grad(loss_fn)(params, xb, yb)
+        params, opt_state = update(params, grads, opt_state)
+        return params, opt_state, loss
+    return step
+
+
+def classify(name, loss_fn, predict, params, opt_state, update, x, y, epochs, batch, t0):
+    step = jit_step(loss_fn, update)
+    setup = time.perf_counter() - t0
+    compile_s = warm_up(step, params, opt_state, x, y, batch=batch)
+    loop, steps, final_loss, params = train_classifier(step, params, opt_state, x, y,
+                                                       epochs=epochs, batch=batch)
+    logits = jax.jit(predict)(params, x)
+    accuracy = float(jnp.mean(jnp.argmax(logits, axis=1) == y))
+    return result(name, loop, steps, final_loss, setup, compile_s, train_accuracy=accuracy)
+
+
+def cnn():
+    t0 = time.perf_counter()
+    x, y = make_projected(CNN_SHAPE, CNN_CLASSES, seed=1)
+
+    def conv(cin, cout):  # He normal [out, in, 3, 3], zero bias, as nn's conv2d before relu
+        w = jax.random.normal(next_key(), (cout, cin, 3, 3), jnp.float32)
+        return (w * jnp.sqrt(2.0 / (cin * 9)), jnp.zeros(cout, jnp.float32))
+
+    params = {"convs": [conv(3, 16), conv(16, 32)], "head": dense(32 * 8 * 8, 10, False)}
+
+    def predict(p, xb):
+        for w, b in p["convs"]:
+            xb = jax.lax.conv_general_dilated(xb, w, (1, 1), "SAME",
+                                              dimension_numbers=("NCHW", "OIHW", "NCHW"))
+            xb = jax.nn.relu(xb + b[None, :, None, None])
+            xb = jax.lax.reduce_window(xb, -jnp.inf, jax.lax.max, (1, 1, 2, 2), (1, 1, 2, 2),
+                                       "VALID")
+        w, b = p["head"]
+        return xb.reshape(xb.shape[0], -1) @ w + b
+
+    return classify("cnn", lambda p, xb, yb: cross_entropy(predict(p, xb), yb), predict, params,
+                    sgd_momentum_init(params),
+                    lambda p, g, s: sgd_momentum_update(p, g, s, lr=0.01, momentum=0.9),
+                    x, y, epochs=2, batch=64, t0=t0)
+
+
+def lstm():
+    t0 = time.perf_counter()
+    x, y = make_projected(LSTM_SHAPE, LSTM_CLASSES, seed=2)
+    features, units = LSTM_SHAPE[2], 64
+    bound = 1 / units ** 0.5  # nn's and PyTorch's U(±1/√units); one bias, as nn's lstm
+    params = {"wih": uniform((4 * units, features), bound),
+              "whh": uniform((4 * units, units), bound),
+              "b": uniform((4 * units,), bound), "head": dense(units, LSTM_CLASSES, False)}
+
+    def predict(p, xb):
+        projected = jnp.einsum("btf,gf->tbg", xb, p["wih"]) + p["b"]  # every step in one GEMM
+
+        def cell(carry, z):
+            h, c = carry
+            i, f, g, o = jnp.split(z + h @ p["whh"].T, 4, axis=1)  # PyTorch's gate order
+            c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
+            h = jax.nn.sigmoid(o) * jnp.tanh(c)
+            return (h, c), None
+
+        zeros = jnp.zeros((xb.shape[0], units), jnp.float32)
+        (h, _), _ = jax.lax.scan(cell, (zeros, zeros), projected)
+        w, b = p["head"]
+        return h @ w + b
+
+    return classify("lstm", lambda p, xb, yb: cross_entropy(predict(p, xb), yb), predict, params,
+                    adam_init(params), lambda p, g, s: adam_update(p, g, s, lr=1e-3),
+                    x, y, epochs=3, batch=32, t0=t0)
+
+
+def attention():
+    t0 = time.perf_counter()
+    x, y = make_projected(ATTENTION_SHAPE, ATTENTION_CLASSES, seed=3)
+    _, steps, features = ATTENTION_SHAPE
+    heads, hidden = 4, 128
+
+    def linear(fan_in, fan_out):  # nn.Linear's U(±1/√fan_in) for weight and bias, [out, in]
+        bound = 1 / fan_in ** 0.5
+        return (uniform((fan_out, fan_in), bound), uniform((fan_out,), bound))
+
+    xavier = (6.0 / (features + 3 * features)) ** 0.5
+    params = {"in_w": uniform((3 * features, features), xavier),
+              "in_b": jnp.zeros(3 * features, jnp.float32),
+              "out_w": uniform((features, features), 1 / features ** 0.5),
+              "out_b": jnp.zeros(features, jnp.float32),
+              "linear1": linear(features, hidden), "linear2": linear(hidden, features),
+              "norm1": (jnp.ones(features), jnp.zeros(features)),
+              "norm2": (jnp.ones(features), jnp.zeros(features)),
+              "head": dense(steps * features, ATTENTION_CLASSES, False)}
+
+    def norm(xb, scale_shift):
+        scale, shift = scale_shift
+        mean = xb.mean(axis=-1, keepdims=True)
+        var = ((xb - mean) ** 2).mean(axis=-1, keepdims=True)
+        return (xb - mean) / jnp.sqrt(var + 1e-5) * scale + shift
+
+    def self_attention(p, xb):
+        b, t, f = xb.shape
+        qkv = xb @ p["in_w"].T + p["in_b"]
+        q, k, v = (a.reshape(b, t, heads, f // heads).transpose(0, 2, 1, 3)
+                   for a in jnp.split(qkv, 3, axis=-1))
+        weights = jax.nn.softmax(q @ k.transpose(0, 1, 3, 2) / jnp.sqrt(f / heads), axis=-1)
+        out = (weights @ v).transpose(0, 2, 1, 3).reshape(b, t, f)
+        return out @ p["out_w"].T + p["out_b"]
+
+    def predict(p, xb):
+        # torch.nn.TransformerEncoderLayer, post-norm, ReLU, no dropout (nn's transformer(4, 128)).
+        xb = norm(xb + self_attention(p, xb), p["norm1"])
+        (w1, b1), (w2, b2) = p["linear1"], p["linear2"]
+        xb = norm(xb + jax.nn.relu(xb @ w1.T + b1) @ w2.T + b2, p["norm2"])
+        w, b = p["head"]
+        return xb.reshape(xb.shape[0], -1) @ w + b
+
+    return classify("attention", lambda p, xb, yb: cross_entropy(predict(p, xb), yb), predict,
+                    params, adam_init(params), lambda p, g, s: adam_update(p, g, s, lr=1e-3),
+                    x, y, epochs=2, batch=32, t0=t0)
+
+
 if __name__ == "__main__":
     note(f"jax {jax.__version__}, XLA_FLAGS={os.environ['XLA_FLAGS']!r}, "
          f"CPUs {cpus}, devices {jax.devices()}")
-    emit({"xor": xor, "digits": digits, "wide": wide, "linreg": linreg}[args.workload]())
+    emit({"xor": xor, "digits": digits, "wide": wide, "linreg": linreg, "cnn": cnn, "lstm": lstm,
+          "attention": attention}[args.workload]())

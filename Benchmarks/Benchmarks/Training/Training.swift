@@ -13,6 +13,8 @@
 //   (b − a) / 990 per epoch, which includes the per-epoch bookkeeping (the loss history).
 //   digits MLP, one step through the public Plan API: gather-free setInput, run, adam step —
 //   the kernels and the optimizer without the Trainer around them.
+//   cnn, lstm and attention (Layered.swift): 1 epoch of 10 vs 50 batches through the
+//   interpreter → (b − a) / 40 per step.
 
 import Benchmark
 import NNRuntime
@@ -193,4 +195,6 @@ let benchmarks: @Sendable () -> Void = {
   } setup: {
     try HandStep()
   }
+
+  layeredBenchmarks(configuration)
 }
