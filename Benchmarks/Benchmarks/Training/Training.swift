@@ -34,9 +34,11 @@ func denseNetwork(_ sizes: [Int], activations: [Activation], seed: UInt64) -> Ne
     shapes.append([sizes[i + 1]])
     names.append("dense\(i + 1).bias")
     layers.append(Layer(name: "dense\(i + 1)",
-                        kind: .dense(units: sizes[i + 1], activation: activations[i],
-                                     weight: weight, bias: bias),
-                        outputShape: [sizes[i + 1]], tag: i))
+                        declaration: Dense(units: sizes[i + 1], activation: activations[i]),
+                        inputShape: [sizes[i]], outputShape: [sizes[i + 1]],
+                        parameters: [LayerParameter(name: "weight", index: weight, role: .weight),
+                                     LayerParameter(name: "bias", index: bias, role: .trained)],
+                        tag: i))
   }
   let store = ParameterStore<Float>(shapes: shapes)
   var random = RandomGenerator(seed: seed)
