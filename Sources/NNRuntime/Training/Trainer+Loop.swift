@@ -359,11 +359,13 @@ struct SeriesRecorder {
     self.names = names
     // Room for the epochs up front, so that recording an epoch does not reallocate (capped:
     // a run asked for 10⁸ epochs is usually stopped long before).
+    let room = min(epochs, 1 << 16)
     values = names.map { _ in
       var series: [Double] = []
-      series.reserveCapacity(min(epochs, 1 << 16))
+      series.reserveCapacity(room)
       return series
     }
+    learningRates.reserveCapacity(room)
   }
 
   mutating func append(_ epoch: [Double], learningRate: Double) {
