@@ -21,14 +21,16 @@ extension Tensor {
   @inline(__always)
   static func splitProduct<T>(
     _ a: UnsafePointer<T>, transposeA: Bool, _ b: UnsafePointer<T>, transposeB: Bool,
-    into c: UnsafeMutablePointer<T>, m: Int, n: Int, k: Int, width: Int = Parallel.width,
-    splitting runner: SplitRunner = Parallel.forEach,
+    into c: UnsafeMutablePointer<T>, m: Int, n: Int, k: Int, width: Int?,
+    splitting runner: SplitRunner,
     // (A's block, lda, B's block, ldb, C's block, rows, columns); C's rows are n apart.
     call: (UnsafePointer<T>, Int32, UnsafePointer<T>, Int32, UnsafeMutablePointer<T>,
            Int, Int) -> Void
   ) -> Bool {
-    guard width > 1, m.multipliedReportingOverflow(by: n).partialValue
-      .multipliedReportingOverflow(by: k).partialValue >= splitProductWork
+    // The size first: a small model's products never reach the width's lazy global.
+    guard m.multipliedReportingOverflow(by: n).partialValue
+      .multipliedReportingOverflow(by: k).partialValue >= splitProductWork,
+      (width ?? Parallel.width) > 1
     else { return false }
     let lda = Int32(transposeA ? m : k)
     let ldb = Int32(transposeB ? k : n)
@@ -57,7 +59,7 @@ extension Tensor {
   static func sgemm(
     _ a: UnsafePointer<Float>, transposeA: Bool, _ b: UnsafePointer<Float>, transposeB: Bool,
     into c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int, accumulate: Bool,
-    width: Int = Parallel.width, splitting runner: SplitRunner = Parallel.forEach
+    width: Int? = nil, splitting runner: SplitRunner = Parallel.forEach
   ) {
     // One block of C: `rows` × `columns` at `c`, whose rows are all of C's `n` apart.
     func call(
@@ -77,7 +79,7 @@ extension Tensor {
   static func dgemm(
     _ a: UnsafePointer<Double>, transposeA: Bool, _ b: UnsafePointer<Double>, transposeB: Bool,
     into c: UnsafeMutablePointer<Double>, m: Int, n: Int, k: Int, accumulate: Bool,
-    width: Int = Parallel.width, splitting runner: SplitRunner = Parallel.forEach
+    width: Int? = nil, splitting runner: SplitRunner = Parallel.forEach
   ) {
     // One block of C: `rows` × `columns` at `c`, whose rows are all of C's `n` apart.
     func call(

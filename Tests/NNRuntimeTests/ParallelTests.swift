@@ -139,9 +139,9 @@ private struct Cells: @unchecked Sendable {
     for g in gradients {
       g.withUnsafeBufferPointer { g in
         single.step(parameters: &one, gradients: g.baseAddress!, learningRate: 0.01,
-                    splitting: { count, _, body in body(0..<count) })
+                    width: 1, splitting: pool.forEach)
         split.step(parameters: &two, gradients: g.baseAddress!, learningRate: 0.01,
-                   splitting: pool.forEach)
+                   width: 2, splitting: pool.forEach)
       }
     }
     #expect(one == two, "\(name)")

@@ -67,13 +67,13 @@ public final class OptimizerState<T: BinaryFloatingPoint>: @unchecked Sendable {
     parameters: UnsafeMutablePointer<T>, gradients: UnsafePointer<T>, learningRate: Double
   ) {
     step(parameters: parameters, gradients: gradients, learningRate: learningRate,
-         splitting: Parallel.forEach)
+         width: nil, splitting: Parallel.forEach)
   }
 
-  /// `step` with its loop split by `runner`.
+  /// `step` with its loop cut for `width` threads (nil: `Parallel.width`), run by `runner`.
   func step(
     parameters: UnsafeMutablePointer<T>, gradients: UnsafePointer<T>, learningRate: Double,
-    splitting runner: SplitRunner
+    width: Int?, splitting runner: SplitRunner
   ) {
     steps += 1
     // Name the concrete type at each call so the kernels are specialised: inside this generic
@@ -81,11 +81,11 @@ public final class OptimizerState<T: BinaryFloatingPoint>: @unchecked Sendable {
     // and a loop through witness tables runs tens of times slower than its memory traffic.
     let update = rule.update
     if T.self == Float.self {
-      split(runner) { range, product in
+      split(width, runner) { range, product in
         update.update(context(Float.self, parameters, gradients, learningRate, range, product))
       }
     } else if T.self == Double.self {
-      split(runner) { range, product in
+      split(width, runner) { range, product in
         update.update(context(Double.self, parameters, gradients, learningRate, range, product))
       }
     } else {
@@ -100,10 +100,14 @@ public final class OptimizerState<T: BinaryFloatingPoint>: @unchecked Sendable {
   /// gives the same bits as one loop. The one scalar of state (NAdam's product) is advanced
   /// by each range from the same start in a copy of its own; range 0's copy is kept.
   private func split(
-    _ runner: SplitRunner, _ apply: (Range<Int>, UnsafeMutablePointer<Float>) -> Void
+    _ width: Int?, _ runner: SplitRunner,
+    _ apply: (Range<Int>, UnsafeMutablePointer<Float>) -> Void
   ) {
-    guard count > 0 else {
-      apply(0..<0, product)
+    // One range (one thread, a small model, nothing to update) is the plain loop on the
+    // state's own scalar, without the closures a split needs (withoutActuallyEscaping's
+    // wrapper is a heap allocation).
+    guard count >= 2 * Self.splitGrain, (width ?? Parallel.width) > 1 else {
+      apply(0..<count, product)
       return
     }
     let start = product.pointee

@@ -24,7 +24,8 @@ enum Parallel {
   /// `body` must not allocate, throw or call `forEach` again.
   static func forEach(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
     guard count > 0 else { return }
-    if configuredWidth == 1 || count < 2 * Swift.max(grain, 1) {
+    // The size first: most loops of a small model never reach the width's lazy global.
+    if count < 2 * Swift.max(grain, 1) || configuredWidth == 1 {
       body(0..<count)
       return
     }

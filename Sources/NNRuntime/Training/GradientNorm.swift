@@ -11,7 +11,9 @@
 /// thread (or a small gradient) is thus the plain scan; two may differ from it in the last
 /// bits of the Float lanes.
 func sumOfSquares(_ values: UnsafeBufferPointer<Float>) -> Double {
-  sumOfSquares(values, width: Parallel.width, splitting: Parallel.forEach)
+  // The size first: a small model's scan never reaches the width's lazy global.
+  guard values.count >= 2 * scanGrain else { return partialSumOfSquares(values) }
+  return sumOfSquares(values, width: Parallel.width, splitting: Parallel.forEach)
 }
 
 /// `sumOfSquares` cut for `width` threads, run by `runner`.
