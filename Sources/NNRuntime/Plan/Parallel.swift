@@ -6,8 +6,9 @@ import Darwin
 import CBLAS
 import CParallel
 
-// One pool of threads for everything a plan splits: the matrix products (MatrixProduct.swift
-// cuts each large one into a product per thread, with OpenBLAS itself held to one thread) and
+// One pool of threads for everything a plan splits: the matrix products
+// (MatrixProduct+Threads.swift cuts each large one into a product per thread, with OpenBLAS
+// itself held to one thread) and
 // the loops around them (optimizer updates, the gradient scan, gathers, element-wise kernels).
 // Two pools on the same cores fight: OpenBLAS's idle workers spin for up to 2²⁸ cycles after
 // each product, on the core the other pool's worker needs next (docs/performance.md, "Both
@@ -49,13 +50,16 @@ typealias SplitRunner = (Int, Int, (Range<Int>) -> Void) -> Void
 
 /// `width − 1` parked threads and the caller: a fork-join over one job at a time.
 ///
-/// Nothing is allocated after `init` (the threads start with the first job). A job is a
-/// pointer to the caller's closure plus its count and cut, published seqlock-style: the caller
-/// makes `generation` odd, writes the job, makes it even; a worker takes the job only when it
-/// read the same even generation before and after reading it (a worker left out of one job
-/// may otherwise read the next one's half-written). Each worker in the job runs its range and
-/// counts itself off `remaining`, which the caller spins on after running range 0 itself. Idle workers spin for `spinLimit` pauses (a training step's
-/// jobs come microseconds apart) and then sleep on a condition variable. One caller at a time:
+/// The threads start with the first job and live as long as the process. A job is a pointer
+/// to the caller's closure plus its count and cut, published seqlock-style: the caller makes
+/// `generation` odd, writes the job, makes it even; a worker takes the job only when it read
+/// the same even generation before and after reading it (a worker left out of one job may
+/// otherwise read the next one's half-written). Each worker in the job runs its range and
+/// counts itself off `remaining`, which the caller spins on after running range 0 itself.
+/// Handing the non-escaping closure over costs one or two small heap allocations per job (the
+/// wrapper `withoutActuallyEscaping` makes, a reabstraction thunk); nothing else allocates.
+/// Idle workers spin for `spinLimit` pauses (a training step's jobs come microseconds apart)
+/// and then sleep on a condition variable. One caller at a time:
 /// a second (another thread's plan, or a nested `forEach` from inside a body) finds the pool
 /// busy and runs its loop inline, which gives the same result for every split loop here.
 final class WorkerPool: @unchecked Sendable {
