@@ -41,7 +41,9 @@ let package = Package(
       providers: [.apt(["libopenmpi-dev"])]
     ),
     .target(name: "NNSyntax"),
-    .target(name: "NNRuntime", dependencies: ["CBLAS"]),
+    // Atomics for the runtime's thread pool (Plan/Parallel.swift); header only, nothing to link.
+    .systemLibrary(name: "CParallel"),
+    .target(name: "NNRuntime", dependencies: ["CBLAS", "CParallel"]),
     .target(
       name: "NNScript", dependencies: ["NNSyntax", "NNRuntime"],
       resources: [.copy("Resources")]

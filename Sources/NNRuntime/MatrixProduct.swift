@@ -122,14 +122,9 @@ extension Tensor {
       if !accumulate { c.update(repeating: 0, count: m * n) }
       return
     }
-    cblas_sgemm(
-      CblasRowMajor,
-      transposeA ? CblasTrans : CblasNoTrans,
-      transposeB ? CblasTrans : CblasNoTrans,
-      Int32(m), Int32(n), Int32(k),
-      1, a, Int32(transposeA ? m : k),
-      b, Int32(transposeB ? k : n),
-      accumulate ? 1 : 0, c, Int32(n))
+    // Through the thread pool (MatrixProduct+Threads.swift), which splits large products.
+    sgemm(a, transposeA: transposeA, b, transposeB: transposeB, into: c, m: m, n: n, k: k,
+          accumulate: accumulate)
   }
 }
 
@@ -145,14 +140,9 @@ extension Tensor {
       if !accumulate { c.update(repeating: 0, count: m * n) }
       return
     }
-    cblas_dgemm(
-      CblasRowMajor,
-      transposeA ? CblasTrans : CblasNoTrans,
-      transposeB ? CblasTrans : CblasNoTrans,
-      Int32(m), Int32(n), Int32(k),
-      1, a, Int32(transposeA ? m : k),
-      b, Int32(transposeB ? k : n),
-      accumulate ? 1 : 0, c, Int32(n))
+    // Through the thread pool (MatrixProduct+Threads.swift), which splits large products.
+    dgemm(a, transposeA: transposeA, b, transposeB: transposeB, into: c, m: m, n: n, k: k,
+          accumulate: accumulate)
   }
 }
 

@@ -49,6 +49,16 @@ extension Graph {
 
 // MARK: - Kernels
 
+/// Elements per thread below which an element-wise kernel is not split over the pool (a few
+/// µs of work: the hand-off costs about one).
+let elementwiseGrain = 1 << 14
+
+/// `elementwiseGrain` in rows of `columns` elements.
+@inline(__always)
+func elementwiseRowGrain(_ columns: Int) -> Int {
+  Swift.max(1, elementwiseGrain / Swift.max(columns, 1))
+}
+
 /// An activation over rows × columns (softmax works row by row).
 struct ActivationKernel<T: PlanScalar> {
   let activation: Activation
@@ -72,7 +82,13 @@ struct ActivationKernel<T: PlanScalar> {
       let source = bias != nil ? output : input
       for row in 0..<rows { softmaxRow(source + row * columns, output + row * columns, columns) }
     } else {
-      activation.withForward { (f: (T) -> T) in map(input, bias, output, rows, columns, f) }
+      // Split by rows over the pool; each range runs the one specialised loop.
+      Parallel.forEach(rows, grain: elementwiseRowGrain(columns)) { part in
+        let offset = part.lowerBound * columns
+        activation.withForward { (f: (T) -> T) in
+          map(input + offset, bias, output + offset, part.count, columns, f)
+        }
+      }
     }
   }
 
@@ -138,10 +154,12 @@ struct ActivationGradientKernel<T: PlanScalar> {
     } else {
       // g is loaded before the test: a load under the condition would be a branch per
       // element, which LLVM can neither vectorise nor predict (relu's mask is random).
-      activation.withBackward { (derivative: (T, T) -> T) in
-        for i in 0..<count {
-          let gi = g[i]
-          out[i] = derivative(s[i], gi)
+      Parallel.forEach(count, grain: elementwiseGrain) { part in
+        activation.withBackward { (derivative: (T, T) -> T) in
+          for i in part {
+            let gi = g[i]
+            out[i] = derivative(s[i], gi)
+          }
         }
       }
     }
@@ -190,7 +208,9 @@ struct DropoutGradientKernel<T: PlanScalar> {
   let count: Int
 
   func run() {
-    for i in 0..<count { output[i] = gradient[i] * mask[i] }
+    Parallel.forEach(count, grain: elementwiseGrain) { part in
+      for i in part { output[i] = gradient[i] * mask[i] }
+    }
   }
 }
 

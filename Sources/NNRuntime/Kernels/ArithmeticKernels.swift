@@ -115,29 +115,42 @@ struct BinaryKernel<T: PlanScalar> {
   let output: UnsafeMutablePointer<T>
   let index: BroadcastIndex
 
+  /// Over the pool: one long row (same-shape operands) is cut into column ranges, several
+  /// rows into row ranges; each range runs the op's own loop.
   func run() {
+    let length = index.rowLength
+    if index.rows == 1 {
+      Parallel.forEach(length, grain: elementwiseGrain) { part in run(rows: 0..<1, part) }
+    } else {
+      Parallel.forEach(index.rows, grain: elementwiseRowGrain(length)) { part in
+        run(rows: part, 0..<length)
+      }
+    }
+  }
+
+  private func run(rows: Range<Int>, _ columns: Range<Int>) {
     switch kind {
-    case .add: apply { $0 + $1 }
-    case .subtract: apply { $0 - $1 }
-    case .multiply: apply { $0 * $1 }
-    case .divide: apply { $0 / $1 }
-    case .power: apply { T.power($0, $1) }
+    case .add: apply(rows, columns) { $0 + $1 }
+    case .subtract: apply(rows, columns) { $0 - $1 }
+    case .multiply: apply(rows, columns) { $0 * $1 }
+    case .divide: apply(rows, columns) { $0 / $1 }
+    case .power: apply(rows, columns) { T.power($0, $1) }
     }
   }
 
   @inline(__always)
-  private func apply(_ f: (T, T) -> T) {
+  private func apply(_ rows: Range<Int>, _ columns: Range<Int>, _ f: (T, T) -> T) {
     let length = index.rowLength
     let (strideA, strideB) = (index.innerStrides[0], index.innerStrides[1])
-    for row in 0..<index.rows {
+    for row in rows {
       let x = a + index.offset(0, row)
       let y = b + index.offset(1, row)
       let z = output + row * length
       switch (strideA, strideB) {
-      case (1, 1): for j in 0..<length { z[j] = f(x[j], y[j]) }
-      case (1, _): let v = y[0]; for j in 0..<length { z[j] = f(x[j], v) }
-      case (_, 1): let u = x[0]; for j in 0..<length { z[j] = f(u, y[j]) }
-      default: let value = f(x[0], y[0]); for j in 0..<length { z[j] = value }
+      case (1, 1): for j in columns { z[j] = f(x[j], y[j]) }
+      case (1, _): let v = y[0]; for j in columns { z[j] = f(x[j], v) }
+      case (_, 1): let u = x[0]; for j in columns { z[j] = f(u, y[j]) }
+      default: let value = f(x[0], y[0]); for j in columns { z[j] = value }
       }
     }
   }
@@ -161,17 +174,21 @@ struct UnaryKernel<T: PlanScalar> {
   let count: Int
 
   func run() {
+    Parallel.forEach(count, grain: elementwiseGrain) { part in run(part) }
+  }
+
+  private func run(_ part: Range<Int>) {
     let (x, y) = (input, output)
     switch kind {
-    case .negate: for i in 0..<count { y[i] = -x[i] }
+    case .negate: for i in part { y[i] = -x[i] }
     case .scale(let value):
       let c = T(value)
-      for i in 0..<count { y[i] = x[i] * c }
-    case .exp: for i in 0..<count { y[i] = T.exponential(x[i]) }
-    case .log: for i in 0..<count { y[i] = T.logarithm(x[i]) }
-    case .sqrt: for i in 0..<count { y[i] = x[i].squareRoot() }
-    case .abs: for i in 0..<count { y[i] = Swift.abs(x[i]) }
-    case .sign: for i in 0..<count { y[i] = signum(x[i]) }
+      for i in part { y[i] = x[i] * c }
+    case .exp: for i in part { y[i] = T.exponential(x[i]) }
+    case .log: for i in part { y[i] = T.logarithm(x[i]) }
+    case .sqrt: for i in part { y[i] = x[i].squareRoot() }
+    case .abs: for i in part { y[i] = Swift.abs(x[i]) }
+    case .sign: for i in part { y[i] = signum(x[i]) }
     }
   }
 }

@@ -288,10 +288,12 @@ struct BiasKernel<T: PlanScalar> {
   let columns: Int
 
   func run() {
-    for row in 0..<rows {
-      let x = input + row * columns
-      let y = output + row * columns
-      for j in 0..<columns { y[j] = x[j] + bias[j] }
+    Parallel.forEach(rows, grain: elementwiseRowGrain(columns)) { part in
+      for row in part {
+        let x = input + row * columns
+        let y = output + row * columns
+        for j in 0..<columns { y[j] = x[j] + bias[j] }
+      }
     }
   }
 }

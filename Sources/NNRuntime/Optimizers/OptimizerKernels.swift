@@ -10,9 +10,12 @@
 struct OptimizerKernelContext<U: BinaryFloatingPoint> {
   var parameters: UnsafeMutablePointer<U>
   var gradients: UnsafePointer<U>
-  /// The rule's state buffers, `count` scalars each, in the order each kernel documents.
+  /// The rule's state buffers, in the order each kernel documents, `stride` scalars apart.
   var state: UnsafeMutablePointer<U>
   var count: Int
+  /// The distance between state buffers: the whole parameter count, also when this context
+  /// covers one thread's range of it.
+  var stride: Int
   /// The 1-based number of this step.
   var step: Int
   var learningRate: Double
@@ -20,7 +23,7 @@ struct OptimizerKernelContext<U: BinaryFloatingPoint> {
   var product: UnsafeMutablePointer<Float>
 
   /// The state buffer at `slot`.
-  func buffer(_ slot: Int) -> UnsafeMutablePointer<U> { state + slot * count }
+  func buffer(_ slot: Int) -> UnsafeMutablePointer<U> { state + slot * stride }
 }
 
 /// Runs `body` with `flag` as a compile-time constant, so that after inlining each branch on

@@ -66,17 +66,60 @@ public final class OptimizerState<T: BinaryFloatingPoint>: @unchecked Sendable {
   public func step(
     parameters: UnsafeMutablePointer<T>, gradients: UnsafePointer<T>, learningRate: Double
   ) {
+    step(parameters: parameters, gradients: gradients, learningRate: learningRate,
+         width: nil, splitting: Parallel.forEach)
+  }
+
+  /// `step` with its loop cut for `width` threads (nil: `Parallel.width`), run by `runner`.
+  func step(
+    parameters: UnsafeMutablePointer<T>, gradients: UnsafePointer<T>, learningRate: Double,
+    width: Int?, splitting runner: SplitRunner
+  ) {
     steps += 1
     // Name the concrete type at each call so the kernels are specialised: inside this generic
     // class a helper generic over the element type would stay unspecialised (T is still open),
     // and a loop through witness tables runs tens of times slower than its memory traffic.
     let update = rule.update
     if T.self == Float.self {
-      update.update(context(Float.self, parameters, gradients, learningRate))
+      split(width, runner) { range, product in
+        update.update(context(Float.self, parameters, gradients, learningRate, range, product))
+      }
     } else if T.self == Double.self {
-      update.update(context(Double.self, parameters, gradients, learningRate))
+      split(width, runner) { range, product in
+        update.update(context(Double.self, parameters, gradients, learningRate, range, product))
+      }
     } else {
       stepInDouble(update, parameters, gradients, learningRate)
+    }
+  }
+
+  /// Elements per thread below which an update is not split (a few µs of work).
+  static var splitGrain: Int { 1 << 14 }
+
+  /// Runs `apply` over the pool's ranges of the buffer. Every rule is element-wise, so any cut
+  /// gives the same bits as one loop. The one scalar of state (NAdam's product) is advanced
+  /// by each range from the same start in a copy of its own; range 0's copy is kept.
+  private func split(
+    _ width: Int?, _ runner: SplitRunner,
+    _ apply: (Range<Int>, UnsafeMutablePointer<Float>) -> Void
+  ) {
+    // One range (one thread, a small model, nothing to update) is the plain loop on the
+    // state's own scalar, without the closures a split needs (withoutActuallyEscaping's
+    // wrapper is a heap allocation).
+    guard count >= 2 * Self.splitGrain, (width ?? Parallel.width) > 1 else {
+      apply(0..<count, product)
+      return
+    }
+    let start = product.pointee
+    let product = self.product
+    // Two non-escaping closures, one called inside the other: Swift asks for this to see
+    // that `apply` does not escape either.
+    withoutActuallyEscaping(apply) { apply in
+      runner(count, Self.splitGrain) { range in
+        var own = start
+        withUnsafeMutablePointer(to: &own) { apply(range, $0) }
+        if range.lowerBound == 0 { product.pointee = own }
+      }
     }
   }
 
@@ -97,21 +140,25 @@ public final class OptimizerState<T: BinaryFloatingPoint>: @unchecked Sendable {
     }
     for i in 0..<bufferCount { s[i] = Double(buffers[i]) }
     update.update(OptimizerKernelContext(
-      parameters: p, gradients: UnsafePointer(g), state: s, count: count, step: steps,
+      parameters: p, gradients: UnsafePointer(g), state: s, count: count, stride: count,
+      step: steps,
       learningRate: learningRate, product: product))
     for i in 0..<count { parameters[i] = T(p[i]) }
     for i in 0..<bufferCount { buffers[i] = T(s[i]) }
   }
 
-  /// The kernel's view of this state and the caller's buffers, with `T` known to be `U`.
+  /// The kernel's view of `range` of this state and the caller's buffers, with `T` known to
+  /// be `U`.
   private func context<U: BinaryFloatingPoint>(
     _: U.Type, _ parameters: UnsafeMutablePointer<T>, _ gradients: UnsafePointer<T>,
-    _ learningRate: Double
+    _ learningRate: Double, _ range: Range<Int>, _ product: UnsafeMutablePointer<Float>
   ) -> OptimizerKernelContext<U> {
-    OptimizerKernelContext(
-      parameters: UnsafeMutableRawPointer(parameters).assumingMemoryBound(to: U.self),
-      gradients: UnsafeRawPointer(gradients).assumingMemoryBound(to: U.self),
-      state: UnsafeMutableRawPointer(buffers).assumingMemoryBound(to: U.self),
-      count: count, step: steps, learningRate: learningRate, product: product)
+    let first = range.lowerBound
+    return OptimizerKernelContext(
+      parameters: UnsafeMutableRawPointer(parameters + first).assumingMemoryBound(to: U.self),
+      gradients: UnsafeRawPointer(gradients + first).assumingMemoryBound(to: U.self),
+      state: UnsafeMutableRawPointer(buffers + first).assumingMemoryBound(to: U.self),
+      count: range.count, stride: count, step: steps, learningRate: learningRate,
+      product: product)
   }
 }

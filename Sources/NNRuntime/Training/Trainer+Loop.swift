@@ -174,7 +174,9 @@ extension Trainer {
       let l2 = Float(configuration.l2)
       let weights = network.parameters.pointer
       for range in weightRanges {
-        for i in range { gradients[i] += l2 * weights[i] }
+        Parallel.forEach(range.count, grain: copyGrain) { part in
+          for i in part { gradients[range.lowerBound + i] += l2 * weights[range.lowerBound + i] }
+        }
       }
     }
     let squares = sumOfSquares(UnsafeBufferPointer(gradients))
@@ -184,7 +186,9 @@ extension Trainer {
       let scale = clip / (squares.squareRoot() + 1e-6)
       if scale < 1 {
         let factor = Float(scale)
-        for i in gradients.indices { gradients[i] *= factor }
+        Parallel.forEach(gradients.count, grain: copyGrain) { part in
+          for i in part { gradients[i] *= factor }
+        }
       }
     }
   }
@@ -211,7 +215,7 @@ extension Trainer {
   /// leaving the running statistics as the step's forward pass left them.
   func update(_ gradients: UnsafeMutableBufferPointer<Float>, learningRate: Double) {
     let store = network.parameters
-    lastFinite.update(from: store.pointer, count: store.count)
+    splitCopy(lastFinite, from: store.pointer, count: store.count)
     optimizerState.step(parameters: store.pointer,
                         gradients: UnsafePointer(gradients.baseAddress!),
                         learningRate: learningRate)

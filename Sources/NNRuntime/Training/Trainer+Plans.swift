@@ -178,12 +178,15 @@ extension Trainer {
     source.withUnsafeBufferPointer { from in
       guard let from = from.baseAddress else { return }
       order.withUnsafeBufferPointer { order in
-        for i in 0..<rows {
-          (first + i * rowSize).update(from: from + order[start + i] * rowSize, count: rowSize)
+        Parallel.forEach(rows, grain: Swift.max(1, copyGrain / rowSize)) { part in
+          for i in part {
+            (first + i * rowSize).update(from: from + order[start + i] * rowSize,
+                                         count: rowSize)
+          }
         }
       }
     }
-    for slot in slots.dropFirst() { slot.update(from: first, count: rows * rowSize) }
+    for slot in slots.dropFirst() { splitCopy(slot, from: first, count: rows * rowSize) }
   }
 
   /// Copies the contiguous rows `start..<start + rows` of `source` into `destination`.
