@@ -35,6 +35,10 @@ private let shapes = [
   // A kernel wider than the input: some kernel columns never meet it.
   ConvolutionShape(batch: 3, input: [2, 3, 2], filters: 2, kernel: [5, 5], stride: [1, 2],
                    same: true),
+  ConvolutionShape(batch: 2, input: [1, 3, 2], filters: 2, kernel: [5, 4], stride: [1, 1],
+                   same: true),
+  ConvolutionShape(batch: 3, input: [2, 6, 7], filters: 3, kernel: [5, 5], stride: [1, 1],
+                   same: true),
 ]
 
 /// Deterministic values in [−1, 1].
@@ -139,4 +143,53 @@ func batchedConvolutionMatchesTheDefinitionInFloat(_ shape: ConvolutionShape) {
 @Test(arguments: shapes)
 func batchedConvolutionMatchesTheDefinitionInDouble(_ shape: ConvolutionShape) {
   check(shape, Double.self, tolerance: 1e-12)
+}
+
+// maxpool(2)'s unrolled kernels against the definition, on inputs full of ties (the first
+// maximum of a window, row by row, takes its gradient) and with odd sizes (a last row or column
+// no window covers gets a zero gradient).
+
+@Test(arguments: [[2, 3, 5, 4], [1, 1, 4, 7], [1, 2, 2, 2]])
+func maxpool2x2MatchesTheDefinitionWithTies(_ shape: [Int]) {
+  let geometry = PoolingGeometry(kind: .max, input: Array(shape.dropFirst()), size: [2, 2],
+                                 stride: [2, 2])
+  let planes = shape[0] * shape[1]
+  let (h, w, oh, ow) = (shape[2], shape[3], geometry.outHeight, geometry.outWidth)
+  let x = (0..<planes * h * w).map { Float(($0 * 5) % 3) }
+  let dy = (0..<planes * oh * ow).map { Float($0 + 1) }
+  var expectedY = [Float](repeating: 0, count: dy.count)
+  var expectedDx = [Float](repeating: 0, count: x.count)
+  for p in 0..<planes {
+    for oy in 0..<oh {
+      for ox in 0..<ow {
+        var best = p * h * w + 2 * oy * w + 2 * ox
+        for i in 0..<2 {
+          for j in 0..<2 where x[p * h * w + (2 * oy + i) * w + 2 * ox + j] > x[best] {
+            best = p * h * w + (2 * oy + i) * w + 2 * ox + j
+          }
+        }
+        expectedY[(p * oh + oy) * ow + ox] = x[best]
+        expectedDx[best] += dy[(p * oh + oy) * ow + ox]
+      }
+    }
+  }
+  var input = x
+  var upstream = dy
+  var y = [Float](repeating: 9, count: dy.count)
+  var dx = [Float](repeating: 9, count: x.count)
+  input.withUnsafeMutableBufferPointer { input in
+    upstream.withUnsafeMutableBufferPointer { upstream in
+      y.withUnsafeMutableBufferPointer { y in
+        PoolingKernel(geometry: geometry, planes: planes, gradient: false,
+                      input: input.baseAddress!, upstream: nil, output: y.baseAddress!).run()
+      }
+      dx.withUnsafeMutableBufferPointer { dx in
+        PoolingKernel(geometry: geometry, planes: planes, gradient: true,
+                      input: input.baseAddress!, upstream: upstream.baseAddress!,
+                      output: dx.baseAddress!).run()
+      }
+    }
+  }
+  #expect(y == expectedY)
+  #expect(dx == expectedDx)
 }

@@ -107,10 +107,14 @@ struct PoolingKernel<T: PlanScalar> {
   func run() {
     let g = geometry
     let (inSize, outSize) = (g.height * g.width, g.outHeight * g.outWidth)
+    let tiles2x2 = g.sizeY == 2 && g.sizeX == 2 && g.strideY == 2 && g.strideX == 2
     Parallel.forEach(planes, grain: 4) { range in
       for plane in range {
         let (x, out) = (input + plane * inSize, plane * outSize)
         switch (g.kind, gradient) {
+        case (.max, false) where tiles2x2: max2x2Plane(x, output + out)
+        case (.max, true) where tiles2x2:
+          max2x2GradientPlane(x, upstream! + out, output + plane * inSize)
         case (.max, false): maxPlane(x, output + out)
         case (.max, true): maxGradientPlane(x, upstream! + out, output + plane * inSize)
         case (.average, false): averagePlane(x, output + out)
@@ -134,6 +138,55 @@ struct PoolingKernel<T: PlanScalar> {
       }
     }
     return best
+  }
+
+  // maxpool(2), the common case, unrolled: in the general loops below the two-element window
+  // rows cost more in loop overhead than in comparisons. The comparisons keep the general
+  // order (row by row, strictly greater), so the same element wins.
+
+  private func max2x2Plane(_ x: UnsafeMutablePointer<T>, _ y: UnsafeMutablePointer<T>) {
+    let g = geometry
+    for oy in 0..<g.outHeight {
+      let (upper, lower, out) = (x + 2 * oy * g.width, x + (2 * oy + 1) * g.width,
+                                 y + oy * g.outWidth)
+      for ox in 0..<g.outWidth {
+        var largest = upper[2 * ox]
+        largest = upper[2 * ox + 1] > largest ? upper[2 * ox + 1] : largest
+        largest = lower[2 * ox] > largest ? lower[2 * ox] : largest
+        largest = lower[2 * ox + 1] > largest ? lower[2 * ox + 1] : largest
+        out[ox] = largest
+      }
+    }
+  }
+
+  /// Writes every element of `dx`: the window's gradient at its first maximum, zero elsewhere
+  /// (and in a last row or column no window covers).
+  private func max2x2GradientPlane(
+    _ x: UnsafeMutablePointer<T>, _ dy: UnsafeMutablePointer<T>, _ dx: UnsafeMutablePointer<T>
+  ) {
+    let g = geometry
+    for oy in 0..<g.outHeight {
+      let (top, bottom) = (2 * oy * g.width, (2 * oy + 1) * g.width)
+      for ox in 0..<g.outWidth {
+        let positions = (top + 2 * ox, top + 2 * ox + 1, bottom + 2 * ox, bottom + 2 * ox + 1)
+        var (best, largest) = (0, x[positions.0])
+        if x[positions.1] > largest { (best, largest) = (1, x[positions.1]) }
+        if x[positions.2] > largest { (best, largest) = (2, x[positions.2]) }
+        if x[positions.3] > largest { best = 3 }
+        let share = dy[oy * g.outWidth + ox]
+        dx[positions.0] = best == 0 ? share : 0
+        dx[positions.1] = best == 1 ? share : 0
+        dx[positions.2] = best == 2 ? share : 0
+        dx[positions.3] = best == 3 ? share : 0
+      }
+      if g.width % 2 == 1 {
+        dx[top + g.width - 1] = 0
+        dx[bottom + g.width - 1] = 0
+      }
+    }
+    if g.height % 2 == 1 {
+      (dx + (g.height - 1) * g.width).update(repeating: 0, count: g.width)
+    }
   }
 
   private func maxPlane(_ x: UnsafeMutablePointer<T>, _ y: UnsafeMutablePointer<T>) {
