@@ -6,8 +6,8 @@
 // shifted by (ki − padTop, kj − padLeft): the output rows and columns whose input lies outside
 // are found first (`valid`) and zeroed, and the rest copied. With stride 1 and "same" width the
 // shifted plane is one contiguous run, copied (or, in col2im, added) in one pass; the elements
-// that run wraps across a row's edge are then zeroed column by column. The copies stay loops
-// of whole rows rather than a memcpy per output row of 16 or 32 elements.
+// that run wraps across a row's edge are then zeroed column by column: one copy per block row
+// rather than a library call per output row of 16 or 32 elements.
 
 extension ConvolutionGeometry {
   /// The outputs `o` of an axis whose input `o·stride − pad + k` lies inside `0..<size`:
@@ -52,9 +52,9 @@ extension ConvolutionGeometry {
           }
           guard top < bottom, left < right else { continue }
           if contiguousRows {
-            let shift = (ki - padTop) * width + kj - padLeft
+            let shifted = plane + (ki - padTop) * width + kj - padLeft
             let (start, end) = (top * outWidth + left, (bottom - 1) * outWidth + right)
-            for t in start..<end { destination[t] = plane[t + shift] }
+            (destination + start).update(from: shifted + start, count: end - start)
             zeroEdges(destination, rows: top..<bottom, left: left, right: right)
             continue
           }
@@ -62,7 +62,7 @@ extension ConvolutionGeometry {
             let line = destination + oy * outWidth
             let source = plane + (oy * strideY - padTop + ki) * width + kj - padLeft
             for ox in 0..<left { line[ox] = 0 }
-            for ox in left..<right { line[ox] = source[ox * strideX] }
+            for ox in left..<right { line[ox] = source[ox &* strideX] }
             for ox in right..<outWidth { line[ox] = 0 }
           }
         }
@@ -91,15 +91,17 @@ extension ConvolutionGeometry {
           if contiguousRows {
             // Zeroing the entries that wrap across a row's edge lets one pass add the rest.
             zeroEdges(source, rows: top..<bottom, left: left, right: right)
-            let shift = (ki - padTop) * width + kj - padLeft
+            // Indexing a shifted pointer, not `t + shift`: an index sum is overflow-checked,
+            // which keeps LLVM from vectorising the loop.
+            let shifted = plane + (ki - padTop) * width + kj - padLeft
             let (start, end) = (top * outWidth + left, (bottom - 1) * outWidth + right)
-            for t in start..<end { plane[t + shift] += source[t] }
+            for t in start..<end { shifted[t] += source[t] }
             continue
           }
           for oy in top..<bottom {
             let line = source + oy * outWidth
             let destination = plane + (oy * strideY - padTop + ki) * width + kj - padLeft
-            for ox in left..<right { destination[ox * strideX] += line[ox] }
+            for ox in left..<right { destination[ox &* strideX] += line[ox] }
           }
         }
       }

@@ -142,7 +142,8 @@ struct PoolingKernel<T: PlanScalar> {
 
   // maxpool(2), the common case, unrolled: in the general loops below the two-element window
   // rows cost more in loop overhead than in comparisons. The comparisons keep the general
-  // order (row by row, strictly greater), so the same element wins.
+  // order (row by row, strictly greater), so the same element wins. Indices use wrapping
+  // arithmetic (they cannot overflow: they address the plane), so LLVM can vectorise.
 
   private func max2x2Plane(_ x: UnsafeMutablePointer<T>, _ y: UnsafeMutablePointer<T>) {
     let g = geometry
@@ -150,10 +151,10 @@ struct PoolingKernel<T: PlanScalar> {
       let (upper, lower, out) = (x + 2 * oy * g.width, x + (2 * oy + 1) * g.width,
                                  y + oy * g.outWidth)
       for ox in 0..<g.outWidth {
-        var largest = upper[2 * ox]
-        largest = upper[2 * ox + 1] > largest ? upper[2 * ox + 1] : largest
-        largest = lower[2 * ox] > largest ? lower[2 * ox] : largest
-        largest = lower[2 * ox + 1] > largest ? lower[2 * ox + 1] : largest
+        var largest = upper[2 &* ox]
+        largest = upper[2 &* ox &+ 1] > largest ? upper[2 &* ox &+ 1] : largest
+        largest = lower[2 &* ox] > largest ? lower[2 &* ox] : largest
+        largest = lower[2 &* ox &+ 1] > largest ? lower[2 &* ox &+ 1] : largest
         out[ox] = largest
       }
     }
@@ -168,16 +169,19 @@ struct PoolingKernel<T: PlanScalar> {
     for oy in 0..<g.outHeight {
       let (top, bottom) = (2 * oy * g.width, (2 * oy + 1) * g.width)
       for ox in 0..<g.outWidth {
-        let positions = (top + 2 * ox, top + 2 * ox + 1, bottom + 2 * ox, bottom + 2 * ox + 1)
-        var (best, largest) = (0, x[positions.0])
-        if x[positions.1] > largest { (best, largest) = (1, x[positions.1]) }
-        if x[positions.2] > largest { (best, largest) = (2, x[positions.2]) }
-        if x[positions.3] > largest { best = 3 }
-        let share = dy[oy * g.outWidth + ox]
-        dx[positions.0] = best == 0 ? share : 0
-        dx[positions.1] = best == 1 ? share : 0
-        dx[positions.2] = best == 2 ? share : 0
-        dx[positions.3] = best == 3 ? share : 0
+        // Four zeros, then the share stored at the winner's index, chosen by integer selects:
+        // which element wins is random, so branches on it (or on float selects, which LLVM
+        // lowers to branches here) mispredict.
+        let (left, right) = (2 &* ox, 2 &* ox &+ 1)
+        let positions = (top &+ left, top &+ right, bottom &+ left, bottom &+ right)
+        let values = (x[positions.0], x[positions.1], x[positions.2], x[positions.3])
+        let largest1 = values.1 > values.0 ? values.1 : values.0
+        let largest2 = values.2 > largest1 ? values.2 : largest1
+        var winner = values.1 > values.0 ? positions.1 : positions.0
+        winner = values.2 > largest1 ? positions.2 : winner
+        winner = values.3 > largest2 ? positions.3 : winner
+        (dx[positions.0], dx[positions.1], dx[positions.2], dx[positions.3]) = (0, 0, 0, 0)
+        dx[winner] = dy[oy * g.outWidth &+ ox]
       }
       if g.width % 2 == 1 {
         dx[top + g.width - 1] = 0
