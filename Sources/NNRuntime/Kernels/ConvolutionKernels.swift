@@ -1,8 +1,9 @@
 // The convolution family: conv2d and its input and weight gradients — shape rules, gradient
-// rules and kernels side by side. A convolution is im2col (each receptive field unrolled into a
-// column of a scratch matrix) followed by one GEMM per sample through `PlanScalar.gemm`; its
-// input gradient is the transposed GEMM followed by col2im, its weight gradient im2col followed
-// by a GEMM accumulated over the batch.
+// rules and kernels side by side. The batch runs in chunks of samples sized to the caches: a
+// convolution is im2col of the chunk (each receptive field unrolled into a column of one scratch
+// matrix, Im2Col.swift) followed by one GEMM through `PlanScalar.gemm` and an output pass that
+// adds the bias and applies a fused activation; its input gradient is the transposed GEMM
+// followed by col2im, its weight gradient im2col followed by a GEMM accumulated over the chunks.
 
 /// Everything about one 2-D convolution that does not depend on the batch: the per-sample input
 /// `[inChannels, height, width]`, the filters, strides and zero padding, and the output size.
@@ -171,10 +172,22 @@ final class ScratchBuffer<T: PlanScalar> {
   }
 }
 
-/// conv2d, its input gradient or its weight gradient over a batch, through one im2col scratch
-/// matrix `[patchSize, positions]`.
+/// conv2d, its input gradient or its weight gradient over a batch, a chunk of samples at a time:
+/// the chunk's im2col blocks side by side make one `[patchSize, samples · positions]` matrix, so
+/// each direction is one large GEMM per chunk rather than a small one per sample.
+///
+/// The GEMMs see the filters as rows (`[filters, samples · positions]`), while the batch is
+/// `[B, filters, positions]`: the forward's output pass reads the product row by row and writes
+/// each sample's rows with the bias and the fused activation added; the gradients first gather
+/// the upstream gradient into that layout. The per-sample loops (im2col, col2im, the output pass,
+/// the gather) write disjoint memory and go through `Parallel.forEach`; the weight gradient sums
+/// over the batch inside the GEMM, so nothing races.
 struct ConvolutionKernel<T: PlanScalar> {
   enum Mode { case forward, inputGradient, weightGradient }
+
+  /// How many elements a chunk's two scratch matrices may hold together: both stay in the
+  /// L2 and L3 caches between the im2col that writes them and the GEMM that reads them.
+  static var chunkElements: Int { 1 << 18 }
 
   let mode: Mode
   let geometry: ConvolutionGeometry
@@ -184,97 +197,121 @@ struct ConvolutionKernel<T: PlanScalar> {
   /// forward and input gradient: the weight; weight gradient: x.
   let second: UnsafeMutablePointer<T>
   let bias: UnsafeMutablePointer<T>?
+  /// Applied in the forward's output pass (a fused element-wise activation).
+  let activation: Activation?
   let output: UnsafeMutablePointer<T>
-  let scratch: ScratchBuffer<T>
+  /// Samples per GEMM.
+  let chunk: Int
+  /// `[patchSize, chunk · positions]`: im2col blocks, or the input gradient's product.
+  let columns: ScratchBuffer<T>
+  /// `[filters, chunk · positions]`: the forward's product, or the gathered upstream gradient.
+  let rows: ScratchBuffer<T>
+
+  init(
+    mode: Mode, geometry: ConvolutionGeometry, batch: Int, first: UnsafeMutablePointer<T>,
+    second: UnsafeMutablePointer<T>, bias: UnsafeMutablePointer<T>? = nil,
+    activation: Activation? = nil, output: UnsafeMutablePointer<T>,
+    chunkElements: Int = ConvolutionKernel.chunkElements
+  ) {
+    (self.mode, self.geometry, self.batch) = (mode, geometry, batch)
+    (self.first, self.second, self.bias, self.activation, self.output) =
+      (first, second, bias, activation, output)
+    let perSample = (geometry.patchSize + geometry.filters) * geometry.positions
+    chunk = Swift.max(1, Swift.min(batch, chunkElements / Swift.max(perSample, 1)))
+    columns = ScratchBuffer(count: geometry.patchSize * chunk * geometry.positions)
+    rows = ScratchBuffer(count: geometry.filters * chunk * geometry.positions)
+  }
 
   func run() {
     let g = geometry
-    let inputSize = g.inChannels * g.height * g.width
-    let outputSize = g.filters * g.positions
-    let columns = scratch.pointer
-    switch mode {
-    case .forward:
-      for item in 0..<batch {
-        let y = output + item * outputSize
-        im2col(first + item * inputSize, into: columns)
-        T.gemm(second, transposeA: false, columns, transposeB: false, into: y,
-               m: g.filters, n: g.positions, k: g.patchSize, accumulate: false)
-        if let bias {
-          for f in 0..<g.filters {
-            let row = y + f * g.positions
-            let value = bias[f]
-            for p in 0..<g.positions { row[p] += value }
-          }
-        }
+    if mode == .weightGradient, batch == 0 {
+      output.update(repeating: 0, count: g.filters * g.patchSize)
+    }
+    var start = 0
+    while start < batch {
+      let samples = Swift.min(chunk, batch - start)
+      switch mode {
+      case .forward: forward(start, samples)
+      case .inputGradient: inputGradient(start, samples)
+      case .weightGradient: weightGradient(start, samples)
       }
-    case .inputGradient:
-      for item in 0..<batch {
-        T.gemm(second, transposeA: true, first + item * outputSize, transposeB: false,
-               into: columns, m: g.patchSize, n: g.positions, k: g.filters, accumulate: false)
-        let dx = output + item * inputSize
-        dx.update(repeating: 0, count: inputSize)
-        col2im(columns, into: dx)
-      }
-    case .weightGradient:
-      for item in 0..<batch {
-        im2col(second + item * inputSize, into: columns)
-        T.gemm(first + item * outputSize, transposeA: false, columns, transposeB: true,
-               into: output, m: g.filters, n: g.patchSize, k: g.positions,
-               accumulate: item > 0)
-      }
-      if batch == 0 { output.update(repeating: 0, count: g.filters * g.patchSize) }
+      start += samples
     }
   }
 
-  /// Unrolls one sample's receptive fields: row (c, ki, kj), column (oy, ox) holds
-  /// x[c, oy·sy − padTop + ki, ox·sx − padLeft + kj], zero outside the input.
-  private func im2col(_ x: UnsafeMutablePointer<T>, into columns: UnsafeMutablePointer<T>) {
+  private var inputSize: Int { geometry.inChannels * geometry.height * geometry.width }
+  private var outputSize: Int { geometry.filters * geometry.positions }
+
+  /// y = act(W · im2col(x) + b) for samples `start ..< start + samples`.
+  private func forward(_ start: Int, _ samples: Int) {
     let g = geometry
-    var row = 0
-    for c in 0..<g.inChannels {
-      let plane = x + c * g.height * g.width
-      for ki in 0..<g.kernelHeight {
-        for kj in 0..<g.kernelWidth {
-          let destination = columns + row * g.positions
-          row += 1
-          for oy in 0..<g.outHeight {
-            let line = destination + oy * g.outWidth
-            let iy = oy * g.strideY - g.padTop + ki
-            guard iy >= 0 && iy < g.height else {
-              line.update(repeating: 0, count: g.outWidth)
-              continue
-            }
-            let source = plane + iy * g.width
-            for ox in 0..<g.outWidth {
-              let ix = ox * g.strideX - g.padLeft + kj
-              line[ox] = ix >= 0 && ix < g.width ? source[ix] : 0
-            }
+    let (x, columns, product) = (first + start * inputSize, columns.pointer, rows.pointer)
+    let (positions, width) = (g.positions, samples * g.positions)
+    Parallel.forEach(samples) { range in
+      for s in range {
+        g.im2col(x + s * inputSize, into: columns + s * positions, rowStride: width)
+      }
+    }
+    T.gemm(second, transposeA: false, columns, transposeB: false, into: product,
+           m: g.filters, n: width, k: g.patchSize, accumulate: false)
+    let y = output + start * outputSize
+    let (bias, filters, outputSize) = (bias, g.filters, outputSize)
+    (activation ?? .identity).withForward { (f: (T) -> T) in
+      Parallel.forEach(samples) { range in
+        for s in range {
+          for filter in 0..<filters {
+            let source = product + filter * width + s * positions
+            let destination = y + s * outputSize + filter * positions
+            let shift = bias?[filter] ?? 0
+            for p in 0..<positions { destination[p] = f(source[p] + shift) }
           }
         }
       }
     }
   }
 
-  /// The adjoint of `im2col`: adds each column entry back to the input element it came from.
-  private func col2im(_ columns: UnsafeMutablePointer<T>, into dx: UnsafeMutablePointer<T>) {
+  /// dx = col2im(Wᵀ · g) for samples `start ..< start + samples`.
+  private func inputGradient(_ start: Int, _ samples: Int) {
     let g = geometry
-    var row = 0
-    for c in 0..<g.inChannels {
-      let plane = dx + c * g.height * g.width
-      for ki in 0..<g.kernelHeight {
-        for kj in 0..<g.kernelWidth {
-          let source = columns + row * g.positions
-          row += 1
-          for oy in 0..<g.outHeight {
-            let iy = oy * g.strideY - g.padTop + ki
-            guard iy >= 0 && iy < g.height else { continue }
-            let line = source + oy * g.outWidth
-            let destination = plane + iy * g.width
-            for ox in 0..<g.outWidth {
-              let ix = ox * g.strideX - g.padLeft + kj
-              if ix >= 0 && ix < g.width { destination[ix] += line[ox] }
-            }
-          }
+    let width = samples * g.positions
+    gather(start, samples)
+    T.gemm(second, transposeA: true, rows.pointer, transposeB: false, into: columns.pointer,
+           m: g.patchSize, n: width, k: g.filters, accumulate: false)
+    let (columns, dx, positions, inputSize) =
+      (columns.pointer, output + start * inputSize, g.positions, inputSize)
+    Parallel.forEach(samples) { range in
+      for s in range {
+        g.col2im(columns + s * positions, rowStride: width, into: dx + s * inputSize)
+      }
+    }
+  }
+
+  /// dW (+)= g · im2col(x)ᵀ over samples `start ..< start + samples` (the first chunk writes).
+  private func weightGradient(_ start: Int, _ samples: Int) {
+    let g = geometry
+    let (x, columns) = (second + start * inputSize, columns.pointer)
+    let (positions, width, inputSize) = (g.positions, samples * g.positions, inputSize)
+    gather(start, samples)
+    Parallel.forEach(samples) { range in
+      for s in range {
+        g.im2col(x + s * inputSize, into: columns + s * positions, rowStride: width)
+      }
+    }
+    T.gemm(rows.pointer, transposeA: false, columns, transposeB: true, into: output,
+           m: g.filters, n: g.patchSize, k: width, accumulate: start > 0)
+  }
+
+  /// Copies the upstream gradient of samples `start ..< start + samples` ([samples, filters,
+  /// positions]) into `rows` as `[filters, samples · positions]`.
+  private func gather(_ start: Int, _ samples: Int) {
+    let (filters, positions, outputSize) = (geometry.filters, geometry.positions, outputSize)
+    let (upstream, gathered) = (first + start * outputSize, rows.pointer)
+    let width = samples * positions
+    Parallel.forEach(samples) { range in
+      for s in range {
+        for filter in 0..<filters {
+          (gathered + filter * width + s * positions)
+            .update(from: upstream + s * outputSize + filter * positions, count: positions)
         }
       }
     }
@@ -285,23 +322,30 @@ extension Kernel {
   /// The kernel of one node of the convolution family.
   static func convolutionFamily(_ op: ConvolutionOp, _ operands: KernelOperands<T>) -> Kernel {
     let p = operands.inputs
-    let batch = operands.outputShape.first ?? 0
     switch op {
     case .conv2d(let geometry):
-      return .convolution(ConvolutionKernel(
-        mode: .forward, geometry: geometry, batch: batch, first: p[0], second: p[1],
-        bias: geometry.hasBias ? p[2] : nil, output: operands.output,
-        scratch: ScratchBuffer(count: geometry.patchSize * geometry.positions)))
+      return .convolution(geometry, input: p[0], weight: p[1],
+                          bias: geometry.hasBias ? p[2] : nil, activation: nil,
+                          output: operands.output, batch: operands.outputShape[0])
     case .conv2dInputGradient(let geometry):
       return .convolution(ConvolutionKernel(
-        mode: .inputGradient, geometry: geometry, batch: batch, first: p[0], second: p[1],
-        bias: nil, output: operands.output,
-        scratch: ScratchBuffer(count: geometry.patchSize * geometry.positions)))
+        mode: .inputGradient, geometry: geometry, batch: operands.outputShape[0], first: p[0],
+        second: p[1], output: operands.output))
     case .conv2dWeightGradient(let geometry):
       return .convolution(ConvolutionKernel(
         mode: .weightGradient, geometry: geometry, batch: operands.inputShapes[0][0],
-        first: p[0], second: p[1], bias: nil, output: operands.output,
-        scratch: ScratchBuffer(count: geometry.patchSize * geometry.positions)))
+        first: p[0], second: p[1], output: operands.output))
     }
+  }
+
+  /// A conv2d and, when the plan fused it, its element-wise activation.
+  static func convolution(
+    _ geometry: ConvolutionGeometry, input: UnsafeMutablePointer<T>,
+    weight: UnsafeMutablePointer<T>, bias: UnsafeMutablePointer<T>?, activation: Activation?,
+    output: UnsafeMutablePointer<T>, batch: Int
+  ) -> Kernel {
+    .convolution(ConvolutionKernel(
+      mode: .forward, geometry: geometry, batch: batch, first: input, second: weight,
+      bias: bias, activation: activation, output: output))
   }
 }

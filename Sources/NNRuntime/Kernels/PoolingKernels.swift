@@ -92,7 +92,9 @@ extension Graph {
 
 // MARK: - Kernels
 
-/// Pooling or its gradient over a batch of `planes` (batch × channels) input planes.
+/// Pooling or its gradient over a batch of `planes` (batch × channels) input planes, a plane at
+/// a time: each plane writes only its own output (or input-gradient) plane, so the planes split
+/// over threads through `Parallel.forEach`.
 struct PoolingKernel<T: PlanScalar> {
   let geometry: PoolingGeometry
   let planes: Int
@@ -104,43 +106,140 @@ struct PoolingKernel<T: PlanScalar> {
 
   func run() {
     let g = geometry
-    let inSize = g.height * g.width
-    let outSize = g.outHeight * g.outWidth
+    let (inSize, outSize) = (g.height * g.width, g.outHeight * g.outWidth)
+    let tiles2x2 = g.sizeY == 2 && g.sizeX == 2 && g.strideY == 2 && g.strideX == 2
+    Parallel.forEach(planes, grain: 4) { range in
+      for plane in range {
+        let (x, out) = (input + plane * inSize, plane * outSize)
+        switch (g.kind, gradient) {
+        case (.max, false) where tiles2x2: max2x2Plane(x, output + out)
+        case (.max, true) where tiles2x2:
+          max2x2GradientPlane(x, upstream! + out, output + plane * inSize)
+        case (.max, false): maxPlane(x, output + out)
+        case (.max, true): maxGradientPlane(x, upstream! + out, output + plane * inSize)
+        case (.average, false): averagePlane(x, output + out)
+        case (.average, true): averageGradientPlane(upstream! + out, output + plane * inSize)
+        }
+      }
+    }
+  }
+
+  /// The flat index in the plane of the first maximum of window (oy, ox).
+  @inline(__always)
+  private func argmax(_ x: UnsafeMutablePointer<T>, _ oy: Int, _ ox: Int) -> Int {
+    let g = geometry
+    let (top, left) = (oy * g.strideY, ox * g.strideX)
+    var best = top * g.width + left
+    var largest = x[best]
+    for i in top..<(top + g.sizeY) {
+      for j in left..<(left + g.sizeX) where x[i * g.width + j] > largest {
+        best = i * g.width + j
+        largest = x[best]
+      }
+    }
+    return best
+  }
+
+  // maxpool(2), the common case, unrolled: in the general loops below the two-element window
+  // rows cost more in loop overhead than in comparisons. The comparisons keep the general
+  // order (row by row, strictly greater), so the same element wins. Indices use wrapping
+  // arithmetic (they cannot overflow: they address the plane), so LLVM can vectorise.
+
+  private func max2x2Plane(_ x: UnsafeMutablePointer<T>, _ y: UnsafeMutablePointer<T>) {
+    let g = geometry
+    for oy in 0..<g.outHeight {
+      let (upper, lower, out) = (x + 2 * oy * g.width, x + (2 * oy + 1) * g.width,
+                                 y + oy * g.outWidth)
+      for ox in 0..<g.outWidth {
+        var largest = upper[2 &* ox]
+        largest = upper[2 &* ox &+ 1] > largest ? upper[2 &* ox &+ 1] : largest
+        largest = lower[2 &* ox] > largest ? lower[2 &* ox] : largest
+        largest = lower[2 &* ox &+ 1] > largest ? lower[2 &* ox &+ 1] : largest
+        out[ox] = largest
+      }
+    }
+  }
+
+  /// Writes every element of `dx`: the window's gradient at its first maximum, zero elsewhere
+  /// (and in a last row or column no window covers).
+  private func max2x2GradientPlane(
+    _ x: UnsafeMutablePointer<T>, _ dy: UnsafeMutablePointer<T>, _ dx: UnsafeMutablePointer<T>
+  ) {
+    let g = geometry
+    for oy in 0..<g.outHeight {
+      let (top, bottom) = (2 * oy * g.width, (2 * oy + 1) * g.width)
+      for ox in 0..<g.outWidth {
+        // Four zeros, then the share stored at the winner's index, chosen by integer selects:
+        // which element wins is random, so branches on it (or on float selects, which LLVM
+        // lowers to branches here) mispredict.
+        let (left, right) = (2 &* ox, 2 &* ox &+ 1)
+        let positions = (top &+ left, top &+ right, bottom &+ left, bottom &+ right)
+        let values = (x[positions.0], x[positions.1], x[positions.2], x[positions.3])
+        let largest1 = values.1 > values.0 ? values.1 : values.0
+        let largest2 = values.2 > largest1 ? values.2 : largest1
+        var winner = values.1 > values.0 ? positions.1 : positions.0
+        winner = values.2 > largest1 ? positions.2 : winner
+        winner = values.3 > largest2 ? positions.3 : winner
+        (dx[positions.0], dx[positions.1], dx[positions.2], dx[positions.3]) = (0, 0, 0, 0)
+        dx[winner] = dy[oy * g.outWidth &+ ox]
+      }
+      if g.width % 2 == 1 {
+        dx[top + g.width - 1] = 0
+        dx[bottom + g.width - 1] = 0
+      }
+    }
+    if g.height % 2 == 1 {
+      (dx + (g.height - 1) * g.width).update(repeating: 0, count: g.width)
+    }
+  }
+
+  private func maxPlane(_ x: UnsafeMutablePointer<T>, _ y: UnsafeMutablePointer<T>) {
+    let g = geometry
+    for oy in 0..<g.outHeight {
+      for ox in 0..<g.outWidth { y[oy * g.outWidth + ox] = x[argmax(x, oy, ox)] }
+    }
+  }
+
+  /// Each window's gradient goes to its first maximum; `dx` is overwritten.
+  private func maxGradientPlane(
+    _ x: UnsafeMutablePointer<T>, _ dy: UnsafeMutablePointer<T>, _ dx: UnsafeMutablePointer<T>
+  ) {
+    let g = geometry
+    dx.update(repeating: 0, count: g.height * g.width)
+    for oy in 0..<g.outHeight {
+      for ox in 0..<g.outWidth { dx[argmax(x, oy, ox)] += dy[oy * g.outWidth + ox] }
+    }
+  }
+
+  private func averagePlane(_ x: UnsafeMutablePointer<T>, _ y: UnsafeMutablePointer<T>) {
+    let g = geometry
     let scale = 1 / T(g.sizeY * g.sizeX)
-    if gradient { output.update(repeating: 0, count: planes * inSize) }
-    for plane in 0..<planes {
-      let x = input + plane * inSize
-      for oy in 0..<g.outHeight {
-        for ox in 0..<g.outWidth {
-          let top = oy * g.strideY
-          let left = ox * g.strideX
-          let o = plane * outSize + oy * g.outWidth + ox
-          switch (g.kind, gradient) {
-          case (.max, _):
-            var best = top * g.width + left
-            for i in top..<(top + g.sizeY) {
-              for j in left..<(left + g.sizeX) where x[i * g.width + j] > x[best] {
-                best = i * g.width + j
-              }
-            }
-            if gradient {
-              output[plane * inSize + best] += upstream![o]
-            } else {
-              output[o] = x[best]
-            }
-          case (.average, false):
-            var total: T = 0
-            for i in top..<(top + g.sizeY) {
-              for j in left..<(left + g.sizeX) { total += x[i * g.width + j] }
-            }
-            output[o] = total * scale
-          case (.average, true):
-            let share = upstream![o] * scale
-            let dx = output + plane * inSize
-            for i in top..<(top + g.sizeY) {
-              for j in left..<(left + g.sizeX) { dx[i * g.width + j] += share }
-            }
-          }
+    for oy in 0..<g.outHeight {
+      for ox in 0..<g.outWidth {
+        let (top, left) = (oy * g.strideY, ox * g.strideX)
+        var total: T = 0
+        for i in top..<(top + g.sizeY) {
+          for j in left..<(left + g.sizeX) { total += x[i * g.width + j] }
+        }
+        y[oy * g.outWidth + ox] = total * scale
+      }
+    }
+  }
+
+  /// Each window's gradient, divided by the window size, to every element of it; `dx` is
+  /// overwritten.
+  private func averageGradientPlane(
+    _ dy: UnsafeMutablePointer<T>, _ dx: UnsafeMutablePointer<T>
+  ) {
+    let g = geometry
+    let scale = 1 / T(g.sizeY * g.sizeX)
+    dx.update(repeating: 0, count: g.height * g.width)
+    for oy in 0..<g.outHeight {
+      for ox in 0..<g.outWidth {
+        let (top, left) = (oy * g.strideY, ox * g.strideX)
+        let share = dy[oy * g.outWidth + ox] * scale
+        for i in top..<(top + g.sizeY) {
+          for j in left..<(left + g.sizeX) { dx[i * g.width + j] += share }
         }
       }
     }

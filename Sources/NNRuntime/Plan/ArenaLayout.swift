@@ -109,6 +109,8 @@ extension PlanCompiler {
       return planInputs(node.index)
     case .dense(let linear, let bias, _):
       return graph[linear].inputs + (bias.map { [graph[$0].inputs[1]] } ?? [])
+    case .convolution(let convolution, _):
+      return graph[convolution].inputs
     case .copyGradient(let node, _):
       return [node]
     }
@@ -119,6 +121,7 @@ extension PlanCompiler {
     switch step {
     case .node(let node): node
     case .dense(let linear, let bias, let activation): activation ?? bias ?? linear
+    case .convolution(_, let activation): activation
     case .copyGradient: nil
     }
   }

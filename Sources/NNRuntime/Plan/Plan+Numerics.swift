@@ -113,6 +113,10 @@ extension Plan {
       node = activation ?? bias ?? linear
       pointer = self.pointer(node)
       count = graph.shape(of: node).reduce(1, *)
+    case .convolution(_, let activation):
+      node = activation
+      pointer = self.pointer(node)
+      count = graph.shape(of: node).reduce(1, *)
     case .copyGradient(let source, let parameter):
       node = source
       pointer = arena + schedule.gradientOffset + parameters.offsets[parameter]

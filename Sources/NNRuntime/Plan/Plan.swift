@@ -215,6 +215,14 @@ public final class Plan<T: PlanScalar> {
         input: pointer(x), weight: pointer(w), bias: bias.map { pointer(graph[$0].inputs[1]) },
         output: pointer(tail), rows: graph.shape(of: x)[0], inFeatures: graph.shape(of: x)[1],
         outFeatures: graph.shape(of: w)[0], activation: kind))
+    case .convolution(let convolution, let activation):
+      guard case .convolutions(.conv2d(let geometry)) = graph[convolution].op,
+        case .activations(.activation(let kind)) = graph[activation].op
+      else { preconditionFailure("a fused convolution step without its conv2d and activation") }
+      let inputs = graph[convolution].inputs
+      return .convolution(geometry, input: pointer(inputs[0]), weight: pointer(inputs[1]),
+                          bias: geometry.hasBias ? pointer(inputs[2]) : nil, activation: kind,
+                          output: pointer(activation), batch: graph.shape(of: convolution)[0])
     case .copyGradient(let node, let parameter):
       return .copy(CopyKernel(
         source: pointer(node),

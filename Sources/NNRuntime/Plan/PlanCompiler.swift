@@ -17,6 +17,8 @@ enum Step {
   case node(NodeID)
   /// linear (+ addBias) (+ activation) as one kernel; `tail` holds the result.
   case dense(linear: NodeID, bias: NodeID?, activation: NodeID?)
+  /// conv2d and its element-wise activation as one kernel; the activation holds the result.
+  case convolution(NodeID, activation: NodeID)
   /// Copies a gradient computed elsewhere into parameter `parameter`'s slot of the region.
   case copyGradient(NodeID, parameter: Int)
 }
@@ -124,6 +126,18 @@ struct PlanCompiler {
         tail = next
       }
       chains[tail] = .dense(linear: NodeID(index: index), bias: bias, activation: activation)
+    }
+    // A conv2d's element-wise activation runs in the convolution's output pass.
+    for index in 0..<count where needed[index] {
+      guard case .convolutions(.conv2d) = graph.nodes[index].op, consumers[index].count == 1,
+        !roots.contains(index)
+      else { continue }
+      let next = consumers[index][0]
+      guard case .activations(.activation(let kind)) = graph.nodes[next].op,
+        kind != .identity, kind != .softmax
+      else { continue }
+      fusedInto[index] = next
+      chains[next] = .convolution(NodeID(index: index), activation: NodeID(index: next))
     }
     // Steps in topological order; interior nodes of a chain run inside its tail's kernel.
     var stepOf = [Int: Int]()

@@ -70,6 +70,9 @@ extension Plan {
       if let activation { name += "+" + graph[activation].op.name }
       let tail = activation ?? bias ?? linear
       return (name, reads.map(buffer), buffer(tail), bias != nil || activation != nil)
+    case .convolution(let convolution, let activation):
+      return ("conv2d+" + graph[activation].op.name, graph[convolution].inputs.map(buffer),
+              buffer(activation), true)
     case .copyGradient(let node, let parameter):
       let offset = schedule.gradientOffset + parameters.offsets[parameter]
       return ("copy", [buffer(node)],
