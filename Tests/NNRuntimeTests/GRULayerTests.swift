@@ -3,15 +3,15 @@ import Testing
 @testable import NNRuntime
 
 // gru against PyTorch: Fixtures/layers/gru.json, written by scripts/make_gru_fixtures.py
-// (nn.GRU, batch_first, zero state). The layer has no kernel of its own, so each case goes
-// through the declaration: a Network of one GRU, lowered to primitive ops for the fixture's
-// batch, then a Double plan (float64 tolerance) and a Float plan (float32 tolerance) compute
-// the output and the gradients of L = sum(output · G) wrt the input and all four parameters.
+// (nn.GRU, batch_first, zero state). Each case goes through the declaration: a Network of one
+// GRU, lowered to its fused op for the fixture's batch, then a Double plan (float64
+// tolerance) and a Float plan (float32 tolerance) compute the output and the gradients of
+// L = sum(output · G) wrt the input and all four parameters.
 
 private let gruFixtures = SequenceFixtureFile.load("gru")
 private let gruParameterNames = ["weight_ih", "weight_hh", "bias_ih", "bias_hh"]
 
-/// Runs one case in precision T through the layer's lowering: output and gradients by name.
+/// Runs one case in precision T through the layer: output and gradients by name.
 private func runGRUCase<T: PlanScalar>(
   _ c: SequenceFixtureCase, as _: T.Type
 ) throws -> (output: [Double], grads: [String: [Double]]) {
@@ -91,19 +91,33 @@ func gruLayerMatchesPyTorch(_ name: String) throws {
   }
 }
 
-@Test func gruLowersToPrimitiveOpsOnly() throws {
+@Test func gruLowersToOneFusedOp() throws {
   var random = RandomGenerator(seed: 0)
   let net = try NetworkBuilder.build(input: [3, 2], [GRU(units: 4, returnSequences: true)],
                                      random: &random)
   var graph = Graph()
-  _ = try net.lower(into: &graph, batch: 2)
-  for node in graph.nodes {
-    if case .sequences = node.op { Issue.record("a gru lowered to \(node.op.name)") }
-  }
-  // One input projection for all steps; one hidden product per step after the first.
-  #expect(graph.nodes.filter { $0.op == .linear }.count == 1 + 2)
+  let lowered = try net.lower(into: &graph, batch: 2)
+  #expect(graph[lowered.output].op
+          == .sequences(.gru(GRUGeometry(time: 3, features: 2, units: 4,
+                                         returnSequences: true))))
+  #expect(graph.nodes.filter { $0.op == .linear }.isEmpty)
   #expect(net.layers[0].outputShape == [3, 4])
   #expect(net.parameters.shapes == [[12, 2], [12, 4], [12], [12]])
+  // Its gradient: one BPTT node and one node per operand.
+  let loss = try graph.add(.sum(axis: nil), [lowered.output])
+  _ = try graph.differentiate(loss, withRespectTo: [lowered.input] + lowered.parameterNodes)
+  #expect(graph.nodes.filter { $0.op.name == "gru_bptt" }.count == 1)
+  #expect(graph.nodes.filter { $0.op.name.hasPrefix("gru_grad_") }.count == 5)
+}
+
+@Test func gruRunsLongSequences() throws {
+  // A fused op has no unrolling limit: 5,000 steps are one node, forward and backward.
+  var random = RandomGenerator(seed: 0)
+  let net = try NetworkBuilder.build(input: [5000, 1], [GRU(units: 2)], random: &random)
+  var graph = Graph()
+  let lowered = try net.lower(into: &graph, batch: 1)
+  #expect(graph.nodes.count < 10)
+  #expect(graph.shape(of: lowered.output) == [1, 2])
 }
 
 @Test func gruStartsAsPyTorchUniformly() throws {
@@ -128,26 +142,22 @@ func gruLayerMatchesPyTorch(_ name: String) throws {
             + "but its input has shape [4]")
     #expect(error.hint?.contains("embedding") == true)
   }
-  do {
-    _ = try NetworkBuilder.build(input: [GRU.maxTimeSteps + 1, 2], [GRU(units: 2)],
-                                 random: &random)
-    Issue.record("an over-long gru resolved")
-  } catch {
-    #expect(error.code == .resourceLimit)
-    #expect(error.message.hasPrefix("gru1: a gru unrolls at most"))
-  }
 }
 
 @Test func gruBackwardJoinsTheStepGradientsWithOneConcat() throws {
   // Every step slices the input projection; summing T zero-filled slice gradients would cost
   // O(T²), so autodiff joins slice gradients that tile an axis into one concat.
+  // (The gru composed from primitive ops, as RecurrentCompositionTests builds it.)
   let time = 5
-  var random = RandomGenerator(seed: 0)
-  let net = try NetworkBuilder.build(input: [time, 2], [GRU(units: 3)], random: &random)
   var graph = Graph()
-  let lowered = try net.lower(into: &graph, batch: 2)
-  let loss = try graph.add(.sum(axis: nil), [lowered.output])
-  _ = try graph.differentiate(loss, withRespectTo: lowered.parameterNodes)
+  let shapes = [[2, time, 2], [9, 2], [9, 3], [9], [9]]
+  let p = shapes.enumerated().map { graph.parameter($0.offset, shape: $0.element) }
+  let output = try composedGRU(GRUGeometry(time: time, features: 2, units: 3,
+                                           returnSequences: false),
+                               batch: 2, x: p[0], weightIH: p[1], weightHH: p[2], biasIH: p[3],
+                               biasHH: p[4], into: &graph)
+  let loss = try graph.add(.sum(axis: nil), [output])
+  _ = try graph.differentiate(loss, withRespectTo: Array(p.dropFirst()))
   let joins = graph.nodes.filter {
     if case .shaping(.concat(axis: 1, count: time)) = $0.op { return true }
     return false

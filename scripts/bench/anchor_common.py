@@ -9,7 +9,7 @@ import json
 import os
 import sys
 
-WORKLOADS = ["xor", "digits", "wide", "linreg", "cnn", "lstm", "attention"]
+WORKLOADS = ["xor", "digits", "wide", "linreg", "cnn", "lstm", "gru", "attention"]
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DIGITS_CSV = os.path.join(HERE, "..", "..", "Sources", "NNScript", "Resources", "digits.csv")

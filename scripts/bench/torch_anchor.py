@@ -6,7 +6,7 @@ The driver (scripts/bench) runs it as
 
     python torch_anchor.py WORKLOAD --threads N
 
-WORKLOAD: xor | digits | wide | linreg | cnn | lstm | attention.
+WORKLOAD: xor | digits | wide | linreg | cnn | lstm | gru | attention.
 
 JSON keys: system, workload, threads, loop_seconds, steps, final_loss, test_accuracy,
 import_seconds, compile_seconds (always 0 here), setup_seconds, plus per-workload extras.
@@ -183,11 +183,11 @@ def cnn():
 
 
 class LastStep(nn.Module):
-    """lstm(64) then dense(4): the LSTM's last hidden state into a linear layer."""
+    """lstm(64) (or gru(64)) then dense(4): the last hidden state into a linear layer."""
 
-    def __init__(self, features, units, classes):
+    def __init__(self, features, units, classes, recurrence=nn.LSTM):
         super().__init__()
-        self.lstm = nn.LSTM(features, units, batch_first=True)
+        self.lstm = recurrence(features, units, batch_first=True)
         self.head = dense(units, classes, False)
 
     def forward(self, x):
@@ -195,16 +195,21 @@ class LastStep(nn.Module):
         return self.head(out[:, -1])
 
 
-def lstm():
+def lstm(workload="lstm", recurrence=nn.LSTM):
     t0 = time.perf_counter()
     x_np, y_np = make_projected(LSTM_SHAPE, LSTM_CLASSES, seed=2)
     x, y = torch.from_numpy(x_np), torch.from_numpy(y_np).long()
-    model = LastStep(LSTM_SHAPE[2], 64, LSTM_CLASSES)
+    model = LastStep(LSTM_SHAPE[2], 64, LSTM_CLASSES, recurrence)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     setup = time.perf_counter() - t0
 
     loop, steps, final_loss = train_classifier(model, opt, x, y, epochs=3, batch=32)
-    return result("lstm", loop, steps, final_loss, setup, train_accuracy=accuracy(model, x, y))
+    return result(workload, loop, steps, final_loss, setup, train_accuracy=accuracy(model, x, y))
+
+
+def gru():
+    """The lstm workload with nn.GRU in place of nn.LSTM (scripts/bench/gru.nn)."""
+    return lstm("gru", nn.GRU)
 
 
 def attention():
@@ -227,4 +232,4 @@ def attention():
 if __name__ == "__main__":
     note(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     emit({"xor": xor, "digits": digits, "wide": wide, "linreg": linreg, "cnn": cnn, "lstm": lstm,
-          "attention": attention}[args.workload]())
+          "gru": gru, "attention": attention}[args.workload]())

@@ -273,11 +273,20 @@ public enum SequenceOp: Hashable, Sendable {
   /// [x: [B, T, F], w_ih: [4U, F], w_hh: [4U, U], b: [4U]] → [B, U] (last h) or [B, T, U]:
   /// an LSTM in PyTorch's gate order i, f, g, o from a zero state.
   case lstm(LSTMGeometry)
-  /// [x, w_ih, w_hh, b, g] → backpropagation through time: the gate gradients, previous
-  /// hidden states and inputs of every step, packed [B, T·(5U + F)] (time-major inside).
+  /// [x, w_ih, w_hh, b, g, lstm] → backpropagation through time: the gate gradients, previous
+  /// hidden states and inputs of every step, packed [B, T·(5U + F)] (time-major inside). The
+  /// last operand is the forward node, whose saved states a plan lets this node read.
   case lstmBackward(LSTMGeometry)
   /// [packed, w_ih] → dL/dx, dL/dw_ih, dL/dw_hh or dL/db from the BPTT node.
   case lstmGradient(LSTMGeometry, LSTMGradientPart)
+  /// [x: [B, T, F], w_ih: [3U, F], w_hh: [3U, U], b_ih: [3U], b_hh: [3U]] → [B, U] (last h)
+  /// or [B, T, U]: a GRU in PyTorch's gate order r, z, n from a zero state.
+  case gru(GRUGeometry)
+  /// [x, w_ih, w_hh, b_ih, b_hh, g, gru] → backpropagation through time, packed
+  /// [B, T·(7U + F)] (see Kernels/GRUKernels.swift); the last operand is the forward node.
+  case gruBackward(GRUGeometry)
+  /// [packed, w_ih] → dL/dx, dL/dw_ih, dL/dw_hh, dL/db_ih or dL/db_hh from the BPTT node.
+  case gruGradient(GRUGeometry, GRUGradientPart)
 
   /// The name shown in errors and plan listings.
   public var name: String {
@@ -287,15 +296,20 @@ public enum SequenceOp: Hashable, Sendable {
     case .lstm: "lstm"
     case .lstmBackward: "lstm_bptt"
     case .lstmGradient(_, let part): "lstm_grad_" + part.name
+    case .gru: "gru"
+    case .gruBackward: "gru_bptt"
+    case .gruGradient(_, let part): "gru_grad_" + part.name
     }
   }
 
   /// The number of operands.
   public var arity: Int {
     switch self {
-    case .embedding, .embeddingGradient, .lstmGradient: 2
+    case .embedding, .embeddingGradient, .lstmGradient, .gruGradient: 2
     case .lstm: 4
-    case .lstmBackward: 5
+    case .gru: 5
+    case .lstmBackward: 6
+    case .gruBackward: 7
     }
   }
 }

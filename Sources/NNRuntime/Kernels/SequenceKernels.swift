@@ -1,10 +1,14 @@
-// The sequence family: embedding lookups and the LSTM with backpropagation through time —
+// The sequence family: embedding lookups, the LSTM and the GRU (Kernels/GRUKernels.swift) with
+// backpropagation through time —
 // shape rules, gradient rules and kernels side by side.
 //
 // The LSTM is one fused op (PyTorch's gate order i, f, g, o; weight_ih [4U, F], weight_hh
-// [4U, U], one bias [4U]; zero initial state). Its gradient is a BPTT node, `lstm_bptt`, that
-// recomputes the forward pass in its own scratch and writes, time-major, the gradient of every
-// gate pre-activation, the previous hidden state of every step and the input; four small
+// [4U, U], one bias [4U]; zero initial state): one GEMM for every step's input projection
+// with the bias added once, then per step one GEMM of the hidden state and the gates in
+// vector code (VectorMath). Its gradient is a BPTT node, `lstm_bptt`, that reads the states
+// the forward node saved (a plan places them beside a forward node that has a BPTT node;
+// elsewhere, as in an eager call, it recomputes them) and writes, time-major, the gradient of
+// every gate pre-activation, the previous hidden state of every step and the input; four small
 // `lstm_grad` nodes turn that into dL/dx, dL/dW_ih, dL/dW_hh and dL/db with one GEMM each.
 
 /// One LSTM layer over `[time, features]` samples.
@@ -93,7 +97,7 @@ extension Graph {
     case .lstmBackward(let geometry):
       let (x, g) = (shapes[0], shapes[4])
       guard x.count == 3, Array(x.dropFirst()) == geometry.inputShape,
-        g == [x[0]] + geometry.outputShape
+        g == [x[0]] + geometry.outputShape, shapes[5] == g
       else {
         throw GraphError(message: "lstm_bptt: input shape \(shapeText(x)) or gradient shape "
                          + "\(shapeText(g)) does not fit the lstm")
@@ -112,6 +116,9 @@ extension Graph {
       case .hiddenWeight: return geometry.hiddenWeightShape
       case .bias: return [4 * geometry.units]
       }
+    case .gru(let geometry): return try gruShape(geometry, shapes)
+    case .gruBackward(let geometry): return try gruBackwardShape(geometry, shapes)
+    case .gruGradient(let geometry, let part): return try gruGradientShape(geometry, part, shapes)
     }
   }
 }
@@ -136,13 +143,16 @@ extension Graph {
       // dx = dZ · W_ih, dW_ih = Σ dZᵀ x, dW_hh = Σ dZᵀ h_{t−1}, db = Σ dZ.
       guard needs.contains(true) else { return [] }
       let packed = try gradientNode(.lstmBackward(geometry),
-                                    [inputs[0], inputs[1], inputs[2], inputs[3], g], for: node)
+                                    [inputs[0], inputs[1], inputs[2], inputs[3], g, node],
+                                    for: node)
       let parts: [LSTMGradientPart] = [.input, .inputWeight, .hiddenWeight, .bias]
       for (i, part) in parts.enumerated() where needs[i] {
         result.append((inputs[i], try gradientNode(.lstmGradient(geometry, part),
                                                    [packed, inputs[1]], for: node)))
       }
-    case .embeddingGradient, .lstmBackward, .lstmGradient:
+    case .gru(let geometry):
+      return try gruGradient(geometry, node, g, needs: needs)
+    case .embeddingGradient, .lstmBackward, .lstmGradient, .gruBackward, .gruGradient:
       throw noSecondDerivative(node)
     }
     return result
@@ -201,17 +211,27 @@ struct LSTMKernel<T: PlanScalar> {
   let batch: Int
   let inputs: [UnsafeMutablePointer<T>]
   let output: UnsafeMutablePointer<T>
+  /// The forward node's saved states (`savedCount`), which the plan places beside a forward
+  /// node that has a BPTT node and hands to both; nil elsewhere (inference plans, eager runs),
+  /// where the forward pass keeps them in its scratch and the BPTT node recomputes them.
+  let saved: UnsafeMutablePointer<T>?
   let scratch: ScratchBuffer<T>
 
-  /// Scratch for forward and BPTT: time-major x [T·B·F], gates (activated) [T·B·4U], cells
-  /// and hidden states [(T+1)·B·U] each, and two [B·U] rows plus [B·4U] for the recurrence.
-  static func scratchCount(_ g: LSTMGeometry, batch: Int, mode: Mode) -> Int {
+  /// The states the BPTT node reads, time-major: x [T·B·F], activated gates [T·B·4U], cells
+  /// and hidden states [(T+1)·B·U] each (step 0 the zero state), tanh of the cells [T·B·U].
+  static func savedCount(_ g: LSTMGeometry, batch: Int) -> Int {
     let (t, b, u, f) = (g.time, batch, g.units, g.features)
+    return t * b * f + t * b * 4 * u + 2 * (t + 1) * b * u + t * b * u
+  }
+
+  /// Kernel-owned scratch: the states when there is no saved buffer, and for BPTT the running
+  /// dL/dh and dL/dc [B·U] each.
+  static func scratchCount(_ g: LSTMGeometry, batch: Int, mode: Mode, saved: Bool) -> Int {
+    let states = saved ? 0 : savedCount(g, batch: batch)
     switch mode {
-    case .forward, .backward:
-      return t * b * f + t * b * 4 * u + 2 * (t + 1) * b * u + 2 * b * u + b * 4 * u
-    case .gradient(let part):
-      return part == .input ? t * b * f : 1
+    case .forward: return states
+    case .backward: return states + 2 * batch * g.units
+    case .gradient(let part): return part == .input ? g.time * batch * g.features : 1
     }
   }
 
@@ -219,7 +239,7 @@ struct LSTMKernel<T: PlanScalar> {
     switch mode {
     case .forward: forward(writeOutput: true)
     case .backward:
-      forward(writeOutput: false)
+      if saved == nil { forward(writeOutput: false) }
       backward()
     case .gradient(let part): gradient(part)
     }
@@ -227,21 +247,20 @@ struct LSTMKernel<T: PlanScalar> {
 
   private var layout: (x: UnsafeMutablePointer<T>, gates: UnsafeMutablePointer<T>,
                        cells: UnsafeMutablePointer<T>, hidden: UnsafeMutablePointer<T>,
-                       dh: UnsafeMutablePointer<T>, dc: UnsafeMutablePointer<T>) {
+                       tanhCells: UnsafeMutablePointer<T>) {
     let (t, b, u, f) = (geometry.time, batch, geometry.units, geometry.features)
-    let x = scratch.pointer
+    let x = saved ?? scratch.pointer
     let gates = x + t * b * f
     let cells = gates + t * b * 4 * u
     let hidden = cells + (t + 1) * b * u
-    let dh = hidden + (t + 1) * b * u
-    let dc = dh + b * u
-    return (x, gates, cells, hidden, dh, dc)
+    let tanhCells = hidden + (t + 1) * b * u
+    return (x, gates, cells, hidden, tanhCells)
   }
 
-  /// Runs the recurrence into the scratch; with `writeOutput`, also the layer's output.
+  /// Runs the recurrence into the states; with `writeOutput`, also the layer's output.
   private func forward(writeOutput: Bool) {
     let (steps, b, u, f) = (geometry.time, batch, geometry.units, geometry.features)
-    let (x, gates, cells, hidden, _, _) = layout
+    let (x, gates, cells, hidden, tanhCells) = layout
     let (input, wih, whh, bias) = (inputs[0], inputs[1], inputs[2], inputs[3])
     for item in 0..<b {
       for t in 0..<steps {
@@ -250,33 +269,36 @@ struct LSTMKernel<T: PlanScalar> {
     }
     cells.update(repeating: 0, count: b * u)
     hidden.update(repeating: 0, count: b * u)
+    // Every step's input side and the bias at once; the recurrence then only accumulates
+    // h_{t−1} · W_hhᵀ, which is zero for the first step.
     if steps * b > 0 {
-      T.gemm(x, transposeA: false, wih, transposeB: true, into: gates, m: steps * b,
-             n: 4 * u, k: f, accumulate: false)
+      T.gemm(x, transposeA: false, wih, transposeB: true, into: gates, m: steps * b, n: 4 * u,
+             k: f, accumulate: false)
+    }
+    for r in 0..<(steps * b) {
+      let row = gates + r * 4 * u
+      for k in 0..<(4 * u) { row[k] += bias[k] }
     }
     for t in 0..<steps {
       let z = gates + t * b * 4 * u
-      let hPrev = hidden + t * b * u
+      if t > 0 {
+        T.gemm(hidden + t * b * u, transposeA: false, whh, transposeB: true, into: z, m: b,
+               n: 4 * u, k: u, accumulate: true)
+      }
       let cPrev = cells + t * b * u
-      let h = hidden + (t + 1) * b * u
       let c = cells + (t + 1) * b * u
-      T.gemm(hPrev, transposeA: false, whh, transposeB: true, into: z, m: b, n: 4 * u, k: u,
-             accumulate: true)
+      let tc = tanhCells + t * b * u
+      let h = hidden + (t + 1) * b * u
       for item in 0..<b {
         let row = z + item * 4 * u
-        for j in 0..<u {
-          let i = sigmoid(row[j] + bias[j])
-          let fg = sigmoid(row[u + j] + bias[u + j])
-          let g = T.hyperbolicTangent(row[2 * u + j] + bias[2 * u + j])
-          let o = sigmoid(row[3 * u + j] + bias[3 * u + j])
-          row[j] = i
-          row[u + j] = fg
-          row[2 * u + j] = g
-          row[3 * u + j] = o
-          let cell = fg * cPrev[item * u + j] + i * g
-          c[item * u + j] = cell
-          h[item * u + j] = o * T.hyperbolicTangent(cell)
-        }
+        VectorMath.sigmoid(row, into: row, count: 2 * u)
+        VectorMath.tanh(row + 2 * u, into: row + 2 * u, count: u)
+        VectorMath.sigmoid(row + 3 * u, into: row + 3 * u, count: u)
+        let (cp, cn) = (cPrev + item * u, c + item * u)
+        for j in 0..<u { cn[j] = row[u + j] * cp[j] + row[j] * row[2 * u + j] }
+        VectorMath.tanh(cn, into: tc + item * u, count: u)
+        let (hn, tcn) = (h + item * u, tc + item * u)
+        for j in 0..<u { hn[j] = row[3 * u + j] * tcn[j] }
       }
     }
     guard writeOutput else { return }
@@ -296,7 +318,9 @@ struct LSTMKernel<T: PlanScalar> {
   /// [T·B·U] and inputs [T·B·F].
   private func backward() {
     let (steps, b, u, f) = (geometry.time, batch, geometry.units, geometry.features)
-    let (x, gates, cells, hidden, dh, dc) = layout
+    let (x, gates, cells, hidden, tanhCells) = layout
+    let dh = scratch.pointer + (saved == nil ? LSTMKernel.savedCount(geometry, batch: b) : 0)
+    let dc = dh + b * u
     let (whh, upstream) = (inputs[2], inputs[4])
     let dz = output
     let previous = output + steps * b * 4 * u
@@ -307,32 +331,36 @@ struct LSTMKernel<T: PlanScalar> {
     for t in stride(from: steps - 1, through: 0, by: -1) {
       let a = gates + t * b * 4 * u
       let cPrev = cells + t * b * u
-      let c = cells + (t + 1) * b * u
+      let tc = tanhCells + t * b * u
       let d = dz + t * b * 4 * u
       for item in 0..<b {
+        let k0 = item * u
+        let (dhRow, dcRow, cp, tcRow) = (dh + k0, dc + k0, cPrev + k0, tc + k0)
+        if geometry.returnSequences {
+          let g = upstream + (item * steps + t) * u
+          for j in 0..<u { dhRow[j] += g[j] }
+        } else if t == steps - 1 {
+          let g = upstream + item * u
+          for j in 0..<u { dhRow[j] += g[j] }
+        }
+        let row = a + item * 4 * u
+        let out = d + item * 4 * u
         for j in 0..<u {
-          let k = item * u + j
-          var dhValue = dh[k]
-          if geometry.returnSequences {
-            dhValue += upstream[(item * steps + t) * u + j]
-          } else if t == steps - 1 {
-            dhValue += upstream[item * u + j]
-          }
-          let row = a + item * 4 * u
           let (i, fg, g, o) = (row[j], row[u + j], row[2 * u + j], row[3 * u + j])
-          let tc = T.hyperbolicTangent(c[k])
-          let dcValue = dc[k] + dhValue * o * (1 - tc * tc)
-          let out = d + item * 4 * u
+          let (dhValue, tcValue) = (dhRow[j], tcRow[j])
+          let dcValue = dcRow[j] + dhValue * o * (1 - tcValue * tcValue)
           out[j] = dcValue * g * i * (1 - i)
-          out[u + j] = dcValue * cPrev[k] * fg * (1 - fg)
+          out[u + j] = dcValue * cp[j] * fg * (1 - fg)
           out[2 * u + j] = dcValue * i * (1 - g * g)
-          out[3 * u + j] = dhValue * tc * o * (1 - o)
-          dc[k] = dcValue * fg
+          out[3 * u + j] = dhValue * tcValue * o * (1 - o)
+          dcRow[j] = dcValue * fg
         }
       }
-      // dh_{t−1} = dZ_t · W_hh.
-      T.gemm(d, transposeA: false, whh, transposeB: false, into: dh, m: b, n: u, k: 4 * u,
-             accumulate: false)
+      // dh_{t−1} = dZ_t · W_hh (nothing before the first step reads it).
+      if t > 0 {
+        T.gemm(d, transposeA: false, whh, transposeB: false, into: dh, m: b, n: u, k: 4 * u,
+               accumulate: false)
+      }
     }
   }
 
@@ -359,9 +387,10 @@ struct LSTMKernel<T: PlanScalar> {
       T.gemm(dz, transposeA: true, x, transposeB: false, into: output, m: 4 * u, n: f,
              k: rows, accumulate: false)
     case .hiddenWeight:
-      if rows == 0 { output.update(repeating: 0, count: 4 * u * u); return }
-      T.gemm(dz, transposeA: true, previous, transposeB: false, into: output, m: 4 * u, n: u,
-             k: rows, accumulate: false)
+      // The first step's previous state is the zero state: its rows add nothing.
+      if steps < 2 || b == 0 { output.update(repeating: 0, count: 4 * u * u); return }
+      T.gemm(dz + b * 4 * u, transposeA: true, previous + b * u, transposeB: false,
+             into: output, m: 4 * u, n: u, k: rows - b, accumulate: false)
     case .bias:
       output.update(repeating: 0, count: 4 * u)
       for r in 0..<rows {
@@ -391,6 +420,12 @@ extension Kernel {
       return lstm(.backward, geometry, operands)
     case .lstmGradient(let geometry, let part):
       return lstm(.gradient(part), geometry, operands)
+    case .gru(let geometry):
+      return gru(.forward, geometry, operands)
+    case .gruBackward(let geometry):
+      return gru(.backward, geometry, operands)
+    case .gruGradient(let geometry, let part):
+      return gru(.gradient(part), geometry, operands)
     }
   }
 
@@ -398,10 +433,14 @@ extension Kernel {
     _ mode: LSTMKernel<T>.Mode, _ geometry: LSTMGeometry, _ operands: KernelOperands<T>
   ) -> Kernel {
     let batch = operands.inputShapes[0][0]
+    let saved: UnsafeMutablePointer<T>? = switch mode {
+    case .forward, .backward: operands.auxiliary
+    case .gradient: nil
+    }
     return .lstm(LSTMKernel(
       mode: mode, geometry: geometry, batch: batch, inputs: operands.inputs,
-      output: operands.output,
-      scratch: ScratchBuffer(count: LSTMKernel<T>.scratchCount(geometry, batch: batch,
-                                                                mode: mode))))
+      output: operands.output, saved: saved,
+      scratch: ScratchBuffer(count: LSTMKernel<T>.scratchCount(
+        geometry, batch: batch, mode: mode, saved: saved != nil))))
   }
 }

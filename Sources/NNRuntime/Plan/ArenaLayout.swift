@@ -61,6 +61,29 @@ extension PlanCompiler {
     }
     for root in roots { lastUse[owner(root)] = Int.max }
 
+    // A second buffer beside a node's output, live as long as the output: a dropout's mask,
+    // or the states an lstm or gru saves for its BPTT node in the same plan.
+    var savedRecurrences = Set<Int>()
+    for case .node(let node) in schedule.steps {
+      switch graph[node].op {
+      case .sequences(.lstmBackward), .sequences(.gruBackward):
+        savedRecurrences.insert(graph[node].inputs[graph[node].inputs.count - 1].index)
+      default: break
+      }
+    }
+    func auxiliaryCount(_ index: Int) -> Int? {
+      switch graph.nodes[index].op {
+      case .activations(.dropout): return PlanCompiler.aligned(elements(index))
+      case .sequences(.lstm(let geometry)) where savedRecurrences.contains(index):
+        let batch = graph.nodes[graph.nodes[index].inputs[0].index].shape[0]
+        return PlanCompiler.aligned(LSTMKernel<Float>.savedCount(geometry, batch: batch))
+      case .sequences(.gru(let geometry)) where savedRecurrences.contains(index):
+        let batch = graph.nodes[graph.nodes[index].inputs[0].index].shape[0]
+        return PlanCompiler.aligned(GRUKernel<Float>.savedCount(geometry, batch: batch))
+      default: return nil
+      }
+    }
+
     var releaseAt = [Int: [Int]]()
     var allocator = ArenaAllocator()
     let workStart = end
@@ -71,9 +94,9 @@ extension PlanCompiler {
         let size = PlanCompiler.aligned(elements(index))
         schedule.placement[index] = .arena(workStart + allocator.allocate(size))
         unshared += size
-        if case .activations(.dropout) = graph.nodes[index].op {
-          schedule.maskOffset[index] = workStart + allocator.allocate(size)
-          unshared += size
+        if let count = auxiliaryCount(index) {
+          schedule.maskOffset[index] = workStart + allocator.allocate(count)
+          unshared += count
         }
         let last = max(lastUse[index] ?? step, step)
         if last != Int.max { releaseAt[last, default: []].append(index) }
@@ -82,7 +105,9 @@ extension PlanCompiler {
         let size = PlanCompiler.aligned(elements(index))
         guard case .arena(let offset) = schedule.placement[index] else { continue }
         allocator.release(offset - workStart, size)
-        if let mask = schedule.maskOffset[index] { allocator.release(mask - workStart, size) }
+        if let mask = schedule.maskOffset[index], let count = auxiliaryCount(index) {
+          allocator.release(mask - workStart, count)
+        }
       }
     }
     schedule.arenaCount = workStart + allocator.end

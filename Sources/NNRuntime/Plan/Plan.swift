@@ -251,6 +251,12 @@ public final class Plan<T: PlanScalar> {
        let mask = schedule.maskOffset[inputs[0].index] {
       operands.inputs[0] = arena + mask
     }
+    switch op {
+    case .sequences(.lstmBackward), .sequences(.gruBackward):
+      // The forward node, the last operand, saved its states for this node.
+      operands.auxiliary = schedule.maskOffset[inputs[inputs.count - 1].index].map { arena + $0 }
+    default: break
+    }
     operands.transposed = folded.map { $0?.flipped ?? false }
     operands.training = training
     guard let kernel = Kernel<T>.family(op, operands) else {

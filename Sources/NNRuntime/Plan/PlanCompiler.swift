@@ -28,7 +28,8 @@ struct Schedule {
   var steps: [Step] = []
   /// Per node index: where its value is, for every node whose value is materialised.
   var placement: [Int: Placement] = [:]
-  /// Dropout masks (training plans), by dropout node index.
+  /// Dropout masks (training plans) and the states an lstm or gru saves for its BPTT node, by
+  /// the dropout or forward node index.
   var maskOffset: [Int: Int] = [:]
   /// Alias → the node whose buffer it shares.
   var aliasRoot: [Int: Int] = [:]

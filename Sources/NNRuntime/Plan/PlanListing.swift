@@ -59,6 +59,18 @@ extension Plan {
       if case .activations(.dropout) = op, let mask = schedule.maskOffset[node.index] {
         return (name, text, "\(buffer(node)), mask@\(mask)", fused)
       }
+      switch op {
+      case .sequences(.lstm), .sequences(.gru):
+        if let states = schedule.maskOffset[node.index] {
+          return (name, text, "\(buffer(node)), saved@\(states)", fused)
+        }
+      case .sequences(.lstmBackward), .sequences(.gruBackward):
+        let forward = reads[reads.count - 1].index
+        if let states = schedule.maskOffset[forward] {
+          text[reads.count - 1] = "saved(%\(forward))@\(states)"
+        }
+      default: break
+      }
       return (name, text, buffer(node), fused)
     case .dense(let linear, let bias, let activation):
       var name = "linear"
