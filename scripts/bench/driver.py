@@ -7,8 +7,8 @@ reports its own loop time: nn's `h.seconds`, the anchors' perf_counter around th
 `startup`, `script` and `piped` (10,000 lines on nn's standard input, nn only) time whole
 processes from here.
 
-The layered workloads `cnn`, `lstm` and `attention` (a convolutional network, an LSTM and a
-transformer block; scripts/bench/WORKLOAD.nn says what each trains) run nn against PyTorch eager
+The layered workloads `cnn`, `lstm`, `gru` and `attention` (a convolutional network, an LSTM, a
+GRU and a transformer block; scripts/bench/WORKLOAD.nn says what each trains) run nn against PyTorch eager
 and JAX jit; their figure is the training loop's seconds, with the final loss beside it as
 equal-work evidence. Every run with fewer threads than the machine has CPUs is pinned to that
 many CPUs with taskset (nn, PyTorch and JAX alike): XLA ignores its thread flags and spreads
@@ -53,9 +53,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 
-TRAINING = ["xor", "digits", "wide", "linreg", "cnn", "lstm", "attention"]
+TRAINING = ["xor", "digits", "wide", "linreg", "cnn", "lstm", "gru", "attention"]
 # Workloads off the MLP path: nn against PyTorch eager and JAX jit (no hand-written NumPy).
-LAYERED = ["cnn", "lstm", "attention"]
+LAYERED = ["cnn", "lstm", "gru", "attention"]
 WORKLOADS = TRAINING + ["startup", "script", "piped", "mpi"]
 ANCHORS = ["torch", "jax", "numpy"]
 

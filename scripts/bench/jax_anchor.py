@@ -9,7 +9,7 @@ stderr). The driver (scripts/bench) runs it as
 
     python jax_anchor.py WORKLOAD --threads N
 
-WORKLOAD: xor | digits | wide | linreg | cnn | lstm | attention; cnn, lstm and attention jit one
+WORKLOAD: xor | digits | wide | linreg | cnn | lstm | gru | attention; the last four jit one
 step, as digits and wide do.
 
 JSON keys: system, workload, threads, loop_seconds, steps, final_loss, test_accuracy,
@@ -356,6 +356,37 @@ def lstm():
                     x, y, epochs=3, batch=32, t0=t0)
 
 
+def gru():
+    """The lstm workload with a GRU (PyTorch's nn.GRU: gates r, z, n, two biases)."""
+    t0 = time.perf_counter()
+    x, y = make_projected(LSTM_SHAPE, LSTM_CLASSES, seed=2)
+    features, units = LSTM_SHAPE[2], 64
+    bound = 1 / units ** 0.5
+    params = {"wih": uniform((3 * units, features), bound),
+              "whh": uniform((3 * units, units), bound),
+              "bih": uniform((3 * units,), bound), "bhh": uniform((3 * units,), bound),
+              "head": dense(units, LSTM_CLASSES, False)}
+
+    def predict(p, xb):
+        projected = jnp.einsum("btf,gf->tbg", xb, p["wih"]) + p["bih"]
+
+        def cell(h, xi):
+            xr, xz, xn = jnp.split(xi, 3, axis=1)
+            hr, hz, hn = jnp.split(h @ p["whh"].T + p["bhh"], 3, axis=1)
+            r = jax.nn.sigmoid(xr + hr)
+            z = jax.nn.sigmoid(xz + hz)
+            n = jnp.tanh(xn + r * hn)
+            return (1 - z) * n + z * h, None
+
+        h, _ = jax.lax.scan(cell, jnp.zeros((xb.shape[0], units), jnp.float32), projected)
+        w, b = p["head"]
+        return h @ w + b
+
+    return classify("gru", lambda p, xb, yb: cross_entropy(predict(p, xb), yb), predict, params,
+                    adam_init(params), lambda p, g, s: adam_update(p, g, s, lr=1e-3),
+                    x, y, epochs=3, batch=32, t0=t0)
+
+
 def attention():
     t0 = time.perf_counter()
     x, y = make_projected(ATTENTION_SHAPE, ATTENTION_CLASSES, seed=3)
@@ -408,4 +439,4 @@ if __name__ == "__main__":
     note(f"jax {jax.__version__}, XLA_FLAGS={os.environ['XLA_FLAGS']!r}, "
          f"CPUs {cpus}, devices {jax.devices()}")
     emit({"xor": xor, "digits": digits, "wide": wide, "linreg": linreg, "cnn": cnn, "lstm": lstm,
-          "attention": attention}[args.workload]())
+          "gru": gru, "attention": attention}[args.workload]())
