@@ -1,4 +1,5 @@
-// The only file that talks to CBLAS (OpenBLAS): every matrix product in the runtime comes here.
+// With Kernels/HeadProductKernels.swift (its strided products), the only file that talks to
+// CBLAS (OpenBLAS): every other matrix product in the runtime comes here.
 import CBLAS
 
 extension Tensor {

@@ -118,6 +118,9 @@ public enum LinearOp: Hashable, Sendable {
   case transpose
   /// [g: [B, out], x: [B, in]] → [out, in] = gᵀ · x, the weight gradient of `linear`.
   case linearWeightGradient
+  /// [a, b] → one product per (sample, head), read and written in place: attention's products
+  /// (Kernels/HeadProductKernels.swift).
+  case headMatmul(HeadProduct)
 
   /// The name shown in errors and plan listings.
   public var name: String {
@@ -127,6 +130,7 @@ public enum LinearOp: Hashable, Sendable {
     case .matmul: "matmul"
     case .transpose: "transpose"
     case .linearWeightGradient: "linear_weight_grad"
+    case .headMatmul: "head_matmul"
     }
   }
 
@@ -134,7 +138,7 @@ public enum LinearOp: Hashable, Sendable {
   public var arity: Int {
     switch self {
     case .transpose: 1
-    case .linear, .addBias, .matmul, .linearWeightGradient: 2
+    case .linear, .addBias, .matmul, .linearWeightGradient, .headMatmul: 2
     }
   }
 }
@@ -145,6 +149,9 @@ public enum ActivationOp: Hashable, Sendable {
   case activation(Activation)
   /// Inverted dropout with probability p; identity in a plan compiled with `training: false`.
   case dropout(Double)
+  /// Softmax over the last axis of square matrices [..., T, T], row t over columns 0...t only
+  /// (the rest 0): softmax after a causal −∞ mask, in one pass. Its gradient is softmax's.
+  case causalSoftmax
   /// [saved, g] → dL/dx of the activation, where `saved` is its output when
   /// `gradientUsesOutput`, else its input.
   case activationGradient(Activation)
@@ -156,6 +163,7 @@ public enum ActivationOp: Hashable, Sendable {
     switch self {
     case .activation(let activation): activation.name
     case .dropout: "dropout"
+    case .causalSoftmax: "causal_softmax"
     case .activationGradient(let activation): activation.name + "_grad"
     case .dropoutGradient: "dropout_grad"
     }
@@ -164,7 +172,7 @@ public enum ActivationOp: Hashable, Sendable {
   /// The number of operands.
   public var arity: Int {
     switch self {
-    case .activation, .dropout: 1
+    case .activation, .dropout, .causalSoftmax: 1
     case .activationGradient, .dropoutGradient: 2
     }
   }

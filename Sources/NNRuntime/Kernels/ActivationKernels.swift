@@ -10,6 +10,13 @@ extension Graph {
     switch op {
     case .activation:
       return shapes[0]
+    case .causalSoftmax:
+      let x = shapes[0]
+      guard x.count >= 2, x[x.count - 1] == x[x.count - 2] else {
+        throw GraphError(message: "causal_softmax: needs square matrices [..., T, T], not "
+                         + "shape \(shapeText(x))")
+      }
+      return x
     case .dropout(let p):
       guard p >= 0 && p <= 1 else {
         throw GraphError(
@@ -39,6 +46,9 @@ extension Graph {
     case .activation(let activation):
       let saved = activation.gradientUsesOutput ? node : input
       return [(input, try gradientNode(.activationGradient(activation), [saved, g], for: node))]
+    case .causalSoftmax:
+      // Masked entries are 0 in the output, so softmax's gradient gives them 0 too.
+      return [(input, try gradientNode(.activationGradient(.softmax), [node, g], for: node))]
     case .dropout(let p):
       return [(input, try gradientNode(.dropoutGradient(p), [node, g], for: node))]
     case .activationGradient, .dropoutGradient:
@@ -66,8 +76,21 @@ struct ActivationKernel<T: PlanScalar> {
   let output: UnsafeMutablePointer<T>
   let rows: Int
   let columns: Int
+  /// Softmax of square matrices' rows, row t over columns 0...t (`causal_softmax`).
+  var causal = false
 
   func run() {
+    if causal {
+      // Row t of each T × T matrix (T = columns): the rows run matrix after matrix.
+      for row in 0..<rows {
+        let x = input + row * columns
+        let y = output + row * columns
+        let visible = row % columns + 1
+        Self.softmaxRow(x, y, visible)
+        (y + visible).update(repeating: 0, count: columns - visible)
+      }
+      return
+    }
     Self.apply(activation, input: input, bias: nil, output: output, rows: rows, columns: columns)
   }
 
@@ -227,6 +250,10 @@ extension Kernel {
     case .activation(let activation):
       return .activation(ActivationKernel(activation: activation, input: p[0],
                                           output: operands.output, rows: rows, columns: columns))
+    case .causalSoftmax:
+      return .activation(ActivationKernel(activation: .softmax, input: p[0],
+                                          output: operands.output, rows: rows, columns: columns,
+                                          causal: true))
     case .activationGradient(let activation):
       return .activationGradient(ActivationGradientKernel(
         activation: activation, saved: p[0], gradient: p[1], output: operands.output,

@@ -1,6 +1,7 @@
 // The linear family: linear, addBias, matmul, transpose and linear's weight gradient — shape
-// rules, gradient rules and kernels side by side. Every matrix product goes through
-// `PlanScalar.gemm` (cblas_sgemm / cblas_dgemm).
+// rules, gradient rules and kernels side by side (the head product's are in
+// HeadProductKernels.swift). Every matrix product goes through `PlanScalar.gemm` or, with
+// strided operands, `stridedGemm` (cblas_sgemm / cblas_dgemm).
 
 // MARK: - Shape rules
 
@@ -49,6 +50,8 @@ extension Graph {
       var x = shapes[0]
       if x.count >= 2 { x.swapAt(x.count - 1, x.count - 2) }
       return x
+    case .headMatmul(let product):
+      return try headProductShape(product, shapes)
     case .linearWeightGradient:
       let (g, x) = (shapes[0], shapes[1])
       guard g.count == 2, x.count == 2, g[0] == x[0] else {
@@ -113,6 +116,8 @@ extension Graph {
       result = try matmulGradient(node, g, needs: needs)
     case .transpose:
       result.append((inputs[0], try gradientNode(.transpose, [g], for: node)))
+    case .headMatmul(let product):
+      result = try headProductGradient(product, node, g, needs: needs)
     case .linearWeightGradient:
       throw noSecondDerivative(node)
     }
@@ -230,29 +235,46 @@ struct GemmKernel<T: PlanScalar> {
   }
 }
 
-/// One GEMM per matrix of a stack, the operands' leading axes broadcasting to the output's.
+/// One GEMM per matrix of a stack: np.matmul's stacks (the operands' leading axes broadcasting
+/// to the output's) and the head products, whose matrices are strided blocks of wider tensors.
 struct BatchedGemmKernel<T: PlanScalar> {
   let a: UnsafeMutablePointer<T>
   let transposeA: Bool
+  let lda: Int
   let b: UnsafeMutablePointer<T>
   let transposeB: Bool
+  let ldb: Int
   let c: UnsafeMutablePointer<T>
+  let ldc: Int
   let m: Int
   let n: Int
   let k: Int
-  /// Per output matrix: the element offset of its A and B matrices.
+  let scale: T
+  /// Per product: the element offset of its A, B and C matrices.
   let aOffsets: [Int]
   let bOffsets: [Int]
+  let cOffsets: [Int]
 
+  init(
+    a: UnsafeMutablePointer<T>, transposeA: Bool, lda: Int, b: UnsafeMutablePointer<T>,
+    transposeB: Bool, ldb: Int, c: UnsafeMutablePointer<T>, ldc: Int, m: Int, n: Int, k: Int,
+    scale: T, aOffsets: [Int], bOffsets: [Int], cOffsets: [Int]
+  ) {
+    (self.a, self.transposeA, self.lda, self.b, self.transposeB, self.ldb) =
+      (a, transposeA, lda, b, transposeB, ldb)
+    (self.c, self.ldc, self.m, self.n, self.k, self.scale) = (c, ldc, m, n, k, scale)
+    (self.aOffsets, self.bOffsets, self.cOffsets) = (aOffsets, bOffsets, cOffsets)
+  }
+
+  /// np.matmul of contiguous stacks.
   init(
     a: UnsafeMutablePointer<T>, transposeA: Bool, b: UnsafeMutablePointer<T>,
     transposeB: Bool, c: UnsafeMutablePointer<T>, aShape: [Int], bShape: [Int],
     outputShape: [Int]
   ) {
-    (self.a, self.transposeA, self.b, self.transposeB, self.c) = (a, transposeA, b, transposeB, c)
-    m = aShape[aShape.count - 2]
-    k = aShape[aShape.count - 1]
-    n = bShape[bShape.count - 1]
+    let m = aShape[aShape.count - 2]
+    let k = aShape[aShape.count - 1]
+    let n = bShape[bShape.count - 1]
     // Matrices as elements: walk the output's leading axes, reading each operand's through
     // its broadcast strides.
     let batch = Array(outputShape.dropLast(2))
@@ -266,15 +288,18 @@ struct BatchedGemmKernel<T: PlanScalar> {
         bOffsets.append((index.offset(1, row) + j * index.innerStrides[1]) * k * n)
       }
     }
-    self.aOffsets = aOffsets
-    self.bOffsets = bOffsets
+    // A folded transpose reads the untransposed source, whose rows are m (or k) long.
+    self.init(a: a, transposeA: transposeA, lda: transposeA ? m : k, b: b,
+              transposeB: transposeB, ldb: transposeB ? k : n, c: c, ldc: n, m: m, n: n, k: k,
+              scale: 1, aOffsets: aOffsets, bOffsets: bOffsets,
+              cOffsets: aOffsets.indices.map { $0 * m * n })
   }
 
   func run() {
     for item in aOffsets.indices {
-      T.gemm(a + aOffsets[item], transposeA: transposeA, b + bOffsets[item],
-             transposeB: transposeB, into: c + item * m * n, m: m, n: n, k: k,
-             accumulate: false)
+      stridedGemm(a + aOffsets[item], transposeA: transposeA, lda: lda, b + bOffsets[item],
+                  transposeB: transposeB, ldb: ldb, into: c + cOffsets[item], ldc: ldc,
+                  m: m, n: n, k: k, scale: scale)
     }
   }
 }
@@ -354,6 +379,8 @@ extension Kernel {
       return .transpose(TransposeKernel(input: p[0], output: operands.output,
                                         batch: x.dropLast(2).reduce(1, *),
                                         rows: rows, columns: columns))
+    case .headMatmul(let product):
+      return .headProduct(product, operands)
     case .linearWeightGradient:
       let (g, x) = (shapes[0], shapes[1])
       return .gemm(GemmKernel(a: p[0], transposeA: true, b: p[1], transposeB: false,

@@ -50,8 +50,9 @@ extension Op {
     case .activations(.dropout), .activations(.dropoutGradient):
       "\(name) runs only inside a training plan, which draws and keeps its mask"
     case .source(.constant), .linearAlgebra, .activations(.activation),
-         .activations(.activationGradient), .arithmetic, .reductions, .losses, .sequences,
-         .convolutions, .pooling, .normalization, .shaping, .selection:
+         .activations(.causalSoftmax), .activations(.activationGradient), .arithmetic,
+         .reductions, .losses, .sequences, .convolutions, .pooling, .normalization, .shaping,
+         .selection:
       nil
     }
   }

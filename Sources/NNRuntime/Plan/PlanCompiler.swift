@@ -171,7 +171,7 @@ struct PlanCompiler {
       case .activation(let activation): return activation == .identity ? input : nil
       case .dropout: return training ? nil : input
       case .dropoutGradient: return training ? nil : node.inputs[1]
-      case .activationGradient: return nil
+      case .activationGradient, .causalSoftmax: return nil
       }
     case .linearAlgebra(let op):
       return op == .transpose && node.shape.count < 2 ? input : nil

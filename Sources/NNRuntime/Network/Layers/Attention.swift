@@ -61,11 +61,12 @@ public struct Attention: LayerDeclaration {
 }
 
 /// Multi-head self-attention as primitive ops, shared by `attention` and `transformer`:
-/// one projection of every position to queries, keys and values, the heads split off by
-/// slice, reshape and permute, scaled scores by a batched product, the causal mask as −∞
-/// before the softmax, the weighted values by a second batched product, and the output
-/// projection. The plan compiler schedules, fuses and allocates these like any other nodes,
-/// and autodiff differentiates them.
+/// one projection of every position to queries, keys and values, the scaled scores of every
+/// head by one head product reading the queries and keys where the projection holds them, the
+/// softmax (causal: over positions ≤ t only, the mask inside the softmax), the weighted values
+/// by a second head product that writes the heads merged, and the output projection. No
+/// slice, permute or transpose is materialised; the plan compiler schedules, fuses and
+/// allocates these like any other nodes, and autodiff differentiates them.
 struct SelfAttention {
   var heads: Int
   var causal: Bool
@@ -122,41 +123,26 @@ struct SelfAttention {
     _ input: NodeID, layer: Layer, prefix: String, into lowering: inout LayerLowering
   ) throws(GraphError) -> NodeID {
     let tag = layer.tag
-    let shape = lowering.graph.shape(of: input)
-    let (batch, time, features) = (shape[0], shape[1], shape[2])
+    let features = lowering.graph.shape(of: input)[2]
     let width = features / heads
     let projected = try lowering.affine(
       input, weight: lowering.parameter(layer, prefix + "in_proj_weight"),
       bias: lowering.parameter(layer, prefix + "in_proj_bias"), tag: tag).a
-    // Queries, keys and values as [B, heads, T, width].
-    func split(_ part: Int, _ lowering: inout LayerLowering) throws(GraphError) -> NodeID {
-      let range = SliceRange(axis: 2, start: part * features, end: (part + 1) * features)
-      let sliced = try lowering.graph.add(.slice(range), [projected], tag: tag)
-      let perHead = try lowering.graph.add(.reshape([batch, time, heads, width]), [sliced],
-                                           tag: tag)
-      return try lowering.graph.add(.permute([0, 2, 1, 3]), [perHead], tag: tag)
-    }
-    // PyTorch scales the queries rather than the scores: the same products, fewer multiplies
-    // when the sequence is longer than a head is wide.
-    let queries = try lowering.graph.add(.scale(1 / Double(width).squareRoot()),
-                                         [try split(0, &lowering)], tag: tag)
-    let keys = try split(1, &lowering)
-    let values = try split(2, &lowering)
-    let keysT = try lowering.graph.add(.transpose, [keys], tag: tag)
-    var scores = try lowering.graph.add(.matmul, [queries, keysT], tag: tag)
-    if causal {
-      let future = Tensor(shape: [time, time], scalars: (0..<(time * time)).map {
-        $0 % time > $0 / time ? 1 : 0
-      })
-      let mask = try lowering.graph.add(.constant(future), [])
-      scores = try lowering.graph.add(.maskedFill(-.infinity), [scores, mask], tag: tag)
-    }
-    var weights = try lowering.graph.add(.activation(.softmax), [scores], tag: tag)
+    // The queries, keys and values of head h are column blocks of the projection [B, T, 3D],
+    // which the head products read in place; the scale rides on the first product (PyTorch
+    // scales the queries instead: the same products up to rounding).
+    func part(_ index: Int) -> HeadLayout { .interleaved(offset: index * features, width: width) }
+    let scores = try lowering.graph.add(.linearAlgebra(.headMatmul(HeadProduct(
+      heads: heads, a: part(0), b: part(1), transposeB: true, result: .stacked,
+      scale: 1 / Double(width).squareRoot()))), [projected, projected], tag: tag)
+    var weights = try lowering.graph.add(causal ? .activations(.causalSoftmax)
+                                           : .activation(.softmax), [scores], tag: tag)
     lowering.shown.append(ShownNode("weights [b, head, t, s]", weights))
     if dropout > 0 { weights = try lowering.graph.add(.dropout(dropout), [weights], tag: tag) }
-    let attended = try lowering.graph.add(.matmul, [weights, values], tag: tag)
-    let merged = try lowering.graph.add(.permute([0, 2, 1, 3]), [attended], tag: tag)
-    let joined = try lowering.graph.add(.reshape([batch, time, features]), [merged], tag: tag)
+    // Written as [B, T, D], head h in columns h·width ..< (h + 1)·width: the heads merged.
+    let joined = try lowering.graph.add(.linearAlgebra(.headMatmul(HeadProduct(
+      heads: heads, a: .stacked, b: part(2), result: .interleaved(offset: 0, width: width)))),
+      [weights, projected], tag: tag)
     return try lowering.affine(
       joined, weight: lowering.parameter(layer, prefix + "out_proj.weight"),
       bias: lowering.parameter(layer, prefix + "out_proj.bias"), tag: tag).a
