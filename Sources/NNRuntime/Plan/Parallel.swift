@@ -56,8 +56,8 @@ typealias SplitRunner = (Int, Int, (Range<Int>) -> Void) -> Void
 /// the same even generation before and after reading it (a worker left out of one job may
 /// otherwise read the next one's half-written). Each worker in the job runs its range and
 /// counts itself off `remaining`, which the caller spins on after running range 0 itself.
-/// Handing the non-escaping closure over costs one or two small heap allocations per job (the
-/// wrapper `withoutActuallyEscaping` makes, a reabstraction thunk); nothing else allocates.
+/// Handing the non-escaping closure over costs one small heap allocation per job (the wrapper
+/// `withoutActuallyEscaping` makes); nothing else allocates. One thread never gets here.
 /// Idle workers spin for `spinLimit` pauses (a training step's jobs come microseconds apart)
 /// and then sleep on a condition variable. One caller at a time:
 /// a second (another thread's plan, or a nested `forEach` from inside a body) finds the pool
@@ -70,7 +70,7 @@ final class WorkerPool: @unchecked Sendable {
   private let words: UnsafeMutablePointer<Int>
   private let mutex: UnsafeMutablePointer<pthread_mutex_t>
   private let wake: UnsafeMutablePointer<pthread_cond_t>
-  /// The job: a pointer to the caller's `(Range<Int>) -> Void` (valid while it runs).
+  /// The job: a pointer to the caller's `Job` (valid while it runs).
   private var body: UnsafeRawPointer?
   private var count = 0
   private var parts = 0
@@ -130,7 +130,10 @@ final class WorkerPool: @unchecked Sendable {
     }
     if !started { start() }
     withoutActuallyEscaping(body) { body in
-      withUnsafePointer(to: body) { pointer in
+      // Wrapped in a concrete struct: a bare closure stored through a generic pointer is
+      // reabstracted, which costs a second heap allocation per job.
+      var job = Job(body: body)
+      withUnsafeMutablePointer(to: &job) { pointer in
         _ = cparallel_add(word(.generation), 1)
         self.body = UnsafeRawPointer(pointer)
         self.count = count
@@ -162,6 +165,11 @@ final class WorkerPool: @unchecked Sendable {
       precondition(status == 0, "nn: could not start a worker thread (error \(status))")
       pthread_detach(thread)
     }
+  }
+
+  /// The caller's closure as the workers read it.
+  private struct Job {
+    let body: (Range<Int>) -> Void
   }
 
   private final class WorkerContext {
@@ -208,7 +216,7 @@ final class WorkerPool: @unchecked Sendable {
   /// released before the worker counts itself done and the caller's frame goes away.
   @inline(never)
   private func run(part: Int) {
-    let body = self.body!.assumingMemoryBound(to: ((Range<Int>) -> Void).self)
-    body.pointee(Self.range(part, of: parts, count: count))
+    let job = self.body!.assumingMemoryBound(to: Job.self)
+    job.pointee.body(Self.range(part, of: parts, count: count))
   }
 }
