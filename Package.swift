@@ -13,6 +13,8 @@ let package = Package(
     // MPI's Communicator and launch detection, for hosts that train across processes; MPI
     // itself only with the MPI trait.
     .library(name: "NNDistributed", targets: ["NNDistributed"]),
+    // ONNX export and import of networks, for hosts that exchange models with other tools.
+    .library(name: "NNONNX", targets: ["NNONNX"]),
   ],
   // Off by default, so that a machine without Open MPI builds everything else; scripts/nn --mpi
   // and scripts/test turn it on (`--traits MPI`) once Open MPI is installed.
@@ -24,6 +26,9 @@ let package = Package(
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    // ONNX's protobuf messages; the code generated from onnx.proto is committed
+    // (Sources/NNONNX/Proto), so no build runs protoc or its plugin.
+    .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
   ],
   targets: [
     .systemLibrary(
@@ -44,8 +49,15 @@ let package = Package(
     // Atomics for the runtime's thread pool (Plan/Parallel.swift); header only, nothing to link.
     .systemLibrary(name: "CParallel"),
     .target(name: "NNRuntime", dependencies: ["CBLAS", "CParallel"]),
+    // ONNX export and import of networks (docs/language.md, "ONNX"); knows the runtime, not
+    // the language.
     .target(
-      name: "NNScript", dependencies: ["NNSyntax", "NNRuntime"],
+      name: "NNONNX",
+      dependencies: ["NNRuntime", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+      exclude: ["Proto/onnx.proto", "Proto/README.md"]
+    ),
+    .target(
+      name: "NNScript", dependencies: ["NNSyntax", "NNRuntime", "NNONNX"],
       resources: [.copy("Resources")]
     ),
     // Compiles without the trait too (no MPI then): callers need no conditional imports.
@@ -72,7 +84,7 @@ let package = Package(
     .testTarget(name: "NNRuntimeTests", dependencies: ["NNRuntime"], exclude: ["Fixtures"]),
     .testTarget(
       name: "NNScriptTests",
-      dependencies: ["NNScript", "NNSyntax", "NNRuntime"],
+      dependencies: ["NNScript", "NNSyntax", "NNRuntime", "NNONNX"],
       exclude: ["Golden", "Fixtures"]
     ),
     .testTarget(name: "NNCommandTests", dependencies: ["NNScript", "NNRuntime"]),

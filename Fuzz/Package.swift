@@ -17,5 +17,9 @@ let package = Package(
       name: "FuzzSafetensors", dependencies: [.product(name: "NNRuntime", package: "nn")]),
     .executableTarget(
       name: "FuzzCSV", dependencies: [.product(name: "NNRuntime", package: "nn")]),
+    .executableTarget(
+      name: "FuzzONNX", dependencies: [
+        .product(name: "NNONNX", package: "nn"), .product(name: "NNRuntime", package: "nn"),
+      ]),
   ]
 )

@@ -14,21 +14,13 @@ extension Builtins {
       .required("net", .model, "the model"), .required("path", .string, "the file"), .everyRank,
     ], doc: BuiltinDoc(
       "plots and files",
-      "Writes a network's parameters and layers to a safetensors file; rank 0 only.",
+      "Writes a network to a safetensors file (or ONNX, for a .onnx path); rank 0 only.",
       "let m = model(2) { dense(1) }\n"
       + "save(m, \"m.safetensors\")"), discardable: true) { (context) throws(Diagnostic) in
       let model = try context.model("net")
       let path = try context.filePath("path")
-      let store = model.network.parameters
-      let tensors = model.network.parameterNames.enumerated().map { index, name in
-        (name: name, tensor: store.tensor(index))
-      }
-      let metadata = [
-        "format": "nn",
-        "nn_version": Persistence.version,
-        "model": ModelDescription.encode(model),
-      ]
-      let bytes = SafeTensorsFile.serialize(tensors, metadata: metadata)
+      let bytes = ONNXFormat.named(path)
+        ? try context.onnxBytes(model, path: path) : context.safeTensorsBytes(model)
       switch try context.writeFile(try context.checkedPath(path, write: true), bytes) {
       case .success:
         return .nil
@@ -41,14 +33,24 @@ extension Builtins {
       .optional("into", .model, "a model to copy the weights into"),
     ], doc: BuiltinDoc(
       "plots and files",
-      "Rebuilds a network from a safetensors file, or copies its tensors into: one.",
+      "Rebuilds a network from a safetensors or .onnx file, or copies its tensors into: one.",
       "save(model(2) { dense(1) }, \"m.safetensors\")\n"
       + "print(load(\"m.safetensors\"))"), discardable: true) { (context) throws(Diagnostic) in
       let path = try context.filePath("path")
+      let into = context.value("into").flatMap { $0.isNil ? nil : $0 }
+      if ONNXFormat.named(path) {
+        let file = try context.readONNX(path)
+        if into != nil {
+          let model = try context.model("into")
+          try context.copy(context.stored(file, for: model.network), into: model, path: path)
+          return .nil
+        }
+        return .object(try context.rebuildModel(file, path: path))
+      }
       let file = try context.readSafeTensors(path)
-      if let value = context.value("into"), !value.isNil {
+      if into != nil {
         let model = try context.model("into")
-        try context.copy(file, into: model, path: path)
+        try context.copy(context.stored(file, path: path), into: model, path: path)
         return .nil
       }
       return .object(try context.rebuildModel(file, path: path))
@@ -68,6 +70,21 @@ enum Persistence {
   static let smallModel = 1 << 20
   /// How many names a mismatch message lists before it says how many more there are.
   static let listedNames = 8
+
+  /// The metadata of every file `save` writes: the format, this version, and the model's
+  /// description, from which `load` rebuilds it.
+  static func metadata(_ model: ModelObject) -> [String: String] {
+    ["format": "nn", "nn_version": version, "model": ModelDescription.encode(model)]
+  }
+}
+
+/// The tensors of a weights file, whatever its format, as `copy` reads them: their names in
+/// the file's order, their shapes, and their values on demand (a safetensors file converts
+/// only the tensors copied).
+struct StoredTensors {
+  var names: [String]
+  var shapes: [String: [Int]]
+  var tensor: (String) throws(Diagnostic) -> Tensor
 }
 
 extension CallContext {
@@ -75,6 +92,16 @@ extension CallContext {
 
   /// The file at `path`, read whole and checked as safetensors.
   func readSafeTensors(_ path: String) throws(Diagnostic) -> SafeTensorsFile {
+    let bytes = try readWeights(path)
+    do {
+      return try SafeTensorsFile(bytes: bytes)
+    } catch {
+      throw diagnostic(error, path: path)
+    }
+  }
+
+  /// The bytes of the weights file at `path`, read whole within `Persistence.maxFileBytes`.
+  func readWeights(_ path: String) throws(Diagnostic) -> [UInt8] {
     let bytes: [UInt8]
     switch readFile(try checkedPath(path, write: false), limit: Persistence.maxFileBytes) {
     case .success(let contents): bytes = contents
@@ -89,8 +116,36 @@ extension CallContext {
     case .failure(.pastMemoryLimit(let reason)):
       throw error(.resourceLimit, "cannot load '\(path)': \(reason)", at: "path")
     }
+    return bytes
+  }
+
+  /// The bytes `save` writes to a safetensors file: every parameter, and the model's
+  /// description in the metadata.
+  func safeTensorsBytes(_ model: ModelObject) -> [UInt8] {
+    let store = model.network.parameters
+    let tensors = model.network.parameterNames.enumerated().map { index, name in
+      (name: name, tensor: store.tensor(index))
+    }
+    return SafeTensorsFile.serialize(tensors, metadata: Persistence.metadata(model))
+  }
+
+  /// A safetensors file's tensors for `copy`.
+  func stored(_ file: SafeTensorsFile, path: String) -> StoredTensors {
+    var shapes: [String: [Int]] = [:]
+    for entry in file.entries { shapes[entry.name] = entry.shape }
+    return StoredTensors(names: file.entries.map(\.name), shapes: shapes) { name throws(Diagnostic) in
+      try self.tensor(file, name, path: path)
+    }
+  }
+
+  private func tensor(
+    _ file: SafeTensorsFile, _ name: String, path: String
+  ) throws(Diagnostic) -> Tensor {
+    guard let entry = file[name] else {
+      throw error(.fileError, "cannot load '\(path)': it has no tensor \(name)", at: "path")
+    }
     do {
-      return try SafeTensorsFile(bytes: bytes)
+      return try file.tensor(entry)
     } catch {
       throw diagnostic(error, path: path)
     }
@@ -121,6 +176,23 @@ extension CallContext {
                   hint: "to copy its tensors into a model you declare, use "
                     + "load(path, into: net)")
     }
+    let stored = file.entries.reduce(0) { total, entry in
+      total + entry.offsets.count / entry.dtype.size
+    }
+    return try rebuildModel(description: description, storedValues: stored, path: path) {
+      network in
+      let names = Set(network.parameterNames)
+      return (self.stored(file, path: path),
+              file.entries.map(\.name).filter { !names.contains($0) })
+    }
+  }
+
+  /// A new model from an nn model description, its parameters from `tensors` (given the
+  /// network built, the stored tensors and the names of those it has no parameter for).
+  func rebuildModel(
+    description: String, storedValues stored: Int, path: String,
+    tensors: (Network) throws(Diagnostic) -> (StoredTensors, extra: [String])
+  ) throws(Diagnostic) -> ModelObject {
     let here = SourceSpan(source: source, range: callRange)
     let decoded: ModelDescription.Decoded
     do {
@@ -129,9 +201,6 @@ extension CallContext {
       throw self.error(.fileError,
                        "cannot load '\(path)': its model description is invalid: "
                          + error.message, at: "path")
-    }
-    let stored = file.entries.reduce(0) { total, entry in
-      total + entry.offsets.count / entry.dtype.size
     }
     // A model somewhat larger than the file's tensors is built anyway, so that the error can
     // name the missing tensors; one far larger is refused before it is allocated.
@@ -156,9 +225,8 @@ extension CallContext {
     }
     let model = ModelObject(name: decoded.name, network: network,
                             tagLocations: builder.tagLocations)
-    let names = Set(network.parameterNames)
-    let extra = file.entries.map(\.name).filter { !names.contains($0) }
-    try copy(file, into: model, path: path, extra: extra)
+    let (source, extra) = try tensors(network)
+    try copy(source, into: model, path: path, extra: extra)
     return model
   }
 
@@ -167,24 +235,24 @@ extension CallContext {
   /// Copies the file's tensors into `model`'s parameters of the same names. Everything is
   /// checked and converted first, so on any error the model is left as it was.
   func copy(
-    _ file: SafeTensorsFile, into model: ModelObject, path: String, extra: [String] = []
+    _ file: StoredTensors, into model: ModelObject, path: String, extra: [String] = []
   ) throws(Diagnostic) {
     let network = model.network
     let store = network.parameters
     var missing: [String] = []
     var mismatched: [String] = []
-    var sources: [SafeTensorsEntry] = []
+    var sources: [String] = []
     for (index, name) in network.parameterNames.enumerated() {
-      guard let entry = file[name] else {
+      guard let shape = file.shapes[name] else {
         missing.append(name)
         continue
       }
-      if entry.shape != store.shapes[index] {
-        mismatched.append("\(name) is \(shapeText(entry.shape)) in the file but "
+      if shape != store.shapes[index] {
+        mismatched.append("\(name) is \(shapeText(shape)) in the file but "
                             + "\(shapeText(store.shapes[index])) in "
                             + "\(model.name)")
       }
-      sources.append(entry)
+      sources.append(name)
     }
     var problems: [String] = []
     if !missing.isEmpty {
@@ -196,7 +264,7 @@ extension CallContext {
                         + Self.list(extra))
     }
     if !problems.isEmpty {
-      let others = file.entries.map(\.name).filter { !network.parameterNames.contains($0) }
+      let others = file.names.filter { !network.parameterNames.contains($0) }
       let hint = missing.isEmpty || others.isEmpty ? nil
         : "the file's other tensors are " + Self.list(others)
       throw error(mismatched.isEmpty ? .invalidArgument : .shapeMismatch,
@@ -205,13 +273,7 @@ extension CallContext {
     }
     var tensors: [Tensor] = []
     tensors.reserveCapacity(sources.count)
-    for entry in sources {
-      do {
-        tensors.append(try file.tensor(entry))
-      } catch {
-        throw diagnostic(error, path: path)
-      }
-    }
+    for name in sources { tensors.append(try file.tensor(name)) }
     for (index, tensor) in tensors.enumerated() { store.assign(index, tensor) }
     // Plans read parameters straight from the store, so cached plans stay valid.
   }
