@@ -82,10 +82,12 @@ private func reference(
   return (y, dx, dw)
 }
 
-/// Runs one kernel of `mode` in precision T with chunks of `chunk` samples.
+/// Runs one kernel of `mode` in precision T with chunks of `chunk` samples, the batch shared
+/// between `workers` threads (inline when the process has one: the shares, their scratch and
+/// the weight gradient's partial sums are the same).
 private func run<T: PlanScalar>(
   _: T.Type, _ mode: ConvolutionKernel<T>.Mode, _ shape: ConvolutionShape, chunk: Int,
-  activation: Activation? = nil, _ first: [Double], _ second: [Double], bias: [Double]?,
+  workers: Int, activation: Activation? = nil, _ first: [Double], _ second: [Double], bias: [Double]?,
   outputCount: Int
 ) -> [Double] {
   let c = shape.geometry
@@ -100,8 +102,10 @@ private func run<T: PlanScalar>(
   let kernel = ConvolutionKernel(
     mode: mode, geometry: c, batch: shape.batch, first: a, second: b, bias: bias,
     activation: activation, output: output,
-    chunkElements: chunk * (c.patchSize + c.filters) * c.positions)
-  #expect(kernel.chunk == Swift.min(chunk, shape.batch))
+    chunkElements: chunk * (c.patchSize + c.filters) * c.positions, workers: workers)
+  let shared = Swift.max(1, Swift.min(workers, shape.batch))
+  #expect(kernel.workers == shared)
+  #expect(kernel.chunk == Swift.max(1, Swift.min(chunk, (shape.batch + shared - 1) / shared)))
   kernel.run()
   return (0..<outputCount).map { output[$0].doubleValue }
 }
@@ -120,18 +124,20 @@ private func check<T: PlanScalar>(_ shape: ConvolutionShape, _: T.Type, toleranc
   let g = values(shape.batch * c.filters * c.positions, seed: 4)
   let expected = reference(shape, x: x, w: w, b: bias, g: g)
   for chunk in [1, 2, shape.batch, shape.batch + 3] {
-    let y = run(T.self, .forward, shape, chunk: chunk, x, w, bias: bias,
-                outputCount: g.count)
-    expectClose(y, expected.y, tolerance)
-    let relu = run(T.self, .forward, shape, chunk: chunk, activation: .relu, x, w,
-                   bias: bias, outputCount: g.count)
-    expectClose(relu, expected.y.map { Swift.max($0, 0) }, tolerance)
-    let dx = run(T.self, .inputGradient, shape, chunk: chunk, g, w, bias: nil,
-                 outputCount: x.count)
-    expectClose(dx, expected.dx, tolerance)
-    let dw = run(T.self, .weightGradient, shape, chunk: chunk, g, x, bias: nil,
-                 outputCount: w.count)
-    expectClose(dw, expected.dw, tolerance)
+    for workers in [1, 2, 3] {
+      let y = run(T.self, .forward, shape, chunk: chunk, workers: workers, x, w, bias: bias,
+                  outputCount: g.count)
+      expectClose(y, expected.y, tolerance)
+      let relu = run(T.self, .forward, shape, chunk: chunk, workers: workers,
+                     activation: .relu, x, w, bias: bias, outputCount: g.count)
+      expectClose(relu, expected.y.map { Swift.max($0, 0) }, tolerance)
+      let dx = run(T.self, .inputGradient, shape, chunk: chunk, workers: workers, g, w,
+                   bias: nil, outputCount: x.count)
+      expectClose(dx, expected.dx, tolerance)
+      let dw = run(T.self, .weightGradient, shape, chunk: chunk, workers: workers, g, x,
+                   bias: nil, outputCount: w.count)
+      expectClose(dw, expected.dw, tolerance)
+    }
   }
 }
 

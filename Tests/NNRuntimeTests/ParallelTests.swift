@@ -164,3 +164,52 @@ private struct Cells: @unchecked Sendable {
               == partialSumOfSquares(values))
   }
 }
+
+@Test(arguments: [[8, 16, 600], [3, 5, 5000], [40, 2000]])
+func splitReductionsAddTheirSharesInOrder(_ shape: [Int]) {
+  // A bias gradient: [batch, channels, positions] → [channels] ([batch, features] → [features]).
+  let target = shape.count == 3 ? [1, shape[1], 1] : [1, shape[1]]
+  let count = shape.reduce(1, *)
+  var random = RandomGenerator(seed: 4)
+  let values = (0..<count).map { _ in Float(random.normal()) }
+  let input = UnsafeMutablePointer<Float>.allocate(capacity: count)
+  input.initialize(from: values, count: count)
+  defer { input.deallocate() }
+  let outputs = target.reduce(1, *)
+  func reduce(workers: Int) -> [Float] {
+    let output = UnsafeMutablePointer<Float>.allocate(capacity: outputs)
+    defer { output.deallocate() }
+    let kernel = ReduceKernel(input: input, output: output, outputCount: outputs, scale: 1,
+                              index: BroadcastIndex(operands: [target], output: shape),
+                              workers: workers)
+    #expect(kernel.workers == Swift.min(workers, kernel.index.rows))
+    kernel.run()
+    return Array(UnsafeBufferPointer(start: output, count: outputs))
+  }
+  // Each share sums its rows in order; the shares are then added in order.
+  let rows = count / shape.last!
+  let perRow = shape.last!
+  func share(_ range: Range<Int>) -> [Float] {
+    var sums = [Float](repeating: 0, count: outputs)
+    for row in range {
+      var total: Float = 0
+      for j in 0..<perRow { total += values[row * perRow + j] }
+      if shape.count == 3 {
+        sums[row % shape[1]] += total
+      } else {
+        for j in 0..<perRow { sums[j] += values[row * perRow + j] }
+      }
+    }
+    return sums
+  }
+  #expect(reduce(workers: 1) == share(0..<rows))
+  let (first, second) = (share(0..<rows / 2), share(rows / 2..<rows))
+  #expect(reduce(workers: 2) == zip(first, second).map { $0 + $1 })
+  let three = (0..<3).map { share(WorkerPool.range($0, of: 3, count: rows)) }
+  var added: [Float] = three[0]
+  for i in 0..<outputs {
+    added[i] += three[1][i]
+    added[i] += three[2][i]
+  }
+  #expect(reduce(workers: 3) == added)
+}

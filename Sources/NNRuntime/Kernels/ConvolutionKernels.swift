@@ -179,11 +179,25 @@ final class ScratchBuffer<T: PlanScalar> {
 /// The GEMMs see the filters as rows (`[filters, samples · positions]`), while the batch is
 /// `[B, filters, positions]`: the forward's output pass reads the product row by row and writes
 /// each sample's rows with the bias and the fused activation added; the gradients first gather
-/// the upstream gradient into that layout. The per-sample loops (im2col, col2im, the output pass,
-/// the gather) write disjoint memory and go through `Parallel.forEach`; the weight gradient sums
-/// over the batch inside the GEMM, so nothing races.
+/// the upstream gradient into that layout.
+///
+/// With several threads the batch is cut into one contiguous share per thread, and each thread
+/// runs its share chunk by chunk with its own scratch and one-thread GEMMs: one fork-join per
+/// convolution, where splitting each chunk's loops and GEMM took several per chunk and cut a
+/// 5-sample chunk 3 : 2. Shares write disjoint samples; the weight gradient, a sum over the
+/// batch, is summed per thread (thread 0 into the output, the others into `partials`) and the
+/// partial sums added in thread order after the join, so a given thread count always gives the
+/// same bits (one thread: the chunks' sum in order, as before).
 struct ConvolutionKernel<T: PlanScalar> {
   enum Mode { case forward, inputGradient, weightGradient }
+
+  /// One thread's scratch: `columns` `[patchSize, chunk · positions]` holds im2col blocks or
+  /// the input gradient's product, `rows` `[filters, chunk · positions]` the forward's product
+  /// or the gathered upstream gradient.
+  struct Scratch {
+    let columns: ScratchBuffer<T>
+    let rows: ScratchBuffer<T>
+  }
 
   /// How many elements a chunk's two scratch matrices may hold together: both stay in the
   /// L2 and L3 caches between the im2col that writes them and the GEMM that reads them.
@@ -202,24 +216,34 @@ struct ConvolutionKernel<T: PlanScalar> {
   let output: UnsafeMutablePointer<T>
   /// Samples per GEMM.
   let chunk: Int
-  /// `[patchSize, chunk · positions]`: im2col blocks, or the input gradient's product.
-  let columns: ScratchBuffer<T>
-  /// `[filters, chunk · positions]`: the forward's product, or the gathered upstream gradient.
-  let rows: ScratchBuffer<T>
+  /// Threads the batch is shared between (1: the caller alone, its loops and GEMMs split).
+  let workers: Int
+  /// One per worker.
+  let scratch: [Scratch]
+  /// The weight gradients of workers 1 ..< workers, `[filters · patchSize]` each.
+  let partials: ScratchBuffer<T>?
 
   init(
     mode: Mode, geometry: ConvolutionGeometry, batch: Int, first: UnsafeMutablePointer<T>,
     second: UnsafeMutablePointer<T>, bias: UnsafeMutablePointer<T>? = nil,
     activation: Activation? = nil, output: UnsafeMutablePointer<T>,
-    chunkElements: Int = ConvolutionKernel.chunkElements
+    chunkElements: Int = ConvolutionKernel.chunkElements, workers: Int = Parallel.width
   ) {
     (self.mode, self.geometry, self.batch) = (mode, geometry, batch)
     (self.first, self.second, self.bias, self.activation, self.output) =
       (first, second, bias, activation, output)
+    self.workers = Swift.max(1, Swift.min(workers, batch))
+    let share = (batch + self.workers - 1) / self.workers
     let perSample = (geometry.patchSize + geometry.filters) * geometry.positions
-    chunk = Swift.max(1, Swift.min(batch, chunkElements / Swift.max(perSample, 1)))
-    columns = ScratchBuffer(count: geometry.patchSize * chunk * geometry.positions)
-    rows = ScratchBuffer(count: geometry.filters * chunk * geometry.positions)
+    chunk = Swift.max(1, Swift.min(share, chunkElements / Swift.max(perSample, 1)))
+    let (patches, filters, positions, chunk) =
+      (geometry.patchSize, geometry.filters, geometry.positions, chunk)
+    scratch = (0..<self.workers).map { _ in
+      Scratch(columns: ScratchBuffer(count: patches * chunk * positions),
+              rows: ScratchBuffer(count: filters * chunk * positions))
+    }
+    partials = mode == .weightGradient && self.workers > 1
+      ? ScratchBuffer(count: (self.workers - 1) * filters * patches) : nil
   }
 
   func run() {
@@ -227,13 +251,42 @@ struct ConvolutionKernel<T: PlanScalar> {
     if mode == .weightGradient, batch == 0 {
       output.update(repeating: 0, count: g.filters * g.patchSize)
     }
-    var start = 0
-    while start < batch {
-      let samples = Swift.min(chunk, batch - start)
+    guard workers > 1 else {
+      run(0..<batch, scratch[0], into: output)
+      return
+    }
+    let (workers, batch, size) = (workers, batch, g.filters * g.patchSize)
+    // The loops and GEMMs inside a share call Parallel.forEach too: nested, they run inline.
+    Parallel.forEach(workers) { parts in
+      for worker in parts {
+        // Only a weight gradient writes there; the other modes write their samples' rows.
+        let destination = partials.map { worker == 0 ? output : $0.pointer + (worker - 1) * size }
+          ?? output
+        run(WorkerPool.range(worker, of: workers, count: batch), scratch[worker],
+            into: destination)
+      }
+    }
+    if let partials {
+      for worker in 1..<workers {
+        let partial = partials.pointer + (worker - 1) * size
+        for index in 0..<size { output[index] += partial[index] }
+      }
+    }
+  }
+
+  /// Samples `range`, a chunk at a time; a weight gradient is written to `destination`.
+  private func run(
+    _ range: Range<Int>, _ scratch: Scratch, into destination: UnsafeMutablePointer<T>
+  ) {
+    var start = range.lowerBound
+    while start < range.upperBound {
+      let samples = Swift.min(chunk, range.upperBound - start)
       switch mode {
-      case .forward: forward(start, samples)
-      case .inputGradient: inputGradient(start, samples)
-      case .weightGradient: weightGradient(start, samples)
+      case .forward: forward(start, samples, scratch)
+      case .inputGradient: inputGradient(start, samples, scratch)
+      case .weightGradient:
+        weightGradient(start, samples, scratch, into: destination,
+                       accumulate: start > range.lowerBound)
       }
       start += samples
     }
@@ -243,9 +296,10 @@ struct ConvolutionKernel<T: PlanScalar> {
   private var outputSize: Int { geometry.filters * geometry.positions }
 
   /// y = act(W · im2col(x) + b) for samples `start ..< start + samples`.
-  private func forward(_ start: Int, _ samples: Int) {
+  private func forward(_ start: Int, _ samples: Int, _ scratch: Scratch) {
     let g = geometry
-    let (x, columns, product) = (first + start * inputSize, columns.pointer, rows.pointer)
+    let (x, columns, product) =
+      (first + start * inputSize, scratch.columns.pointer, scratch.rows.pointer)
     let (positions, width) = (g.positions, samples * g.positions)
     Parallel.forEach(samples) { range in
       for s in range {
@@ -271,14 +325,15 @@ struct ConvolutionKernel<T: PlanScalar> {
   }
 
   /// dx = col2im(Wᵀ · g) for samples `start ..< start + samples`.
-  private func inputGradient(_ start: Int, _ samples: Int) {
+  private func inputGradient(_ start: Int, _ samples: Int, _ scratch: Scratch) {
     let g = geometry
     let width = samples * g.positions
-    gather(start, samples)
-    T.gemm(second, transposeA: true, rows.pointer, transposeB: false, into: columns.pointer,
-           m: g.patchSize, n: width, k: g.filters, accumulate: false)
+    gather(start, samples, into: scratch.rows.pointer)
+    T.gemm(second, transposeA: true, scratch.rows.pointer, transposeB: false,
+           into: scratch.columns.pointer, m: g.patchSize, n: width, k: g.filters,
+           accumulate: false)
     let (columns, dx, positions, inputSize) =
-      (columns.pointer, output + start * inputSize, g.positions, inputSize)
+      (scratch.columns.pointer, output + start * inputSize, g.positions, inputSize)
     Parallel.forEach(samples) { range in
       for s in range {
         g.col2im(columns + s * positions, rowStride: width, into: dx + s * inputSize)
@@ -286,26 +341,29 @@ struct ConvolutionKernel<T: PlanScalar> {
     }
   }
 
-  /// dW (+)= g · im2col(x)ᵀ over samples `start ..< start + samples` (the first chunk writes).
-  private func weightGradient(_ start: Int, _ samples: Int) {
+  /// dW (+)= g · im2col(x)ᵀ over samples `start ..< start + samples`.
+  private func weightGradient(
+    _ start: Int, _ samples: Int, _ scratch: Scratch, into destination: UnsafeMutablePointer<T>,
+    accumulate: Bool
+  ) {
     let g = geometry
-    let (x, columns) = (second + start * inputSize, columns.pointer)
+    let (x, columns) = (second + start * inputSize, scratch.columns.pointer)
     let (positions, width, inputSize) = (g.positions, samples * g.positions, inputSize)
-    gather(start, samples)
+    gather(start, samples, into: scratch.rows.pointer)
     Parallel.forEach(samples) { range in
       for s in range {
         g.im2col(x + s * inputSize, into: columns + s * positions, rowStride: width)
       }
     }
-    T.gemm(rows.pointer, transposeA: false, columns, transposeB: true, into: output,
-           m: g.filters, n: g.patchSize, k: width, accumulate: start > 0)
+    T.gemm(scratch.rows.pointer, transposeA: false, columns, transposeB: true, into: destination,
+           m: g.filters, n: g.patchSize, k: width, accumulate: accumulate)
   }
 
   /// Copies the upstream gradient of samples `start ..< start + samples` ([samples, filters,
-  /// positions]) into `rows` as `[filters, samples · positions]`.
-  private func gather(_ start: Int, _ samples: Int) {
+  /// positions]) into `gathered` as `[filters, samples · positions]`.
+  private func gather(_ start: Int, _ samples: Int, into gathered: UnsafeMutablePointer<T>) {
     let (filters, positions, outputSize) = (geometry.filters, geometry.positions, outputSize)
-    let (upstream, gathered) = (first + start * outputSize, rows.pointer)
+    let upstream = first + start * outputSize
     let width = samples * positions
     Parallel.forEach(samples) { range in
       for s in range {

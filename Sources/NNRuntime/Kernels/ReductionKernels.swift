@@ -100,14 +100,56 @@ struct ReduceKernel<T: PlanScalar> {
   let scale: T
   /// Walks the input; operand 0 is the output, read through its broadcast strides.
   let index: BroadcastIndex
+  /// With several threads and a large input (a convolution's bias gradient, summing a whole
+  /// batch of planes): one output-sized sum per thread, each over a contiguous share of the
+  /// rows, added in thread order afterwards — the same bits for a given thread count.
+  let partials: ScratchBuffer<T>?
+  let workers: Int
+
+  /// Elements below which a reduction runs on one thread (the fork-join costs microseconds).
+  static var splitElements: Int { 1 << 16 }
+
+  init(
+    input: UnsafeMutablePointer<T>, output: UnsafeMutablePointer<T>, outputCount: Int,
+    scale: T, index: BroadcastIndex, workers: Int = Parallel.width
+  ) {
+    (self.input, self.output, self.outputCount, self.scale, self.index) =
+      (input, output, outputCount, scale, index)
+    let large = index.rows * index.rowLength >= Self.splitElements
+    self.workers = large ? Swift.max(1, Swift.min(workers, index.rows)) : 1
+    partials = self.workers > 1 ? ScratchBuffer(count: self.workers * outputCount) : nil
+  }
 
   func run() {
-    output.update(repeating: 0, count: outputCount)
+    if let partials {
+      let (workers, rows, count) = (workers, index.rows, outputCount)
+      Parallel.forEach(workers) { parts in
+        for worker in parts {
+          sum(WorkerPool.range(worker, of: workers, count: rows),
+              into: partials.pointer + worker * count)
+        }
+      }
+      output.update(from: partials.pointer, count: count)
+      for worker in 1..<workers {
+        let partial = partials.pointer + worker * count
+        for i in 0..<count { output[i] += partial[i] }
+      }
+    } else {
+      sum(0..<index.rows, into: output)
+    }
+    if scale != 1 {
+      for i in 0..<outputCount { output[i] *= scale }
+    }
+  }
+
+  /// The rows `rows` of the input summed into `target` (`outputCount` values).
+  private func sum(_ rows: Range<Int>, into target: UnsafeMutablePointer<T>) {
+    target.update(repeating: 0, count: outputCount)
     let length = index.rowLength
     let inner = index.innerStrides[0]
-    for row in 0..<index.rows {
+    for row in rows {
       let x = input + row * length
-      let y = output + index.offset(0, row)
+      let y = target + index.offset(0, row)
       if inner == 0 {
         var total: T = 0
         for j in 0..<length { total += x[j] }
@@ -115,9 +157,6 @@ struct ReduceKernel<T: PlanScalar> {
       } else {
         for j in 0..<length { y[j] += x[j] }
       }
-    }
-    if scale != 1 {
-      for i in 0..<outputCount { output[i] *= scale }
     }
   }
 }
