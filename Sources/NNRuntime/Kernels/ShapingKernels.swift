@@ -242,27 +242,31 @@ struct ViewCopy<T: PlanScalar> {
     let length = extents[last]
     let (inner, innerOut) = (sourceStrides[last], destinationStrides[last])
     let outer = extents[..<last]
-    var index = [Int](repeating: 0, count: last)
-    var (from, to) = (0, 0)
-    for _ in 0..<(count / length) {
-      let x = source + from
-      let y = destination + to
-      if inner == 1 && innerOut == 1 {
-        y.update(from: x, count: length)
-      } else {
-        for j in 0..<length { y[j * innerOut] = x[j * inner] }
-      }
-      // The odometer over the outer axes, innermost first.
-      var axis = last - 1
-      while axis >= 0 {
-        index[axis] += 1
-        from += sourceStrides[axis]
-        to += destinationStrides[axis]
-        if index[axis] < outer[axis] { break }
-        from -= sourceStrides[axis] * outer[axis]
-        to -= destinationStrides[axis] * outer[axis]
-        index[axis] = 0
-        axis -= 1
+    // The odometer lives on the stack: a heap array here was an allocation per training step
+    // (attention's copies; docs/performance.md, bench-malloc).
+    withUnsafeTemporaryAllocation(of: Int.self, capacity: Swift.max(last, 1)) { index in
+      index.initialize(repeating: 0)
+      var (from, to) = (0, 0)
+      for _ in 0..<(count / length) {
+        let x = source + from
+        let y = destination + to
+        if inner == 1 && innerOut == 1 {
+          y.update(from: x, count: length)
+        } else {
+          for j in 0..<length { y[j * innerOut] = x[j * inner] }
+        }
+        // The odometer over the outer axes, innermost first.
+        var axis = last - 1
+        while axis >= 0 {
+          index[axis] += 1
+          from += sourceStrides[axis]
+          to += destinationStrides[axis]
+          if index[axis] < outer[axis] { break }
+          from -= sourceStrides[axis] * outer[axis]
+          to -= destinationStrides[axis] * outer[axis]
+          index[axis] = 0
+          axis -= 1
+        }
       }
     }
   }
