@@ -87,8 +87,8 @@ private func reference(
 /// the weight gradient's partial sums are the same).
 private func run<T: PlanScalar>(
   _: T.Type, _ mode: ConvolutionKernel<T>.Mode, _ shape: ConvolutionShape, chunk: Int,
-  workers: Int, activation: Activation? = nil, _ first: [Double], _ second: [Double], bias: [Double]?,
-  outputCount: Int
+  workers: Int, activation: Activation? = nil, _ first: [Double], _ second: [Double],
+  bias: [Double]?, outputCount: Int
 ) -> [Double] {
   let c = shape.geometry
   func buffer(_ values: [Double]) -> UnsafeMutablePointer<T> {

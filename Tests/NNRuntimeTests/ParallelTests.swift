@@ -167,7 +167,8 @@ private struct Cells: @unchecked Sendable {
 
 @Test(arguments: [[8, 16, 600], [3, 5, 5000], [40, 2000]])
 func splitReductionsAddTheirSharesInOrder(_ shape: [Int]) {
-  // A bias gradient: [batch, channels, positions] → [channels] ([batch, features] → [features]).
+  // A bias gradient: [batch, channels, positions] → [channels], or [batch, features] →
+  // [features].
   let target = shape.count == 3 ? [1, shape[1], 1] : [1, shape[1]]
   let count = shape.reduce(1, *)
   var random = RandomGenerator(seed: 4)

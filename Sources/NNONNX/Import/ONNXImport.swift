@@ -347,7 +347,9 @@ public struct ONNXImport: Sendable {
       throw unsupported(node, "has transA, alpha or beta set; nn's dense computes x·Wᵀ + b")
     }
     var weight = try constant(node, 1)
-    guard weight.shape.count == 2 else { throw unsupported(node, "has a weight that is not a matrix") }
+    guard weight.shape.count == 2 else {
+      throw unsupported(node, "has a weight that is not a matrix")
+    }
     if (intAttribute(node, "transB") ?? 0) == 0 { weight = Self.transposed(weight) }
     let units = weight.shape[0]
     try check(node, weight, is: [units, sample[0]], "weight")

@@ -133,8 +133,8 @@ extension CallContext {
   func stored(_ file: SafeTensorsFile, path: String) -> StoredTensors {
     var shapes: [String: [Int]] = [:]
     for entry in file.entries { shapes[entry.name] = entry.shape }
-    return StoredTensors(names: file.entries.map(\.name), shapes: shapes) { name throws(Diagnostic) in
-      try self.tensor(file, name, path: path)
+    return StoredTensors(names: file.entries.map(\.name), shapes: shapes) {
+      name throws(Diagnostic) in try self.tensor(file, name, path: path)
     }
   }
 
