@@ -45,6 +45,12 @@ let package = Package(
       pkgConfig: "ompi-c",
       providers: [.apt(["libopenmpi-dev"])]
     ),
+    // librsvg (with cairo) rasterises the SVG of a picture for `file: "….png"`.
+    .systemLibrary(
+      name: "CRsvg",
+      pkgConfig: "librsvg-2.0",
+      providers: [.apt(["librsvg2-dev"])]
+    ),
     .target(name: "NNSyntax"),
     // Atomics for the runtime's thread pool (Plan/Parallel.swift); header only, nothing to link.
     .systemLibrary(name: "CParallel"),
@@ -56,8 +62,10 @@ let package = Package(
       dependencies: ["NNRuntime", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
       exclude: ["Proto/onnx.proto", "Proto/README.md"]
     ),
+    // SVG to PNG; knows neither the runtime nor the language.
+    .target(name: "NNRaster", dependencies: ["CRsvg"]),
     .target(
-      name: "NNScript", dependencies: ["NNSyntax", "NNRuntime", "NNONNX"],
+      name: "NNScript", dependencies: ["NNSyntax", "NNRuntime", "NNONNX", "NNRaster"],
       resources: [.copy("Resources")]
     ),
     // Compiles without the trait too (no MPI then): callers need no conditional imports.
@@ -84,7 +92,7 @@ let package = Package(
     .testTarget(name: "NNRuntimeTests", dependencies: ["NNRuntime"], exclude: ["Fixtures"]),
     .testTarget(
       name: "NNScriptTests",
-      dependencies: ["NNScript", "NNSyntax", "NNRuntime", "NNONNX"],
+      dependencies: ["NNScript", "NNSyntax", "NNRuntime", "NNONNX", "NNRaster"],
       exclude: ["Golden", "Fixtures"]
     ),
     .testTarget(name: "NNCommandTests", dependencies: ["NNScript", "NNRuntime"]),

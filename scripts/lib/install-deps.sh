@@ -1,9 +1,9 @@
 # shellcheck shell=bash
 # Sourced by scripts/nn and scripts/test: makes sure the system libraries the package links are
-# installed (GNU readline for the REPL, OpenBLAS for the kernels). Checks files rather than asking
-# dpkg, so that an up-to-date machine pays next to nothing.
+# installed (GNU readline for the REPL, OpenBLAS for the kernels, librsvg for PNG pictures).
+# Checks files rather than asking dpkg, so that an up-to-date machine pays next to nothing.
 
-nn_deps_packages=(libreadline-dev libopenblas-dev)
+nn_deps_packages=(libreadline-dev libopenblas-dev librsvg2-dev pkg-config)
 
 # Succeeds when some file matches one of the glob patterns.
 nn_exists() {
@@ -18,6 +18,9 @@ nn_missing_deps() {
   # cblas.h alone is not enough: the generic BLAS ships one too, without OpenBLAS's entry points.
   nn_exists /usr/include/cblas.h '/usr/include/*/cblas.h' &&
     nn_exists /usr/lib/libopenblas.so '/usr/lib/*/libopenblas.so' || echo libopenblas-dev
+  # PNG pictures: librsvg draws the SVG with cairo (its -dev package brings cairo's).
+  nn_exists /usr/include/librsvg-2.0/librsvg/rsvg.h || echo librsvg2-dev
+  command -v pkg-config >/dev/null || echo pkg-config
 }
 
 # Installs what is missing when running as root; otherwise prints the command and fails.

@@ -14,8 +14,9 @@ extension Builtins {
   /// - In the output, series are told apart without colour (the host may not be a terminal):
   ///   solid, dotted, dashed, sparse dots, then again; in an SVG, by colour and dash pattern.
   /// - In the output, `width:` and `height:` are the plot area in character cells (60×15); in an
-  ///   SVG, the picture in pixels (640×400). Writing a file prints nothing; a relative `file`
-  ///   is taken from the working directory, and the file is replaced atomically.
+  ///   SVG or PNG (told by the extension), the picture in pixels (640×400). Writing a file
+  ///   prints nothing; a relative `file` is taken from the working directory, and the file is
+  ///   replaced atomically.
   static let plotting: [Builtin] = [
     Builtin(
       "plot",
@@ -23,7 +24,7 @@ extension Builtins {
         .optional("series...", .any, "lists, tensors or a history's losses"),
         .optional("title", .string, "title"), .optional("labels", .list, "one per series")
           .hinting("for one series: labels: [\"loss\"]"),
-        .optional("file", .string, "an .svg file to write instead of printing"),
+        .optional("file", .string, "an .svg or .png file to write instead of printing"),
         Parameter("width", .wholeNumber, default: .described("60 cells or 640 pixels"), "width"),
         Parameter("height", .wholeNumber, default: .described("15 cells or 400 pixels"),
                   "height"),
@@ -32,31 +33,11 @@ extension Builtins {
       ],
       doc: BuiltinDoc(
         "plots and files",
-        "Draws series as a braille chart, or with file: writes an SVG; rank 0 only.",
+        "Draws series as a braille chart, or with file: writes an SVG or PNG; rank 0 only.",
         "plot(arange(10) ^ 2, title: \"squares\")\nplot(arange(10), file: \"line.svg\")"),
       discardable: true
     ) { (context) throws(Diagnostic) in
-      let chart = try context.chart()
-      guard let file = context.value("file"), !file.isNil else {
-        guard try context.actsOnThisRank() else { return .nil }
-        let width = try context.size("width", PlotLimits.terminalWidth,
-                                     default: PlotLimits.terminalDefaultWidth, unit: "cells")
-        let height = try context.size("height", PlotLimits.terminalHeight,
-                                      default: PlotLimits.terminalDefaultHeight, unit: "cells")
-        let text = TerminalChart(chart: chart, width: width, height: height).render()
-        context.evaluator.options.output(text)
-        return .nil
-      }
-      let path = try context.filePath("file")
-      let width = try context.size("width", PlotLimits.svgWidth,
-                                   default: PlotLimits.svgDefaultWidth, unit: "pixels")
-      let height = try context.size("height", PlotLimits.svgHeight,
-                                    default: PlotLimits.svgDefaultHeight, unit: "pixels")
-      let svg = SVGChart(chart: chart, width: width, height: height).render()
-      let resolved = try context.checkedPath(path, write: true)
-      if case .failure(let failure) = try context.writeFile(resolved, Array(svg.utf8)) {
-        throw context.error(.fileError, "cannot write '\(path)': \(failure.reason)", at: "file")
-      }
+      try context.show(try context.chart())
       return .nil
     },
   ]
@@ -195,20 +176,5 @@ extension CallContext {
   fileprivate func optionalString(_ name: String) throws(Diagnostic) -> String? {
     guard let value = value(name), !value.isNil else { return nil }
     return try string(name)
-  }
-
-  /// A width or height within `limits`, in `unit`s.
-  fileprivate func size(
-    _ name: String, _ limits: ClosedRange<Int>, default fallback: Int, unit: String
-  ) throws(Diagnostic) -> Int {
-    guard let value = value(name), !value.isNil else { return fallback }
-    let size = try integer(name)
-    guard limits.contains(size) else {
-      let medium = unit == "cells" ? "in the output" : "in an SVG file"
-      throw error(.invalidArgument,
-                  "\(name) must be between \(limits.lowerBound) and \(limits.upperBound) "
-                    + "\(unit) \(medium), not \(size)", at: name)
-    }
-    return size
   }
 }

@@ -68,3 +68,13 @@ func singleLine(_ text: String) -> String {
     $0.properties.generalCategory == .control ? " " : $0
   }))
 }
+
+extension Chart: Picture {
+  func terminal(width: Int, height: Int) -> String {
+    TerminalChart(chart: self, width: width, height: height).render()
+  }
+
+  func svg(width: Int, height: Int) -> String {
+    SVGChart(chart: self, width: width, height: height).render()
+  }
+}
