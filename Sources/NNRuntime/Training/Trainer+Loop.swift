@@ -42,6 +42,9 @@ extension Trainer {
     lastFinite.update(from: store.pointer, count: store.count)
     var early = EarlyStopping(patience: configuration.earlyStop)
     let checkNumerics = configuration.checkNumerics
+    gradientWatch = configuration.watchGradients
+      ? LayerNormWatch(network, epochs: configuration.epochs) : nil
+    defer { gradientWatch = nil }
 
     let sumsRows = lossKind?.reduction == .sum
     for epoch in 1...configuration.epochs {
@@ -109,6 +112,7 @@ extension Trainer {
         if group == nil ? shouldStop() : stop {
           var history = recorder.history(seconds: Self.seconds(clock.now - runStart))
           history.interrupted = (epoch, batch)
+          history.layerNorms = gradientWatch?.norms ?? []
           return history
         }
       }
@@ -125,6 +129,7 @@ extension Trainer {
       }
       try epochValues(loss: epochLoss(), data, validation, epoch: epoch, into: &values)
       recorder.append(values, learningRate: learningRate)
+      gradientWatch?.finishEpoch(parameters: store.pointer)
       progress(TrainingProgress(
         epoch: epoch, epochs: configuration.epochs, batch: batches, batches: batches,
         samplesSeen: seen, runningLoss: epochLoss(),
@@ -142,6 +147,7 @@ extension Trainer {
       }
     }
     var history = recorder.history(seconds: Self.seconds(clock.now - runStart))
+    history.layerNorms = gradientWatch?.norms ?? []
     if early.patience != nil, let bestEpoch = early.bestEpoch {
       store.pointer.update(from: best, count: store.count)
       history.bestEpoch = bestEpoch
@@ -170,6 +176,7 @@ extension Trainer {
     _ gradients: UnsafeMutableBufferPointer<Float>, _ entry: StepPlan?, replay: RandomGenerator,
     epoch: Int, batch: Int
   ) throws(TrainingFailure) {
+    gradientWatch?.observe(UnsafeBufferPointer(gradients))
     if configuration.l2 > 0 {
       let l2 = Float(configuration.l2)
       let weights = network.parameters.pointer

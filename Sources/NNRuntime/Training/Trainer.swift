@@ -35,6 +35,8 @@ public final class Trainer {
   /// covers `size × batchSize` rows of the epoch's order, and one all-reduce averages the
   /// gradient, so every rank applies the same update (see Trainer+DataParallel.swift).
   public var communicator: (any Communicator)?
+  /// The norms a run records with `watchGradients`; made by `train`.
+  var gradientWatch: LayerNormWatch?
   /// The built-in loss `lossNode` adds, when it is one: data-parallel steps then weigh each
   /// rank's share by the loss's declared reduction over rows instead of probing the loss.
   public var lossKind: LossKind?
@@ -132,7 +134,7 @@ public final class Trainer {
     _ = try lossPlan(rows: rows, targetRow: Array(data.y.shape.dropFirst()))
   }
 
-  private func check(_ data: TrainingData, role: String) throws(GraphError) {
+  func check(_ data: TrainingData, role: String) throws(GraphError) {
     let rows = data.rows
     guard rows > 0 else { throw GraphError(message: "the \(role) data has no rows") }
     guard Array(data.x.shape.dropFirst()) == network.inputShape else {

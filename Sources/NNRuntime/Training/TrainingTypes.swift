@@ -29,13 +29,16 @@ public struct TrainingConfiguration: Sendable {
   /// Scan every kernel's result in every step (forward and backward) and stop at the first
   /// non-finite value, naming its op and layer. Off by default: it reads every buffer again.
   public var checkNumerics: Bool
+  /// Whether to record each layer's gradient and weight norms per epoch
+  /// (`TrainingHistory.layerNorms`).
+  public var watchGradients: Bool
 
   /// A configuration; the defaults shuffle, keep the rate constant and add no regularisation.
   public init(
     epochs: Int, batchSize: Int? = nil, shuffle: Bool = true, optimizer: OptimizerRule,
     learningRate: Double, schedule: LearningRateSchedule = .constant, l2: Double = 0,
     clip: Double? = nil, earlyStop: Int? = nil, metrics: [Metric] = [],
-    checkNumerics: Bool = false
+    checkNumerics: Bool = false, watchGradients: Bool = false
   ) {
     self.epochs = epochs
     self.batchSize = batchSize
@@ -48,6 +51,7 @@ public struct TrainingConfiguration: Sendable {
     self.earlyStop = earlyStop
     self.metrics = metrics
     self.checkNumerics = checkNumerics
+    self.watchGradients = watchGradients
   }
 
   /// A message describing the first invalid setting, or nil when all are valid.
@@ -143,6 +147,8 @@ public struct TrainingHistory: Sendable {
   public var interrupted: (epoch: Int, batch: Int)?
   /// The 1-based epoch whose weights the network holds when early stopping restored them.
   public var bestEpoch: Int?
+  /// Each layer's gradient and weight norms per completed epoch, with `watchGradients`.
+  public var layerNorms: [LayerNorms] = []
 
   /// The values of the series `name`.
   public subscript(name: String) -> [Double]? {

@@ -8,7 +8,8 @@ extension Builtins {
   /// - A series is a list of numbers or a 1-D tensor; a 2-D tensor `[n, k]` is `k` series, one
   ///   per column. Values are y; x counts 1, 2, 3, … (epochs read naturally from 1) unless
   ///   `x:` gives one list of positions for every series.
-  /// - NaN and infinite values leave a gap in the line.
+  /// - NaN and infinite values leave a gap in the line; with `log_y: true` (a log axis, ticks at
+  ///   powers of ten) so do values ≤ 0.
   /// - `labels:` names the series in a legend; several series without labels are called
   ///   "series 1", "series 2", …; one series without a label has no legend.
   /// - In the output, series are told apart without colour (the host may not be a terminal):
@@ -29,7 +30,8 @@ extension Builtins {
         Parameter("height", .wholeNumber, default: .described("15 cells or 400 pixels"),
                   "height"),
         .optional("x", .any, "the x values"), .optional("xlabel", .string, "x axis label"),
-        .optional("ylabel", .string, "y axis label"), .everyRank,
+        .optional("ylabel", .string, "y axis label"),
+        .flag("log_y", false, "a logarithmic y axis (values ≤ 0 leave gaps)"), .everyRank,
       ],
       doc: BuiltinDoc(
         "plots and files",
@@ -72,13 +74,15 @@ extension CallContext {
                   xs: xs ?? (1...columns[index].values.count).map(Double.init),
                   ys: columns[index].values)
     }
+    let logY = try bool("log_y")
     let chart = Chart(
-      series: series, title: try optionalString("title"), xLabel: try optionalString("xlabel"),
-      yLabel: try optionalString("ylabel"),
-      integerX: xs?.allSatisfy { !$0.isFinite || $0.rounded() == $0 } ?? true)
+      series: logY ? series.map(\.logarithmic) : series, title: try optionalString("title"),
+      xLabel: try optionalString("xlabel"), yLabel: try optionalString("ylabel"),
+      integerX: xs?.allSatisfy { !$0.isFinite || $0.rounded() == $0 } ?? true, logY: logY)
     guard chart.bounds != nil else {
-      throw error(.dataError, "there is nothing to plot: every value is nan or infinite",
-                  range: rest[0].range)
+      let problem = logY ? "no value is a positive finite number, which a log axis needs"
+        : "every value is nan or infinite"
+      throw error(.dataError, "there is nothing to plot: " + problem, range: rest[0].range)
     }
     return chart
   }

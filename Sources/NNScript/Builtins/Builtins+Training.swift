@@ -43,7 +43,8 @@ extension Builtins {
   private static func trainingBuiltin(_ name: String, doc: BuiltinDoc?) -> Builtin {
     Builtin(name, [
       .required("net", .model, "the model"), .required("data", .dataset, "the training data"),
-    ] + trainingParameters, doc: doc, discardable: true) { (context) throws(Diagnostic) in
+    ] + trainingParameters + watchParameters, doc: doc, discardable: true) {
+      (context) throws(Diagnostic) in
       try TrainingSession(context).run()
     }
   }

@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import NNRuntime
+
 /// One line of a chart: y values at x positions, where a non-finite x or y is a gap.
 struct ChartSeries: Equatable {
   /// The legend's text; `nil` when the chart has one unlabelled series.
@@ -22,6 +29,15 @@ struct ChartSeries: Equatable {
   }
 }
 
+extension ChartSeries {
+  /// The series with log₁₀ of its values, for a log axis: values ≤ 0 become gaps.
+  var logarithmic: ChartSeries {
+    var copy = self
+    copy.ys = ys.map { $0 > 0 ? log10($0) : .nan }
+    return copy
+  }
+}
+
 /// What `plot` draws, independent of where it draws it.
 struct Chart {
   var series: [ChartSeries]
@@ -30,6 +46,25 @@ struct Chart {
   var yLabel: String?
   /// Whether every x is a whole number (the default 1, 2, 3, …), so x ticks stay whole.
   var integerX: Bool
+  /// Whether the y axis is logarithmic: the series then hold log₁₀ of the values, and the
+  /// ticks fall on powers of ten.
+  var logY = false
+
+  /// The y axis's ticks, at most `maximum` of them; on a log axis at whole powers of ten,
+  /// labelled with the values (`0.01`, `1e-6`).
+  func yScale(maximum: Int) -> AxisScale {
+    let bounds = self.bounds ?? (0...1, 0...1)
+    var scale = Ticks.scale(lower: bounds.y.lowerBound, upper: bounds.y.upperBound,
+                            maximum: maximum, loose: true, integers: logY)
+    if logY {
+      scale.labels = scale.ticks.map { tick in
+        let exponent = Int(tick.rounded())
+        return (-3...4).contains(exponent) ? formatNumber(pow(10, Double(exponent)))
+          : "1e\(exponent)"
+      }
+    }
+    return scale
+  }
 
   /// The smallest and largest finite x and y over all points that can be drawn, or `nil` when
   /// no point can.

@@ -28,8 +28,7 @@ struct SVGChart {
     guard let bounds = chart.bounds else { return "" }
     let xScale = Ticks.scale(lower: bounds.x.lowerBound, upper: bounds.x.upperBound,
                              maximum: 8, loose: false, integers: chart.integerX)
-    let yScale = Ticks.scale(lower: bounds.y.lowerBound, upper: bounds.y.upperBound,
-                             maximum: 6, loose: true)
+    let yScale = chart.yScale(maximum: 6)
     let labelWidth = Double(yScale.labels.map(\.count).max() ?? 0) * Self.characterWidth
     let frame = Frame(
       left: 18 + labelWidth + (chart.yLabel == nil ? 0 : 22),

@@ -23,9 +23,7 @@ struct TerminalChart {
       lower: bounds.x.lowerBound, upper: bounds.x.upperBound,
       maximum: min(6, max(3, width / 8)), loose: false, integers: chart.integerX)
     // A tick every second row or more, so labels never crowd; three even in a short chart.
-    let yScale = Ticks.scale(
-      lower: bounds.y.lowerBound, upper: bounds.y.upperBound,
-      maximum: min(6, max(3, (height + 1) / 2)), loose: true)
+    let yScale = chart.yScale(maximum: min(6, max(3, (height + 1) / 2)))
     var canvas = BrailleCanvas(columns: width, rows: height)
     for (index, series) in chart.series.enumerated() {
       draw(series, pattern: .forSeries(index), on: &canvas, xScale: xScale, yScale: yScale)

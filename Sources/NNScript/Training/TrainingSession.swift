@@ -57,11 +57,17 @@ struct TrainingSession {
                                     mode: try context.progressMode(),
                                     options: context.evaluator.options)
     let evaluator = context.evaluator
+    let snapshots = try context.optionalInteger("snapshots").map {
+      SnapshotRecorder(model: model, every: $0)
+    }
     let history: TrainingHistory
     do {
       history = try trainer.train(
         trainingData, validation: validationData, random: &random,
-        progress: { update in reporter.report(update) },
+        progress: { update in
+          reporter.report(update)
+          if update.epochFinished { snapshots?.epochEnded(update.epoch, of: update.epochs) }
+        },
         shouldStop: { evaluator.stopRequested })
       reporter.finish()
     } catch {
@@ -90,6 +96,15 @@ struct TrainingSession {
     record["lr"] = .tensor(Tensor(history.learningRates.map(Float.init)))
     record["epochs"] = .number(Double(history.epochs))
     record["seconds"] = .number(history.seconds)
+    record.addLayerNorms(history.layerNorms)
+    if let snapshots {
+      snapshots.finish(epochs: history.epochs, restoredBest: history.bestEpoch)
+      if let refusal = snapshots.refusal {
+        throw context.error(.resourceLimit, refusal, at: "snapshots")
+      }
+      record["snapshots"] = .list(snapshots.models)
+      record["snapshot_epochs"] = .tensor(Tensor(snapshots.epochs.map(Float.init)))
+    }
     return .record(record)
   }
 
@@ -106,7 +121,8 @@ struct TrainingSession {
       schedule: context.has("schedule") ? try context.scheduleValue("schedule") : .constant,
       l2: try context.number("l2"), clip: try context.optionalNumber("clip"),
       earlyStop: try context.optionalInteger("early_stop"),
-      metrics: try context.metricList("metrics"), checkNumerics: try context.bool("check_numerics"))
+      metrics: try context.metricList("metrics"), checkNumerics: try context.bool("check_numerics"),
+      watchGradients: try context.watchesGradients())
   }
 
   /// `validate:` — a dataset, or a fraction of the rows held out from the end (as Keras does,
