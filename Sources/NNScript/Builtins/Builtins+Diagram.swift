@@ -32,10 +32,9 @@ extension Builtins {
       ],
       doc: BuiltinDoc(
         "plots and files",
-        "Draws a network's layers as boxes, with backward: true its errors and updates too; "
-          + "format: \"mermaid\" returns Mermaid text.",
-        "let net = model(2) { dense(8, tanh); dense(1, sigmoid) }\ndiagram(net)\n"
-          + "print(diagram(net, backward: true, format: \"mermaid\"))"),
+        "Draws a network's layers as boxes; backward: true adds its errors and updates.",
+        "diagram(model(2) { dense(8, tanh); dense(1, sigmoid) }, backward: true)\n"
+          + "print(diagram(model(2) { dense(1) }, format: \"mermaid\"))"),
       discardable: true
     ) { (context) throws(Diagnostic) in
       let model = try context.model("net")
