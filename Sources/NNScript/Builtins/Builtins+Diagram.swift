@@ -6,9 +6,9 @@ extension Builtins {
   /// parameters, a block's layers inside its box, the total.
   ///
   /// - `backward: true` adds the seed tutorial's chart: the error δ flowing back from the loss
-  ///   layer by layer (through each activation's derivative), the gradients `∂L/∂W = δ·inputᵀ`,
-  ///   `∂L/∂b = δ`, the δ handed to the layer before (`Wᵀδ`), and each parameter's update
-  ///   (`W ← W − lr·∂L/∂W`); layers without parameters only pass δ back.
+  ///   layer by layer (through each activation's derivative), the gradients
+  ///   `∂L/∂W = δ·inputᵀ` and `∂L/∂b = δ`, the δ handed to the layer before (`Wᵀδ`), and each
+  ///   parameter's update (`W ← W − lr·∂L/∂W`); layers without parameters only pass δ back.
   /// - `format: "text"` (the default) draws it in the output, or with `file:` writes an SVG or
   ///   PNG (told by the extension) whose natural size fits the boxes; `width:` and `height:`
   ///   scale the picture to that many pixels. In the output, `width:` is the boxes' width in

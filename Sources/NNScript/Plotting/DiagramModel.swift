@@ -61,7 +61,7 @@ struct NetworkDiagram {
   private static func layer(
     _ layer: Layer, in network: Network, passingTo previous: String?
   ) -> DiagramLayer {
-    let parameters = parameterCount(of: layer, in: network)
+    let parameters = ModelSummary.parameterCount(of: layer, in: network)
     let inner = layer.body.enumerated().map { index, body in
       Self.layer(body, in: network,
                  passingTo: index == 0 ? previous : layer.body[index - 1].name)
@@ -74,12 +74,6 @@ struct NetworkDiagram {
       name: layer.name, columns: columns, inner: inner,
       errorLines: errorLines(layer, in: network, passingTo: previous),
       updates: layer.body.isEmpty ? updates(layer) : [])
-  }
-
-  /// Parameters of a layer, a block's body included.
-  private static func parameterCount(of layer: Layer, in network: Network) -> Int {
-    layer.parameters.map { network.parameters.count(of: $0.index) }.reduce(0, +)
-      + layer.body.map { parameterCount(of: $0, in: network) }.reduce(0, +)
   }
 
   /// The δ at the layer (through its activation's derivative), the gradient of each trained
