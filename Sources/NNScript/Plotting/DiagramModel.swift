@@ -83,11 +83,12 @@ struct NetworkDiagram {
   ) -> [String] {
     let output = shapeText(layer.outputShape)
     let input = shapeText(layer.inputShape)
-    let target = previous.map { "δ to \($0)" } ?? "δ to input"
+    // The first layer's δ goes no further: nothing before it learns.
+    let target = "δ to \(previous ?? "input")"
     if !layer.body.isEmpty {
       let names = layer.body.map(\.name).joined(separator: ", ")
-      return ["δ \(layer.name) = ∂L/∂a  \(output)",
-              "back through \(names), plus the skip", "\(target) = δ + bodyᵀδ  \(input)"]
+      let lines = ["δ \(layer.name) = ∂L/∂a  \(output)", "back through \(names), plus the skip"]
+      return lines + (previous == nil ? [] : ["\(target) = δ + bodyᵀδ  \(input)"])
     }
     var lines: [String]
     if let activation = activation(of: layer), activation != .identity {
@@ -97,7 +98,7 @@ struct NetworkDiagram {
     }
     let trained = layer.parameters.filter { $0.role != .buffer }
     guard !trained.isEmpty else {
-      return lines + ["\(target): δ passed back  \(input)"]
+      return lines + (previous == nil ? [] : ["\(target): δ passed back  \(input)"])
     }
     if trained.count > maxListedParameters {
       let count = trained.map { network.parameters.count(of: $0.index) }.reduce(0, +)
@@ -110,7 +111,6 @@ struct NetworkDiagram {
                        + "  \(shape)")
       }
     }
-    // The first layer's δ is not needed: nothing before it learns.
     if previous != nil {
       let back = layer.declaration is Dense ? "Wᵀδ" : "(∂a/∂input)ᵀδ"
       lines.append("\(target) = \(back)  \(input)")
