@@ -98,7 +98,7 @@ struct NetworkDiagram {
     }
     let trained = layer.parameters.filter { $0.role != .buffer }
     guard !trained.isEmpty else {
-      return lines + (previous == nil ? [] : ["\(target): δ passed back  \(input)"])
+      return lines + (previous == nil ? [] : ["\(target): \(passedBack(layer))  \(input)"])
     }
     if trained.count > maxListedParameters {
       let count = trained.map { network.parameters.count(of: $0.index) }.reduce(0, +)
@@ -112,10 +112,26 @@ struct NetworkDiagram {
       }
     }
     if previous != nil {
-      let back = layer.declaration is Dense ? "Wᵀδ" : "(∂a/∂input)ᵀδ"
+      let back = switch layer.declaration {
+      case is Dense: "Wᵀδ"
+      case is Conv2D, is Conv1D: "Wᵀ ⋆ δ, a transposed convolution"
+      default: "(∂a/∂input)ᵀδ"
+      }
       lines.append("\(target) = \(back)  \(input)")
     }
     return lines
+  }
+
+  /// Where a layer without parameters sends δ.
+  private static func passedBack(_ layer: Layer) -> String {
+    let kind = layer.declaration.kindName
+    if kind.contains("maxpool") { return "δ to each window's maximum" }
+    if kind.contains("avgpool") { return "δ shared evenly over each window" }
+    switch kind {
+    case "flatten", "reshape": return "δ reshaped"
+    case "dropout": return "δ where units were kept, scaled"
+    default: return "δ passed back"
+    }
   }
 
   /// The most parameters a layer's box lists one by one; an attention or transformer layer's
