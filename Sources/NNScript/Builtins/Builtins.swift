@@ -7,7 +7,7 @@ import NNSyntax
 enum Builtins {
   static let all: [Builtin] = core + tensors + layers + losses + networks + training + data
     + plotting + persistence + ranks + text + sequences + trainingPictures
-    + boundaryPictures
+    + boundaryPictures + diagrams
 
   static func install(in scope: Scope) {
     for builtin in all { scope.declare(builtin.name, .builtin(builtin)) }

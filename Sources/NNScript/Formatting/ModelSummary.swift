@@ -35,7 +35,7 @@ enum ModelSummary {
   }
 
   /// Parameters of a layer, a block's body included.
-  private static func parameterCount(of layer: Layer, in network: Network) -> Int {
+  static func parameterCount(of layer: Layer, in network: Network) -> Int {
     layer.parameters.map { network.parameters.count(of: $0.index) }.reduce(0, +)
       + layer.body.map { parameterCount(of: $0, in: network) }.reduce(0, +)
   }
