@@ -6,7 +6,7 @@ import NNSyntax
 /// shadow them.
 enum Builtins {
   static let all: [Builtin] = core + tensors + layers + losses + networks + training + data
-    + plotting + persistence + ranks + text + sequences
+    + plotting + evaluationPictures + persistence + ranks + text + sequences
 
   static func install(in scope: Scope) {
     for builtin in all { scope.declare(builtin.name, .builtin(builtin)) }
