@@ -161,7 +161,7 @@ struct PlotTests {
 }
 
 /// A fresh folder under the system's temporary folder, removed when the value goes away.
-private final class TemporaryFolder {
+final class TemporaryFolder {
   let path: String
 
   init() throws {

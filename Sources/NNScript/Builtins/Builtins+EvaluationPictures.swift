@@ -54,7 +54,7 @@ extension Builtins {
         .required("t", .any, "a tensor or list of numbers (weights, activations, gradients)"),
         Parameter("bins", .wholeNumber, default: .number(20), range: NumberRange(
           lower: 1, upper: Double(maxHistogramBins)), "how many bins of equal width"),
-        .optional("range", .list, "[low, high]; the least and greatest finite values"),
+        .optional("range", .any, "[low, high]; the least and greatest finite values"),
         .optional("title", .string, "title"),
         .flag("plot", true, "draw the histogram; false only returns it"),
         .optional("file", .string, "an .svg or .png file to write instead of printing"),
@@ -172,11 +172,10 @@ extension CallContext {
     }
     var range: ClosedRange<Double>?
     if let value = value("range"), !value.isNil {
-      let items = try list("range")
-      guard items.count == 2, case .number(let low) = items[0], case .number(let high) = items[1]
-      else {
+      guard let pair = value.asTensor, pair.shape == [2] else {
         throw error(.typeMismatch, "range is a list of two numbers, [low, high]", at: "range")
       }
+      let (low, high) = (Value.element(pair.scalars[0]), Value.element(pair.scalars[1]))
       guard low.isFinite, high.isFinite, low <= high else {
         throw error(.invalidArgument,
                     "range must be finite with low ≤ high, not [\(formatNumber(low)), "
