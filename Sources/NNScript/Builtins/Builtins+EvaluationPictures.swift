@@ -39,7 +39,7 @@ extension Builtins {
       [
         .required("net", .any, "a model, or predictions (probabilities or scores)"),
         .required("data", .any, "a dataset, or the targets (class indices or one-hot rows)"),
-        .optional("labels", .list, "the classes' names, one per class"),
+        .optional("labels", .any, "the classes' names, a list of strings"),
       ],
       doc: BuiltinDoc(
         "plots and files",
@@ -137,12 +137,13 @@ extension CallContext {
     let counts = scores.report.confusion
     var labels = counts.indices.map { String($0) }
     if let value = value("labels"), !value.isNil {
-      let items = try list("labels")
+      let items: [Value]
+      if case .list(let list) = value { items = list } else { items = [value] }
       let names = items.compactMap { item -> String? in
         if case .string(let name) = item { return name }
         return nil
       }
-      guard names.count == items.count else {
+      guard names.count == items.count, case .list = value else {
         throw error(.typeMismatch, "labels must be a list of strings, one per class",
                     at: "labels")
       }
