@@ -4,7 +4,7 @@ import NNRuntime
 /// edges and a count axis from 0. In the output each bin is one or more columns of block
 /// characters (▁▂▃▄▅▆▇█, eighths of a row); in an SVG, a rectangle. A caption says how many
 /// values were binned, the bins' width, and the values left out (NaN, infinities, outside a
-/// given range), which no bar shows.
+/// given range), which no bar shows: under the axis in the output, as the x label in an SVG.
 struct Histogram: Picture {
   let bins: HistogramBins
   let title: String?
@@ -89,7 +89,7 @@ struct Histogram: Picture {
 
   func svg(width: Int, height: Int) -> String {
     let chart = SVGChart(
-      chart: Chart(series: [], title: title, xLabel: "value", yLabel: "count", integerX: false),
+      chart: Chart(series: [], title: title, xLabel: caption, yLabel: "count", integerX: false),
       width: width, height: height)
     let count = bins.counts.count
     let xScale = Ticks.scale(lower: bins.edges[0], upper: bins.edges[count], maximum: 8,
@@ -106,12 +106,9 @@ struct Histogram: Picture {
         + #"width="\#(SVGChart.number(right - left))" "#
         + #"height="\#(SVGChart.number(frame.bottom - top))"/>"#)
     }
-    let note = #"<text x="\#(SVGChart.number(frame.right))" "#
-      + ##"y="\##(SVGChart.number(frame.top - 6))" text-anchor="end" fill="#666666">"##
-      + SVGChart.escape(caption) + "</text>"
     return SVGChart.document(
       width: width, height: height,
       chart.grid(frame, xScale: xScale, yScale: yScale) + bars + ["</g>"]
-        + chart.axes(frame, xScale: xScale, yScale: yScale) + chart.captions(frame) + [note])
+        + chart.axes(frame, xScale: xScale, yScale: yScale) + chart.captions(frame))
   }
 }
