@@ -100,10 +100,11 @@ extension CallContext {
       throw error(.dataError, "roc: the prediction for row \(row) is nan", at: "net")
     }
     guard let curve = Metrics.rocCurve(scores: ranking, positive: isPositive) else {
-      let present = isPositive.first.map { $0 ? "class \(positive)" : "other classes" }
+      let found = isPositive.first.map { "the targets hold only " + ($0 ? "class \(positive)"
+                                                                        : "other classes") }
       throw error(.dataError,
-                  "roc needs rows of both kinds, class \(positive) and the rest, but the targets "
-                    + "hold only \(present ?? "nothing")", at: "data")
+                  "roc needs rows of both kinds, class \(positive) and the rest, but "
+                    + (found ?? "there are no rows"), at: "data")
     }
     // The thresholds as probabilities of the class: each ranking score's own row's.
     var thresholdOf: [Double: Double] = [:]

@@ -2,9 +2,10 @@ import NNRuntime
 
 /// `hist`'s picture: one bar per bin, as tall as its count, on a value axis spanning the bins'
 /// edges and a count axis from 0. In the output each bin is one or more columns of block
-/// characters (▁▂▃▄▅▆▇█, eighths of a row); in an SVG, a rectangle. A caption says how many
-/// values were binned, the bins' width, and the values left out (NaN, infinities, outside a
-/// given range), which no bar shows: under the axis in the output, as the x label in an SVG.
+/// characters (▁▂▃▄▅▆▇█, eighths of a row; more bins than columns share them); in an SVG, a
+/// rectangle. A caption says how many values were binned, the bins' width, and the values left
+/// out (NaN, infinities, outside a given range), which no bar shows: under the axis in the
+/// output, as the x label in an SVG.
 struct Histogram: Picture {
   let bins: HistogramBins
   let title: String?
@@ -13,12 +14,10 @@ struct Histogram: Picture {
 
   var terminalSize: (width: Int, height: Int) { (60, 12) }
 
-  private var largest: Int { bins.counts.max() ?? 0 }
-
-  /// The count axis: from 0 to a round number at or above the largest count.
-  private func countScale(maximum: Int) -> AxisScale {
-    Ticks.scale(lower: 0, upper: Double(max(largest, 1)), maximum: maximum, loose: true,
-                integers: true)
+  /// The count axis: from 0 to a round number at or above the largest count drawn.
+  private func countScale(_ counts: [Int], maximum: Int) -> AxisScale {
+    Ticks.scale(lower: 0, upper: Double(max(counts.max() ?? 0, 1)), maximum: maximum,
+                loose: true, integers: true)
   }
 
   /// "1000 values in 20 bins of width 0.25; not shown: 2 nan, 1 inf".
@@ -36,14 +35,21 @@ struct Histogram: Picture {
     return text
   }
 
-  /// `width` cells of bars, at least one column per bin (each bin gets `width / bins`
-  /// columns), `height` rows tall.
+  /// `width` cells of bars: each bin gets `width / bins` columns, or where there are more bins
+  /// than cells each column sums the bins it covers; `height` rows tall.
   func terminal(width: Int, height: Int) -> String {
     let count = bins.counts.count
-    let columnsPerBin = max(1, width / count)
-    let plotWidth = columnsPerBin * count
-    let yScale = countScale(maximum: min(6, max(3, (height + 1) / 2)))
-    let eighths = bins.counts.map { value -> Int in
+    let columns: [Int]
+    if count <= width {
+      columns = bins.counts.flatMap { repeatElement($0, count: width / count) }
+    } else {
+      columns = (0..<width).map { column in
+        bins.counts[(column * count / width)..<((column + 1) * count / width)].reduce(0, +)
+      }
+    }
+    let plotWidth = columns.count
+    let yScale = countScale(columns, maximum: min(6, max(3, (height + 1) / 2)))
+    let eighths = columns.map { value -> Int in
       let scaled = Int((Double(value) / yScale.upper * Double(height * 8)).rounded())
       return value > 0 ? max(scaled, 1) : 0
     }
@@ -66,11 +72,8 @@ struct Histogram: Picture {
     lines.append("count")
     for row in 0..<height {
       let level = height - 1 - row
-      let bars = eighths.map { filled -> String in
-        let block = Self.blocks[min(max(filled - level * 8, 0), 8)]
-        return String(repeating: block, count: columnsPerBin)
-      }
-      lines.append(padded(tickRows[row]) + (tickRows[row] == nil ? "│" : "┤") + bars.joined())
+      let bars = eighths.map { Self.blocks[min(max($0 - level * 8, 0), 8)] }
+      lines.append(padded(tickRows[row]) + (tickRows[row] == nil ? "│" : "┤") + String(bars))
     }
     let (low, high) = (bins.edges[0], bins.edges[count])
     let xScale = Ticks.scale(lower: low, upper: high, maximum: min(6, max(3, plotWidth / 8)),
@@ -94,7 +97,7 @@ struct Histogram: Picture {
     let count = bins.counts.count
     let xScale = Ticks.scale(lower: bins.edges[0], upper: bins.edges[count], maximum: 8,
                              loose: false)
-    let yScale = countScale(maximum: 6)
+    let yScale = countScale(bins.counts, maximum: 6)
     let frame = chart.frame(yScale: yScale)
     var bars = [##"<g class="bars" fill="\##(SVGChart.palette[0])" stroke="white" "##
       + ##"stroke-width="0.5">"##]
