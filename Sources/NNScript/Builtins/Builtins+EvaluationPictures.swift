@@ -77,6 +77,10 @@ extension Builtins {
 /// Most bins a histogram may have: far more than a picture shows apart.
 let maxHistogramBins = 10_000
 
+/// Most classes a heat map draws: past that its cells are too small to read, and its text
+/// grows with the square of the classes.
+let maxHeatMapClasses = 60
+
 extension CallContext {
   /// `roc(...)`: the curves as a record, drawn unless `plot: false`.
   fileprivate func roc() throws(Diagnostic) -> Value {
@@ -205,7 +209,15 @@ extension CallContext {
     for name in ["labels", "x", "xlabel", "ylabel"] where value(name).map({ !$0.isNil }) == true {
       throw error(.invalidArgument,
                   "a confusion matrix is drawn with its own labels, so plot takes no \(name):",
-                  at: name, hint: "name the classes with confusion(net, data, labels: [...])")
+                  at: name, hint: name == "labels"
+                    ? "name the classes with confusion(net, data, labels: [...])" : nil)
+    }
+    guard confusion.counts.count <= maxHeatMapClasses else {
+      throw Diagnostic.error(
+        .resourceLimit,
+        "plot draws a confusion matrix of at most \(maxHeatMapClasses) classes, but this one "
+          + "has \(confusion.counts.count)", in: source, at: rest[0].range,
+        hint: "print(c) shows the counts as a table")
     }
     return HeatMap(confusion: confusion, title: try optionalString("title"))
   }
