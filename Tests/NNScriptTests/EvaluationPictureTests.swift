@@ -201,6 +201,13 @@ struct EvaluationPictureTests {
     #expect(size == expected)
   }
 
+  @Test("the REPL completes a confusion value's members")
+  func confusionCompletion() throws {
+    let interpreter = Interpreter()
+    _ = try interpreter.evaluate("let c = confusion([0.2, 0.9], [0, 1])")
+    #expect(interpreter.completions(line: "c.", cursor: 2) == ["c.labels", "c.matrix", "c.n"])
+  }
+
   @Test("a confusion value prints as a table and has its counts and names")
   func confusionValue() throws {
     let value = try Interpreter().evaluate(
