@@ -31,7 +31,7 @@ struct CompletionTests {
     Case(line: "adam(be", expected: ["beta1:", "beta2:"]),
     Case(line: "adam(lr: 0.1, ", expected: adamArguments.filter { $0 != "lr:" }),
     Case(line: "adam(lr: 0.1, beta1: 0.8, b", expected: ["beta2:"], includes: true),
-    Case(line: "adam( lr", expected: ["lr:"]),
+    Case(line: "adam( lr", expected: ["lr:"], includes: true),
     // Not at an argument's start: ordinary names, no labels.
     Case(line: "adam(lr: bet", expected: []),
     // The innermost call decides.

@@ -35,11 +35,7 @@ public enum Metrics {
         counted += 1
         if predicted == labels[row] { correct += 1 }
         if k == 2 {
-          // With two columns s1 − s0 orders rows as softmax's p1 does, for logits or
-          // probabilities alike, so AUC is right either way.
-          positiveScores.append(binaryScores
-            ? Double(values[row])
-            : Double(values[row * columns + 1]) - Double(values[row * columns]))
+          positiveScores.append(positiveScore(values, row: row, columns: columns))
           isPositive.append(labels[row] == 1)
         }
       }
@@ -159,18 +155,40 @@ public enum Metrics {
     let positives = positive.reduce(0) { $0 + ($1 ? 1 : 0) }
     let negatives = positive.count - positives
     guard positives > 0, negatives > 0, !scores.contains(where: \.isNaN) else { return nil }
-    let order = scores.indices.sorted { scores[$0] < scores[$1] }
+    let (order, runs) = tiedRuns(scores)
     var rankSum = 0.0
+    for run in runs {
+      // Ranks are 1-based; tied scores share the mean of their ranks.
+      let midRank = Double(run.lowerBound + run.upperBound + 2) / 2
+      for i in run where positive[order[i]] { rankSum += midRank }
+    }
+    let p = Double(positives)
+    return (rankSum - p * (p + 1) / 2) / (p * Double(negatives))
+  }
+
+  /// The indices of `scores` (no NaN) in ascending order of score, and the runs of positions in
+  /// that order that hold equal scores: the one ranking of the AUC and of the ROC curve.
+  static func tiedRuns(_ scores: [Double]) -> (order: [Int], runs: [ClosedRange<Int>]) {
+    let order = scores.indices.sorted { scores[$0] < scores[$1] }
+    var runs: [ClosedRange<Int>] = []
     var start = 0
     while start < order.count {
       var end = start
       while end + 1 < order.count && scores[order[end + 1]] == scores[order[start]] { end += 1 }
-      // Ranks are 1-based; tied scores share the mean of their ranks.
-      let midRank = Double(start + end + 2) / 2
-      for i in start...end where positive[order[i]] { rankSum += midRank }
+      runs.append(start...end)
       start = end + 1
     }
-    let p = Double(positives)
-    return (rankSum - p * (p + 1) / 2) / (p * Double(negatives))
+    return (order, runs)
+  }
+
+  /// How strongly row `row` of two-class scores says class 1: the value itself for one column;
+  /// with two, s1 − s0, which orders rows as softmax's p1 does, for logits or probabilities
+  /// alike, so the AUC is right either way.
+  public static func positiveScore(
+    _ values: UnsafeBufferPointer<Float>, row: Int, columns: Int
+  ) -> Double {
+    columns == 1
+      ? Double(values[row])
+      : Double(values[row * columns + 1]) - Double(values[row * columns])
   }
 }

@@ -39,7 +39,11 @@ extension Builtins {
         "plot(arange(10) ^ 2, title: \"squares\")\nplot(arange(10), file: \"line.svg\")"),
       discardable: true
     ) { (context) throws(Diagnostic) in
-      try context.show(try context.chart())
+      if let heatMap = try context.confusionHeatMap() {
+        try context.show(heatMap)
+      } else {
+        try context.show(try context.chart())
+      }
       return .nil
     },
   ]
@@ -177,7 +181,7 @@ extension CallContext {
     return tensor.scalars.map(Double.init)
   }
 
-  fileprivate func optionalString(_ name: String) throws(Diagnostic) -> String? {
+  func optionalString(_ name: String) throws(Diagnostic) -> String? {
     guard let value = value(name), !value.isNil else { return nil }
     return try string(name)
   }

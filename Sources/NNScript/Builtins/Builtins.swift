@@ -6,8 +6,8 @@ import NNSyntax
 /// shadow them.
 enum Builtins {
   static let all: [Builtin] = core + tensors + layers + losses + networks + training + data
-    + plotting + persistence + ranks + text + sequences + trainingPictures
-    + boundaryPictures + diagrams
+    + plotting + evaluationPictures + persistence + ranks + text + sequences
+    + trainingPictures + boundaryPictures + diagrams
 
   static func install(in scope: Scope) {
     for builtin in all { scope.declare(builtin.name, .builtin(builtin)) }

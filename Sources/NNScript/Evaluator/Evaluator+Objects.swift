@@ -37,6 +37,11 @@ extension Evaluator {
       case "T": return try traced.apply(.transpose, [traced], evaluator: self, range: name.range)
       default: throw missingMember(name, of: .object(object), among: MemberNames.traced)
       }
+    case let confusion as ConfusionObject:
+      guard let value = confusion.member(name.name) else {
+        throw missingMember(name, of: .object(object), among: ConfusionObject.memberNames)
+      }
+      return value
     case let dataset as DatasetObject:
       guard let value = dataset.member(name.name) else {
         throw missingMember(name, of: .object(object), among: DatasetObject.memberNames)

@@ -132,6 +132,8 @@ extension Interpreter {
       return layer.memberNames
     case .object(is DatasetObject):
       return DatasetObject.memberNames
+    case .object(is ConfusionObject):
+      return ConfusionObject.memberNames
     case .object(is OptimizerObject):
       return Evaluator.MemberNames.optimizer
     case .object(is SymbolicTensor):

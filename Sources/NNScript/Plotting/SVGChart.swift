@@ -17,44 +17,60 @@ struct SVGChart {
   static let dashes: [String?] = [nil, "7 4", "2 3", "8 3 2 3"]
 
   /// Rough width of one character at 12 px, for margins and the legend box.
-  private static let characterWidth = 7.0
+  static let characterWidth = 7.0
 
   /// The plot area, in pixels from the top left corner.
-  private struct Frame {
+  struct Frame {
     var left: Double, top: Double, right: Double, bottom: Double
   }
 
   func render() -> String {
-    guard let bounds = chart.bounds else { return "" }
+    guard chart.bounds != nil else { return "" }
+    return Self.document(width: width, height: height, elements())
+  }
+
+  /// The chart's elements without the document around them, so that a picture can place
+  /// charts side by side (`ROCChart`).
+  func elements() -> [String] {
+    guard let bounds = chart.bounds else { return [] }
     let xScale = Ticks.scale(lower: bounds.x.lowerBound, upper: bounds.x.upperBound,
                              maximum: 8, loose: false, integers: chart.integerX)
     let yScale = chart.yScale(maximum: 6)
-    let labelWidth = Double(yScale.labels.map(\.count).max() ?? 0) * Self.characterWidth
-    let frame = Frame(
-      left: 18 + labelWidth + (chart.yLabel == nil ? 0 : 22),
-      top: chart.title == nil ? 20 : 44,
-      right: Double(width) - 24,
-      bottom: Double(height) - (chart.xLabel == nil ? 36 : 58))
-    var parts: [String] = [
-      #"<?xml version="1.0" encoding="UTF-8"?>"#,
-      #"<svg xmlns="http://www.w3.org/2000/svg" width="\#(width)" height="\#(height)" "#
-        + #"viewBox="0 0 \#(width) \#(height)" font-family="sans-serif" font-size="12">"#,
-      #"<rect width="\#(width)" height="\#(height)" fill="white"/>"#,
-    ]
-    parts += grid(frame, xScale: xScale, yScale: yScale)
+    let frame = frame(yScale: yScale)
+    var parts = grid(frame, xScale: xScale, yScale: yScale)
     parts += axes(frame, xScale: xScale, yScale: yScale)
     parts += captions(frame)
     for (index, series) in chart.series.enumerated() {
       parts += path(series, index: index, frame: frame, xScale: xScale, yScale: yScale)
     }
-    parts += legend(frame)
-    parts.append("</svg>")
+    return parts + legend(frame)
+  }
+
+  /// A standalone SVG document of `width`×`height` pixels on white, holding `elements`.
+  static func document(width: Int, height: Int, _ elements: [String]) -> String {
+    let parts = [
+      #"<?xml version="1.0" encoding="UTF-8"?>"#,
+      #"<svg xmlns="http://www.w3.org/2000/svg" width="\#(width)" height="\#(height)" "#
+        + #"viewBox="0 0 \#(width) \#(height)" font-family="sans-serif" font-size="12">"#,
+      #"<rect width="\#(width)" height="\#(height)" fill="white"/>"#,
+    ] + elements + ["</svg>"]
     return parts.joined(separator: "\n") + "\n"
+  }
+
+  /// The plot area: room on the left for the y scale's labels and the y label, above for the
+  /// title, below for the x labels.
+  func frame(yScale: AxisScale) -> Frame {
+    let labelWidth = Double(yScale.labels.map(\.count).max() ?? 0) * Self.characterWidth
+    return Frame(
+      left: 18 + labelWidth + (chart.yLabel == nil ? 0 : 22),
+      top: chart.title == nil ? 20 : 44,
+      right: Double(width) - 24,
+      bottom: Double(height) - (chart.xLabel == nil ? 36 : 58))
   }
 
   // MARK: - Parts
 
-  private func grid(_ frame: Frame, xScale: AxisScale, yScale: AxisScale) -> [String] {
+  func grid(_ frame: Frame, xScale: AxisScale, yScale: AxisScale) -> [String] {
     var lines = [##"<g stroke="#e5e5e5" stroke-width="1" shape-rendering="crispEdges">"##]
     for tick in xScale.ticks {
       let x = Self.number(xPosition(tick, frame, xScale))
@@ -67,7 +83,7 @@ struct SVGChart {
     return lines + ["</g>"]
   }
 
-  private func axes(_ frame: Frame, xScale: AxisScale, yScale: AxisScale) -> [String] {
+  func axes(_ frame: Frame, xScale: AxisScale, yScale: AxisScale) -> [String] {
     let (left, bottom) = (Self.number(frame.left), Self.number(frame.bottom))
     var lines = [
       ##"<g stroke="#333333" stroke-width="1" shape-rendering="crispEdges">"##,
@@ -90,7 +106,7 @@ struct SVGChart {
   }
 
   /// The title above the plot and the axis labels beside it, each centred on the plot.
-  private func captions(_ frame: Frame) -> [String] {
+  func captions(_ frame: Frame) -> [String] {
     let middleX = Self.number((frame.left + frame.right) / 2)
     let middleY = Self.number((frame.top + frame.bottom) / 2)
     var lines: [String] = []
@@ -173,19 +189,19 @@ struct SVGChart {
 
   // MARK: - Helpers
 
-  private func xPosition(_ x: Double, _ frame: Frame, _ scale: AxisScale) -> Double {
+  func xPosition(_ x: Double, _ frame: Frame, _ scale: AxisScale) -> Double {
     frame.left + scale.fraction(x) * (frame.right - frame.left)
   }
 
-  private func yPosition(_ y: Double, _ frame: Frame, _ scale: AxisScale) -> Double {
+  func yPosition(_ y: Double, _ frame: Frame, _ scale: AxisScale) -> Double {
     frame.bottom - scale.fraction(y) * (frame.bottom - frame.top)
   }
 
-  private func line(_ x1: String, _ y1: String, _ x2: String, _ y2: String) -> String {
+  func line(_ x1: String, _ y1: String, _ x2: String, _ y2: String) -> String {
     #"<line x1="\#(x1)" y1="\#(y1)" x2="\#(x2)" y2="\#(y2)"/>"#
   }
 
-  private func text(_ content: String, x: String, y: String) -> String {
+  func text(_ content: String, x: String, y: String) -> String {
     #"<text x="\#(x)" y="\#(y)">\#(Self.escape(content))</text>"#
   }
 

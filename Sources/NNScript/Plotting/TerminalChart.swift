@@ -34,7 +34,9 @@ struct TerminalChart {
     let plotStart = labelWidth + 2
     let totalWidth = plotStart + width
     var lines: [String] = []
-    if let title = chart.title { lines.append(centred(singleLine(title), in: 0..<totalWidth)) }
+    if let title = chart.title {
+      lines.append(Self.centred(singleLine(title), in: 0..<totalWidth))
+    }
     if let yLabel = chart.yLabel { lines.append(singleLine(yLabel)) }
     for row in 0..<height {
       let label = tickRows[row].map { yScale.labels[$0] } ?? ""
@@ -45,12 +47,12 @@ struct TerminalChart {
     var axis = Array(repeating: Character("─"), count: width)
     for column in tickColumns { axis[column] = "┬" }
     lines.append(String(repeating: " ", count: labelWidth + 1) + "└" + String(axis))
-    lines.append(xTickLabels(xScale.labels, at: tickColumns.map { $0 + plotStart }))
+    lines.append(Self.xTickLabels(xScale.labels, at: tickColumns.map { $0 + plotStart }))
     if let xLabel = chart.xLabel {
-      lines.append(centred(singleLine(xLabel), in: plotStart..<totalWidth))
+      lines.append(Self.centred(singleLine(xLabel), in: plotStart..<totalWidth))
     }
     lines += legend(startingAt: plotStart, width: width)
-    return lines.map(trimmingTrailingSpaces).map { $0 + "\n" }.joined()
+    return lines.map(Self.trimmingTrailingSpaces).map { $0 + "\n" }.joined()
   }
 
   // MARK: - Drawing
@@ -105,7 +107,7 @@ struct TerminalChart {
   // MARK: - Text around the plot
 
   /// Each label centred under its tick; one that would touch the label before it is left out.
-  private func xTickLabels(_ labels: [String], at columns: [Int]) -> String {
+  static func xTickLabels(_ labels: [String], at columns: [Int]) -> String {
     var line = ""
     for (label, column) in zip(labels, columns) {
       let start = max(column - (label.count - 1) / 2, 0)
@@ -137,12 +139,12 @@ struct TerminalChart {
   }
 
   /// `text` centred over the columns `span`, or starting at its left edge when it is wider.
-  private func centred(_ text: String, in span: Range<Int>) -> String {
+  static func centred(_ text: String, in span: Range<Int>) -> String {
     let start = span.lowerBound + max(span.count - text.count, 0) / 2
     return String(repeating: " ", count: start) + text
   }
 
-  private func trimmingTrailingSpaces(_ line: String) -> String {
+  static func trimmingTrailingSpaces(_ line: String) -> String {
     var line = Substring(line)
     while line.last == " " { line = line.dropLast() }
     return String(line)

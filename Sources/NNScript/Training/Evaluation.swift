@@ -6,28 +6,7 @@ enum Evaluation {
   static func record(
     _ model: ModelObject, _ data: Dataset, context: CallContext
   ) throws(Diagnostic) -> Record {
-    let loss = context.has("loss") ? try context.lossObject("loss")
-      : TrainingSession.defaultLoss(for: model, data: data)
-    let trainingData = try TrainingSession.trainingData(data, model: model, loss: loss,
-                                                        context: context)
-    let configuration = TrainingConfiguration(
-      epochs: 1, batchSize: nil, shuffle: false, optimizer: OptimizerRule.defaults("sgd")!,
-      learningRate: 0, schedule: .constant, l2: 0, clip: nil, earlyStop: nil, metrics: [])
-    let trainer = try TrainingSession.trainer(
-      model, configuration, optimizer: OptimizerObject(rule: OptimizerRule.defaults("sgd")!,
-                                                       learningRate: 0),
-      loss: loss, context: context)
-    let result: (loss: Double, predictions: Tensor)
-    let evaluator = context.evaluator
-    do {
-      result = try trainer.evaluate(trainingData, shouldStop: { evaluator.stopRequested })
-    } catch {
-      if error == .stopped {
-        let stop = evaluator.stopDiagnostic(at: nil)
-        throw context.error(stop.code, stop.message)
-      }
-      throw context.error(.shapeMismatch, error.message)
-    }
+    let (result, trainingData, loss) = try predict(model, data, context: context)
     var record = Record()
     record["loss"] = .number(Value.float32(result.loss))
     // Class metrics for class labels (a dataset's classes, or cross-entropy's indices), value
@@ -59,17 +38,45 @@ enum Evaluation {
     return record
   }
 
+  /// The model's loss and predictions over the whole dataset, with the targets as the loss
+  /// reads them (`loss:` of the call, or the default for the data): what `evaluate` and the
+  /// evaluation pictures measure.
+  static func predict(
+    _ model: ModelObject, _ data: Dataset, context: CallContext
+  ) throws(Diagnostic) -> (
+    result: (loss: Double, predictions: Tensor), data: TrainingData, loss: LossObject
+  ) {
+    let loss = context.has("loss") ? try context.lossObject("loss")
+      : TrainingSession.defaultLoss(for: model, data: data)
+    let trainingData = try TrainingSession.trainingData(data, model: model, loss: loss,
+                                                        context: context)
+    let configuration = TrainingConfiguration(
+      epochs: 1, batchSize: nil, shuffle: false, optimizer: OptimizerRule.defaults("sgd")!,
+      learningRate: 0, schedule: .constant, l2: 0, clip: nil, earlyStop: nil, metrics: [])
+    let trainer = try TrainingSession.trainer(
+      model, configuration, optimizer: OptimizerObject(rule: OptimizerRule.defaults("sgd")!,
+                                                       learningRate: 0),
+      loss: loss, context: context)
+    let result: (loss: Double, predictions: Tensor)
+    let evaluator = context.evaluator
+    do {
+      result = try trainer.evaluate(trainingData, shouldStop: { evaluator.stopRequested })
+    } catch {
+      if error == .stopped {
+        let stop = evaluator.stopDiagnostic(at: nil)
+        throw context.error(stop.code, stop.message)
+      }
+      throw context.error(.shapeMismatch, error.message)
+    }
+    return (result, trainingData, loss)
+  }
+
   /// One metric of predictions against targets: class metrics when the targets are class
   /// indices (`[n]`) or one-hot rows, regression metrics otherwise.
   static func metric(
     _ name: String, predictions: Tensor, targets: Tensor, context: CallContext
   ) throws(Diagnostic) -> Value {
-    let rows = predictions.shape.first ?? 0
-    guard targets.shape.first == rows, rows > 0 else {
-      throw context.error(.shapeMismatch,
-                          "\(name): \(Evaluator.count(rows, "prediction")) but "
-                            + Evaluator.count(targets.shape.first ?? 0, "target"))
-    }
+    try checkRows(name, predictions: predictions, targets: targets, context: context)
     if ["mse", "mae", "r2"].contains(name) {
       guard targets.count == predictions.count else {
         throw context.error(.shapeMismatch,
@@ -81,6 +88,42 @@ enum Evaluation {
       let value = name == "mse" ? report.mse : name == "mae" ? report.mae : report.r2
       return .number(Value.float32(value))
     }
+    let (labels, classes) = try classLabels(name, predictions: predictions, targets: targets,
+                                            context: context)
+    let report = Metrics.classification(scores: predictions, labels: labels, classes: classes)
+    switch name {
+    case "accuracy": return .number(Value.float32(report.accuracy))
+    case "precision": return .number(Value.float32(report.precision))
+    case "recall": return .number(Value.float32(report.recall))
+    case "f1": return .number(Value.float32(report.f1))
+    default:
+      guard let auc = report.auc else {
+        throw context.error(.invalidArgument,
+                            "auc needs two classes, both present among the targets")
+      }
+      return .number(Value.float32(auc))
+    }
+  }
+
+  /// Refuses predictions and targets of different row counts, or none.
+  static func checkRows(
+    _ name: String, predictions: Tensor, targets: Tensor, context: CallContext
+  ) throws(Diagnostic) {
+    let rows = predictions.shape.first ?? 0
+    guard targets.shape.first == rows, rows > 0 else {
+      throw context.error(.shapeMismatch,
+                          "\(name): \(Evaluator.count(rows, "prediction")) but "
+                            + Evaluator.count(targets.shape.first ?? 0, "target"))
+    }
+  }
+
+  /// The class index of each row (or position) of `targets` for class scores `predictions`,
+  /// and the number of classes the scores tell apart (2 for one column): indices `[n]` or
+  /// `[n, 1]`, one-hot rows, or per-position indices of `[n, T, k]` scores. `name` is the
+  /// built-in the errors name; the targets are its argument `y`.
+  static func classLabels(
+    _ name: String, predictions: Tensor, targets: Tensor, context: CallContext
+  ) throws(Diagnostic) -> (labels: [Int], classes: Int) {
     let classes = max(2, predictions.rank >= 2 ? predictions.shape[predictions.rank - 1] : 2)
     let labels: [Int]
     if predictions.rank == 3 {
@@ -108,19 +151,7 @@ enum Evaluation {
       throw context.error(.dataError,
                           "\(name): the targets must be class indices below \(classes)", at: "y")
     }
-    let report = Metrics.classification(scores: predictions, labels: labels, classes: classes)
-    switch name {
-    case "accuracy": return .number(Value.float32(report.accuracy))
-    case "precision": return .number(Value.float32(report.precision))
-    case "recall": return .number(Value.float32(report.recall))
-    case "f1": return .number(Value.float32(report.f1))
-    default:
-      guard let auc = report.auc else {
-        throw context.error(.invalidArgument,
-                            "auc needs two classes, both present among the targets")
-      }
-      return .number(Value.float32(auc))
-    }
+    return (labels, classes)
   }
 }
 
