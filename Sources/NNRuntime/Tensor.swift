@@ -49,6 +49,15 @@ public struct Tensor: Sendable, Equatable {
     self.init(shape: shape, storage: storage)
   }
 
+  /// A tensor of `shape` whose elements `fill` writes in place (zeroed first), row-major: no
+  /// intermediate array. `shape` must be valid (`checkedCount`).
+  public init(
+    shape: [Int], initializingWith fill: (UnsafeMutableBufferPointer<Float>) throws -> Void
+  ) rethrows {
+    self.init(zeros: shape)
+    try fill(storage.buffer)
+  }
+
   /// A 0-d tensor holding `scalar`.
   public init(scalar: Float) {
     let storage = TensorStorage(count: 1)

@@ -109,6 +109,19 @@ public struct Diagnostic: Error, Equatable, Sendable {
     self.hint = hint
   }
 
+  /// The name of the file (or snippet) the problem is in, when it has a place.
+  public var file: String? { location?.source.name }
+
+  /// The 1-based line where the problem starts, when it has a place.
+  public var line: Int? {
+    location.map { $0.source.lineAndColumn(of: $0.range.start).line }
+  }
+
+  /// The 1-based column (in Unicode scalars) where the problem starts, when it has a place.
+  public var column: Int? {
+    location.map { $0.source.lineAndColumn(of: $0.range.start).column }
+  }
+
   /// An error diagnostic at `range` of `source`.
   public static func error(
     _ code: DiagnosticCode, _ message: String, in source: Source, at range: SourceRange,

@@ -37,14 +37,18 @@ public final class Source: Hashable, Sendable, CustomStringConvertible {
   /// input (an entry piped into the REPL is numbered where it stands in standard input), so
   /// diagnostics count from the input's start without the entry carrying the lines before it.
   public let firstLine: Int
+  /// The folder its relative imports resolve from, when that is not the folder of `name`
+  /// (a host's snippet shown as `<config>` but importing from a project folder).
+  public let folder: String?
 
   /// Makes a source named `name` holding `text`, indexing its line starts.
   ///
   /// A UTF-8 byte-order mark (as Windows editors write) is dropped here, so that no offset,
   /// column or token ever counts it. A line ends in LF, CRLF or a lone CR (classic Mac OS), as
   /// the lexer reads them. `firstLine` numbers the text's first line.
-  public init(name: String, text: String, firstLine: Int = 1) {
+  public init(name: String, text: String, firstLine: Int = 1, folder: String? = nil) {
     self.name = name
+    self.folder = folder
     self.firstLine = firstLine
     var bytes = Array(text.utf8)
     if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }

@@ -1,10 +1,11 @@
 import Foundation
 import Testing
 
-/// examples/embed: a Swift host of under twenty lines registers a data source, runs a script
-/// that trains on it, and reads the trained weights back as `[Float]`.
+/// examples/embed: the `trainer` host (under 150 lines, documented API only) trains a model on
+/// host data through typed host functions, serves it from Swift (layers, predict, evaluate,
+/// save), shows diagnostics with their places, and cancels a run through its Task.
 struct EmbedExampleTests {
-  @Test func theExampleHostTrainsAndReadsWeightsBack() throws {
+  @Test func theTrainerHostTrainsServesAndCancels() throws {
     let nn = try NNExecutable.locate()
     let example = nn.url.deletingLastPathComponent().appendingPathComponent("EmbedExample")
     try #require(FileManager.default.isExecutableFile(atPath: example.path),
@@ -13,15 +14,25 @@ struct EmbedExampleTests {
     let outcome = try runProgram(example, [], input: nil, environment: [:], in: directory)
     #expect(outcome.status == 0)
     #expect(outcome.errors == "")
-    // XOR learned: outputs near 0, 1, 1, 0.
-    #expect(outcome.output.contains("predictions [[0.00"))
-    let weights = outcome.output.split(separator: "\n").last { $0.hasPrefix("dense2.weight") }
-    let values = weights?.split(separator: "[").last?.dropLast().split(separator: ",")
-      .compactMap { Float($0.trimmingCharacters(in: .whitespaces)) } ?? []
-    #expect(values.count == 8)
+    let lines = outcome.output.split(separator: "\n").map(String.init)
+    #expect(lines.contains { $0.hasPrefix("script said: trained <model net: 2 → dense(16, tanh)") })
+    #expect(lines.contains("epochs: 40, last loss 0.001334, accuracy 1")
+              || lines.contains { $0.hasPrefix("epochs: 40, last loss ") })
+    #expect(lines.contains("layer dense3: dense(1, sigmoid) → [1]  dense3.weight [1, 16], "
+                             + "dense3.bias [1]"))
+    #expect(lines.contains { $0.hasPrefix("predict([[0, 1], [1, -0.5]]) = [") })
+    #expect(lines.contains("setParameter: net.dense3.bias has shape [1]; the new value has "
+                             + "shape [2]"))
+    #expect(lines.contains("saved net.safetensors: true"))
+    #expect(lines.contains("mistake.nn:1:16: the argument 'n' of sensor_data must be a whole "
+                             + "number, but this is a string"))
+    #expect(lines.contains { $0.hasPrefix("mistake.nn:1:1: file access is not allowed") })
+    // How soon is measured and printed, not tested: a loaded machine may take longer.
+    #expect(lines.contains { $0.hasPrefix("cancelled (interrupted) after ") })
+    #expect(lines.last == "next run: after the cancel")
     let source = try String(contentsOf: URL(fileURLWithPath: #filePath)
       .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
       .appendingPathComponent("examples/embed/main.swift"), encoding: .utf8)
-    #expect(source.split(separator: "\n").count < 20)
+    #expect(source.split(separator: "\n", omittingEmptySubsequences: false).count < 150)
   }
 }

@@ -22,7 +22,7 @@ struct EmbeddingTests {
   @Test func aCancelDuringAHostFunctionThatRunsAScriptIsNotLost() throws {
     let interpreter = Interpreter()
     let handle = interpreter.cancellation
-    interpreter.register(function: "inner", parameters: []) { [unowned interpreter] _ in
+    try interpreter.register("inner", parameters: []) { [unowned interpreter] _ in
       handle.cancel()
       return try interpreter.evaluate("1 + 1", name: "inner.nn")
     }
@@ -39,7 +39,7 @@ struct EmbeddingTests {
     var options = InterpreterOptions()
     options.timeLimit = 0.2
     let interpreter = Interpreter(options: options)
-    interpreter.register(function: "inner", parameters: []) { [unowned interpreter] _ in
+    try interpreter.register("inner", parameters: []) { [unowned interpreter] _ in
       try interpreter.evaluate("1", name: "inner.nn")
     }
     let start = Date()

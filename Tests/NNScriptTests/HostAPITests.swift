@@ -68,8 +68,9 @@ struct HostAPITests {
 
   @Test func hostFunctionsTakePositionalAndNamedArguments() throws {
     let interpreter = Interpreter()
-    interpreter.register(function: "scale", parameters: ["x", "by"]) { arguments in
-      .number((arguments["x"]?.number ?? 0) * (arguments["by"]?.number ?? 1))
+    try interpreter.register("scale", parameters: ["x", "by"]) { call in
+      let arguments = call.arguments
+      return .number((arguments["x"]?.number ?? 0) * (arguments["by"]?.number ?? 1))
     }
     #expect(try interpreter.evaluate("scale(3, 2)").number == 6)
     #expect(try interpreter.evaluate("scale(by: 5, x: 2)").number == 10)
@@ -82,9 +83,9 @@ struct HostAPITests {
     }
   }
 
-  @Test func hostErrorsBecomeDiagnosticsAtTheCall() {
+  @Test func hostErrorsBecomeDiagnosticsAtTheCall() throws {
     let interpreter = Interpreter()
-    interpreter.register(function: "refuse", parameters: []) { _ in throw HostFailure() }
+    try interpreter.register("refuse", parameters: []) { _ in throw HostFailure() }
     do {
       try interpreter.run("let a = 1\nrefuse()", name: "host.nn")
       Issue.record("the error was lost")
@@ -97,9 +98,9 @@ struct HostAPITests {
 
   /// A host function's result is held to the nesting bound scripts meet: a list 100,000 deep
   /// is a diagnostic at the call, not a stack overflow when it is printed or released.
-  @Test func aHostValueNestedTooDeeplyIsADiagnostic() {
+  @Test func aHostValueNestedTooDeeplyIsADiagnostic() throws {
     let interpreter = Interpreter()
-    interpreter.register(function: "deep", parameters: []) { _ in
+    try interpreter.register("deep", parameters: []) { _ in
       var value = Value.list([])
       for _ in 0..<1_001 { value = .list([value]) }
       return value
@@ -164,12 +165,13 @@ struct TensorLimitTests {
     #expect(diagnostic?.message.hasPrefix("a tensor of shape [1000, 1000] would take") == true)
   }
 
-  @Test func aHostFunctionRejectsArgumentsOfTheWrongType() {
+  @Test func aHostFunctionRejectsArgumentsOfTheWrongType() throws {
     struct WrongType: Error, CustomStringConvertible {
       var description: String { "celsius must be a number" }
     }
     let interpreter = Interpreter()
-    interpreter.register(function: "to_fahrenheit", parameters: ["celsius"]) { arguments in
+    try interpreter.register("to_fahrenheit", parameters: ["celsius"]) { call in
+      let arguments = call.arguments
       guard let celsius = arguments["celsius"]?.number else { throw WrongType() }
       return .number(celsius * 9 / 5 + 32)
     }

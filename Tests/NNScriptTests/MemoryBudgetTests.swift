@@ -26,10 +26,14 @@ struct MemoryBudgetTests {
     let outcome = Mutex<String?>(nil)
     let other = Thread {
       let b = Interpreter(options: limits)
-      b.register(function: "hold", parameters: []) { _ in
-        holding.signal()
-        release.wait()
-        return .nil
+      do throws(HostRegistrationError) {
+        try b.register("hold", parameters: []) { _ in
+          holding.signal()
+          release.wait()
+          return .nil
+        }
+      } catch {
+        outcome.withLock { $0 = error.description }
       }
       do throws(ScriptError) {
         try b.run("let kept = zeros(12000000)\nhold()", name: "b.nn")
@@ -121,7 +125,7 @@ struct MemoryBudgetTests {
     weak var released: Interpreter?
     do {
       let interpreter = Interpreter()
-      interpreter.register(function: "answer", parameters: []) { interpreter, _ in
+      try interpreter.register("answer", parameters: []) { interpreter, _ in
         interpreter.value(named: "base") ?? .nil
       }
       try interpreter.run("let base = 41\nassert(answer() == 41)", name: "host.nn")

@@ -4,7 +4,7 @@ extension Evaluator {
   /// `import "other.nn"`: runs a file once, in the importing scope. The path is relative to the
   /// importing file; an import that reaches a file already being imported is a cycle.
   func importFile(_ path: String, range: SourceRange, into scope: Scope) throws(Unwind) {
-    let base = FileAccess.directory(of: source.name).map {
+    let base = (source.folder ?? FileAccess.directory(of: source.name)).map {
       FileAccess.resolve($0, relativeTo: options.workingDirectory)
     } ?? options.workingDirectory
     let resolved = FileAccess.resolve(path, relativeTo: base)
@@ -31,7 +31,9 @@ extension Evaluator {
                         "parsing '\(path)'", range: range)
     let importedName = source.name.contains("/") || path.hasPrefix("/")
       ? FileAccess.resolve(path, relativeTo: FileAccess.directory(of: source.name)) : path
-    let parsed = Parser.parse(Source(name: importedName, text: text))
+    // Its own imports resolve from its folder, whatever name it is shown by.
+    let parsed = Parser.parse(Source(name: importedName, text: text,
+                                     folder: FileAccess.directory(of: resolved)))
     if let first = parsed.diagnostics.first(where: { $0.severity == .error }) {
       var diagnostic = first
       diagnostic.notes.append(DiagnosticNote("in the file imported here", at: location(range)))

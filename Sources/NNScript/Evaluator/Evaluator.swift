@@ -48,8 +48,14 @@ final class Evaluator {
 
   /// Whether the host asked the script to stop: `cancel()`, or its own interrupt flag.
   var stopRequested: Bool {
-    cancellation.isRequested || options.interruptRequested() || pastTimeLimit
+    cancellation.isRequested || taskCancelled?.isRequested == true
+      || options.interruptRequested() || pastTimeLimit
   }
+
+  /// The cancel of the Swift `Task` an `async` run belongs to, while one runs: unlike
+  /// `cancellation`, a run does not clear it when it starts, so a task cancelled before its
+  /// run began still stops it.
+  var taskCancelled: CancellationHandle?
 
   /// When the current `run` began, for `InterpreterOptions.timeLimit`.
   var runStart = ContinuousClock.now

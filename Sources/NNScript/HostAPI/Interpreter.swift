@@ -117,17 +117,22 @@ public final class Interpreter {
   /// "OpenBLAS Cooperlake": matrix-heavy work runs at that kernel's speed.
   public static var blasDescription: String { "OpenBLAS \(BLASLibrary.coreName)" }
 
-  /// Runs a whole script; `name` is shown in diagnostics and anchors relative imports.
-  public func run(_ text: String, name: String) throws(ScriptError) {
-    _ = try execute(Source(name: name, text: text), markImported: nil)
+  /// Runs a whole script; `name` is shown in diagnostics, and relative imports resolve from
+  /// `folder`, or without one from the folder in `name` (from the working directory when
+  /// `name` has none).
+  @available(*, noasync, message: "it blocks its thread: use the async version")
+  public func run(_ text: String, name: String, folder: String? = nil) throws(ScriptError) {
+    _ = try execute(Source(name: name, text: text, folder: folder), markImported: nil)
   }
 
   /// Runs a script and returns the value of its last statement (the REPL's echo).
+  @available(*, noasync, message: "it blocks its thread: use the async version")
   public func evaluate(_ text: String, name: String = "<input>") throws(ScriptError) -> Value {
     try execute(Source(name: name, text: text), markImported: nil)
   }
 
   /// Reads and runs the script at `path` (relative to the working directory option).
+  @available(*, noasync, message: "it blocks its thread: use the async version")
   public func runFile(_ path: String) throws(ScriptError) {
     let source = try read(path)
     let resolved = FileAccess.resolve(path, relativeTo: evaluator.options.workingDirectory)
@@ -201,13 +206,34 @@ public final class Interpreter {
         code: .resourceLimit,
         message: evaluator.memory.refusal("parsing \(source.name)", bytes: parsing))])
     }
-    // Parsing, too, recurses once per nesting level, so it runs on the large stack. Every
-    // allocation of the run is charged to this interpreter's budget, bound to that thread.
+    return try onEvaluationThread { evaluator in self.evaluate(source, in: evaluator, path) }
+  }
+
+  /// Runs `work` as a run of this interpreter: on the large stack (parsing and evaluation
+  /// recurse once per nesting level), with every allocation charged to this interpreter's
+  /// budget, and polled for a stop. The outermost run starts the clock and drops a stale
+  /// cancel, so a cancel made while it starts holds; a run that a host function starts inside
+  /// another keeps both.
+  func onEvaluationThread(
+    _ work: @escaping (Evaluator) -> Result<Value, ScriptError>
+  ) throws(ScriptError) -> Value {
+    let evaluator = self.evaluator
     let outcome: Result<Value, ScriptError> = LargeStack.run {
       // Long eager operations (a large `a @ b`) ask this thread between blocks whether to stop.
       return MemoryBudget.$current.withValue(evaluator.memory) {
         StopRequest.withCheck({ evaluator.stopRequested }) {
-          evaluate(source, in: evaluator, path)
+          if evaluator.activeRuns == 0 {
+            evaluator.steps = 0
+            evaluator.runStart = .now
+            evaluator.cancellation.clear()
+          }
+          evaluator.activeRuns += 1
+          defer { evaluator.activeRuns -= 1 }
+          // Each run measures its own thread's stack, and the outer run gets its floor back.
+          let outerFloor = evaluator.stackFloor
+          evaluator.stackFloor = LargeStack.floor()
+          defer { evaluator.stackFloor = outerFloor }
+          return work(evaluator)
         }
       }
     }
@@ -217,16 +243,7 @@ public final class Interpreter {
   private func evaluate(
     _ source: Source, in evaluator: Evaluator, _ path: String?
   ) -> Result<Value, ScriptError> {
-    // The outermost run starts the clock and drops a stale cancel before parsing, so parse
-    // time counts toward the time limit and a cancel made while parsing holds; a run that a
-    // host function starts inside another keeps both.
-    if evaluator.activeRuns == 0 {
-      evaluator.steps = 0
-      evaluator.runStart = .now
-      evaluator.cancellation.clear()
-    }
-    evaluator.activeRuns += 1
-    defer { evaluator.activeRuns -= 1 }
+    // Parse time counts toward the time limit: the clock started before (onEvaluationThread).
     let parsed = Parser.parse(source)
     guard !parsed.diagnostics.contains(where: { $0.severity == .error }) else {
       return .failure(ScriptError(parsed.diagnostics))
@@ -235,11 +252,6 @@ public final class Interpreter {
     if evaluator.stopRequested {
       return .failure(ScriptError([evaluator.stopDiagnostic(at: nil)]))
     }
-    // A host function may run a script from inside a script: each run measures its own
-    // thread's stack, and the outer run gets its own floor back.
-    let outerFloor = evaluator.stackFloor
-    evaluator.stackFloor = LargeStack.floor()
-    defer { evaluator.stackFloor = outerFloor }
     if let path { evaluator.importStack.append(path) }
     defer { if path != nil { evaluator.importStack.removeLast() } }
     do throws(Unwind) {

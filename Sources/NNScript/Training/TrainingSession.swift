@@ -401,11 +401,20 @@ final class ProgressReporter {
     if let live = options.trainingProgress {
       let rate = progress.elapsed > 0 ? Double(progress.samplesSeen) / progress.elapsed : 0
       let perBatch = progress.batch > 0 ? progress.elapsed / Double(progress.batch) : 0
-      live(TrainingUpdate(
+      var update = TrainingUpdate(
         model: model, epoch: progress.epoch, epochs: progress.epochs, batch: progress.batch,
         batches: progress.batches, runningLoss: progress.runningLoss, samplesPerSecond: rate,
         secondsLeft: perBatch * Double(max(0, progress.batches - progress.batch)),
-        epochLine: line))
+        epochLine: line)
+      if progress.epochFinished {
+        let values = Array(zip(progress.names, progress.values))
+        update.summary = TrainingUpdate.EpochSummary(
+          epoch: progress.epoch, loss: values.first { $0.0 == "loss" }?.1 ?? progress.runningLoss,
+          validationLoss: values.first { $0.0 == "val_loss" }?.1,
+          values: values.map { (name: $0.0, value: $0.1) },
+          learningRate: progress.learningRate, seconds: progress.elapsed)
+      }
+      live(update)
     } else if let line {
       // Off a terminal a long run prints a sample of its epochs unless asked for every one.
       if mode == .every || ProgressMode.samples(epoch: progress.epoch, of: progress.epochs) {

@@ -19,6 +19,9 @@ public struct TrainingUpdate: Sendable {
   public var secondsLeft: Double
   /// Set on the update that ends an epoch: the line to keep (`epoch 3/30  loss 0.2314 …`).
   public var epochLine: String?
+  /// Set on the update that ends an epoch: its figures as numbers, for a host's own display
+  /// or log.
+  public var summary: EpochSummary?
 
   /// Makes an update from its progress figures.
   public init(
@@ -34,6 +37,28 @@ public struct TrainingUpdate: Sendable {
     self.samplesPerSecond = samplesPerSecond
     self.secondsLeft = secondsLeft
     self.epochLine = epochLine
+  }
+
+  /// One finished epoch's figures.
+  public struct EpochSummary: Sendable {
+    /// The epoch, from 1.
+    public var epoch: Int
+    /// The training loss: the mean over the epoch's batches.
+    public var loss: Double
+    /// The loss over the validation data, when the run has some.
+    public var validationLoss: Double?
+    /// Every figure of the epoch in the history's order and names: "loss", "val_loss", then
+    /// each metric on the training data and (with validation data) "val_" and the metric.
+    public var values: [(name: String, value: Double)]
+    /// The learning rate the epoch used.
+    public var learningRate: Double
+    /// Wall-clock seconds the epoch took.
+    public var seconds: Double
+
+    /// The figure named `name` (`"accuracy"`, `"val_f1"`), if the run records it.
+    public subscript(_ name: String) -> Double? {
+      values.first { $0.name == name }?.value
+    }
   }
 
   /// A figure of a progress display in four significant digits, as the epoch lines write it
