@@ -10,11 +10,10 @@ extension Builtins {
       .optional("every", .wholeNumber, "from a history: the snapshots every N epochs")
         .within(.atLeastOne) { _ in "every is a number of epochs, at least 1" },
       .optional("title", .string, "title"),
-      .optional("file", .string, "an .svg or .png file to write instead of printing"),
-      .optional("width", .wholeNumber, "width in cells (of each panel) or pixels"),
-      .optional("height", .wholeNumber, "height in cells (of each panel) or pixels"),
-      .everyRank,
-    ], doc: BuiltinDoc(
+    ] + Parameter.pictureOutput(
+      width: "56 cells (30 per panel) or 480 pixels (260 per panel)",
+      height: "20 cells (12 per panel) or what the panels need"),
+    doc: BuiltinDoc(
       "plots and files",
       "Draws the plane coloured by predicted class, the data on top; several: small multiples.",
       "let m = model(2) { dense(8, tanh); dense(1, sigmoid) }\n"

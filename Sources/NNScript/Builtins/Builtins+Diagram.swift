@@ -23,13 +23,8 @@ extension Builtins {
         .required("net", .model, "the model"),
         .flag("backward", false, "also draw the errors flowing back and the updates"),
         Parameter("format", .string, default: .string("text"), "\"text\" or \"mermaid\""),
-        .optional("file", .string, "an .svg or .png file to write instead of printing"),
-        Parameter("width", .wholeNumber, default: .described("what the boxes need"),
-                  "width in cells, or pixels in a file"),
-        Parameter("height", .wholeNumber, default: .described("what the boxes need"),
-                  "height in pixels of a file"),
-        .everyRank,
-      ],
+      ] + Parameter.pictureOutput(
+        width: "what the boxes need", height: "what the boxes need"),
       doc: BuiltinDoc(
         "plots and files",
         "Draws a network's layers as boxes; backward: true adds its errors and updates.",

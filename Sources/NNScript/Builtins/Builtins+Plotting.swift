@@ -25,14 +25,11 @@ extension Builtins {
         .optional("series...", .any, "lists, tensors or a history's losses"),
         .optional("title", .string, "title"), .optional("labels", .list, "one per series")
           .hinting("for one series: labels: [\"loss\"]"),
-        .optional("file", .string, "an .svg or .png file to write instead of printing"),
-        Parameter("width", .wholeNumber, default: .described("60 cells or 640 pixels"), "width"),
-        Parameter("height", .wholeNumber, default: .described("15 cells or 400 pixels"),
-                  "height"),
         .optional("x", .any, "the x values"), .optional("xlabel", .string, "x axis label"),
         .optional("ylabel", .string, "y axis label"),
-        .flag("log_y", false, "a logarithmic y axis (values ≤ 0 leave gaps)"), .everyRank,
-      ],
+        .flag("log_y", false, "a logarithmic y axis (values ≤ 0 leave gaps)"),
+      ] + Parameter.pictureOutput(
+        width: "60 cells or 640 pixels", height: "15 cells or 400 pixels"),
       doc: BuiltinDoc(
         "plots and files",
         "Draws series as a braille chart, or with file: writes an SVG or PNG; rank 0 only.",

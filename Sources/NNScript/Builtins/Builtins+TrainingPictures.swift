@@ -21,10 +21,9 @@ extension Builtins {
         },
       .flag("plot", true, "draw the smoothed loss against the rate"),
       .optional("title", .string, "title"),
-      .optional("file", .string, "an .svg or .png file to write instead of printing"),
-      .optional("width", .wholeNumber, "width in cells or pixels"),
-      .optional("height", .wholeNumber, "height in cells or pixels"), .everyRank,
-    ], doc: BuiltinDoc(
+    ] + Parameter.pictureOutput(
+      width: "60 cells or 640 pixels", height: "15 cells or 400 pixels"),
+    doc: BuiltinDoc(
       "plots and files",
       "Trains a copy with a rising rate; returns rates, losses and a suggested rate.",
       "let m = model(2) { dense(8, tanh); dense(1, sigmoid) }\n"

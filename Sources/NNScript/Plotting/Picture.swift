@@ -103,3 +103,16 @@ extension CallContext {
     return size
   }
 }
+
+extension Parameter {
+  /// `file:`, `width:`, `height:` and `every_rank:` of a built-in that draws, declared once
+  /// (`CallContext.show` reads them); `width` and `height` describe its default sizes.
+  static func pictureOutput(width: String, height: String) -> [Parameter] {
+    [
+      .optional("file", .string, "an .svg or .png file to write instead of printing"),
+      Parameter("width", .wholeNumber, default: .described(width), "width"),
+      Parameter("height", .wholeNumber, default: .described(height), "height"),
+      .everyRank,
+    ]
+  }
+}
