@@ -202,8 +202,9 @@ private struct BoundaryBuilder {
     let scalars = outputs.scalars
     let columns = outputs.rank >= 2 ? outputs.shape[outputs.rank - 1] : 1
     guard columns > 0 else { return [] }
+    let probabilities = ClassScores.areProbabilities(scalars, columns: columns)
     return stride(from: 0, to: scalars.count, by: columns).map {
-      DecisionBoundary.prediction(scalars[$0..<($0 + columns)])
+      DecisionBoundary.prediction(scalars[$0..<($0 + columns)], probabilities: probabilities)
     }
   }
 }

@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// The plane of two-input data coloured by the class a model predicts, shaded by how sure it
 /// is, with the data on top and the misclassified points marked: TensorFlow Playground's view.
 /// Several models (snapshots of one model as it trained) give small multiples side by side.
@@ -43,25 +37,19 @@ struct DecisionBoundary {
 
   /// The class of a row of scores and how sure it is, by the rule the metrics use: one column
   /// is the probability of class 1 (predicted at ≥ 0.5); several are class scores, the argmax,
-  /// with softmax giving the sureness unless the row already holds probabilities.
-  static func prediction(_ scores: ArraySlice<Float>) -> (Int, Double) {
+  /// its probability read as `roc` reads it (softmax unless `probabilities`).
+  static func prediction(_ scores: ArraySlice<Float>, probabilities: Bool) -> (Int, Double) {
     if scores.count == 1 {
       let p = min(max(Double(scores.first!), 0), 1)
       return (p >= 0.5 ? 1 : 0, abs(2 * p - 1))
     }
-    var best = scores.startIndex
-    for i in scores.indices where scores[i] > scores[best] { best = i }
     let values = scores.map(Double.init)
-    let probabilities = values.allSatisfy { $0 >= 0 } && abs(values.reduce(0, +) - 1) < 1e-3
-    var top = values[best - scores.startIndex]
-    if !probabilities {
-      let largest = values.max() ?? 0
-      let total = values.reduce(0) { $0 + exp($1 - largest) }
-      top = 1 / total
-    }
+    var best = 0
+    for i in values.indices where values[i] > values[best] { best = i }
+    let top = ClassScores.probability(of: best, in: values, probabilities: probabilities)
     // 1/k is a tie between all classes, 1 a certain prediction.
-    let k = Double(scores.count)
-    return (best - scores.startIndex, min(max((top - 1 / k) / (1 - 1 / k), 0), 1))
+    let k = Double(values.count)
+    return (best, min(max((top - 1 / k) / (1 - 1 / k), 0), 1))
   }
 
   /// Misclassified points of a panel.

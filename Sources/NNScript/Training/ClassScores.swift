@@ -81,13 +81,26 @@ struct ClassScores {
   }
 
   /// Whether every row is a probability distribution (softmax's output), not logits.
-  private var probabilityRows: Bool {
+  private var probabilityRows: Bool { Self.areProbabilities(scores, columns: columns) }
+
+  /// Whether every row of `columns` scores is a probability distribution (softmax's output)
+  /// rather than logits; one column is always a probability.
+  static func areProbabilities(_ scores: [Float], columns: Int) -> Bool {
     guard columns >= 2 else { return true }
-    return (0..<rows).allSatisfy { row in
-      let values = scores[(row * columns)..<((row + 1) * columns)]
+    return stride(from: 0, to: scores.count, by: columns).allSatisfy { start in
+      let values = scores[start..<min(start + columns, scores.count)]
       let total = values.reduce(0.0) { $0 + Double($1) }
       return values.allSatisfy { (0...1).contains($0) } && abs(total - 1) < 1e-3
     }
+  }
+
+  /// The probability a row of class scores (two or more) gives class `c`: the score itself
+  /// for probability rows, softmax of the row otherwise.
+  static func probability(of c: Int, in row: [Double], probabilities: Bool) -> Double {
+    if probabilities { return row[c] }
+    let largest = row.max() ?? 0
+    let total = row.reduce(0) { $0 + exp($1 - largest) }
+    return exp(row[c] - largest) / total
   }
 
   /// Class `positive` against the rest: for each labelled row the score that ranks it (for two
@@ -113,13 +126,7 @@ struct ClassScores {
             ? Double(values[start + positive]) : 1 / (1 + exp(-ranking))
         } else {
           let row = values[start..<(start + columns)].map(Double.init)
-          if probabilities {
-            probability = row[positive]
-          } else {
-            let largest = row.max() ?? 0
-            let total = row.reduce(0) { $0 + exp($1 - largest) }
-            probability = exp(row[positive] - largest) / total
-          }
+          probability = Self.probability(of: positive, in: row, probabilities: probabilities)
           ranking = probability
         }
         result.ranking.append(ranking)
