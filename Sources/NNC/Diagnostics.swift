@@ -1,5 +1,9 @@
-import CNN
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CNN
 import NNScript
 
 /// A NUL-terminated copy of a string that C may read until the object goes.

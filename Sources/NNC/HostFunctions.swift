@@ -1,5 +1,9 @@
-import CNN
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CNN
 import NNScript
 
 /// What a host function's callback answered through `nn_return_*`; an `nn_call *` points to

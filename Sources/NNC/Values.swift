@@ -154,7 +154,8 @@ public func nn_get_string(
       length?.pointee = Int64(bytes.count)
       guard let buffer, capacity > Int64(bytes.count) else {
         return host.fail(NN_TOO_SMALL, .invalidArgument, "nn_get_string: the text needs "
-          + "\(bytes.count + 1) bytes with its NUL; the buffer holds \(max(0, capacity))")
+          + "\(bytes.count + 1) bytes with its NUL; the buffer holds "
+          + "\(buffer == nil ? 0 : max(0, capacity))")
       }
       bytes.withUnsafeBufferPointer { source in
         source.withMemoryRebound(to: CChar.self) { chars in

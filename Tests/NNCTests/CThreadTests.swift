@@ -5,29 +5,29 @@ import Testing
 /// The C API's threading rules: nn_cancel from another thread, NN_BUSY for a second thread's
 /// call, and nn_free deferred while a call runs.
 struct CThreadTests {
-  /// Cancels `interp` every 20 ms until `stop` is set: a request made before the run starts
-  /// is dropped when it starts.
-  private static func cancelRepeatedly(_ interp: SharedPointer, until stop: Shared<Bool>) {
-    while !stop.current {
-      Thread.sleep(forTimeInterval: 0.02)
-      nn_cancel(interp.pointer)
-    }
-  }
-
-  @Test func cancelFromAnotherThreadStopsTheRunAndTheNextRunWorks() throws {
-    let nn = try CInterpreter()
+  /// Runs `script` while another thread cancels it every 20 ms until the run returns: a
+  /// request made before the run starts is dropped when it starts.
+  private static func runCancelled(_ nn: CInterpreter, _ script: String) -> nn_status {
     let shared = SharedPointer(pointer: nn.pointer)
     let stop = Shared(false)
     let finished = DispatchSemaphore(value: 0)
     Thread.detachNewThread {
-      Self.cancelRepeatedly(shared, until: stop)
+      while !stop.current {
+        Thread.sleep(forTimeInterval: 0.02)
+        nn_cancel(shared.pointer)
+      }
       finished.signal()
     }
-    let start = Date()
-    let status = nn.run("let i = 0\nwhile true { i += 1 }")
+    let status = nn.run(script)
     stop.current = true
     finished.wait()
-    #expect(status == NN_INTERRUPTED)
+    return status
+  }
+
+  @Test func cancelFromAnotherThreadStopsTheRunAndTheNextRunWorks() throws {
+    let nn = try CInterpreter()
+    let start = Date()
+    #expect(Self.runCancelled(nn, "let i = 0\nwhile true { i += 1 }") == NN_INTERRUPTED)
     #expect(nn.diagnostics.first?.code == "interrupted")
     #expect(Date().timeIntervalSince(start) < 10)
     #expect((nn.number("i") ?? 0) > 0)
@@ -37,20 +37,11 @@ struct CThreadTests {
 
   @Test func cancelStopsTrainingAfterTheCurrentBatch() throws {
     let nn = try CInterpreter()
-    let shared = SharedPointer(pointer: nn.pointer)
-    let stop = Shared(false)
-    let finished = DispatchSemaphore(value: 0)
-    Thread.detachNewThread {
-      Self.cancelRepeatedly(shared, until: stop)
-      finished.signal()
-    }
-    let status = nn.run("""
+    let status = Self.runCancelled(nn, """
       seed(0)
       model net(2) { dense(16, tanh); dense(1, sigmoid) }
       train net on xor() { epochs: 100000000, progress: false }
       """)
-    stop.current = true
-    finished.wait()
     #expect(status == NN_INTERRUPTED)
     #expect(nn.message.contains("training interrupted at epoch"))
     var kind: nn_kind = -1

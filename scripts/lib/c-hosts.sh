@@ -10,7 +10,9 @@
 # nn_c_hosts [swift build options]: from the package root.
 nn_c_hosts() {
   local bin scratch status=0
-  swift build --product NNC "$@" || return 1
+  # The same build as scripts/test's (which makes libNNC.so too): a `--product NNC` build
+  # compiles without testing enabled, so the next test build would recompile everything.
+  swift build --build-tests "$@" || return 1
   bin=$(swift build --show-bin-path "$@") || return 1
   scratch=$(mktemp -d)
   # The library's own run path finds the Swift runtime; the host's finds the library.
@@ -44,7 +46,7 @@ nn_c_host_check() {
     return 1
   fi
   if ! diff -u "$expected" <(printf '%s\n' "$output") >&2; then
-    echo "c-hosts: the $label printed something else than $expected (diff above)" >&2
+    echo "c-hosts: the $label printed something other than $expected (diff above)" >&2
     return 1
   fi
 }
