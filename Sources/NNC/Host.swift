@@ -76,7 +76,7 @@ final class Host {
     if now { Unmanaged.passUnretained(self).release() }
   }
 
-  /// Replaces the diagnostics (a call starting clears them; a failing one records its own).
+  /// Replaces the diagnostics: a failing call records its own, a successful one none.
   func record(_ list: [Diagnostic]) {
     diagnostics = list.map(CDiagnostic.init)
     renderedDiagnostics = CString(ScriptError(list).rendered())
@@ -90,14 +90,16 @@ final class Host {
 }
 
 /// Runs `body` with the host behind `pointer` for one status-returning call: `NN_MISUSE` for
-/// NULL, `NN_BUSY` when another thread is in, and the diagnostics cleared first.
+/// NULL, `NN_BUSY` when another thread is in. A failing body records its diagnostics; a
+/// successful call clears them last, so that what its callbacks' failed calls recorded goes.
 func withHost(_ pointer: OpaquePointer?, _ body: (Host) -> nn_status) -> nn_status {
   guard let pointer else { return NN_MISUSE }
   let host = Host.from(pointer)
   guard let entry = host.enter() else { return NN_BUSY }
   defer { host.leave(entry) }
-  host.record([])
-  return body(host)
+  let status = body(host)
+  if status == NN_OK, !host.diagnostics.isEmpty { host.record([]) }
+  return status
 }
 
 /// Runs `body` with the host for a call that reads the diagnostics: `fallback` for NULL or a

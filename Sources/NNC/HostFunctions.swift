@@ -99,7 +99,8 @@ public func nn_register(
       let call = CallState()
       let converted = Arguments(names.map { arguments[$0] ?? .nil })
       let pointer = OpaquePointer(Unmanaged.passUnretained(call).toOpaque())
-      withExtendedLifetime(call) {
+      // Both outlive the callback: `converted` owns what its values point to.
+      withExtendedLifetime((call, converted)) {
         converted.values.withUnsafeBufferPointer { values in
           CallbackScope.run(token) {
             function(user, pointer, Int32(values.count), values.isEmpty ? nil : values.baseAddress)

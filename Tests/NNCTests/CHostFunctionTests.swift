@@ -121,7 +121,8 @@ struct CHostFunctionTests {
     let pointer = nn.pointer
     nn.register("twice", []) { call, _ in
       var x = 0.0
-      guard nn_get_number(pointer, "x", &x) == NN_OK,
+      guard nn_get_number(pointer, "missing", &x) == NN_NOT_FOUND,
+        nn_get_number(pointer, "x", &x) == NN_OK,
         nn_set_number(pointer, "from_host", x * 2) == NN_OK,
         nn_run(pointer, "let inner = from_host + 1", "inner.nn") == NN_OK
       else {
@@ -133,5 +134,7 @@ struct CHostFunctionTests {
     #expect(nn.run("let x = 21\nlet y = twice()") == NN_OK, "\(nn.message)")
     #expect(nn.number("y") == 42)
     #expect(nn.number("inner") == 43)
+    // The run succeeded: what the callback's failed call recorded is gone.
+    #expect(nn_diagnostic_count(nn.pointer) == 0)
   }
 }

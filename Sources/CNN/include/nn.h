@@ -200,7 +200,7 @@ nn_status nn_return_string(nn_call *call, const char *text);
 nn_status nn_return_tensor(nn_call *call, const float *data, const int64_t *shape, int rank);
 
 /* Makes the call fail: the script stops with an error diagnostic at the call, "name: message"
- * (the host function's name, then `message`, which is copied). */
+ * (the host function's name, then `message`, which is copied; NULL: "failed"). */
 nn_status nn_return_error(nn_call *call, const char *message);
 
 /* The diagnostics of the last call on the interpreter that returned an nn_status other than
