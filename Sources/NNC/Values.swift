@@ -157,11 +157,7 @@ public func nn_get_string(
           + "\(bytes.count + 1) bytes with its NUL; the buffer holds "
           + "\(buffer == nil ? 0 : max(0, capacity))")
       }
-      bytes.withUnsafeBufferPointer { source in
-        source.withMemoryRebound(to: CChar.self) { chars in
-          buffer.update(from: chars.baseAddress!, count: chars.count)
-        }
-      }
+      for (index, byte) in bytes.enumerated() { buffer[index] = CChar(bitPattern: byte) }
       buffer[bytes.count] = 0
       return NN_OK
     }

@@ -27,6 +27,9 @@ struct CAPITests {
     var buffer = [CChar](repeating: 1, count: Int(length) + 1)
     #expect(nn_get_string(nn.pointer, "greeting", &buffer, Int64(buffer.count), &length) == NN_OK)
     #expect(buffer.withUnsafeBufferPointer { text($0.baseAddress) } == "héllo!")
+    #expect(nn_set_string(nn.pointer, "empty", "") == NN_OK)
+    #expect(nn_get_string(nn.pointer, "empty", &buffer, 1, &length) == NN_OK)
+    #expect(length == 0 && buffer[0] == 0)
 
     var rank: Int32 = -1
     var dimensions = [Int64](repeating: -1, count: Int(NN_MAX_RANK))
