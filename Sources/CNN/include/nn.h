@@ -11,8 +11,9 @@
  * describing why: a script's errors, or one diagnostic for a misuse of the API (a null
  * pointer, an unknown name, a value of another kind, a bad shape).
  *
- * Ownership. Every pointer the host passes in is read during the call only: strings, tensor
- * data and shapes are copied. Pointers the library returns (diagnostic strings) belong to the
+ * Ownership. Every pointer the host passes in is read during the call only (strings, tensor
+ * data and shapes are copied), but for callbacks and their user data, which the interpreter
+ * keeps and which must outlive it. Pointers the library returns (diagnostic strings) belong to the
  * interpreter and stay valid until the next call on it that returns an nn_status, or
  * nn_free. Values the library hands to a callback (nn_value, nn_call) are valid only until
  * the callback returns. Buffers for results (nn_get_tensor, nn_get_string) are the caller's.
