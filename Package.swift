@@ -15,6 +15,9 @@ let package = Package(
     .library(name: "NNDistributed", targets: ["NNDistributed"]),
     // ONNX export and import of networks, for hosts that exchange models with other tools.
     .library(name: "NNONNX", targets: ["NNONNX"]),
+    // The C API (nn.h, docs/c-api.md): libNNC.so, for hosts in C or through a C foreign-function
+    // interface (examples/c-host, examples/python-host).
+    .library(name: "NNC", type: .dynamic, targets: ["NNC"]),
   ],
   // Off by default, so that a machine without Open MPI builds everything else; scripts/nn --mpi
   // and scripts/test turn it on (`--traits MPI`) once Open MPI is installed.
@@ -68,6 +71,10 @@ let package = Package(
       name: "NNScript", dependencies: ["NNSyntax", "NNRuntime", "NNONNX", "NNRaster"],
       resources: [.copy("Resources")]
     ),
+    // The C API's header (include/nn.h) and the little of it written in C; the Swift target NNC
+    // implements the rest against the header's own types.
+    .target(name: "CNN"),
+    .target(name: "NNC", dependencies: ["CNN", "NNScript", "NNRuntime"]),
     // Compiles without the trait too (no MPI then): callers need no conditional imports.
     .target(
       name: "NNDistributed",
@@ -97,5 +104,7 @@ let package = Package(
     ),
     .testTarget(name: "NNCommandTests", dependencies: ["NNScript", "NNRuntime"]),
     .testTarget(name: "NNDistributedTests", dependencies: ["NNDistributed"]),
+    // The C API through the header's declarations, as a C host calls it.
+    .testTarget(name: "NNCTests", dependencies: ["CNN", "NNC"]),
   ]
 )
