@@ -11,6 +11,8 @@ import NNScript
 final class CallState {
   /// The value returned, or the message of the error that makes the call fail.
   var answer: Result<Value, Refusal> = .success(.nil)
+  /// Whether the run the call belongs to was asked to stop.
+  var cancelled: () -> Bool = { false }
 }
 
 /// The message a callback failed with; the interpreter shows it after the function's name.
@@ -95,25 +97,49 @@ public func nn_register(
       names.append(parameter)
     }
     let token = host.token
-    host.interpreter.register(function: name, parameters: names) { arguments in
-      let call = CallState()
-      let converted = Arguments(names.map { arguments[$0] ?? .nil })
-      let pointer = OpaquePointer(Unmanaged.passUnretained(call).toOpaque())
-      // Both outlive the callback: `converted` owns what its values point to.
-      withExtendedLifetime((call, converted)) {
-        converted.values.withUnsafeBufferPointer { values in
-          CallbackScope.run(token) {
-            function(user, pointer, Int32(values.count), values.isEmpty ? nil : values.baseAddress)
-          }
-        }
+    let declared = names.map(Parameter.init(stringLiteral:))
+    do throws(HostRegistrationError) {
+      try host.interpreter.register(name, parameters: declared) { hostCall in
+        try Host.call(hostCall, names: names, token: token, function: function, user: user)
       }
-      switch call.answer {
-      case .success(let value): return value
-      case .failure(let refusal): throw HostFunctionError(description: refusal.message)
-      }
+    } catch {
+      return host.fail(NN_MISUSE, .invalidArgument, "nn_register: \(error.description)")
     }
     return NN_OK
   }
+}
+
+extension Host {
+  /// One call of a C host function: its arguments converted, the callback run, its answer.
+  static func call(
+    _ hostCall: HostCall, names: [String], token: CallbackScope.Token, function: nn_host_fn,
+    user: UnsafeMutableRawPointer?
+  ) throws -> Value {
+    let call = CallState()
+    call.cancelled = { hostCall.isCancelled }
+    let converted = Arguments(names.map { hostCall.arguments[$0] ?? .nil })
+    let pointer = OpaquePointer(Unmanaged.passUnretained(call).toOpaque())
+    // Both outlive the callback: `converted` owns what its values point to.
+    withExtendedLifetime((call, converted)) {
+      converted.values.withUnsafeBufferPointer { values in
+        CallbackScope.run(token) {
+          function(user, pointer, Int32(values.count), values.isEmpty ? nil : values.baseAddress)
+        }
+      }
+    }
+    switch call.answer {
+    case .success(let value): return value
+    case .failure(let refusal): throw HostFunctionError(description: refusal.message)
+    }
+  }
+}
+
+/// nn.h: `nn_call_cancelled`.
+@_cdecl("nn_call_cancelled")
+public func nn_call_cancelled(_ call: OpaquePointer?) -> Int32 {
+  guard let call else { return 0 }
+  let state = Unmanaged<CallState>.fromOpaque(UnsafeRawPointer(call)).takeUnretainedValue()
+  return state.cancelled() ? 1 : 0
 }
 
 /// Records a callback's answer on its call; a refused one is the call's error.

@@ -111,7 +111,25 @@ struct CHostFunctionTests {
     #expect(nn_register(nn.pointer, "f", nil, 2, HostFunction.trampoline, nil) == NN_MISUSE)
     #expect(nn.message == "nn_register: parameters is NULL for 2 parameters")
     #expect(nn_register(nn.pointer, "f", nil, -1, HostFunction.trampoline, nil) == NN_MISUSE)
+    #expect(nn.register("print", []) { _, _ in } == NN_MISUSE)
+    #expect(nn.message.hasPrefix("nn_register: 'print' is a built-in"))
+    #expect(nn.register("while", []) { _, _ in } == NN_MISUSE)
     #expect(nn.register("f", []) { _, _ in } == NN_OK)
+  }
+
+  /// A callback sees that its run was asked to stop, and the run stops when it returns.
+  @Test func aCallbackSeesACancel() throws {
+    let nn = try CInterpreter()
+    let pointer = nn.pointer
+    var seen: [Int32] = []
+    nn.register("probe", []) { call, _ in
+      seen.append(nn_call_cancelled(call))
+      nn_cancel(pointer)
+      seen.append(nn_call_cancelled(call))
+    }
+    #expect(nn.run("probe()\nlet after = 1") == NN_INTERRUPTED)
+    #expect(seen == [0, 1])
+    #expect(nn.run("let after = 2") == NN_OK)
   }
 
   /// A callback runs while `nn_run` is busy, yet may use its interpreter: that is the run's

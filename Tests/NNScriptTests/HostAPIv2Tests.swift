@@ -231,7 +231,9 @@ struct HostAPIv2Tests {
 
   @Test("an async run cancelled through its Task stops, and the next run works")
   @MainActor func asyncCancel() async throws {
-    let interpreter = Interpreter()
+    var options = InterpreterOptions()
+    options.timeLimit = 10  // a lost cancel fails the test instead of hanging it
+    let interpreter = Interpreter(options: options)
     let run = Task { try await interpreter.run("while true { let x = 1 }", name: "loop.nn") }
     try await Task.sleep(for: .milliseconds(30))
     run.cancel()
@@ -244,14 +246,42 @@ struct HostAPIv2Tests {
     #expect(try await interpreter.evaluate("1 + 1") == .number(2))
   }
 
+  /// A finished run's thread must not reset the cancel of the run after it, which may
+  /// already have started on a thread of its own.
+  @Test("runs in a row keep each one's cancel")
+  @MainActor func runsInARowKeepTheirCancel() async throws {
+    var options = InterpreterOptions()
+    options.timeLimit = 10  // a lost cancel fails the test instead of hanging it
+    let interpreter = Interpreter(options: options)
+    for _ in 0..<50 {
+      try await interpreter.run("let a = 1", name: "a.nn")
+      let run = Task { try await interpreter.run("while true { let x = 1 }", name: "loop.nn") }
+      run.cancel()
+      let result = await run.result
+      guard case .failure(let error as ScriptError) = result,
+        error.diagnostics.first?.code == .interrupted
+      else {
+        Issue.record("the cancelled run returned \(result)")
+        return
+      }
+    }
+  }
+
   @Test("a task cancelled before its run starts still stops the run")
   @MainActor func cancelledBeforeStart() async throws {
-    let interpreter = Interpreter()
+    var options = InterpreterOptions()
+    options.timeLimit = 10  // a lost cancel fails the test instead of hanging it
+    let interpreter = Interpreter(options: options)
     let run = Task {
       withUnsafeCurrentTask { $0?.cancel() }
       try await interpreter.run("while true { let x = 1 }", name: "loop.nn")
     }
-    await #expect(throws: ScriptError.self) { try await run.value }
+    do {
+      try await run.value
+      Issue.record("the run was not stopped")
+    } catch let error as ScriptError {
+      #expect(error.diagnostics.first?.code == .interrupted)
+    }
   }
 
   @Test("snapshots are Sendable copies, and come back as values")

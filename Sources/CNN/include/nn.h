@@ -188,7 +188,9 @@ nn_status nn_kind_of(nn_interp *interp, const char *name, nn_kind *kind);
 /* Binds `name` to a function the host implements: scripts call it as they call a built-in,
  * with the `count` parameters named in `parameters` given by position or by name (`count` may
  * be 0 and `parameters` NULL). `fn` gets `user` back on each call; `user` must stay valid as
- * long as the interpreter. Parameter names are identifiers. */
+ * long as the interpreter. Parameter names are identifiers; the name of a built-in is
+ * NN_MISUSE (a script's built-ins cannot be replaced from C). Registering a name again
+ * replaces the host function. */
 nn_status nn_register(nn_interp *interp, const char *name, const char *const *parameters,
                       int count, nn_host_fn fn, void *user);
 
@@ -203,6 +205,10 @@ nn_status nn_return_tensor(nn_call *call, const float *data, const int64_t *shap
 /* Makes the call fail: the script stops with an error diagnostic at the call, "name: message"
  * (the host function's name, then `message`, which is copied; NULL: "failed"). */
 nn_status nn_return_error(nn_call *call, const char *message);
+
+/* 1 when the run the call belongs to was asked to stop (nn_cancel, the time limit), else 0:
+ * a long callback polls it and returns early; the run then stops. */
+int nn_call_cancelled(nn_call *call);
 
 /* The diagnostics of the last call on the interpreter that returned an nn_status other than
  * NN_OK (a successful call clears them), in the order they were reported. `index` counts

@@ -55,12 +55,16 @@ extension Interpreter {
           let (interpreter, work) = box.value
           let outer = interpreter.evaluator.taskCancelled
           interpreter.evaluator.taskCancelled = stop
-          defer { interpreter.evaluator.taskCancelled = outer }
+          let result: Result<SendableValue, ScriptError>
           do throws(ScriptError) {
-            continuation.resume(returning: .success(try work(interpreter)))
+            result = .success(try work(interpreter))
           } catch {
-            continuation.resume(returning: .failure(error))
+            result = .failure(error)
           }
+          // Put the outer handle back before the task resumes: once it does, the next run
+          // may start on another thread and set its own.
+          interpreter.evaluator.taskCancelled = outer
+          continuation.resume(returning: result)
         }
         thread.start()
       }
