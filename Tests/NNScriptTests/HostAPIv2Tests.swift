@@ -232,7 +232,10 @@ struct HostAPIv2Tests {
   @Test("an async run cancelled through its Task stops, and the next run works")
   @MainActor func asyncCancel() async throws {
     var options = InterpreterOptions()
-    options.timeLimit = 10  // a lost cancel fails the test instead of hanging it
+    // A lost cancel fails the test instead of hanging it. The limit is long because a loaded
+    // machine (the sanitizer pass on two cores) has held the main actor for over ten seconds
+    // between the run's start and the cancel.
+    options.timeLimit = 600
     let interpreter = Interpreter(options: options)
     let run = Task { try await interpreter.run("while true { let x = 1 }", name: "loop.nn") }
     try await Task.sleep(for: .milliseconds(30))
@@ -251,7 +254,10 @@ struct HostAPIv2Tests {
   @Test("runs in a row keep each one's cancel")
   @MainActor func runsInARowKeepTheirCancel() async throws {
     var options = InterpreterOptions()
-    options.timeLimit = 10  // a lost cancel fails the test instead of hanging it
+    // A lost cancel fails the test instead of hanging it. The limit is long because a loaded
+    // machine (the sanitizer pass on two cores) has held the main actor for over ten seconds
+    // between the run's start and the cancel.
+    options.timeLimit = 600
     let interpreter = Interpreter(options: options)
     for _ in 0..<50 {
       try await interpreter.run("let a = 1", name: "a.nn")
@@ -270,7 +276,10 @@ struct HostAPIv2Tests {
   @Test("a task cancelled before its run starts still stops the run")
   @MainActor func cancelledBeforeStart() async throws {
     var options = InterpreterOptions()
-    options.timeLimit = 10  // a lost cancel fails the test instead of hanging it
+    // A lost cancel fails the test instead of hanging it. The limit is long because a loaded
+    // machine (the sanitizer pass on two cores) has held the main actor for over ten seconds
+    // between the run's start and the cancel.
+    options.timeLimit = 600
     let interpreter = Interpreter(options: options)
     let run = Task {
       withUnsafeCurrentTask { $0?.cancel() }
