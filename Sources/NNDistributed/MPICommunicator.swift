@@ -31,6 +31,20 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
 
   #if MPI
   private let comm: MPI_Comm
+  /// Each rank's count and offset in one piece of a sharded collective: made once, so a
+  /// training step allocates nothing (MPI is called from one thread at a time).
+  private let counts: UnsafeMutablePointer<Int32>
+  private let offsets: UnsafeMutablePointer<Int32>
+  /// Whether the ranks share memory (SharedSegments.swift), found by the first sharded
+  /// collective.
+  private var sharing = Sharing.unknown
+
+  private enum Sharing {
+    case unknown
+    case unavailable
+    /// The machine's communicator (every rank, in world order) and the segments, once made.
+    case available(MPI_Comm, SharedSegments?)
+  }
 
   private init(comm: MPI_Comm) {
     self.comm = comm
@@ -40,6 +54,10 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     Self.check(MPI_Comm_size(comm, &size), "MPI_Comm_size")
     self.rank = Int(rank)
     self.size = Int(size)
+    counts = .allocate(capacity: Int(size))
+    counts.initialize(repeating: 0, count: Int(size))
+    offsets = .allocate(capacity: Int(size))
+    offsets.initialize(repeating: 0, count: Int(size))
   }
 
   /// Initialises MPI unless it already runs, and wraps `MPI_COMM_WORLD`, which must hold the
@@ -121,6 +139,88 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     guard let base = values.baseAddress else { return }
     forEachChunk(values.count) { offset, count in
       Self.check(MPI_Bcast(base + offset, count, cmpi_float(), Int32(root), comm), "MPI_Bcast")
+    }
+    #else
+    Self.unavailable()
+    #endif
+  }
+
+  /// Sums `values` over all ranks, each rank receiving only its own part in `result`
+  /// (`MPI_Reduce_scatter`; see `Communicator.reduceScatterSum`).
+  public func reduceScatterSum(
+    _ values: UnsafeBufferPointer<Float>, into result: UnsafeMutableBufferPointer<Float>,
+    parts: [Range<Int>]
+  ) {
+    precondition(parts.count == size && result.count == values.count,
+                 "reduceScatterSum: \(parts.count) parts for \(size) ranks, \(values.count) "
+                   + "values into \(result.count)")
+    #if MPI
+    guard let source = values.baseAddress, let target = result.baseAddress else { return }
+    let mine = parts[rank]
+    if let shared = sharedSegments(count: values.count) {
+      // The others read only their own parts of this rank's segment.
+      let segment = shared[rank]
+      segment.update(from: source, count: mine.lowerBound)
+      (segment + mine.upperBound).update(from: source + mine.upperBound,
+                                         count: values.count - mine.upperBound)
+      shared.fence()
+      // In rank order, so every part's sum is the one any rank would take; the first two
+      // ranks' in one pass (the whole sum, for two ranks).
+      func rankValues(_ r: Int) -> UnsafePointer<Float> {
+        (r == rank ? source : UnsafePointer(shared[r])) + mine.lowerBound
+      }
+      let into = target + mine.lowerBound
+      let (first, second) = (rankValues(0), rankValues(1))
+      for i in 0..<mine.count { into[i] = first[i] + second[i] }
+      for r in 2..<max(size, 2) {
+        let from = rankValues(r)
+        for i in 0..<mine.count { into[i] += from[i] }
+      }
+      shared.fence()
+      return
+    }
+    forEachChunk(values.count) { offset, piece in
+      // The piece's values split into the ranks' parts within it, in rank order.
+      let window = offset..<(offset + Int(piece))
+      for r in 0..<size { counts[r] = Int32(parts[r].clamped(to: window).count) }
+      let landing = mine.clamped(to: window)
+      let receive = landing.isEmpty ? target : target + landing.lowerBound
+      Self.check(MPI_Reduce_scatter(source + offset, receive, counts, cmpi_float(),
+                                    cmpi_op_sum(), comm),
+                 "MPI_Reduce_scatter")
+    }
+    #else
+    Self.unavailable()
+    #endif
+  }
+
+  /// Gives every rank every rank's part of `values` (`MPI_Allgatherv` in place; see
+  /// `Communicator.allGather(_:parts:)`).
+  public func allGather(_ values: UnsafeMutableBufferPointer<Float>, parts: [Range<Int>]) {
+    precondition(parts.count == size, "allGather: \(parts.count) parts for \(size) ranks")
+    #if MPI
+    guard let base = values.baseAddress else { return }
+    if let shared = sharedSegments(count: values.count) {
+      let mine = parts[rank]
+      (shared[rank] + mine.lowerBound).update(from: base + mine.lowerBound, count: mine.count)
+      shared.fence()
+      for r in 0..<size where r != rank {
+        (base + parts[r].lowerBound).update(from: shared[r] + parts[r].lowerBound,
+                                            count: parts[r].count)
+      }
+      shared.fence()
+      return
+    }
+    forEachChunk(values.count) { offset, piece in
+      let window = offset..<(offset + Int(piece))
+      for r in 0..<size {
+        let part = parts[r].clamped(to: window)
+        counts[r] = Int32(part.count)
+        offsets[r] = Int32(part.isEmpty ? 0 : part.lowerBound - offset)
+      }
+      Self.check(MPI_Allgatherv(cmpi_in_place(), 0, cmpi_float(), base + offset, counts,
+                                offsets, cmpi_float(), comm),
+                 "MPI_Allgatherv")
     }
     #else
     Self.unavailable()
@@ -223,7 +323,10 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     #if MPI
     var finalized: Int32 = 0
     MPI_Finalized(&finalized)
-    if finalized == 0 { MPI_Finalize() }
+    if finalized == 0 {
+      releaseSharing()
+      MPI_Finalize()
+    }
     #else
     Self.unavailable()
     #endif
@@ -257,6 +360,59 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
   static func pieceLimit(_ limit: Int) -> Int { max(1, min(limit, Int(Int32.max))) }
 
   #if MPI
+  /// Segments of at least `count` floats that every rank shares, when all ranks run on this
+  /// machine and `NN_MPI_SHARED_MEMORY` is not `0` on any of them; nil for MPI's own
+  /// collectives. Collective (it probes and allocates), like the calls it serves.
+  private func sharedSegments(count: Int) -> SharedSegments? {
+    switch sharing {
+    case .unavailable:
+      return nil
+    case .available(let node, let segments):
+      if let segments, segments.count >= count { return segments }
+      segments?.free()
+      let made = SharedSegments.make(comm: node, count: count, size: size)
+      sharing = made.map { .available(node, $0) } ?? .unavailable
+      return made
+    case .unknown:
+      var node: MPI_Comm?
+      Self.check(MPI_Comm_split_type(comm, cmpi_comm_type_shared(), Int32(rank),
+                                     cmpi_info_null(), &node),
+                 "MPI_Comm_split_type")
+      var nodeSize: Int32 = 0
+      Self.check(MPI_Comm_size(node, &nodeSize), "MPI_Comm_size")
+      var local: Int32 = nodeSize == size && Self.sharedMemoryAllowed ? 1 : 0
+      var everywhere: Int32 = 0
+      Self.check(MPI_Allreduce(&local, &everywhere, 1, cmpi_int(), cmpi_op_min(), comm),
+                 "MPI_Allreduce")
+      guard everywhere == 1, let node else {
+        MPI_Comm_free(&node)
+        sharing = .unavailable
+        return nil
+      }
+      // A segment that cannot be allocated is a reason to use MPI's collectives, not to stop.
+      MPI_Comm_set_errhandler(node, cmpi_errors_return())
+      sharing = .available(node, nil)
+      return sharedSegments(count: count)
+    }
+  }
+
+  /// `NN_MPI_SHARED_MEMORY=0` keeps the sharded update on MPI's collectives (to compare them,
+  /// or where the shared-memory file system is too small for the segments).
+  private static var sharedMemoryAllowed: Bool {
+    guard let value = getenv("NN_MPI_SHARED_MEMORY") else { return true }
+    return String(cString: value) != "0"
+  }
+
+  /// Frees the shared segments and the machine's communicator (collective, before
+  /// `MPI_Finalize`).
+  private func releaseSharing() {
+    guard case .available(let node, let segments) = sharing else { return }
+    segments?.free()
+    var handle: MPI_Comm? = node
+    MPI_Comm_free(&handle)
+    sharing = .unavailable
+  }
+
   private func allReduceSum(
     _ base: UnsafeMutableRawPointer?, count: Int, stride: Int, type: MPI_Datatype
   ) {

@@ -28,14 +28,16 @@ enum MPIRun {
 
   /// Runs `mpirun -np ranks nn ARGS…` in `directory`. `timeout` ends a job that hangs (a
   /// failure of the test, not a measurement): the test then fails instead of CI waiting.
+  /// `environment` entries (`NAME=value`) are set on every rank (`mpirun -x`).
   static func run(
-    ranks: Int, _ arguments: [String], in directory: URL, seconds: Int = 300
+    ranks: Int, _ arguments: [String], in directory: URL, seconds: Int = 300,
+    environment: [String] = []
   ) throws -> NNExecutable.Outcome {
     let nn = try NNExecutable.locate()
     return try runProgram(
       URL(fileURLWithPath: "/usr/bin/timeout"),
-      ["-k", "5", String(seconds), launcher.path, "-np", String(ranks), nn.url.path]
-        + arguments, in: directory)
+      ["-k", "5", String(seconds), launcher.path] + environment.flatMap { ["-x", $0] }
+        + ["-np", String(ranks), nn.url.path] + arguments, in: directory)
   }
 
   /// Runs an MPMD job: each element of `commands` is one rank's `nn` arguments.
@@ -124,6 +126,55 @@ struct MPITests {
     #expect(difference <= 1e-5 * scale, "largest difference \(difference), scale \(scale)")
     // Each epoch's loss is printed once (rank 0), as one process prints it.
     #expect(job.output.components(separatedBy: "epoch 3/3").count == 2, "\(job.output)")
+  }
+
+  /// A model of 76,810 parameters, over the 65,536 from which the ranks shard the update:
+  /// each rank applies SGD with momentum, l2 and clipping to its own part of the parameters
+  /// and the others gather it. A second run with `watch:` (not sharded: the watch reads every
+  /// layer's whole gradient) continues the same momentum, which only a gathered optimizer
+  /// state gives every rank. 3 ranks cut the parameters into unequal parts. The exchange goes
+  /// through the ranks' shared memory, and with `NN_MPI_SHARED_MEMORY=0` through MPI's
+  /// reduce-scatter and all-gather.
+  @Test(arguments: [2, 3], [true, false])
+  func aShardedUpdateTrainsAsOneProcess(ranks: Int, sharedMemory: Bool) throws {
+    try scratch.write("shard.nn", """
+      seed(4)
+      let pixels = digits()
+      let data = dataset(pixels.x[0:384] / 16, pixels.y[0:384], classes: 10)
+      model net(64) { dense(1024, relu); dense(10) }
+      let opt = sgd(lr: 0.05, momentum: 0.9)
+      let rows = num(args[0])
+      train net on data {
+        loss: cross_entropy
+        optimizer: opt
+        epochs: 2
+        batch: rows
+        l2: 1e-3
+        clip: 1
+        progress: false
+      }
+      train net on data {
+        loss: cross_entropy
+        optimizer: opt
+        epochs: 1
+        batch: rows
+        watch: [gradients]
+        progress: false
+      }
+      save(net, args[1])
+      """)
+    let batch = 16
+    let single = try nn.run(["run", "shard.nn", String(ranks * batch), "single.safetensors"],
+                            in: scratch.url)
+    #expect(single.status == 0, "\(single.errors)")
+    let job = try MPIRun.run(ranks: ranks, ["run", "shard.nn", String(batch),
+                                            "mpi.safetensors"], in: scratch.url,
+                             environment: sharedMemory ? [] : ["NN_MPI_SHARED_MEMORY=0"])
+    #expect(job.status == 0, "\(job.output)\n\(job.errors)")
+    let (difference, scale) = try parameterDifference(
+      scratch.url.appendingPathComponent("single.safetensors"),
+      scratch.url.appendingPathComponent("mpi.safetensors"))
+    #expect(difference <= 1e-5 * scale, "largest difference \(difference), scale \(scale)")
   }
 
   /// A sequence tagger (targets [n, T], logits [n, T, 2], the loss a mean over positions)

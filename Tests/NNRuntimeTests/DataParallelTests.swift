@@ -74,6 +74,8 @@ struct RunOutcome: Sendable {
   var history: TrainingHistory
   var polls = 0
   var batches = 0
+  /// The optimizer's state buffers, back to back (ranks only).
+  var optimizerState: [Float] = []
 }
 
 /// A model, its data and its optimizer, trained alike by one process and by the ranks.
@@ -134,24 +136,29 @@ func trainAlone(
 ) throws -> RunOutcome {
   let network = scenario.network()
   var polls = 0
-  let history = try train(try scenario.trainer(network, batch: batch, clip: clip),
-                          scenario.data, validation: scenario.validation, seed: trainingSeed,
-                          shouldStop: {
+  let trainer = try scenario.trainer(network, batch: batch, clip: clip)
+  let history = try train(trainer, scenario.data, validation: scenario.validation,
+                          seed: trainingSeed, shouldStop: {
                             polls += 1
                             return polls == stopAtPoll
                           })
-  return RunOutcome(weights: parameters(network), history: history, polls: polls)
+  var state: [Float] = []
+  trainer.optimizerState.forEachStateBuffer { state += $0 }
+  return RunOutcome(weights: parameters(network), history: history, polls: polls,
+                    optimizerState: state)
 }
 
 /// `ranks` thread ranks, each on batches of `batch` rows. Ranks other than 0 start from other
 /// weights, which rank 0's replace; `stopper` alone asks to stop, at its `stopAtPoll`th poll.
 func trainTogether(
-  _ scenario: Scenario, ranks: Int, batch: Int?, stopper: Int = 0, stopAtPoll: Int? = nil
+  _ scenario: Scenario, ranks: Int, batch: Int?, stopper: Int = 0, stopAtPoll: Int? = nil,
+  sharded: Bool = false
 ) -> [Result<RunOutcome, any Error>]? {
   runRanks(ranks) { communicator in
     let network = scenario.network(seed: communicator.rank == 0 ? 1 : 2)
     let trainer = try scenario.trainer(network, batch: batch)
     trainer.communicator = communicator
+    trainer.shardedUpdateMinimum = sharded ? 0 : .max
     var polls = 0
     var batches = 0
     let history = try train(trainer, scenario.data, validation: scenario.validation,
@@ -161,8 +168,12 @@ func trainTogether(
                               polls += 1
                               return communicator.rank == stopper && polls == stopAtPoll
                             })
+    var state: [Float] = []
+    trainer.optimizerState.forEachStateBuffer { state += $0 }
+    #expect(communicator.calls.contains { $0.hasPrefix("reduceScatterSum") } == sharded,
+            "sharded \(sharded), but the rank's collectives were \(Set(communicator.calls))")
     return RunOutcome(weights: parameters(network), history: history, polls: polls,
-                      batches: batches)
+                      batches: batches, optimizerState: state)
   }
 }
 
@@ -178,6 +189,8 @@ func expectSameTraining(
             sourceLocation: sourceLocation)
     #expect(outcome.history.series.map(\.values) == outcomes[0].history.series.map(\.values),
             "rank \(rank)'s history differs from rank 0's", sourceLocation: sourceLocation)
+    #expect(outcome.optimizerState == outcomes[0].optimizerState,
+            "rank \(rank)'s optimizer state differs from rank 0's", sourceLocation: sourceLocation)
   }
   var largest = expectClose(outcomes[0].weights, alone.weights, "weights",
                             sourceLocation: sourceLocation)
@@ -188,6 +201,9 @@ func expectSameTraining(
                                        sourceLocation: sourceLocation))
   }
   #expect(outcomes[0].history.epochs == alone.history.epochs, sourceLocation: sourceLocation)
+  // A sharded run gathers the moments of every part: the state is one process's too.
+  largest = max(largest, expectClose(outcomes[0].optimizerState, alone.optimizerState,
+                                     "the optimizer state", sourceLocation: sourceLocation))
   return largest
 }
 
@@ -205,6 +221,11 @@ let scenarios: [Scenario] = [
            activations: [.tanh, .identity], loss: .sse,
            optimizer: .sgd(momentum: 0.9, dampening: 0, nesterov: true, weightDecay: 0),
            learningRate: 0.01, l2: 0.05, clip: 1),
+  Scenario(name: "classifier, nadam", sizes: [2, 8, 2], activations: [.relu, .identity],
+           loss: .crossEntropy,
+           optimizer: .nadam(beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0,
+                             momentumDecay: 0.004),
+           learningRate: 0.02),
 ]
 
 // MARK: - Tests
@@ -231,6 +252,15 @@ let scenarios: [Scenario] = [
       #expect(result[2] == [2, 2])
       #expect(result[3] == [0, 7, 10, 7, 20, 7])
     }
+  }
+
+  @Test func theThreadGroupReduceScattersAndGathersParts() throws {
+    try expectShardedCollectives { $0 }
+  }
+
+  /// The protocol's own versions, over the all-reduce, for communicators without theirs.
+  @Test func theDefaultShardedCollectivesDoTheSame() throws {
+    try expectShardedCollectives { AllReduceOnly($0) }
   }
 
   @Test func aRankThatSkipsACollectiveFailsTheRunInsteadOfHangingIt() {
@@ -329,16 +359,19 @@ let scenarios: [Scenario] = [
 
   // MARK: Equivalence with one process
 
-  @Test(arguments: scenarios, [(2, 4), (4, 4)])
-  func ranksTrainAsOneProcessOnTheCombinedBatch(scenario: Scenario, split: (Int, Int)) throws {
-    let (ranks, batch) = split
+  @Test(arguments: scenarios, [(2, 4, false), (4, 4, false), (2, 4, true), (4, 4, true)])
+  func ranksTrainAsOneProcessOnTheCombinedBatch(
+    scenario: Scenario, split: (Int, Int, Bool)
+  ) throws {
+    let (ranks, batch, sharded) = split
     let layout = BatchLayout(rows: scenario.rows, batchSize: batch, ranks: ranks, rank: 0)
     #expect(scenario.rows % (ranks * batch) != 0, "the test needs an uneven last step")
     if ranks == 4 {
       #expect(layout.shard(layout.steps - 1).count == 0, "the test needs a rank without rows")
     }
     let alone = try trainAlone(scenario, batch: ranks * batch)
-    let outcomes = try successes(trainTogether(scenario, ranks: ranks, batch: batch))
+    let outcomes = try successes(trainTogether(scenario, ranks: ranks, batch: batch,
+                                               sharded: sharded))
     expectSameTraining(outcomes, as: alone)
     // The run trained: the weights moved from rank 0's start.
     #expect(outcomes[0].weights != parameters(scenario.network()))
@@ -416,7 +449,8 @@ let scenarios: [Scenario] = [
 
   // MARK: Failures and stops in one rank
 
-  @Test func aNonFiniteLossInOneRanksShareStopsEveryRank() throws {
+  @Test(arguments: [false, true])
+  func aNonFiniteLossInOneRanksShareStopsEveryRank(sharded: Bool) throws {
     // 3 ranks × 4 rows over 16 rows in order: step 2 holds rows 12…15, shared 1, 1, 1, 2
     // (rank 0: 12, rank 1: 13, rank 2: 14, 15). Row 13 is NaN, so only rank 1's share of
     // step 2 fails. Every rank holds the same data, NaN and all.
@@ -440,6 +474,7 @@ let scenarios: [Scenario] = [
       let network = poisonedNetwork()
       let trainer = try makeTrainer(network, configuration)
       trainer.communicator = communicator
+      trainer.shardedUpdateMinimum = sharded ? 0 : .max
       var afterStep1: [Float] = []
       do {
         _ = try train(trainer, poisoned, progress: {
@@ -452,7 +487,8 @@ let scenarios: [Scenario] = [
       } catch {
         let failure = (error as? TrainingFailure)
           ?? TrainingFailure(message: "not a TrainingFailure: \(error)", epoch: -1, batch: -1)
-        throw RankFailure(failure: failure, afterStep1: afterStep1, weights: parameters(network))
+        throw RankFailure(failure: failure, afterStep1: afterStep1, weights: parameters(network),
+                          optimizerSteps: trainer.optimizerState.steps)
       }
     }
     let failed = try #require(results).map { $0.failure as? RankFailure }
@@ -476,14 +512,45 @@ let scenarios: [Scenario] = [
     // rank 1 holds): the restore flag of the step's all-reduce makes them all go back.
     #expect(failed[0]!.weights == failed[1]!.weights)
     #expect(failed[2]!.weights == failed[1]!.weights)
+    // A sharded run that failed holds only its own part's moments: every rank starts its
+    // optimizer over alike; an unsharded one keeps the same state on every rank.
+    #expect(failed.map { $0!.optimizerSteps } == Array(repeating: sharded ? 0 : 1, count: 3))
   }
 
-  @Test func oneRankAskingToStopStopsEveryRankAfterTheSameStep() throws {
+  /// Rank 1's rows overflow the gradient while every loss stays finite: rank 1 names the op
+  /// (a sharded step finds it after the exchange, an unsharded one before), rank 0 names
+  /// rank 1, and neither changes the weights.
+  @Test(arguments: [false, true])
+  func aNonFiniteGradientInOneRanksShareIsTracedOnThatRank(sharded: Bool) throws {
+    let data = TrainingData(x: Tensor(shape: [4, 1], scalars: [1, 1, 3e38, 3e38]),
+                            y: Tensor(shape: [4, 1], scalars: [1, 1, 1, 1]))
+    let configuration = TrainingConfiguration(epochs: 1, batchSize: 2, shuffle: false,
+                                              optimizer: plainSGD, learningRate: 0.1)
+    let failures = try failures(runRanks(2) { communicator in
+      let network = denseNetwork([1, 1], bias: false)
+      network.parameters.assign(0, Tensor(shape: [1, 1], scalars: [0]))
+      let trainer = try makeTrainer(network, configuration)
+      trainer.communicator = communicator
+      trainer.shardedUpdateMinimum = sharded ? 0 : .max
+      defer { #expect(parameters(network) == [0], "rank \(communicator.rank) moved") }
+      return try train(trainer, data)
+    })
+    #expect(failures[1].message
+              == "the gradient became non-finite at epoch 1, batch 1 (the loss was finite): the "
+              + "backward pass produced -inf in ∂L/∂dense1.weight (linear_weight_grad on "
+              + "dense1); the weights of the last finite step were kept",
+            "\(failures[1].message)")
+    #expect(failures[0].message == "rank 1 failed at epoch 1, batch 1 (see its error); "
+              + "training stopped on every rank", "\(failures[0].message)")
+  }
+
+  @Test(arguments: [false, true])
+  func oneRankAskingToStopStopsEveryRankAfterTheSameStep(sharded: Bool) throws {
     // 35 rows in steps of 2 × 4: 5 steps an epoch; rank 1 asks at its 7th poll (epoch 2,
     // batch 2), rank 0 never does.
     let scenario = scenarios[0]
     let outcomes = try successes(trainTogether(scenario, ranks: 2, batch: 4, stopper: 1,
-                                            stopAtPoll: 7))
+                                            stopAtPoll: 7, sharded: sharded))
     for (rank, outcome) in outcomes.enumerated() {
       #expect(outcome.history.interrupted?.epoch == 2 && outcome.history.interrupted?.batch == 2,
               "rank \(rank): \(String(describing: outcome.history.interrupted))")
@@ -501,4 +568,52 @@ struct RankFailure: Error, Sendable {
   var failure: TrainingFailure
   var afterStep1: [Float]
   var weights: [Float]
+  var optimizerSteps: Int
+}
+
+/// 3 ranks over 7 values in parts 0..<2, 2..<4, 4..<7 (through `wrap`'s communicator): the
+/// reduce-scatter leaves each rank the sum of its part only, the gather every part.
+func expectShardedCollectives(
+  sourceLocation: SourceLocation = #_sourceLocation,
+  _ wrap: @escaping @Sendable (ThreadRank) -> any Communicator
+) throws {
+  let parts = [0..<2, 2..<4, 4..<7]
+  let results = try successes(runRanks(3) { rank -> [[Float]] in
+    let communicator = wrap(rank)
+    let r = Float(communicator.rank)
+    let values = (0..<7).map { Float($0) + 10 * r }
+    var result = [Float](repeating: -1, count: 7)
+    values.withUnsafeBufferPointer { source in
+      result.withUnsafeMutableBufferPointer {
+        communicator.reduceScatterSum(source, into: $0, parts: parts)
+      }
+    }
+    var gathered = [Float](repeating: r, count: 7)
+    for i in parts[communicator.rank] { gathered[i] = 100 + Float(i) }
+    gathered.withUnsafeMutableBufferPointer { communicator.allGather($0, parts: parts) }
+    return [result, gathered]
+  }, sourceLocation: sourceLocation)
+  // Every value i summed over ranks: 3i + 10 (0 + 1 + 2).
+  let sums = (0..<7).map { Float(3 * $0 + 30) }
+  for (rank, result) in results.enumerated() {
+    let expected = (0..<7).map { parts[rank].contains($0) ? sums[$0] : -1 }
+    #expect(result[0] == expected, "rank \(rank)", sourceLocation: sourceLocation)
+    #expect(result[1] == (0..<7).map { 100 + Float($0) }, "rank \(rank)",
+            sourceLocation: sourceLocation)
+  }
+}
+
+/// A communicator with only the protocol's required collectives: the sharded ones are the
+/// protocol extension's.
+final class AllReduceOnly: Communicator, @unchecked Sendable {
+  let base: ThreadRank
+  init(_ base: ThreadRank) { self.base = base }
+  var rank: Int { base.rank }
+  var size: Int { base.size }
+  func allReduceSum(_ values: UnsafeMutableBufferPointer<Float>) { base.allReduceSum(values) }
+  func allReduceSum(_ values: UnsafeMutableBufferPointer<Double>) { base.allReduceSum(values) }
+  func broadcast(_ values: UnsafeMutableBufferPointer<Float>, from root: Int) {
+    base.broadcast(values, from: root)
+  }
+  func allGather(_ values: [Int64]) -> [[Int64]] { base.allGather(values) }
 }

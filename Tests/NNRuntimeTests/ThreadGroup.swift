@@ -89,6 +89,34 @@ final class ThreadGroup: @unchecked Sendable {
     barrier()
   }
 
+  /// Each rank sums its own part over all ranks' buffers, in rank order; the second barrier
+  /// keeps every buffer unchanged until all have read.
+  fileprivate func reduceScatterSum(
+    _ values: UnsafeBufferPointer<Float>, into result: UnsafeMutableBufferPointer<Float>,
+    parts: [Range<Int>], rank: Int
+  ) {
+    let mutable = UnsafeMutableRawPointer(mutating: values.baseAddress)
+    guard barrier({ slots[rank] = mutable }) else { return }
+    for i in parts[rank] {
+      var sum = slots[0]!.assumingMemoryBound(to: Float.self)[i]
+      for r in 1..<size { sum += slots[r]!.assumingMemoryBound(to: Float.self)[i] }
+      result[i] = sum
+    }
+    barrier()
+  }
+
+  /// Each rank copies the others' parts out of their buffers, which they do not write there.
+  fileprivate func allGather(_ values: UnsafeMutableBufferPointer<Float>, parts: [Range<Int>],
+                             rank: Int) {
+    guard barrier({ slots[rank] = UnsafeMutableRawPointer(values.baseAddress) }) else { return }
+    for r in 0..<size where r != rank && !parts[r].isEmpty {
+      let other = slots[r]!.assumingMemoryBound(to: Float.self)
+      (values.baseAddress! + parts[r].lowerBound).update(from: other + parts[r].lowerBound,
+                                                          count: parts[r].count)
+    }
+    barrier()
+  }
+
   fileprivate func allGather(_ values: [Int64], rank: Int) -> [[Int64]] {
     guard size > 1 else { return [values] }
     guard barrier({ gathered[rank] = values }) else {
@@ -133,6 +161,17 @@ final class ThreadRank: Communicator, @unchecked Sendable {
   func allGather(_ values: [Int64]) -> [[Int64]] {
     calls.append("allGather(\(values.count))")
     return group.allGather(values, rank: rank)
+  }
+
+  func reduceScatterSum(_ values: UnsafeBufferPointer<Float>,
+                        into result: UnsafeMutableBufferPointer<Float>, parts: [Range<Int>]) {
+    calls.append("reduceScatterSum(\(values.count))")
+    group.reduceScatterSum(values, into: result, parts: parts, rank: rank)
+  }
+
+  func allGather(_ values: UnsafeMutableBufferPointer<Float>, parts: [Range<Int>]) {
+    calls.append("allGather(Float, \(values.count))")
+    group.allGather(values, parts: parts, rank: rank)
   }
 }
 

@@ -59,6 +59,14 @@ public final class OptimizerState<T: BinaryFloatingPoint>: @unchecked Sendable {
     buffers.update(repeating: T(rule.update.initialState), count: bufferCount)
   }
 
+  /// Calls `body` with each of the rule's state buffers (`count` scalars each, a moment or a
+  /// sum per parameter): for data-parallel ranks to gather the parts they updated.
+  func forEachStateBuffer(_ body: (UnsafeMutableBufferPointer<T>) -> Void) {
+    for slot in 0..<rule.stateSlots {
+      body(UnsafeMutableBufferPointer(start: buffers + slot * count, count: count))
+    }
+  }
+
   /// One update of every scalar, following PyTorch's rule exactly.
   ///
   /// `parameters` and `gradients` each hold `count` scalars; `learningRate` is this step's
@@ -70,54 +78,62 @@ public final class OptimizerState<T: BinaryFloatingPoint>: @unchecked Sendable {
          width: nil, splitting: Parallel.forEach)
   }
 
-  /// `step` with its loop cut for `width` threads (nil: `Parallel.width`), run by `runner`.
+  /// `step` with its loop cut for `width` threads (nil: `Parallel.width`), run by `runner`,
+  /// over the scalars of `part` only (nil: all of them): a data-parallel rank updates its own
+  /// share of the parameters, and its state of the others stays as it was.
   func step(
     parameters: UnsafeMutablePointer<T>, gradients: UnsafePointer<T>, learningRate: Double,
-    width: Int?, splitting runner: SplitRunner
+    width: Int?, splitting runner: SplitRunner, part: Range<Int>? = nil
   ) {
+    let part = part ?? 0..<count
+    precondition(part.lowerBound >= 0 && part.upperBound <= count,
+                 "optimizer part \(part) is outside \(count) scalars")
     steps += 1
     // Name the concrete type at each call so the kernels are specialised: inside this generic
     // class a helper generic over the element type would stay unspecialised (T is still open),
     // and a loop through witness tables runs tens of times slower than its memory traffic.
     let update = rule.update
     if T.self == Float.self {
-      split(width, runner) { range, product in
+      split(part, width, runner) { range, product in
         update.update(context(Float.self, parameters, gradients, learningRate, range, product))
       }
     } else if T.self == Double.self {
-      split(width, runner) { range, product in
+      split(part, width, runner) { range, product in
         update.update(context(Double.self, parameters, gradients, learningRate, range, product))
       }
     } else {
-      stepInDouble(update, parameters, gradients, learningRate)
+      stepInDouble(update, parameters, gradients, learningRate, part)
     }
   }
 
   /// Elements per thread below which an update is not split (a few µs of work).
   static var splitGrain: Int { 1 << 14 }
 
-  /// Runs `apply` over the pool's ranges of the buffer. Every rule is element-wise, so any cut
+  /// Runs `apply` over the pool's ranges of `part`. Every rule is element-wise, so any cut
   /// gives the same bits as one loop. The one scalar of state (NAdam's product) is advanced
-  /// by each range from the same start in a copy of its own; range 0's copy is kept.
+  /// by each range from the same start in a copy of its own; the first range's copy is kept
+  /// (every range advances it alike, so a rank updating one part keeps the same product).
   private func split(
-    _ width: Int?, _ runner: SplitRunner,
+    _ part: Range<Int>, _ width: Int?, _ runner: SplitRunner,
     _ apply: (Range<Int>, UnsafeMutablePointer<Float>) -> Void
   ) {
     // One range (one thread, a small model, nothing to update) is the plain loop on the
     // state's own scalar, without the closures a split needs (withoutActuallyEscaping's
     // wrapper is a heap allocation).
-    guard count >= 2 * Self.splitGrain, (width ?? Parallel.width) > 1 else {
-      apply(0..<count, product)
+    guard part.count >= 2 * Self.splitGrain, (width ?? Parallel.width) > 1 else {
+      apply(part, product)
       return
     }
     let start = product.pointee
     let product = self.product
+    let first = part.lowerBound
     // Two non-escaping closures, one called inside the other: Swift asks for this to see
     // that `apply` does not escape either.
     withoutActuallyEscaping(apply) { apply in
-      runner(count, Self.splitGrain) { range in
+      runner(part.count, Self.splitGrain) { range in
         var own = start
-        withUnsafeMutablePointer(to: &own) { apply(range, $0) }
+        let shifted = (range.lowerBound + first)..<(range.upperBound + first)
+        withUnsafeMutablePointer(to: &own) { apply(shifted, $0) }
         if range.lowerBound == 0 { product.pointee = own }
       }
     }
@@ -127,7 +143,7 @@ public final class OptimizerState<T: BinaryFloatingPoint>: @unchecked Sendable {
   /// state go through Double copies, so this path allocates; Float and Double never come here.
   private func stepInDouble(
     _ update: any OptimizerUpdate, _ parameters: UnsafeMutablePointer<T>,
-    _ gradients: UnsafePointer<T>, _ learningRate: Double
+    _ gradients: UnsafePointer<T>, _ learningRate: Double, _ part: Range<Int>
   ) {
     // At least one element each, so every base address exists.
     let p = UnsafeMutablePointer<Double>.allocate(capacity: max(count, 1))
@@ -139,10 +155,11 @@ public final class OptimizerState<T: BinaryFloatingPoint>: @unchecked Sendable {
       g[i] = Double(gradients[i])
     }
     for i in 0..<bufferCount { s[i] = Double(buffers[i]) }
+    let first = part.lowerBound
     update.update(OptimizerKernelContext(
-      parameters: p, gradients: UnsafePointer(g), state: s, count: count, stride: count,
-      step: steps,
-      learningRate: learningRate, product: product))
+      parameters: p + first, gradients: UnsafePointer(g + first), state: s + first,
+      count: part.count, stride: count, step: steps, learningRate: learningRate,
+      product: product))
     for i in 0..<count { parameters[i] = T(p[i]) }
     for i in 0..<bufferCount { buffers[i] = T(s[i]) }
   }

@@ -17,4 +17,36 @@ public protocol Communicator: AnyObject, Sendable {
   func broadcast(_ values: UnsafeMutableBufferPointer<Float>, from root: Int)
   /// Every rank's `values`, in rank order; each rank passes the same number of values.
   func allGather(_ values: [Int64]) -> [[Int64]]
+  /// Sums `values` over all ranks, each rank receiving only its own part: rank r's
+  /// `result[parts[r]]` becomes the sum of every rank's `values[parts[r]]`, and the rest of
+  /// `result` is left as it was. `parts` are contiguous, in rank order, cover all of `values`
+  /// (as long as `result`), and are the same on every rank.
+  func reduceScatterSum(_ values: UnsafeBufferPointer<Float>,
+                        into result: UnsafeMutableBufferPointer<Float>, parts: [Range<Int>])
+  /// Gives every rank every rank's part: rank r's `values[parts[r]]` replaces that range of
+  /// `values` on every other rank (`parts` as for `reduceScatterSum`).
+  func allGather(_ values: UnsafeMutableBufferPointer<Float>, parts: [Range<Int>])
+}
+
+// The sharded collectives in terms of the all-reduce, for communicators without their own:
+// correct, at the all-reduce's cost (or, for the gather, a zeroing pass on top).
+extension Communicator {
+  public func reduceScatterSum(
+    _ values: UnsafeBufferPointer<Float>, into result: UnsafeMutableBufferPointer<Float>,
+    parts: [Range<Int>]
+  ) {
+    guard let source = values.baseAddress, let target = result.baseAddress else { return }
+    let part = parts[rank]
+    // The whole buffer is summed, then everything but this rank's part is put back.
+    let kept = Array(result)
+    target.update(from: source, count: values.count)
+    allReduceSum(result)
+    for i in result.indices where !part.contains(i) { result[i] = kept[i] }
+  }
+
+  public func allGather(_ values: UnsafeMutableBufferPointer<Float>, parts: [Range<Int>]) {
+    let part = parts[rank]
+    for i in values.indices where !part.contains(i) { values[i] = 0 }
+    allReduceSum(values)
+  }
 }

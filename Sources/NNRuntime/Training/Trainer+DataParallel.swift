@@ -5,6 +5,8 @@
 // rows. One all-reduce then sums the whole gradient region together with a few values after
 // it (the weighted loss, a failure flag, a stop flag), so every rank applies the same update.
 // The result is the step one process would take on the whole batch, to float32 round-off.
+// A large model shards the update instead (DataParallelGroup): a reduce-scatter, each rank's
+// update of its own part, an all-gather.
 
 /// Which rows of an epoch's order each step takes, on one rank of `ranks`.
 struct BatchLayout {
@@ -129,7 +131,8 @@ extension Trainer {
     if let lossKind { reduction = lossKind.reduction } else { reduction = try lossReduction(data) }
     return DataParallelGroup(communicator: communicator, reduction: reduction,
                              parameterCount: store.count,
-                             bufferCount: bufferRanges.reduce(0) { $0 + $1.count })
+                             bufferCount: bufferRanges.reduce(0) { $0 + $1.count },
+                             sharded: store.count >= shardedUpdateMinimum)
   }
 
   /// A 64-bit FNV-1a hash of the values' bits, to compare data across ranks cheaply.
@@ -192,6 +195,13 @@ extension Trainer {
 }
 
 /// A trainer's side of a data-parallel run: its communicator and the buffers its steps use.
+///
+/// Small models all-reduce the whole gradient and every rank applies the whole update. From
+/// `Trainer.shardedUpdateMinimum` parameters on, the update is sharded (ZeRO's first stage,
+/// PyTorch's `ZeroRedundancyOptimizer`): the gradient is reduce-scattered, each rank checks,
+/// clips and applies the optimizer to its own part of the parameters only, and an all-gather
+/// gives every rank the others' parts. The exchange moves as many bytes as the all-reduce, and
+/// the passes over the parameters (the update, l2, clipping, the scan) shrink with the ranks.
 final class DataParallelGroup {
   let communicator: any Communicator
   let reduction: LossReduction
@@ -202,9 +212,19 @@ final class DataParallelGroup {
   private let buffers: UnsafeMutableBufferPointer<Float>
   /// The generator draws of one plan run, which a rank without rows skips over.
   var draws = 0
+  /// Each rank's part of the parameters when the update is sharded (nil: not sharded).
+  let parts: [Range<Int>]?
+  /// The reduce-scattered gradient: this rank's part holds the sum over ranks.
+  private let summed: UnsafeMutableBufferPointer<Float>
+  /// The loss, the three flags and the gradient's partial sum of squares, summed over ranks
+  /// after the reduce-scatter (the sum of squares overflows Float).
+  private let tail: UnsafeMutableBufferPointer<Double>
+  /// Whether the trainer's `lastFinite` holds only this rank's part of the weights (after a
+  /// sharded update) rather than all of them.
+  private var lastFiniteIsPartial = false
 
   init(communicator: any Communicator, reduction: LossReduction, parameterCount: Int,
-       bufferCount: Int) {
+       bufferCount: Int, sharded: Bool = false) {
     self.communicator = communicator
     self.reduction = reduction
     self.parameterCount = parameterCount
@@ -212,11 +232,21 @@ final class DataParallelGroup {
     idle.initialize(repeating: 0)
     buffers = .allocate(capacity: bufferCount)
     buffers.initialize(repeating: 0)
+    let size = communicator.size
+    parts = sharded && size > 1
+      ? (0..<size).map { ($0 * parameterCount / size)..<(($0 + 1) * parameterCount / size) }
+      : nil
+    summed = .allocate(capacity: parts == nil ? 0 : parameterCount)
+    summed.initialize(repeating: 0)
+    tail = .allocate(capacity: 5)
+    tail.initialize(repeating: 0)
   }
 
   deinit {
     idle.deallocate()
     buffers.deallocate()
+    summed.deallocate()
+    tail.deallocate()
   }
 
   // The values after the gradient region in the reduction buffer.
@@ -238,11 +268,20 @@ final class DataParallelGroup {
     var failure: TrainingFailure?
     var restored = false
     let buffer: UnsafeMutableBufferPointer<Float>
+    // The gradient watch reads the whole gradient of every layer: such runs are not sharded.
+    let sharded = parts != nil && trainer.gradientWatch == nil
+    // When every rank holds as many rows, every share's weight is 1/N: a sharded step applies
+    // it to its own part of the sum instead of to the whole gradient (a pass over memory
+    // saved: with two processes, the two copies of everything outgrow the shared cache).
+    let uniform = sharded && reduction == .mean && stepRows % communicator.size == 0
+    // The generator as the step found it, to replay the step when a failure is traced back.
+    let replay = random
     if let entry {
       buffer = entry.plan.reductionBuffer
       (failure, restored) = share(
         trainer, entry, shard: shard, stepRows: stepRows, data: data, order: order,
-        random: &random, epoch: epoch, batch: batch, into: buffer)
+        random: &random, epoch: epoch, batch: batch, into: buffer, weighGradient: !uniform,
+        checkGradient: !sharded)
     } else {
       buffer = idle
       // The last idle step's all-reduce left its sum here.
@@ -257,44 +296,143 @@ final class DataParallelGroup {
     buffer[failedSlot] = failure == nil ? 0 : 1
     buffer[stopSlot] = shouldStop() ? 1 : 0
     buffer[restoreSlot] = restored ? 1 : 0
+    if sharded, let parts {
+      return try shardedStep(trainer, entry, buffer, parts: parts, failure: failure,
+                             replay: replay, epoch: epoch, batch: batch,
+                             learningRate: learningRate,
+                             weight: uniform ? 1 / Float(communicator.size) : 1)
+    }
     communicator.allReduceSum(buffer)
-    if buffer[failedSlot] > 0 {
-      let reports = communicator.allGather([failure == nil ? 0 : 1])
-      if let failure { throw failure }
-      if buffer[restoreSlot] > 0 {
-        trainer.network.parameters.pointer.update(from: trainer.lastFinite,
-                                                  count: trainer.network.parameters.count)
-      }
-      let failed = reports.indices.filter { reports[$0][0] != 0 }
-      let names = failed.count == 1 ? "rank \(failed[0])"
-        : "ranks " + failed.map(String.init).joined(separator: ", ")
-      let theirs = failed.count == 1 ? "its error" : "their errors"
-      throw TrainingFailure(
-        message: "\(names) failed at epoch \(epoch), batch \(batch) (see \(theirs)); training "
-          + "stopped on every rank", epoch: epoch, batch: batch)
-    }
-    let loss = Double(buffer[lossSlot]) + trainer.l2Penalty()
-    guard loss.isFinite else {
-      trainer.network.parameters.pointer.update(from: trainer.lastFinite,
-                                                count: trainer.network.parameters.count)
-      throw TrainingFailure(
-        message: "the loss summed over the ranks became \(formatNumber(loss)) at epoch \(epoch), "
-          + "batch "
-          + "\(batch); the weights of the last finite step were restored",
-        epoch: epoch, batch: batch)
-    }
+    let loss = try checkRanks(
+      trainer, failure: failure, failed: buffer[failedSlot] > 0,
+      restore: buffer[restoreSlot] > 0, loss: Double(buffer[lossSlot]), epoch: epoch,
+      batch: batch)
     let gradients = UnsafeMutableBufferPointer(rebasing: buffer[0..<n])
     try trainer.checkGradient(gradients, nil, replay: random, epoch: epoch, batch: batch)
     trainer.update(gradients, learningRate: learningRate)
     return (loss, buffer[stopSlot] > 0)
   }
 
-  /// Runs this rank's share of a step and leaves its weighted gradient and loss in `buffer`;
-  /// the failure, when the share's loss or gradient is not finite.
+  /// The rest of a sharded step, after this rank's share: reduce-scatter the gradient, weigh
+  /// this rank's part of the sum by `weight` (the shares' weight when they were not weighed),
+  /// sum the flags, the loss and the squares, update this rank's part and gather the others'.
+  private func shardedStep(
+    _ trainer: Trainer, _ entry: Trainer.StepPlan?, _ buffer: UnsafeMutableBufferPointer<Float>,
+    parts: [Range<Int>], failure: TrainingFailure?, replay: RandomGenerator, epoch: Int,
+    batch: Int, learningRate: Double, weight: Float
+  ) throws(TrainingFailure) -> (loss: Double, stop: Bool) {
+    let n = parameterCount
+    let part = parts[communicator.rank]
+    communicator.reduceScatterSum(UnsafeBufferPointer(rebasing: buffer[0..<n]), into: summed,
+                                  parts: parts)
+    if weight != 1 {
+      for i in part { summed[i] *= weight }
+    }
+    trainer.addL2(summed, part: part)
+    tail[0] = Double(buffer[lossSlot])
+    tail[1] = Double(buffer[failedSlot])
+    tail[2] = Double(buffer[stopSlot])
+    tail[3] = Double(buffer[restoreSlot])
+    tail[4] = sumOfSquares(UnsafeBufferPointer(rebasing: summed[part]))
+    communicator.allReduceSum(tail)
+    // Every rank sees the same sums, so all gather the last finite weights here or none does.
+    if tail[1] > 0 || !(tail[0] + trainer.l2Penalty()).isFinite {
+      completeLastFinite(trainer)
+    }
+    let loss = try checkRanks(trainer, failure: failure, failed: tail[1] > 0,
+                              restore: tail[3] > 0, loss: tail[0], epoch: epoch, batch: batch)
+    // Every rank sees the same sum of squares, so all fail here alike or none does. The
+    // ranks did not scan their own gradients (a pass over memory saved): now each does, so
+    // that the rank whose share is not finite names its op, as in an unsharded step.
+    guard tail[4].isFinite else {
+      let own = entry.flatMap { entry in
+        sumOfSquares(UnsafeBufferPointer(rebasing: buffer[0..<n])).isFinite ? nil
+          : trainer.nonFiniteGradient(entry, replay: replay, epoch: epoch, batch: batch)
+      }
+      let reports = communicator.allGather([own == nil ? 0 : 1])
+      if let own { throw own }
+      if let others = othersFailed(reports, epoch: epoch, batch: batch) { throw others }
+      throw trainer.nonFiniteGradient(nil, replay: replay, epoch: epoch, batch: batch)
+    }
+    trainer.clip(summed, part: part, squares: tail[4])
+    trainer.update(summed, learningRate: learningRate, part: part)
+    lastFiniteIsPartial = true
+    let store = trainer.network.parameters
+    communicator.allGather(UnsafeMutableBufferPointer(start: store.pointer, count: n),
+                           parts: parts)
+    // The gather brought the other ranks' running statistics: each rank keeps its own until
+    // the epoch's average.
+    trainer.restoreBuffers()
+    return (loss, tail[2] > 0)
+  }
+
+  /// After the exchange: throws when some rank failed (its own failure on that rank, one
+  /// naming it on the others) or the summed loss is not finite; else the step's loss.
+  private func checkRanks(
+    _ trainer: Trainer, failure: TrainingFailure?, failed: Bool, restore: Bool, loss: Double,
+    epoch: Int, batch: Int
+  ) throws(TrainingFailure) -> Double {
+    if failed {
+      let reports = communicator.allGather([failure == nil ? 0 : 1])
+      // The failing rank restored already, but maybe from a partial copy: all restore again.
+      if restore {
+        trainer.network.parameters.pointer.update(from: trainer.lastFinite,
+                                                  count: trainer.network.parameters.count)
+      }
+      if let failure { throw failure }
+      if let others = othersFailed(reports, epoch: epoch, batch: batch) { throw others }
+    }
+    let total = loss + trainer.l2Penalty()
+    guard total.isFinite else {
+      trainer.network.parameters.pointer.update(from: trainer.lastFinite,
+                                                count: trainer.network.parameters.count)
+      throw TrainingFailure(
+        message: "the loss summed over the ranks became \(formatNumber(total)) at epoch "
+          + "\(epoch), batch \(batch); the weights of the last finite step were restored",
+        epoch: epoch, batch: batch)
+    }
+    return total
+  }
+
+  /// The failure of a rank whose step did not fail, naming the ranks that reported one
+  /// (`reports`: each rank's flag); nil when none did.
+  private func othersFailed(_ reports: [[Int64]], epoch: Int, batch: Int) -> TrainingFailure? {
+    let failed = reports.indices.filter { reports[$0][0] != 0 }
+    guard !failed.isEmpty else { return nil }
+    let names = failed.count == 1 ? "rank \(failed[0])"
+      : "ranks " + failed.map(String.init).joined(separator: ", ")
+    let theirs = failed.count == 1 ? "its error" : "their errors"
+    return TrainingFailure(
+      message: "\(names) failed at epoch \(epoch), batch \(batch) (see \(theirs)); training "
+        + "stopped on every rank", epoch: epoch, batch: batch)
+  }
+
+  /// Collective: gives the trainer's `lastFinite` every rank's part again after sharded
+  /// updates kept only this rank's, before a failure restores from it. Each rank's running
+  /// statistics there come from the rank owning their part (a failed run is not averaged).
+  func completeLastFinite(_ trainer: Trainer) {
+    guard lastFiniteIsPartial, let parts else { return }
+    communicator.allGather(UnsafeMutableBufferPointer(start: trainer.lastFinite,
+                                                      count: parameterCount), parts: parts)
+    lastFiniteIsPartial = false
+  }
+
+  /// After a sharded run that ended normally: every rank gathers the optimizer state of the
+  /// others' parts, so that a later unsharded update (or a script's own `step`) continues
+  /// the same moments on every rank.
+  func gatherOptimizerState(_ trainer: Trainer) {
+    guard let parts else { return }
+    trainer.optimizerState.forEachStateBuffer { communicator.allGather($0, parts: parts) }
+  }
+
+  /// Runs this rank's share of a step and leaves its gradient (weighed by its share of the rows
+  /// unless `weighGradient` is false) and weighted loss in `buffer`; the failure, when the
+  /// share's loss (or, with `checkGradient`, its gradient) is not finite.
   private func share(
     _ trainer: Trainer, _ entry: Trainer.StepPlan, shard: (start: Int, count: Int, offset: Int),
     stepRows: Int, data: TrainingData, order: [Int], random: inout RandomGenerator,
-    epoch: Int, batch: Int, into buffer: UnsafeMutableBufferPointer<Float>
+    epoch: Int, batch: Int, into buffer: UnsafeMutableBufferPointer<Float>,
+    weighGradient: Bool, checkGradient: Bool
   ) -> (TrainingFailure?, restored: Bool) {
     entry.plan.rowOffset = shard.offset
     entry.gather(data, order: order, start: shard.start)
@@ -313,12 +451,12 @@ final class DataParallelGroup {
               true)
     }
     let gradients = UnsafeMutableBufferPointer(rebasing: buffer[0..<parameterCount])
-    guard sumOfSquares(UnsafeBufferPointer(gradients)).isFinite else {
+    guard !checkGradient || sumOfSquares(UnsafeBufferPointer(gradients)).isFinite else {
       return (trainer.nonFiniteGradient(entry, replay: replay, epoch: epoch, batch: batch),
               false)
     }
     let weight = reduction == .mean ? Float(shard.count) / Float(stepRows) : 1
-    if weight != 1 {
+    if weight != 1 && weighGradient {
       for i in gradients.indices { gradients[i] *= weight }
     }
     buffer[lossSlot] = weight * Float(loss)

@@ -46,6 +46,16 @@ extension Trainer {
       ? LayerNormWatch(network, epochs: configuration.epochs) : nil
     defer { gradientWatch = nil }
 
+    // A sharded run leaves each rank the optimizer state of its own part only: a run that
+    // ends normally gathers the rest, one that fails starts the state over on every rank
+    // alike (no collective on a failure path, where a rank may be gone).
+    var finished = false
+    defer { if group?.parts != nil && !finished { optimizerState.reset() } }
+    func finish() {
+      finished = true
+      group?.gatherOptimizerState(self)
+    }
+
     let sumsRows = lossKind?.reduction == .sum
     for epoch in 1...configuration.epochs {
       let epochStart = clock.now
@@ -113,6 +123,7 @@ extension Trainer {
           var history = recorder.history(seconds: Self.seconds(clock.now - runStart))
           history.interrupted = (epoch, batch)
           history.layerNorms = gradientWatch?.norms ?? []
+          finish()
           return history
         }
       }
@@ -121,6 +132,7 @@ extension Trainer {
       group?.averageBuffers(self)
       // An update can overflow the weights on the last batch, which no later loss would see.
       if !parametersAreFinite() {
+        group?.completeLastFinite(self)
         store.pointer.update(from: lastFinite, count: store.count)
         throw TrainingFailure(
           message: "the weights became non-finite after the last step of epoch \(epoch); "
@@ -152,6 +164,7 @@ extension Trainer {
       store.pointer.update(from: best, count: store.count)
       history.bestEpoch = bestEpoch
     }
+    finish()
     return history
   }
 
@@ -177,26 +190,36 @@ extension Trainer {
     epoch: Int, batch: Int
   ) throws(TrainingFailure) {
     gradientWatch?.observe(UnsafeBufferPointer(gradients))
-    if configuration.l2 > 0 {
-      let l2 = Float(configuration.l2)
-      let weights = network.parameters.pointer
-      for range in weightRanges {
-        Parallel.forEach(range.count, grain: copyGrain) { part in
-          for i in part { gradients[range.lowerBound + i] += l2 * weights[range.lowerBound + i] }
-        }
-      }
-    }
+    let all = 0..<gradients.count
+    addL2(gradients, part: all)
     let squares = sumOfSquares(UnsafeBufferPointer(gradients))
     guard squares.isFinite else { throw nonFiniteGradient(entry, replay: replay, epoch: epoch,
                                                           batch: batch) }
-    if let clip = configuration.clip {
-      let scale = clip / (squares.squareRoot() + 1e-6)
-      if scale < 1 {
-        let factor = Float(scale)
-        Parallel.forEach(gradients.count, grain: copyGrain) { part in
-          for i in part { gradients[i] *= factor }
-        }
+    clip(gradients, part: all, squares: squares)
+  }
+
+  /// Adds l2 · W to the gradients of the weights within `part` (a data-parallel rank's share).
+  func addL2(_ gradients: UnsafeMutableBufferPointer<Float>, part: Range<Int>) {
+    guard configuration.l2 > 0 else { return }
+    let l2 = Float(configuration.l2)
+    let weights = network.parameters.pointer
+    for whole in weightRanges {
+      let range = whole.clamped(to: part)
+      Parallel.forEach(range.count, grain: copyGrain) { share in
+        for i in share { gradients[range.lowerBound + i] += l2 * weights[range.lowerBound + i] }
       }
+    }
+  }
+
+  /// Scales the gradients within `part` so that the whole gradient, whose squares sum to
+  /// `squares`, has at most the configured L2 norm.
+  func clip(_ gradients: UnsafeMutableBufferPointer<Float>, part: Range<Int>, squares: Double) {
+    guard let clip = configuration.clip else { return }
+    let scale = clip / (squares.squareRoot() + 1e-6)
+    guard scale < 1 else { return }
+    let factor = Float(scale)
+    Parallel.forEach(part.count, grain: copyGrain) { share in
+      for i in share { gradients[part.lowerBound + i] *= factor }
     }
   }
 
@@ -220,12 +243,35 @@ extension Trainer {
 
   /// The optimizer step on a finished gradient, keeping a copy of the weights it replaces and
   /// leaving the running statistics as the step's forward pass left them.
-  func update(_ gradients: UnsafeMutableBufferPointer<Float>, learningRate: Double) {
+  func update(
+    _ gradients: UnsafeMutableBufferPointer<Float>, learningRate: Double,
+    part: Range<Int>? = nil
+  ) {
     let store = network.parameters
-    splitCopy(lastFinite, from: store.pointer, count: store.count)
+    if let part {
+      // A sharded step keeps the weights of its own part (and every running statistic, which
+      // `restoreBuffers` reads back): the group gathers the rest when a failure needs them
+      // (`DataParallelGroup.completeLastFinite`), which saves a pass over every weight.
+      splitCopy(lastFinite + part.lowerBound, from: store.pointer + part.lowerBound,
+                count: part.count)
+      for range in bufferRanges {
+        (lastFinite + range.lowerBound).update(from: store.pointer + range.lowerBound,
+                                               count: range.count)
+      }
+    } else {
+      splitCopy(lastFinite, from: store.pointer, count: store.count)
+    }
     optimizerState.step(parameters: store.pointer,
                         gradients: UnsafePointer(gradients.baseAddress!),
-                        learningRate: learningRate)
+                        learningRate: learningRate, width: nil, splitting: Parallel.forEach,
+                        part: part)
+    restoreBuffers()
+  }
+
+  /// Puts the running statistics back as the step's forward pass left them (in `lastFinite`
+  /// since `update`): they are parameters no optimizer moves.
+  func restoreBuffers() {
+    let store = network.parameters
     for range in bufferRanges {
       (store.pointer + range.lowerBound).update(from: lastFinite + range.lowerBound,
                                                  count: range.count)

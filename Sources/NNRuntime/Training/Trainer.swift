@@ -35,6 +35,10 @@ public final class Trainer {
   /// covers `size × batchSize` rows of the epoch's order, and one all-reduce averages the
   /// gradient, so every rank applies the same update (see Trainer+DataParallel.swift).
   public var communicator: (any Communicator)?
+  /// The parameter count from which a data-parallel run shards its update over the ranks
+  /// (see `DataParallelGroup`): below it one all-reduce is cheaper than the three collectives
+  /// of a sharded step. Every rank must use the same value.
+  public var shardedUpdateMinimum = 1 << 16
   /// The norms a run records with `watchGradients`; made by `train`.
   var gradientWatch: LayerNormWatch?
   /// The built-in loss `lossNode` adds, when it is one: data-parallel steps then weigh each
