@@ -38,6 +38,9 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
   /// Whether the ranks share memory (SharedSegments.swift), found by the first sharded
   /// collective.
   private var sharing = Sharing.unknown
+  /// The segments `exchangeBuffer` hands out (apart from `sharing`'s, which the gather
+  /// writes): a plan's gradient region lives in this rank's.
+  private var exchange: SharedSegments?
 
   private enum Sharing {
     case unknown
@@ -149,7 +152,7 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
   /// (`MPI_Reduce_scatter`; see `Communicator.reduceScatterSum`).
   public func reduceScatterSum(
     _ values: UnsafeBufferPointer<Float>, into result: UnsafeMutableBufferPointer<Float>,
-    parts: [Range<Int>]
+    parts: [Range<Int>], scale: Float
   ) {
     precondition(parts.count == size && result.count == values.count,
                  "reduceScatterSum: \(parts.count) parts for \(size) ranks, \(values.count) "
@@ -157,26 +160,18 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     #if MPI
     guard let source = values.baseAddress, let target = result.baseAddress else { return }
     let mine = parts[rank]
+    // Every rank has the exchange segments or none (they are made collectively), so every
+    // rank takes the same branch; values already in them are not copied.
+    if let exchange, exchange.count >= values.count {
+      if source != UnsafePointer(exchange[rank]) {
+        Self.publish(source, count: values.count, except: mine, into: exchange[rank])
+      }
+      sumOwnPart(source, into: target, parts: parts, scale: scale, segments: exchange)
+      return
+    }
     if let shared = sharedSegments(count: values.count) {
-      // The others read only their own parts of this rank's segment.
-      let segment = shared[rank]
-      segment.update(from: source, count: mine.lowerBound)
-      (segment + mine.upperBound).update(from: source + mine.upperBound,
-                                         count: values.count - mine.upperBound)
-      shared.fence()
-      // In rank order, so every part's sum is the one any rank would take; the first two
-      // ranks' in one pass (the whole sum, for two ranks).
-      func rankValues(_ r: Int) -> UnsafePointer<Float> {
-        (r == rank ? source : UnsafePointer(shared[r])) + mine.lowerBound
-      }
-      let into = target + mine.lowerBound
-      let (first, second) = (rankValues(0), rankValues(1))
-      for i in 0..<mine.count { into[i] = first[i] + second[i] }
-      for r in 2..<max(size, 2) {
-        let from = rankValues(r)
-        for i in 0..<mine.count { into[i] += from[i] }
-      }
-      shared.fence()
+      Self.publish(source, count: values.count, except: mine, into: shared[rank])
+      sumOwnPart(source, into: target, parts: parts, scale: scale, segments: shared)
       return
     }
     forEachChunk(values.count) { offset, piece in
@@ -188,6 +183,9 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
       Self.check(MPI_Reduce_scatter(source + offset, receive, counts, cmpi_float(),
                                     cmpi_op_sum(), comm),
                  "MPI_Reduce_scatter")
+    }
+    if scale != 1 {
+      for i in mine { target[i] *= scale }
     }
     #else
     Self.unavailable()
@@ -359,20 +357,87 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
 
   static func pieceLimit(_ limit: Int) -> Int { max(1, min(limit, Int(Int32.max))) }
 
+  /// Collective: this rank's exchange segment of at least `count` floats, when every rank
+  /// runs on this machine (see `sharedSegments`); a larger request frees the last one.
+  public func exchangeBuffer(count: Int) -> UnsafeMutablePointer<Float>? {
+    #if MPI
+    // Every rank holds the same exchange segments, so all decide alike.
+    guard size > 1 else { return nil }
+    if let exchange, exchange.count >= count { return exchange[rank] }
+    guard let node = machine() else { return nil }
+    exchange?.free()
+    exchange = SharedSegments.make(comm: node, count: count, size: size)
+    return exchange?[rank]
+    #else
+    return nil
+    #endif
+  }
+
   #if MPI
+  /// Copies `values` but the range `mine` into this rank's `segment`: the others read only
+  /// their own parts of it.
+  private static func publish(
+    _ values: UnsafePointer<Float>, count: Int, except mine: Range<Int>,
+    into segment: UnsafeMutablePointer<Float>
+  ) {
+    segment.update(from: values, count: mine.lowerBound)
+    (segment + mine.upperBound).update(from: values + mine.upperBound,
+                                       count: count - mine.upperBound)
+  }
+
+  /// The shared-memory reduce-scatter once every rank's values are in its segment (this
+  /// rank's own part read from `source`): fence, sum this rank's part, fence.
+  private func sumOwnPart(
+    _ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>,
+    parts: [Range<Int>], scale: Float, segments shared: SharedSegments
+  ) {
+    let mine = parts[rank]
+    shared.fence()
+    // In rank order, so every part's sum is the one any rank would take; the first two
+    // ranks' in one pass (the whole sum, for two ranks), the scale in the last pass.
+    func rankValues(_ r: Int) -> UnsafePointer<Float> {
+      (r == rank ? source : UnsafePointer(shared[r])) + mine.lowerBound
+    }
+    let into = target + mine.lowerBound
+    let (first, second) = (rankValues(0), rankValues(1))
+    if size == 2 && scale != 1 {
+      for i in 0..<mine.count { into[i] = (first[i] + second[i]) * scale }
+    } else {
+      for i in 0..<mine.count { into[i] = first[i] + second[i] }
+    }
+    for r in 2..<max(size, 2) {
+      let from = rankValues(r)
+      if r == size - 1 && scale != 1 {
+        for i in 0..<mine.count { into[i] = (into[i] + from[i]) * scale }
+      } else {
+        for i in 0..<mine.count { into[i] += from[i] }
+      }
+    }
+    shared.fence()
+  }
+
   /// Segments of at least `count` floats that every rank shares, when all ranks run on this
   /// machine and `NN_MPI_SHARED_MEMORY` is not `0` on any of them; nil for MPI's own
   /// collectives. Collective (it probes and allocates), like the calls it serves.
   private func sharedSegments(count: Int) -> SharedSegments? {
+    guard let node = machine() else { return nil }
+    if case .available(_, let segments?) = sharing, segments.count >= count { return segments }
+    if case .available(_, let segments?) = sharing { segments.free() }
+    let made = SharedSegments.make(comm: node, count: count, size: size)
+    // A segment that could not be made is not asked for again (on every rank alike: `make`
+    // decides together); the exchange segments, made before, stay.
+    sharing = made.map { .available(node, $0) } ?? .unavailable
+    return made
+  }
+
+  /// Collective: the communicator of this machine's ranks when it holds every rank and shared
+  /// memory is allowed on all of them (found once); else nil.
+  private func machine() -> MPI_Comm? {
     switch sharing {
     case .unavailable:
       return nil
-    case .available(let node, let segments):
-      if let segments, segments.count >= count { return segments }
-      segments?.free()
-      let made = SharedSegments.make(comm: node, count: count, size: size)
-      sharing = made.map { .available(node, $0) } ?? .unavailable
-      return made
+    case .available(let node, _):
+      return node
     case .unknown:
       var node: MPI_Comm?
       Self.check(MPI_Comm_split_type(comm, cmpi_comm_type_shared(), Int32(rank),
@@ -392,7 +457,7 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
       // A segment that cannot be allocated is a reason to use MPI's collectives, not to stop.
       MPI_Comm_set_errhandler(node, cmpi_errors_return())
       sharing = .available(node, nil)
-      return sharedSegments(count: count)
+      return node
     }
   }
 
@@ -406,6 +471,8 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
   /// Frees the shared segments and the machine's communicator (collective, before
   /// `MPI_Finalize`).
   private func releaseSharing() {
+    exchange?.free()
+    exchange = nil
     guard case .available(let node, let segments) = sharing else { return }
     segments?.free()
     var handle: MPI_Comm? = node

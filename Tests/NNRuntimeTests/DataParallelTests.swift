@@ -172,6 +172,8 @@ func trainTogether(
     trainer.optimizerState.forEachStateBuffer { state += $0 }
     #expect(communicator.calls.contains { $0.hasPrefix("reduceScatterSum") } == sharded,
             "sharded \(sharded), but the rank's collectives were \(Set(communicator.calls))")
+    // A sharded run's plans write their gradients into the memory the ranks share.
+    #expect(communicator.calls.contains { $0.hasPrefix("exchangeBuffer") } == sharded)
     return RunOutcome(weights: parameters(network), history: history, polls: polls,
                       batches: batches, optimizerState: state)
   }
@@ -583,15 +585,19 @@ func expectShardedCollectives(
     let r = Float(communicator.rank)
     let values = (0..<7).map { Float($0) + 10 * r }
     var result = [Float](repeating: -1, count: 7)
+    var scaled = result
     values.withUnsafeBufferPointer { source in
       result.withUnsafeMutableBufferPointer {
         communicator.reduceScatterSum(source, into: $0, parts: parts)
+      }
+      scaled.withUnsafeMutableBufferPointer {
+        communicator.reduceScatterSum(source, into: $0, parts: parts, scale: 0.5)
       }
     }
     var gathered = [Float](repeating: r, count: 7)
     for i in parts[communicator.rank] { gathered[i] = 100 + Float(i) }
     gathered.withUnsafeMutableBufferPointer { communicator.allGather($0, parts: parts) }
-    return [result, gathered]
+    return [result, gathered, scaled]
   }, sourceLocation: sourceLocation)
   // Every value i summed over ranks: 3i + 10 (0 + 1 + 2).
   let sums = (0..<7).map { Float(3 * $0 + 30) }
@@ -599,6 +605,8 @@ func expectShardedCollectives(
     let expected = (0..<7).map { parts[rank].contains($0) ? sums[$0] : -1 }
     #expect(result[0] == expected, "rank \(rank)", sourceLocation: sourceLocation)
     #expect(result[1] == (0..<7).map { 100 + Float($0) }, "rank \(rank)",
+            sourceLocation: sourceLocation)
+    #expect(result[2] == expected.map { $0 == -1 ? -1 : $0 / 2 }, "rank \(rank), scaled",
             sourceLocation: sourceLocation)
   }
 }

@@ -255,6 +255,38 @@ func multilayerPerceptron(
   #expect(first.1.contains { $0 != 0 })
 }
 
+/// A plan given storage for its gradient region (a data-parallel rank's shared memory)
+/// clears it, writes there every gradient the arena plan writes, and leaves a parameter
+/// without one at zero.
+@Test func aPlanWritesItsGradientIntoTheStorageItIsGiven() throws {
+  let (graph, _, _, loss, gradients) = try tutorialGraph()
+  let store = ParameterStore<Float>(shapes: tutorialShapes)
+  for (index, values) in tutorialWeights.enumerated() { store.assign(index, values) }
+  var partial = gradients.map(Optional.some)
+  partial[1] = nil
+  let count = store.count + Plan<Float>.reductionTailCount
+  let storage = UnsafeMutablePointer<Float>.allocate(capacity: count)
+  defer { storage.deallocate() }
+  storage.initialize(repeating: .nan, count: count)
+  let inArena = try Plan(graph: graph, outputs: [loss], gradients: partial, parameters: store,
+                         training: true)
+  let outside = try Plan(graph: graph, outputs: [loss], gradients: partial, parameters: store,
+                         training: true, gradientStorage: storage)
+  #expect(UnsafeBufferPointer(start: storage, count: count).allSatisfy { $0 == 0 })
+  for plan in [inArena, outside] {
+    plan.setInput(0, [1, 2])
+    plan.setInput(1, [3, 4])
+    var random = RandomGenerator(seed: 1)
+    plan.run(random: &random)
+  }
+  #expect(outside.gradientBuffer.baseAddress == storage)
+  #expect(outside.reductionBuffer.baseAddress == storage)
+  #expect(Array(outside.gradientBuffer) == Array(inArena.gradientBuffer))
+  #expect(Array(outside.gradientBuffer).contains { $0 != 0 })
+  let bias = store.offsets[1]..<(store.offsets[1] + store.count(of: 1))
+  #expect(bias.allSatisfy { storage[$0] == 0 })
+}
+
 // MARK: - Fused losses against their unfused formulas
 
 @Test func fusedCrossEntropyMatchesTheFormula() throws {

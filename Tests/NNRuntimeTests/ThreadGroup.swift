@@ -93,14 +93,14 @@ final class ThreadGroup: @unchecked Sendable {
   /// keeps every buffer unchanged until all have read.
   fileprivate func reduceScatterSum(
     _ values: UnsafeBufferPointer<Float>, into result: UnsafeMutableBufferPointer<Float>,
-    parts: [Range<Int>], rank: Int
+    parts: [Range<Int>], scale: Float, rank: Int
   ) {
     let mutable = UnsafeMutableRawPointer(mutating: values.baseAddress)
     guard barrier({ slots[rank] = mutable }) else { return }
     for i in parts[rank] {
       var sum = slots[0]!.assumingMemoryBound(to: Float.self)[i]
       for r in 1..<size { sum += slots[r]!.assumingMemoryBound(to: Float.self)[i] }
-      result[i] = sum
+      result[i] = sum * scale
     }
     barrier()
   }
@@ -138,9 +138,24 @@ final class ThreadRank: Communicator, @unchecked Sendable {
   /// The collectives this rank made, by name (to check the ranks called alike).
   private(set) var calls: [String] = []
 
+  /// What `exchangeBuffer` handed out: the ranks are threads, so any memory is shared.
+  private var exchange = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
+
   init(group: ThreadGroup, rank: Int) {
     self.group = group
     self.rank = rank
+  }
+
+  deinit { exchange.deallocate() }
+
+  func exchangeBuffer(count: Int) -> UnsafeMutablePointer<Float>? {
+    calls.append("exchangeBuffer(\(count))")
+    if exchange.count < count {
+      exchange.deallocate()
+      exchange = .allocate(capacity: count)
+      exchange.initialize(repeating: 0)
+    }
+    return exchange.baseAddress
   }
 
   func allReduceSum(_ values: UnsafeMutableBufferPointer<Float>) {
@@ -164,9 +179,10 @@ final class ThreadRank: Communicator, @unchecked Sendable {
   }
 
   func reduceScatterSum(_ values: UnsafeBufferPointer<Float>,
-                        into result: UnsafeMutableBufferPointer<Float>, parts: [Range<Int>]) {
+                        into result: UnsafeMutableBufferPointer<Float>, parts: [Range<Int>],
+                        scale: Float) {
     calls.append("reduceScatterSum(\(values.count))")
-    group.reduceScatterSum(values, into: result, parts: parts, rank: rank)
+    group.reduceScatterSum(values, into: result, parts: parts, scale: scale, rank: rank)
   }
 
   func allGather(_ values: UnsafeMutableBufferPointer<Float>, parts: [Range<Int>]) {

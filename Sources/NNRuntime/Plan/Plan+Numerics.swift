@@ -119,7 +119,7 @@ extension Plan {
       count = graph.shape(of: node).reduce(1, *)
     case .copyGradient(let source, let parameter):
       node = source
-      pointer = arena + schedule.gradientOffset + parameters.offsets[parameter]
+      pointer = gradientBase + parameters.offsets[parameter]
       count = parameters.count(of: parameter)
     }
     guard let element = Self.firstNonFinite(pointer, count) else { return nil }

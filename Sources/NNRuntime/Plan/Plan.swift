@@ -11,6 +11,9 @@ public final class Plan<T: PlanScalar> {
   let training: Bool
   private(set) var kernels: [Kernel<T>] = []
   let arena: UnsafeMutablePointer<T>
+  /// Where the gradient region (and the reduction tail after it) lives: in the arena, or in
+  /// storage the caller gave (`init(…, gradientStorage:)`).
+  let gradientBase: UnsafeMutablePointer<T>
   let inputShapes: [Int: [Int]]
   /// Read by dropout kernels at run time; see `rowOffset`.
   private let rowOffsetCell: UnsafeMutablePointer<Int>
@@ -20,9 +23,14 @@ public final class Plan<T: PlanScalar> {
   /// Compiles `graph`. `outputs` stay readable after `run`; `gradients` lists, in
   /// ParameterStore order, one gradient node per parameter (or nil for none), or is empty for a
   /// forward-only plan. Nodes nobody needs are not computed.
+  ///
+  /// `gradientStorage`, when given, holds the gradient region and the reduction tail instead
+  /// of the arena (`parameters.count + reductionTailCount` values, zeroed here, owned by the
+  /// caller and outliving the plan): a data-parallel step has the backward pass write its
+  /// gradient straight into memory the other ranks read.
   public init(
     graph: Graph, outputs: [NodeID], gradients: [NodeID?], parameters: ParameterStore<T>,
-    training: Bool
+    training: Bool, gradientStorage: UnsafeMutablePointer<T>? = nil
   ) throws(GraphError) {
     self.graph = graph
     self.parameters = parameters
@@ -51,6 +59,12 @@ public final class Plan<T: PlanScalar> {
     charges = [charge]
     arena = UnsafeMutablePointer<T>.allocate(capacity: capacity)
     arena.initialize(repeating: 0, count: capacity)
+    if let gradientStorage {
+      gradientStorage.update(repeating: 0, count: parameters.count + Self.reductionTailCount)
+      gradientBase = gradientStorage
+    } else {
+      gradientBase = arena + schedule.gradientOffset
+    }
     for (index, offset) in schedule.constants {
       guard case .source(.constant(let tensor)) = graph.nodes[index].op else { continue }
       tensor.withUnsafeBufferPointer { values in
@@ -152,13 +166,13 @@ public final class Plan<T: PlanScalar> {
   /// Every parameter gradient, contiguous in the store's layout; zero for parameters without a
   /// gradient.
   public var gradientBuffer: UnsafeMutableBufferPointer<T> {
-    UnsafeMutableBufferPointer(start: arena + schedule.gradientOffset, count: parameters.count)
+    UnsafeMutableBufferPointer(start: gradientBase, count: parameters.count)
   }
 
   /// The gradient region followed by `reductionTailCount` values the caller may fill (a
   /// data-parallel step's loss and status), so that one all-reduce carries them all.
   public var reductionBuffer: UnsafeMutableBufferPointer<T> {
-    UnsafeMutableBufferPointer(start: arena + schedule.gradientOffset,
+    UnsafeMutableBufferPointer(start: gradientBase,
                                count: parameters.count + Self.reductionTailCount)
   }
 
@@ -194,9 +208,19 @@ public final class Plan<T: PlanScalar> {
     let root = schedule.aliasRoot[node.index] ?? node.index
     switch schedule.placement[root] {
     case .parameter(let offset): return parameters.pointer + offset
-    case .arena(let offset): return arena + offset
+    case .arena(let offset): return arenaAddress(offset)
     case nil: preconditionFailure("node \(node.index) has no buffer in this plan")
     }
+  }
+
+  /// The address of arena slot `offset`; slots of the gradient region and its tail resolve
+  /// to `gradientBase`, wherever that is.
+  private func arenaAddress(_ offset: Int) -> UnsafeMutablePointer<T> {
+    let region = offset - schedule.gradientOffset
+    if region >= 0 && region < parameters.count + Self.reductionTailCount {
+      return gradientBase + region
+    }
+    return arena + offset
   }
 
   private func kernel(for step: Step) -> Kernel<T> {
@@ -226,7 +250,7 @@ public final class Plan<T: PlanScalar> {
     case .copyGradient(let node, let parameter):
       return .copy(CopyKernel(
         source: pointer(node),
-        destination: arena + schedule.gradientOffset + parameters.offsets[parameter],
+        destination: gradientBase + parameters.offsets[parameter],
         count: parameters.count(of: parameter)))
     }
   }

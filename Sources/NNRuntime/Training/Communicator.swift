@@ -20,12 +20,20 @@ public protocol Communicator: AnyObject, Sendable {
   /// Sums `values` over all ranks, each rank receiving only its own part: rank r's
   /// `result[parts[r]]` becomes the sum of every rank's `values[parts[r]]`, and the rest of
   /// `result` is left as it was. `parts` are contiguous, in rank order, cover all of `values`
-  /// (as long as `result`), and are the same on every rank.
+  /// (as long as `result`), and are the same on every rank. The sum is then multiplied by
+  /// `scale` (a data-parallel step's share weight), in the pass that writes it.
   func reduceScatterSum(_ values: UnsafeBufferPointer<Float>,
-                        into result: UnsafeMutableBufferPointer<Float>, parts: [Range<Int>])
+                        into result: UnsafeMutableBufferPointer<Float>, parts: [Range<Int>],
+                        scale: Float)
   /// Gives every rank every rank's part: rank r's `values[parts[r]]` replaces that range of
   /// `values` on every other rank (`parts` as for `reduceScatterSum`).
   func allGather(_ values: UnsafeMutableBufferPointer<Float>, parts: [Range<Int>])
+  /// Collective: this rank's part of memory the ranks share, `count` floats, or nil where
+  /// there is none (the ranks on several machines, say). Values a rank keeps there and hands
+  /// to `reduceScatterSum` are read in place by the others, without the copy the exchange
+  /// otherwise makes: a data-parallel run has its plans write their gradients there. Valid
+  /// until a later call asks for more, or the communicator ends; every rank asks alike.
+  func exchangeBuffer(count: Int) -> UnsafeMutablePointer<Float>?
 }
 
 // The sharded collectives in terms of the all-reduce, for communicators without their own:
@@ -33,7 +41,7 @@ public protocol Communicator: AnyObject, Sendable {
 extension Communicator {
   public func reduceScatterSum(
     _ values: UnsafeBufferPointer<Float>, into result: UnsafeMutableBufferPointer<Float>,
-    parts: [Range<Int>]
+    parts: [Range<Int>], scale: Float
   ) {
     guard let source = values.baseAddress, let target = result.baseAddress else { return }
     let part = parts[rank]
@@ -42,7 +50,21 @@ extension Communicator {
     target.update(from: source, count: values.count)
     allReduceSum(result)
     for i in result.indices where !part.contains(i) { result[i] = kept[i] }
+    if scale != 1 {
+      for i in part { result[i] *= scale }
+    }
   }
+
+  /// `reduceScatterSum(_:into:parts:scale:)` with no scaling.
+  public func reduceScatterSum(
+    _ values: UnsafeBufferPointer<Float>, into result: UnsafeMutableBufferPointer<Float>,
+    parts: [Range<Int>]
+  ) {
+    reduceScatterSum(values, into: result, parts: parts, scale: 1)
+  }
+
+  /// None: every exchange goes through the communicator's own buffers.
+  public func exchangeBuffer(count: Int) -> UnsafeMutablePointer<Float>? { nil }
 
   public func allGather(_ values: UnsafeMutableBufferPointer<Float>, parts: [Range<Int>]) {
     let part = parts[rank]

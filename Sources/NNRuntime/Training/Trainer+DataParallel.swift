@@ -222,6 +222,10 @@ final class DataParallelGroup {
   /// Whether the trainer's `lastFinite` holds only this rank's part of the weights (after a
   /// sharded update) rather than all of them.
   private var lastFiniteIsPartial = false
+  /// Where this run's step plans keep their gradient region, when the communicator shares
+  /// memory between the ranks (`Communicator.exchangeBuffer`): the reduce-scatter then reads
+  /// every rank's gradient where its backward pass wrote it. Nil: in each plan's arena.
+  let gradientStorage: UnsafeMutablePointer<Float>?
 
   init(communicator: any Communicator, reduction: LossReduction, parameterCount: Int,
        bufferCount: Int, sharded: Bool = false) {
@@ -240,6 +244,9 @@ final class DataParallelGroup {
     summed.initialize(repeating: 0)
     tail = .allocate(capacity: 5)
     tail.initialize(repeating: 0)
+    // Collective, as every rank makes its group at the same point of the run.
+    gradientStorage = parts == nil ? nil
+      : communicator.exchangeBuffer(count: parameterCount + Plan<Float>.reductionTailCount)
   }
 
   deinit {
@@ -324,10 +331,7 @@ final class DataParallelGroup {
     let n = parameterCount
     let part = parts[communicator.rank]
     communicator.reduceScatterSum(UnsafeBufferPointer(rebasing: buffer[0..<n]), into: summed,
-                                  parts: parts)
-    if weight != 1 {
-      for i in part { summed[i] *= weight }
-    }
+                                  parts: parts, scale: weight)
     trainer.addL2(summed, part: part)
     tail[0] = Double(buffer[lossSlot])
     tail[1] = Double(buffer[failedSlot])

@@ -23,7 +23,8 @@ extension Trainer {
       }
       try prepare(data, validation: validation)
       for rows in layout.shardSizes {
-        plans[rows] = try stepPlan(rows: rows, targetRow: targetRow)
+        plans[rows] = try stepPlan(rows: rows, targetRow: targetRow,
+                                   gradientStorage: group?.gradientStorage)
       }
       group?.draws = plans.values.first?.plan.randomDraws ?? 0
     } catch {
