@@ -148,6 +148,45 @@ private struct Cells: @unchecked Sendable {
   }
 }
 
+/// An update that keeps the weights it replaces copies them exactly, block by block, and
+/// updates as the plain one does: every rule (NAdam's product included), one and two
+/// threads, the whole store and a data-parallel rank's part.
+@Test func anUpdateKeepingTheOldWeightsUpdatesAlike() {
+  let pool = WorkerPool(width: 2)
+  let count = 2 * OptimizerState<Float>.keepBlock + 5
+  var random = RandomGenerator(seed: 7)
+  let start = (0..<count).map { _ in Float(random.normal()) }
+  let gradients = (0..<3).map { _ in (0..<count).map { _ in Float(random.normal()) } }
+  for name in OptimizerRule.names {
+    for (width, part) in [(1, nil), (2, nil), (1, 3..<(count - 2)), (2, 3..<(count - 2))] {
+      let rule = OptimizerRule.defaults(name)!
+      let plain = OptimizerState<Float>(rule: rule, count: count)
+      let keeping = OptimizerState<Float>(rule: rule, count: count)
+      var one = start
+      var two = start
+      var kept = [Float](repeating: .nan, count: count)
+      for g in gradients {
+        let before = two
+        g.withUnsafeBufferPointer { g in
+          plain.step(parameters: &one, gradients: g.baseAddress!, learningRate: 0.01,
+                     width: width, splitting: pool.forEach, part: part)
+          keeping.step(parameters: &two, gradients: g.baseAddress!, learningRate: 0.01,
+                       width: width, splitting: pool.forEach, part: part, keeping: &kept)
+        }
+        let updated = part ?? 0..<count
+        #expect(updated.allSatisfy { kept[$0] == before[$0] }, "\(name), width \(width)")
+        #expect(!(0..<count).contains { !updated.contains($0) && !kept[$0].isNaN })
+      }
+      #expect(one == two, "\(name), width \(width), part \(String(describing: part))")
+      var plainState: [Float] = []
+      var keptState: [Float] = []
+      plain.forEachStateBuffer { plainState += $0 }
+      keeping.forEachStateBuffer { keptState += $0 }
+      #expect(plainState == keptState, "\(name)")
+    }
+  }
+}
+
 @Test func splitGradientScanAddsItsPartsInOrder() {
   let pool = WorkerPool(width: 2)
   let count = 2 * scanGrain + 3

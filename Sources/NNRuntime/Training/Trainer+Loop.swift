@@ -249,23 +249,20 @@ extension Trainer {
     part: Range<Int>? = nil
   ) {
     let store = network.parameters
-    if let part {
-      // A sharded step keeps the weights of its own part (and every running statistic, which
-      // `restoreBuffers` reads back): the group gathers the rest when a failure needs them
-      // (`DataParallelGroup.completeLastFinite`), which saves a pass over every weight.
-      splitCopy(lastFinite + part.lowerBound, from: store.pointer + part.lowerBound,
-                count: part.count)
+    // The update copies the weights it replaces into `lastFinite` in its own loop. A sharded
+    // step keeps those of its own part only (and every running statistic, which
+    // `restoreBuffers` reads back): the group gathers the rest when a failure needs them
+    // (`DataParallelGroup.completeLastFinite`), which saves a pass over every weight.
+    if part != nil {
       for range in bufferRanges {
         (lastFinite + range.lowerBound).update(from: store.pointer + range.lowerBound,
                                                count: range.count)
       }
-    } else {
-      splitCopy(lastFinite, from: store.pointer, count: store.count)
     }
     optimizerState.step(parameters: store.pointer,
                         gradients: UnsafePointer(gradients.baseAddress!),
                         learningRate: learningRate, width: nil, splitting: Parallel.forEach,
-                        part: part)
+                        part: part, keeping: lastFinite)
     restoreBuffers()
   }
 
