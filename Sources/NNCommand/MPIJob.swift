@@ -91,6 +91,10 @@ final class MPIJob {
       }
       communicator.abort(code: status)
     }
+    // Every rank knows how the others ended: from here a SIGTERM is mpirun tearing the job
+    // down because a rank already exited with a failure all have agreed on (and printed
+    // once), not news to report: without this, a rank still finalising said it was stopped.
+    signal(SIGTERM, SIG_DFL)
     if let rendered {
       let same = all.indices.filter { all[$0][0] != 0 && all[$0][1] == fingerprint }
       if same.first == rank {
