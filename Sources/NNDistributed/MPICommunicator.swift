@@ -41,6 +41,8 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
   /// The segments `exchangeBuffer` hands out (apart from `sharing`'s, which the gather
   /// writes): a plan's gradient region lives in this rank's.
   private var exchange: SharedSegments?
+  /// The one segment (rank 0's) `sharedWeights` hands out.
+  private var weights: SharedSegments?
 
   private enum Sharing {
     case unknown
@@ -373,6 +375,37 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     #endif
   }
 
+  /// Collective: rank 0's segment of a window only it holds memory in, at least `count`
+  /// floats, the same memory on every rank; nil unless every rank runs on this machine.
+  public func sharedWeights(count: Int) -> UnsafeMutablePointer<Float>? {
+    #if MPI
+    guard size > 1 else { return nil }
+    if let weights, weights.count >= count { return weights[0] }
+    guard let node = machine() else { return nil }
+    weights?.free()
+    weights = SharedSegments.make(comm: node, count: count, size: size, firstOnly: true)
+    return weights?[0]
+    #else
+    return nil
+    #endif
+  }
+
+  /// Collective: the shared windows' fence (their stores seen by every rank after it), or
+  /// MPI's barrier when there are none.
+  public func barrier() {
+    #if MPI
+    if let weights {
+      weights.fence()
+    } else if let exchange {
+      exchange.fence()
+    } else {
+      Self.check(MPI_Barrier(comm), "MPI_Barrier")
+    }
+    #else
+    Self.unavailable()
+    #endif
+  }
+
   #if MPI
   /// Copies `values` but the range `mine` into this rank's `segment`: the others read only
   /// their own parts of it.
@@ -473,6 +506,8 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
   private func releaseSharing() {
     exchange?.free()
     exchange = nil
+    weights?.free()
+    weights = nil
     guard case .available(let node, let segments) = sharing else { return }
     segments?.free()
     var handle: MPI_Comm? = node

@@ -32,10 +32,16 @@ final class SharedSegments {
 
   /// Collective over `comm` (`size` ranks, all on this machine): nil on every rank when any
   /// rank could not allocate its segment (the callers then use MPI's collectives).
-  static func make(comm: MPI_Comm, count: Int, size: Int) -> SharedSegments? {
+  /// With `firstOnly`, rank 0 alone holds `count` floats and the others' segments are empty:
+  /// one copy of something every rank uses, at `self[0]` on every rank.
+  static func make(comm: MPI_Comm, count: Int, size: Int,
+                   firstOnly: Bool = false) -> SharedSegments? {
     var base: UnsafeMutableRawPointer?
     var window: MPI_Win?
-    let bytes = MPI_Aint(max(count, 1) * MemoryLayout<Float>.stride)
+    var rank: Int32 = 0
+    MPI_Comm_rank(comm, &rank)
+    let held = firstOnly && rank != 0 ? 1 : max(count, 1)
+    let bytes = MPI_Aint(held * MemoryLayout<Float>.stride)
     var made: Int32 = MPI_Win_allocate_shared(
       bytes, Int32(MemoryLayout<Float>.stride), cmpi_info_null(), comm, &base, &window)
       == cmpi_success() ? 1 : 0

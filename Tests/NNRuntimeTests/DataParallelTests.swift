@@ -172,8 +172,11 @@ func trainTogether(
     trainer.optimizerState.forEachStateBuffer { state += $0 }
     #expect(communicator.calls.contains { $0.hasPrefix("reduceScatterSum") } == sharded,
             "sharded \(sharded), but the rank's collectives were \(Set(communicator.calls))")
-    // A sharded run's plans write their gradients into the memory the ranks share.
+    // A sharded run's plans write their gradients into the memory the ranks share, and
+    // (for a model without running statistics) read one shared copy of the weights.
     #expect(communicator.calls.contains { $0.hasPrefix("exchangeBuffer") } == sharded)
+    #expect(communicator.calls.contains { $0.hasPrefix("sharedWeights") }
+              == (sharded && network.bufferParameters.isEmpty))
     return RunOutcome(weights: parameters(network), history: history, polls: polls,
                       batches: batches, optimizerState: state)
   }
@@ -481,7 +484,10 @@ let scenarios: [Scenario] = [
       do {
         _ = try train(trainer, poisoned, progress: {
           if $0.epoch == 1 && $0.batch == 1 && !$0.epochFinished {
-            afterStep1 = parameters(network)
+            // The weights the steps use: within an epoch of a run whose ranks share one
+            // copy, the network's own store still holds the epoch's start.
+            afterStep1 = Array(UnsafeBufferPointer(start: trainer.weights,
+                                                   count: network.parameters.count))
           }
         })
         return RunOutcome(weights: parameters(network), history: TrainingHistory(

@@ -17,6 +17,8 @@ final class ThreadGroup: @unchecked Sendable {
   /// Each rank's buffer for the collective in progress (valid between its two barriers).
   private var slots: [UnsafeMutableRawPointer?]
   private var gathered: [[Int64]]
+  /// The one buffer `sharedWeights` hands every rank.
+  private var weights = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
 
   init(size: Int) {
     precondition(size >= 1)
@@ -25,8 +27,27 @@ final class ThreadGroup: @unchecked Sendable {
     gathered = Array(repeating: [], count: size)
   }
 
+  deinit { weights.deallocate() }
+
   /// One communicator per rank.
   func ranks() -> [ThreadRank] { (0..<size).map { ThreadRank(group: self, rank: $0) } }
+
+  /// The group's one buffer of at least `count` floats, the same for every rank (the first
+  /// rank to arrive makes it, under the barrier's lock).
+  fileprivate func sharedWeights(count: Int) -> UnsafeMutablePointer<Float>? {
+    guard barrier({
+      if weights.count < count {
+        weights.deallocate()
+        weights = .allocate(capacity: count)
+        weights.initialize(repeating: 0)
+      }
+    }) else { return nil }
+    condition.lock()
+    defer { condition.unlock() }
+    return weights.baseAddress
+  }
+
+  fileprivate func meet() { barrier() }
 
   var isBroken: Bool {
     condition.lock()
@@ -147,6 +168,16 @@ final class ThreadRank: Communicator, @unchecked Sendable {
   }
 
   deinit { exchange.deallocate() }
+
+  func sharedWeights(count: Int) -> UnsafeMutablePointer<Float>? {
+    calls.append("sharedWeights(\(count))")
+    return group.sharedWeights(count: count)
+  }
+
+  func barrier() {
+    calls.append("barrier")
+    group.meet()
+  }
 
   func exchangeBuffer(count: Int) -> UnsafeMutablePointer<Float>? {
     calls.append("exchangeBuffer(\(count))")

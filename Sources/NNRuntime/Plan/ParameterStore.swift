@@ -12,8 +12,9 @@ public final class ParameterStore<T: PlanScalar>: @unchecked Sendable {
   public let count: Int
   /// The contiguous storage of every parameter, in order.
   public let pointer: UnsafeMutablePointer<T>
-  /// The storage's bytes against the memory budget of the thread that made the store.
-  private let charge: MemoryCharge
+  /// The storage's bytes against the memory budget of the thread that made the store (nil
+  /// for a view of storage another owns).
+  private let charge: MemoryCharge?
 
   /// A zero-filled store for parameters of `shapes`.
   public init(shapes: [[Int]]) {
@@ -32,7 +33,18 @@ public final class ParameterStore<T: PlanScalar>: @unchecked Sendable {
     charge = MemoryCharge(bytes: MemoryBudget.bytes(total, of: T.self))
   }
 
+  /// A store of `layout`'s shapes over `storage`, which the caller owns, fills and keeps
+  /// alive as long as the view (a data-parallel run's weights in memory the ranks share).
+  init(viewing storage: UnsafeMutablePointer<T>, layout: ParameterStore<T>) {
+    shapes = layout.shapes
+    offsets = layout.offsets
+    count = layout.count
+    pointer = storage
+    charge = nil
+  }
+
   deinit {
+    guard let charge else { return }
     charge.release()
     pointer.deallocate()
   }

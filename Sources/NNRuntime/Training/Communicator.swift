@@ -34,6 +34,14 @@ public protocol Communicator: AnyObject, Sendable {
   /// otherwise makes: a data-parallel run has its plans write their gradients there. Valid
   /// until a later call asks for more, or the communicator ends; every rank asks alike.
   func exchangeBuffer(count: Int) -> UnsafeMutablePointer<Float>?
+  /// Collective: `count` floats at one place that every rank reads and writes (the same
+  /// memory on every rank), or nil where there is none. A sharded run keeps the weights there,
+  /// each rank updating its own part in place, instead of gathering the others' parts into a
+  /// copy of its own. Valid until a later call asks for more, or the communicator ends.
+  func sharedWeights(count: Int) -> UnsafeMutablePointer<Float>?
+  /// Collective: returns once every rank has called it; what any rank wrote before it to the
+  /// memory of `sharedWeights` or `exchangeBuffer` is seen by every rank after it.
+  func barrier()
 }
 
 // The sharded collectives in terms of the all-reduce, for communicators without their own:
@@ -65,6 +73,17 @@ extension Communicator {
 
   /// None: every exchange goes through the communicator's own buffers.
   public func exchangeBuffer(count: Int) -> UnsafeMutablePointer<Float>? { nil }
+
+  /// None: every rank keeps its own copy of the weights.
+  public func sharedWeights(count: Int) -> UnsafeMutablePointer<Float>? { nil }
+
+  /// A one-value all-reduce, which no rank leaves before all have entered it.
+  public func barrier() {
+    var value: Float = 0
+    withUnsafeMutablePointer(to: &value) {
+      allReduceSum(UnsafeMutableBufferPointer(start: $0, count: 1))
+    }
+  }
 
   public func allGather(_ values: UnsafeMutableBufferPointer<Float>, parts: [Range<Int>]) {
     let part = parts[rank]

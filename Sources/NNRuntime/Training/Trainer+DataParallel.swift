@@ -129,10 +129,13 @@ extension Trainer {
     // A built-in loss declares its reduction; a script's own loss is probed.
     let reduction: LossReduction
     if let lossKind { reduction = lossKind.reduction } else { reduction = try lossReduction(data) }
+    // The gradient watch reads whole layers: such runs are not sharded, nor their weights
+    // shared.
     return DataParallelGroup(communicator: communicator, reduction: reduction,
                              parameterCount: store.count,
                              bufferCount: bufferRanges.reduce(0) { $0 + $1.count },
-                             sharded: store.count >= shardedUpdateMinimum)
+                             sharded: store.count >= shardedUpdateMinimum,
+                             layout: configuration.watchGradients ? nil : store)
   }
 
   /// A 64-bit FNV-1a hash of the values' bits, to compare data across ranks cheaply.
@@ -226,9 +229,15 @@ final class DataParallelGroup {
   /// memory between the ranks (`Communicator.exchangeBuffer`): the reduce-scatter then reads
   /// every rank's gradient where its backward pass wrote it. Nil: in each plan's arena.
   let gradientStorage: UnsafeMutablePointer<Float>?
+  /// The one copy of the weights that every rank's plans read and each rank's optimizer
+  /// updates its own part of, in place (`Communicator.sharedWeights`): a barrier then
+  /// replaces the all-gather. Only with the gradient in shared memory too, and for models
+  /// without running statistics (every rank's forward pass writes those). Nil: each rank
+  /// keeps its own copy, completed by the all-gather.
+  let sharedWeights: ParameterStore<Float>?
 
   init(communicator: any Communicator, reduction: LossReduction, parameterCount: Int,
-       bufferCount: Int, sharded: Bool = false) {
+       bufferCount: Int, sharded: Bool = false, layout: ParameterStore<Float>? = nil) {
     self.communicator = communicator
     self.reduction = reduction
     self.parameterCount = parameterCount
@@ -247,6 +256,33 @@ final class DataParallelGroup {
     // Collective, as every rank makes its group at the same point of the run.
     gradientStorage = parts == nil ? nil
       : communicator.exchangeBuffer(count: parameterCount + Plan<Float>.reductionTailCount)
+    if gradientStorage != nil, bufferCount == 0, let layout,
+       let shared = communicator.sharedWeights(count: parameterCount) {
+      sharedWeights = ParameterStore(viewing: shared, layout: layout)
+    } else {
+      sharedWeights = nil
+    }
+  }
+
+  /// Collective, at a run's start: puts this rank's part of the weights (the same on every
+  /// rank since the start's broadcast) into the shared copy, and has the trainer's steps use
+  /// that copy.
+  func startSharingWeights(_ trainer: Trainer) {
+    guard let sharedWeights, let parts else { return }
+    let part = parts[communicator.rank]
+    (sharedWeights.pointer + part.lowerBound).update(
+      from: trainer.network.parameters.pointer + part.lowerBound, count: part.count)
+    communicator.barrier()
+    trainer.sharedWeights = sharedWeights
+  }
+
+  /// Brings the network's own store up to date from the shared copy (at an epoch's end, when
+  /// the run stops, before a failure restores): what evaluations, the script and a restore
+  /// read. Every rank only reads the shared copy until after the next step's exchange.
+  func syncWeights(_ trainer: Trainer) {
+    guard let sharedWeights else { return }
+    trainer.network.parameters.pointer.update(from: sharedWeights.pointer,
+                                              count: parameterCount)
   }
 
   deinit {
@@ -333,6 +369,9 @@ final class DataParallelGroup {
     communicator.reduceScatterSum(UnsafeBufferPointer(rebasing: buffer[0..<n]), into: summed,
                                   parts: parts, scale: weight)
     trainer.addL2(summed, part: part)
+    // Before the all-reduce: no rank updates its part of shared weights until every rank
+    // has entered it.
+    let penalty = trainer.l2Penalty()
     tail[0] = Double(buffer[lossSlot])
     tail[1] = Double(buffer[failedSlot])
     tail[2] = Double(buffer[stopSlot])
@@ -340,15 +379,18 @@ final class DataParallelGroup {
     tail[4] = sumOfSquares(UnsafeBufferPointer(rebasing: summed[part]))
     communicator.allReduceSum(tail)
     // Every rank sees the same sums, so all gather the last finite weights here or none does.
-    if tail[1] > 0 || !(tail[0] + trainer.l2Penalty()).isFinite {
+    if tail[1] > 0 || !(tail[0] + penalty).isFinite {
       completeLastFinite(trainer)
     }
     let loss = try checkRanks(trainer, failure: failure, failed: tail[1] > 0,
-                              restore: tail[3] > 0, loss: tail[0], epoch: epoch, batch: batch)
+                              restore: tail[3] > 0, loss: tail[0], penalty: penalty,
+                              epoch: epoch, batch: batch)
     // Every rank sees the same sum of squares, so all fail here alike or none does. The
     // ranks did not scan their own gradients (a pass over memory saved): now each does, so
     // that the rank whose share is not finite names its op, as in an unsharded step.
     guard tail[4].isFinite else {
+      // The weights are kept: the network's store gets the ones the steps used.
+      syncWeights(trainer)
       let own = entry.flatMap { entry in
         sumOfSquares(UnsafeBufferPointer(rebasing: buffer[0..<n])).isFinite ? nil
           : trainer.nonFiniteGradient(entry, replay: replay, epoch: epoch, batch: batch)
@@ -361,6 +403,11 @@ final class DataParallelGroup {
     trainer.clip(summed, part: part, squares: tail[4])
     trainer.update(summed, learningRate: learningRate, part: part)
     lastFiniteIsPartial = true
+    if sharedWeights != nil {
+      // Every part is updated in place: the next step's forward passes wait for all.
+      communicator.barrier()
+      return (loss, tail[2] > 0)
+    }
     let store = trainer.network.parameters
     communicator.allGather(UnsafeMutableBufferPointer(start: store.pointer, count: n),
                            parts: parts)
@@ -374,9 +421,11 @@ final class DataParallelGroup {
   /// naming it on the others) or the summed loss is not finite; else the step's loss.
   private func checkRanks(
     _ trainer: Trainer, failure: TrainingFailure?, failed: Bool, restore: Bool, loss: Double,
-    epoch: Int, batch: Int
+    penalty: Double? = nil, epoch: Int, batch: Int
   ) throws(TrainingFailure) -> Double {
     if failed {
+      // The weights of the steps so far, unless the restore below replaces them.
+      syncWeights(trainer)
       let reports = communicator.allGather([failure == nil ? 0 : 1])
       // The failing rank restored already, but maybe from a partial copy: all restore again.
       if restore {
@@ -386,7 +435,7 @@ final class DataParallelGroup {
       if let failure { throw failure }
       if let others = othersFailed(reports, epoch: epoch, batch: batch) { throw others }
     }
-    let total = loss + trainer.l2Penalty()
+    let total = loss + (penalty ?? trainer.l2Penalty())
     guard total.isFinite else {
       trainer.network.parameters.pointer.update(from: trainer.lastFinite,
                                                 count: trainer.network.parameters.count)

@@ -6,7 +6,10 @@ extension Trainer {
   /// val_loss and the metrics over whole datasets). `progress` is called after every batch
   /// and once more at the end of each epoch; `shouldStop` is polled after every batch and ends
   /// the run after it, keeping the weights. A non-finite loss restores the weights of the last
-  /// finite step and throws.
+  /// finite step and throws. In a sharded data-parallel run whose ranks share a machine the
+  /// steps update one copy of the weights the ranks share, and the network's own store is
+  /// brought up to date at each epoch's end and when the run stops or fails: a `progress`
+  /// call within an epoch then sees the weights of the epoch's start.
   public func train(
     _ data: TrainingData, validation: TrainingData?, random: inout RandomGenerator,
     progress: (TrainingProgress) -> Void, shouldStop: () -> Bool
@@ -24,7 +27,8 @@ extension Trainer {
       try prepare(data, validation: validation)
       for rows in layout.shardSizes {
         plans[rows] = try stepPlan(rows: rows, targetRow: targetRow,
-                                   gradientStorage: group?.gradientStorage)
+                                   gradientStorage: group?.gradientStorage,
+                                   weights: group?.sharedWeights)
       }
       group?.draws = plans.values.first?.plan.randomDraws ?? 0
     } catch {
@@ -41,6 +45,8 @@ extension Trainer {
     var values: [Double] = []
     values.reserveCapacity(recorder.names.count)
     lastFinite.update(from: store.pointer, count: store.count)
+    group?.startSharingWeights(self)
+    defer { sharedWeights = nil }
     var early = EarlyStopping(patience: configuration.earlyStop)
     let checkNumerics = configuration.checkNumerics
     gradientWatch = configuration.watchGradients
@@ -124,10 +130,12 @@ extension Trainer {
           var history = recorder.history(seconds: Self.seconds(clock.now - runStart))
           history.interrupted = (epoch, batch)
           history.layerNorms = gradientWatch?.norms ?? []
+          group?.syncWeights(self)
           finish()
           return history
         }
       }
+      group?.syncWeights(self)
       // Each rank's running statistics saw only its own rows: the ranks average them, so that
       // they hold the same weights again before anything reads them.
       group?.averageBuffers(self)
@@ -174,7 +182,7 @@ extension Trainer {
   /// l2/2 · Σ W² over the weights, added to the reported loss.
   func l2Penalty() -> Double {
     guard configuration.l2 > 0 else { return 0 }
-    let pointer = network.parameters.pointer
+    let pointer = weights
     var sum = 0.0
     for range in weightRanges {
       for i in range { sum += Double(pointer[i]) * Double(pointer[i]) }
@@ -203,7 +211,7 @@ extension Trainer {
   func addL2(_ gradients: UnsafeMutableBufferPointer<Float>, part: Range<Int>) {
     guard configuration.l2 > 0 else { return }
     let l2 = Float(configuration.l2)
-    let weights = network.parameters.pointer
+    let weights = self.weights
     for whole in weightRanges {
       let range = whole.clamped(to: part)
       Parallel.forEach(range.count, grain: copyGrain) { share in
@@ -248,18 +256,18 @@ extension Trainer {
     _ gradients: UnsafeMutableBufferPointer<Float>, learningRate: Double,
     part: Range<Int>? = nil
   ) {
-    let store = network.parameters
+    let weights = self.weights
     // The update copies the weights it replaces into `lastFinite` in its own loop. A sharded
     // step keeps those of its own part only (and every running statistic, which
     // `restoreBuffers` reads back): the group gathers the rest when a failure needs them
     // (`DataParallelGroup.completeLastFinite`), which saves a pass over every weight.
     if part != nil {
       for range in bufferRanges {
-        (lastFinite + range.lowerBound).update(from: store.pointer + range.lowerBound,
+        (lastFinite + range.lowerBound).update(from: weights + range.lowerBound,
                                                count: range.count)
       }
     }
-    optimizerState.step(parameters: store.pointer,
+    optimizerState.step(parameters: weights,
                         gradients: UnsafePointer(gradients.baseAddress!),
                         learningRate: learningRate, width: nil, splitting: Parallel.forEach,
                         part: part, keeping: lastFinite)
@@ -269,10 +277,9 @@ extension Trainer {
   /// Puts the running statistics back as the step's forward pass left them (in `lastFinite`
   /// since `update`): they are parameters no optimizer moves.
   func restoreBuffers() {
-    let store = network.parameters
     for range in bufferRanges {
-      (store.pointer + range.lowerBound).update(from: lastFinite + range.lowerBound,
-                                                 count: range.count)
+      (weights + range.lowerBound).update(from: lastFinite + range.lowerBound,
+                                          count: range.count)
     }
   }
 

@@ -89,14 +89,17 @@ extension Trainer {
 
   // MARK: - Building
 
-  /// The step plan for batches of `rows`, compiled once; with `gradientStorage` (a
-  /// data-parallel run's, see `DataParallelGroup`) a plan of its own whose gradient region
-  /// lives there, not cached: it must not outlive the run.
+  /// The step plan for batches of `rows`, compiled once; with `gradientStorage` or
+  /// `weights` (a data-parallel run's, see `DataParallelGroup`) a plan of its own whose
+  /// gradient region lives there or that reads those weights, not cached: it must not outlive
+  /// the run.
   func stepPlan(
-    rows: Int, targetRow: [Int], gradientStorage: UnsafeMutablePointer<Float>? = nil
+    rows: Int, targetRow: [Int], gradientStorage: UnsafeMutablePointer<Float>? = nil,
+    weights: ParameterStore<Float>? = nil
   ) throws(GraphError) -> StepPlan {
     let key = PlanKey(rows: rows, targetRow: targetRow)
-    if gradientStorage == nil, let cached = stepPlans[key] { return cached }
+    let own = gradientStorage != nil || weights != nil
+    if !own, let cached = stepPlans[key] { return cached }
     var graph = Graph()
     let lowering = try network.lower(into: &graph, batch: rows)
     let target = graph.input(1, shape: [rows] + targetRow)
@@ -104,11 +107,11 @@ extension Trainer {
     try requireScalar(graph, loss)
     let gradients = try graph.differentiate(loss, withRespectTo: lowering.parameterNodes)
     let plan = try Plan(graph: graph, outputs: [loss], gradients: gradients,
-                        parameters: network.parameters, training: true,
+                        parameters: weights ?? network.parameters, training: true,
                         gradientStorage: gradientStorage)
     let entry = StepPlan(plan: plan, loss: loss, lowering: lowering, rows: rows,
                          xShape: [rows] + network.inputShape, yShape: [rows] + targetRow)
-    if gradientStorage == nil { stepPlans[key] = entry }
+    if !own { stepPlans[key] = entry }
     return entry
   }
 

@@ -41,6 +41,14 @@ public final class Trainer {
   public var shardedUpdateMinimum = 1 << 16
   /// The norms a run records with `watchGradients`; made by `train`.
   var gradientWatch: LayerNormWatch?
+  /// During a sharded run whose ranks share a machine, the one copy of the weights they all
+  /// read and each updates its part of (`DataParallelGroup`); the network's own store is
+  /// brought up to date from it at each epoch's end, when the run stops, and on a failure.
+  var sharedWeights: ParameterStore<Float>?
+  /// Where the steps read and update the weights: the shared copy, else the network's store.
+  var weights: UnsafeMutablePointer<Float> {
+    sharedWeights?.pointer ?? network.parameters.pointer
+  }
   /// The built-in loss `lossNode` adds, when it is one: data-parallel steps then weigh each
   /// rank's share by the loss's declared reduction over rows instead of probing the loss.
   public var lossKind: LossKind?
