@@ -1,7 +1,8 @@
 """The benchmark driver behind scripts/bench/run: nn against PyTorch, JAX and NumPy.
 
 Every workload runs on every system in the same run, the systems alternating: one round runs
-each system once, the first round is a warm-up that is thrown away, and each figure is the
+each system once at each thread count (so the 1- and 2-thread figures of a workload, and their
+ratio, come from the same minutes), the first round is a warm-up that is thrown away, and each figure is the
 median of the remaining rounds. Training workloads time only the training loop (each program
 reports its own loop time: nn's `h.seconds`, the anchors' perf_counter around their loop);
 `startup`, `script` and `piped` (10,000 lines on nn's standard input, nn only) time whole
@@ -188,21 +189,27 @@ class Systems:
         return ["nn"] + ANCHORS
 
 
-def measure(systems, workload, threads, rounds, wanted):
-    """Runs every system `rounds` + 1 times, alternating; returns {system: [reports]} without
-    the warm-up round. A report is the program's JSON (training) or {"wall_seconds": …}."""
+def measure(systems, workload, threads_list, rounds, wanted):
+    """Runs every system at every thread count `rounds` + 1 times, alternating both within each
+    round (so a ratio of two thread counts, or of two systems, compares runs of the same
+    minutes: this VM's neighbours move two-core figures by 10–40 % between quarter hours);
+    returns {threads: {system: [reports]}} without the warm-up round. A report is the
+    program's JSON (training) or {"wall_seconds": …}."""
     names = [s for s in Systems.systems(workload) if s in wanted]
-    reports = {name: [] for name in names}
+    reports = {threads: {name: [] for name in names} for threads in threads_list}
+    label = ",".join(str(t) for t in threads_list)
     for round_index in range(rounds + 1):
-        for name in names:
-            env = environment(threads, user_blas=name in ("nn", "numpy"))
-            seconds, out = run(systems.command(name, workload, threads), env,
-                               stdin=systems.stdin(workload))
-            report = last_json(out) if workload in TRAINING else {}
-            report["wall_seconds"] = seconds
-            if round_index > 0:
-                reports[name].append(report)
-        sys.stderr.write(f"  {workload} · {threads} thread{'s' if threads > 1 else ''} · "
+        for threads in threads_list:
+            for name in names:
+                env = environment(threads, user_blas=name in ("nn", "numpy"))
+                seconds, out = run(systems.command(name, workload, threads), env,
+                                   stdin=systems.stdin(workload))
+                report = last_json(out) if workload in TRAINING else {}
+                report["wall_seconds"] = seconds
+                if round_index > 0:
+                    reports[threads][name].append(report)
+        plural = "s" if threads_list != [1] else ""
+        sys.stderr.write(f"  {workload} · {label} thread{plural} · "
                          f"round {round_index}/{rounds}{' (warm-up)' if round_index == 0 else ''}\n")
     return reports
 
@@ -659,14 +666,12 @@ def main():
     info = machine()
     kernels = blas_kernels(args.nn, args.python, 1)
     results = {}
-    for threads in threads_list:
-        for workload in workloads:
-            if workload == "mpi":
-                continue
-            # Start-up, the end-to-end script and piped input do not depend on threads.
-            if workload in ("startup", "script", "piped") and threads != threads_list[0]:
-                continue
-            reports = measure(systems, workload, threads, args.runs, wanted)
+    for workload in workloads:
+        if workload == "mpi":
+            continue
+        # Start-up, the end-to-end script and piped input do not depend on threads.
+        counts = threads_list[:1] if workload in ("startup", "script", "piped") else threads_list
+        for threads, reports in measure(systems, workload, counts, args.runs, wanted).items():
             entry = {"systems": {}, "speedup": {}}
             for name, runs in reports.items():
                 value, unit, lower, extra = figure(workload, runs)
